@@ -1,0 +1,16 @@
+// Shared Jest settings: SWC compiles TypeScript (with decorator metadata, see .swcrc) so specs start fast.
+const { readFileSync } = require('node:fs');
+const { join } = require('node:path');
+const { pathsToModuleNameMapper } = require('./tools/jest/paths');
+
+const swcrc = JSON.parse(readFileSync(join(__dirname, '.swcrc'), 'utf8'));
+delete swcrc.$schema;
+
+module.exports = {
+  testEnvironment: 'node',
+  transform: { '^.+\\.ts$': ['@swc/jest', { ...swcrc, swcrc: false }] },
+  moduleFileExtensions: ['ts', 'js', 'json'],
+  moduleNameMapper: pathsToModuleNameMapper(),
+  testMatch: ['**/?(*.)+(spec).ts'],
+  clearMocks: true,
+};

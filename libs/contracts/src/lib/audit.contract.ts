@@ -1,0 +1,42 @@
+/** Audit events and the GET /audit answer, CONTRACT.md §6. */
+export const AUDIT_EVENT_TYPES = [
+  'user_login',
+  'brief_created',
+  'integration_connected',
+  'integration_disconnected',
+  'content_generated',
+  'audio_generated',
+  'message_delivered',
+  'error_occurred',
+] as const;
+
+export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
+
+export interface AuditEvent {
+  id: string;
+  timestamp: string;
+  service: string;
+  event_type: AuditEventType;
+  user_id: string | null;
+  resource_id: string | null;
+  action: string;
+  details: Record<string, unknown>;
+  success: boolean;
+  request_id: string | null;
+  prev_hash: string;
+  hash: string;
+}
+
+export interface AuditResponse {
+  service: string;
+  total_events: number;
+  returned_events: number;
+  events: AuditEvent[];
+}
+
+export interface AuditVerifyResponse {
+  service: string;
+  intact: boolean;
+  checked_events: number;
+  first_broken_id: string | null;
+}

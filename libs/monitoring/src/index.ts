@@ -1,0 +1,11 @@
+export { MonitoringModule } from './lib/monitoring.module';
+export type { MonitoringModuleOptions, DependencyOptions } from './lib/monitoring-options.interface';
+export { MONITORING_MODULE_OPTIONS } from './lib/monitoring.constants';
+export { parseDuration } from './lib/duration';
+export { useMonitoring } from './lib/use-monitoring';
+export { Audit } from './lib/audit/audit.decorator';
+export type { AuditOptions } from './lib/audit/audit.decorator';
+export { AuditService } from './lib/audit/audit.service';
+export { MetricsService } from './lib/metrics/metrics.service';
+export { RuntimeStatsService } from './lib/runtime/runtime-stats.service';
+export { HealthProbeService } from './lib/health/health-probe.service';

@@ -1,0 +1,48 @@
+import type { AuditEvent, AuditEventType } from '@personai/contracts';
+
+/** An event as the service hands it to the store, before id, chain and hash are added. */
+export interface NewAuditEvent {
+  timestamp: string;
+  service: string;
+  event_type: AuditEventType;
+  user_id: string | null;
+  resource_id: string | null;
+  action: string;
+  details: Record<string, unknown>;
+  success: boolean;
+  request_id: string | null;
+}
+
+/** Filters of GET /audit; every one is optional. */
+export interface AuditFilter {
+  event_type?: string;
+  user_id?: string;
+  resource_id?: string;
+  request_id?: string;
+  success?: boolean;
+  since?: string;
+  until?: string;
+  /** Only events older than this event id (paging backwards). */
+  before?: string;
+}
+
+export interface AuditPage {
+  total: number;
+  events: AuditEvent[];
+}
+
+export interface AuditVerification {
+  intact: boolean;
+  checked: number;
+  firstBrokenId: string | null;
+}
+
+/** Where audit events are kept. `append` resolves only once the event is durable. */
+export interface AuditStore {
+  append(event: NewAuditEvent): Promise<AuditEvent>;
+  /** The most recent `limit` matching events, oldest first, and the count of all matches. */
+  query(filter: AuditFilter, limit: number): Promise<AuditPage>;
+  verify(): Promise<AuditVerification>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,81 @@
+import { CallHandler, ExecutionContext, HttpException, HttpStatus, Injectable, NestInterceptor, RequestMethod } from '@nestjs/common';
+import { HTTP_CODE_METADATA, METHOD_METADATA } from '@nestjs/common/constants';
+import { Reflector } from '@nestjs/core';
+import type { FastifyRequest } from 'fastify';
+import { Observable, catchError, from, mergeMap, throwError } from 'rxjs';
+import { AUDIT_METADATA } from '../monitoring.constants';
+import { AuditMetadata } from './audit.decorator';
+import { AuditService } from './audit.service';
+
+type Body = Record<string, unknown> | undefined;
+
+/**
+ * Writes the audit event of a decorated route before the response leaves: on success after the
+ * handler resolves, on failure before the error is rendered; a server error adds `error_occurred`.
+ */
+@Injectable()
+export class AuditInterceptor implements NestInterceptor {
+  constructor(
+    private readonly audit: AuditService,
+    private readonly reflector: Reflector,
+  ) {}
+
+  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    const meta = this.reflector.get<AuditMetadata | undefined>(AUDIT_METADATA, context.getHandler());
+    if (!meta || !this.audit.enabled) return next.handle();
+    const request = context.switchToHttp().getRequest<FastifyRequest>();
+    const status = successStatus(context);
+    return next.handle().pipe(
+      mergeMap((result: unknown) => from(this.recordOutcome(meta, request, status, result as Body).then(() => result))),
+      catchError((err: unknown) => {
+        const code = err instanceof HttpException ? err.getStatus() : HttpStatus.INTERNAL_SERVER_ERROR;
+        return from(this.recordOutcome(meta, request, code, undefined, err)).pipe(mergeMap(() => throwError(() => err)));
+      }),
+    );
+  }
+
+  private async recordOutcome(meta: AuditMetadata, request: FastifyRequest, status: number, result: Body, err?: unknown): Promise<void> {
+    const body = (request.body ?? {}) as Body;
+    const params = request.params as Record<string, string>;
+    const common = {
+      user_id: pickString(result, 'user_id') ?? pickString(body, 'user_id') ?? pickString(request.query as Body, 'user_id'),
+      resource_id: meta.resourceId ?? pickString(result, 'id') ?? params?.['id'] ?? null,
+      request_id: request.id,
+      details: {
+        ip_address: request.ip,
+        method: request.method,
+        route: request.routeOptions.url,
+        status_code: status,
+        user_agent: request.headers['user-agent'],
+        request: body,
+        ...(err ? { error: errorMessage(err) } : {}),
+      },
+    };
+    const success = status < 400;
+    await this.audit.record({ ...common, event_type: meta.eventType, action: meta.action, success });
+    if (status >= 500) {
+      await this.audit.record({ ...common, event_type: 'error_occurred', action: meta.action, success: false });
+    }
+  }
+}
+
+function successStatus(context: ExecutionContext): number {
+  const handler = context.getHandler();
+  const explicit = Reflect.getMetadata(HTTP_CODE_METADATA, handler) as number | undefined;
+  if (explicit) return explicit;
+  return Reflect.getMetadata(METHOD_METADATA, handler) === RequestMethod.POST ? HttpStatus.CREATED : HttpStatus.OK;
+}
+
+function pickString(source: Body, key: string): string | undefined {
+  const value = source?.[key];
+  return typeof value === 'string' ? value : undefined;
+}
+
+function errorMessage(err: unknown): string {
+  if (err instanceof HttpException) {
+    const response = err.getResponse();
+    const message = typeof response === 'object' && response !== null ? (response as { message?: unknown }).message : response;
+    return Array.isArray(message) ? message.join('; ') : String(message ?? err.message);
+  }
+  return 'internal error';
+}

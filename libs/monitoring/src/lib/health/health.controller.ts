@@ -1,0 +1,69 @@
+import { Controller, Get, Header, Inject, Res } from '@nestjs/common';
+import { HealthCheck, HealthCheckResult, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
+import type { HealthResponse } from '@personai/contracts';
+import type { FastifyReply } from 'fastify';
+import { MONITORING_MODULE_OPTIONS } from '../monitoring.constants';
+import { MonitoringModuleOptions } from '../monitoring-options.interface';
+import { RuntimeStatsService } from '../runtime/runtime-stats.service';
+import { HealthProbeService } from './health-probe.service';
+import { httpStatusFor, overallStatus } from './health-status';
+import { SystemReadingsService } from './system-readings.service';
+
+/** GET /health (the seed's shape), GET /health/live and GET /health/ready (the Kubernetes probes). */
+@Controller('health')
+export class HealthController {
+  constructor(
+    @Inject(MONITORING_MODULE_OPTIONS) private readonly options: MonitoringModuleOptions,
+    private readonly probes: HealthProbeService,
+    private readonly system: SystemReadingsService,
+    private readonly runtime: RuntimeStatsService,
+    private readonly terminus: HealthCheckService,
+    private readonly indicators: HealthIndicatorService,
+  ) {}
+
+  @Get()
+  @Header('Cache-Control', 'no-store')
+  health(@Res({ passthrough: true }) reply: FastifyReply): HealthResponse {
+    const checks = this.probes.checks();
+    const status = overallStatus(checks);
+    reply.code(httpStatusFor(status));
+    return {
+      status,
+      service: this.options.serviceName,
+      version: this.options.version,
+      uptime: Math.floor(process.uptime()),
+      timestamp: new Date().toISOString(),
+      dependencies: Object.fromEntries(Object.entries(checks).map(([k, c]) => [k, c.status === 'up'])),
+      system: this.system.read(),
+      queue_depth: this.runtime.queueDepth(),
+      active_connections: this.runtime.activeConnections(),
+      checks,
+    };
+  }
+
+  /** The process only: never looks at dependencies, so a dependency outage never restarts pods. */
+  @Get('live')
+  @Header('Cache-Control', 'no-store')
+  @HealthCheck()
+  live(): Promise<HealthCheckResult> {
+    return this.terminus.check([() => this.indicators.check('process').up({ uptime: Math.floor(process.uptime()) })]);
+  }
+
+  /** Critical dependencies from the last probe round; 503 from the moment shutdown starts. */
+  @Get('ready')
+  @Header('Cache-Control', 'no-store')
+  @HealthCheck()
+  ready(): Promise<HealthCheckResult> {
+    const critical = Object.entries(this.probes.checks()).filter(([, c]) => c.critical);
+    return this.terminus.check([
+      () => {
+        const session = this.indicators.check('shutdown');
+        return this.runtime.isShuttingDown() ? session.down({ message: 'shutting down' }) : session.up();
+      },
+      ...critical.map(([name, c]) => () => {
+        const session = this.indicators.check(name);
+        return c.status === 'up' ? session.up() : session.down({ message: c.error ?? 'down' });
+      }),
+    ]);
+  }
+}

@@ -1,0 +1,28 @@
+import { Controller, Get, Inject, NotFoundException, Res } from '@nestjs/common';
+import { PrometheusController } from '@willsoto/nestjs-prometheus';
+import type { FastifyReply } from 'fastify';
+import { Registry } from 'prom-client';
+import { MONITORING_REGISTRY } from '../monitoring.constants';
+import { MetricsService } from './metrics.service';
+
+/**
+ * GET /metrics, mounted by @willsoto/nestjs-prometheus, serving this app's own registry
+ * (the library's default controller reads prom-client's global one, which two apps in one process would share).
+ */
+@Controller()
+export class MetricsController extends PrometheusController {
+  constructor(
+    @Inject(MONITORING_REGISTRY) private readonly registry: Registry,
+    private readonly metrics: MetricsService,
+  ) {
+    super();
+  }
+
+  @Get()
+  override async index(@Res({ passthrough: true }) reply: FastifyReply): Promise<string> {
+    if (!this.metrics.enabled) throw new NotFoundException('metrics are disabled (METRICS_ENABLED=false)');
+    reply.header('Content-Type', this.registry.contentType);
+    reply.header('Cache-Control', 'no-store');
+    return this.registry.metrics();
+  }
+}

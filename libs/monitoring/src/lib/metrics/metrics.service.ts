@@ -1,0 +1,85 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { MONITORING_MODULE_OPTIONS, MONITORING_REGISTRY } from '../monitoring.constants';
+import { MonitoringModuleOptions } from '../monitoring-options.interface';
+import { RuntimeStatsService } from '../runtime/runtime-stats.service';
+
+/** Buckets for an API whose latency budget is 500 ms: fine below it, coarse above. */
+export const HTTP_DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+const CHECK_DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5];
+
+/** Creates the per-app registry with `service` on every series and prom-client's default metrics. */
+export function createRegistry(options: MonitoringModuleOptions): Registry {
+  const registry = new Registry();
+  registry.setDefaultLabels({ service: options.serviceName });
+  if (options.metricsEnabled !== false) collectDefaultMetrics({ register: registry });
+  return registry;
+}
+
+/** The monitoring metric families, and a small API for the services' business series. */
+@Injectable()
+export class MetricsService {
+  readonly enabled: boolean;
+  private readonly httpRequests: Counter<'method' | 'endpoint' | 'status'>;
+  private readonly httpDuration: Histogram<'method' | 'endpoint' | 'status'>;
+  private readonly dependencyUp: Gauge<'dependency'>;
+  private readonly dependencyDuration: Histogram<'dependency'>;
+  private readonly auditEvents: Counter<'event_type' | 'success'>;
+
+  constructor(
+    @Inject(MONITORING_REGISTRY) readonly registry: Registry,
+    @Inject(MONITORING_MODULE_OPTIONS) options: MonitoringModuleOptions,
+    runtime: RuntimeStatsService,
+  ) {
+    this.enabled = options.metricsEnabled !== false;
+    const registers = [registry];
+    const labelNames = ['method', 'endpoint', 'status'] as const;
+    this.httpRequests = new Counter({ name: 'http_requests_total', help: 'Total number of HTTP requests', labelNames, registers });
+    this.httpDuration = new Histogram({
+      name: 'http_request_duration_seconds',
+      help: 'HTTP request duration in seconds',
+      labelNames,
+      buckets: HTTP_DURATION_BUCKETS,
+      registers,
+    });
+    this.dependencyUp = new Gauge({ name: 'dependency_up', help: 'Whether the dependency answered its last probe (1) or not (0)', labelNames: ['dependency'], registers });
+    this.dependencyDuration = new Histogram({
+      name: 'dependency_check_duration_seconds',
+      help: 'Duration of dependency health probes in seconds',
+      labelNames: ['dependency'],
+      buckets: CHECK_DURATION_BUCKETS,
+      registers,
+    });
+    this.auditEvents = new Counter({ name: 'audit_events_total', help: 'Audit events recorded', labelNames: ['event_type', 'success'], registers });
+    new Gauge({ name: 'process_memory_usage_bytes', help: 'Resident memory of the process in bytes', registers, collect() { this.set(process.memoryUsage.rss()); } });
+    new Gauge({ name: 'service_uptime_seconds', help: 'Service uptime in seconds', registers, collect() { this.set(process.uptime()); } });
+    new Gauge({ name: 'queue_depth', help: 'Jobs waiting or running in the service queues', registers, collect() { this.set(runtime.queueDepth()); } });
+    new Gauge({ name: 'active_connections', help: 'Open TCP connections to the HTTP server', registers, collect() { this.set(runtime.activeConnections()); } });
+  }
+
+  /** Records one finished HTTP request; `endpoint` must be a route template, never a raw path. */
+  recordRequest(method: string, endpoint: string, status: number, seconds: number): void {
+    const labels = { method, endpoint, status: String(status) };
+    this.httpRequests.inc(labels);
+    this.httpDuration.observe(labels, seconds);
+  }
+
+  recordDependencyCheck(dependency: string, up: boolean, seconds: number): void {
+    this.dependencyUp.set({ dependency }, up ? 1 : 0);
+    this.dependencyDuration.observe({ dependency }, seconds);
+  }
+
+  recordAuditEvent(eventType: string, success: boolean): void {
+    this.auditEvents.inc({ event_type: eventType, success: String(success) });
+  }
+
+  /** A business counter on this service's registry (e.g. `briefs_processed_total{status}`). */
+  counter<L extends string>(name: string, help: string, labelNames: readonly L[]): Counter<L> {
+    return new Counter({ name, help, labelNames, registers: [this.registry] });
+  }
+
+  /** A business gauge whose value is read at scrape time by `collect`. */
+  gauge<L extends string>(name: string, help: string, labelNames: readonly L[], collect: (g: Gauge<L>) => void): Gauge<L> {
+    return new Gauge({ name, help, labelNames, registers: [this.registry], collect() { collect(this); } });
+  }
+}

@@ -1,0 +1,51 @@
+/** An external dependency probed over HTTP and reported in GET /health. */
+export interface DependencyOptions {
+  /** Key in `dependencies` and `checks`, e.g. `gmail_api`. */
+  name: string;
+  /** URL answered with 2xx when the dependency is up (its health path). */
+  url: string;
+  /**
+   * A critical dependency that is down makes the service `unhealthy` (503); any other makes it `degraded`.
+   * @default false
+   */
+  critical?: boolean;
+  /**
+   * How long one probe may take before the dependency counts as down.
+   * @default 2000
+   */
+  timeoutMs?: number;
+}
+
+/** Options of {@link MonitoringModule.forRoot} / `forRootAsync`. */
+export interface MonitoringModuleOptions {
+  /** `service` in every answer, metric label and audit event. */
+  serviceName: string;
+  /** Reported as `version` in GET /health. */
+  version: string;
+  /** External dependencies; the audit store is always added as the critical `database` check. */
+  dependencies?: DependencyOptions[];
+  /**
+   * How often dependencies are probed in the background.
+   * @default 30000
+   */
+  healthCheckIntervalMs?: number;
+  /**
+   * GET /metrics and metric collection; when false the endpoint answers 404.
+   * @default true
+   */
+  metricsEnabled?: boolean;
+  /**
+   * GET /audit and event recording; when false the endpoint answers 404 and nothing is recorded.
+   * @default true
+   */
+  auditEnabled?: boolean;
+  /** SQLite file path of the audit store (the service's database). */
+  auditDatabasePath: string;
+  /** When set, /audit* requires `Authorization: Bearer <token>`. */
+  monitoringToken?: string;
+  /**
+   * File system whose usage is reported as `disk_usage_percent`.
+   * @default the directory of `auditDatabasePath`
+   */
+  diskPath?: string;
+}

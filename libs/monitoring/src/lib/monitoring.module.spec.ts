@@ -1,0 +1,167 @@
+import { Body, Controller, HttpCode, Injectable, Module, Post } from '@nestjs/common';
+import { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { IsString } from 'class-validator';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { AddressInfo, createServer, Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { HEALTH_KEYS, HealthResponse } from '@personai/contracts';
+import { Audit } from './audit/audit.decorator';
+import { MonitoringModule } from './monitoring.module';
+import { MonitoringModuleOptions } from './monitoring-options.interface';
+import { createTestApp } from './testing/create-test-app';
+
+class ThingDto {
+  @IsString() user_id!: string;
+  @IsString() password!: string;
+}
+
+@Controller('things')
+class ThingsController {
+  @Post()
+  @Audit('brief_created', { action: 'create' })
+  create(@Body() body: ThingDto): { id: string; user_id: string } {
+    return { id: 'thing_1', user_id: body.user_id };
+  }
+
+  @Post('fail')
+  @HttpCode(202)
+  @Audit('brief_created', { action: 'create' })
+  fail(): never {
+    throw new Error('boom');
+  }
+}
+
+describe('MonitoringModule', () => {
+  let dir: string;
+  let upstream: Server;
+  let upstreamUrl: string;
+  let closedUrl: string;
+
+  beforeAll(async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    closedUrl = `http://127.0.0.1:${(closed.address() as AddressInfo).port}/health`;
+    await new Promise((resolve) => closed.close(resolve));
+    upstream = createServer((_req, res) => res.end('ok'));
+    await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+    upstreamUrl = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}/health`;
+  });
+  afterAll(() => new Promise((resolve) => upstream.close(resolve)));
+  beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'monitoring-spec-'))));
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  const options = (): MonitoringModuleOptions => ({
+    serviceName: 'spec-service',
+    version: '9.9.9',
+    auditDatabasePath: join(dir, 'audit.db'),
+    dependencies: [
+      { name: 'good_api', url: upstreamUrl },
+      { name: 'closed_api', url: closedUrl, timeoutMs: 500 },
+    ],
+  });
+
+  @Injectable()
+  class OptionsFactory {
+    create(): MonitoringModuleOptions {
+      return options();
+    }
+  }
+
+  const registrations: [string, () => ReturnType<typeof MonitoringModule.forRoot>][] = [
+    ['forRoot', () => MonitoringModule.forRoot(options())],
+    ['forRootAsync with a factory', () => MonitoringModule.forRootAsync({ useFactory: options })],
+    [
+      'forRootAsync with a class',
+      () => {
+        @Module({ providers: [OptionsFactory], exports: [OptionsFactory] })
+        class FactoryModule {}
+        return MonitoringModule.forRootAsync({ imports: [FactoryModule], inject: [OptionsFactory], useFactory: (f: OptionsFactory) => f.create() });
+      },
+    ],
+  ];
+
+  it.each(registrations)('%s serves /health, /metrics and /audit', async (_name, register) => {
+    const app = await createTestApp({ imports: [register()], controllers: [ThingsController] });
+    try {
+      const health = await app.inject({ method: 'GET', url: '/health' });
+      expect(health.statusCode).toBe(200);
+      const body = health.json<HealthResponse>();
+      expect(Object.keys(body)).toEqual(HEALTH_KEYS);
+      expect(body).toMatchObject({ status: 'degraded', service: 'spec-service', version: '9.9.9' });
+      expect(body.dependencies).toEqual({ good_api: true, closed_api: false, database: true });
+      expect(body.checks['closed_api']).toMatchObject({ status: 'down', critical: false, error: 'connection refused' });
+      expect(health.headers['cache-control']).toBe('no-store');
+
+      const metrics = await app.inject({ method: 'GET', url: '/metrics' });
+      expect(metrics.statusCode).toBe(200);
+      expect(metrics.body).toContain('dependency_up{dependency="closed_api",service="spec-service"} 0');
+      expect(metrics.body).toContain('http_requests_total{method="GET",endpoint="/health",status="200",service="spec-service"} 1');
+
+      const audit = await app.inject({ method: 'GET', url: '/audit' });
+      expect(audit.json()).toEqual({ service: 'spec-service', total_events: 0, returned_events: 0, events: [] });
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('records an audited request, success and failure, with secrets redacted', async () => {
+    const app = await createTestApp({ imports: [MonitoringModule.forRoot(options())], controllers: [ThingsController] });
+    try {
+      const ok = await app.inject({ method: 'POST', url: '/things', payload: { user_id: 'u1', password: 'hunter2-sentinel' }, headers: { 'x-request-id': 'req-1' } });
+      expect(ok.statusCode).toBe(201);
+      const failed = await app.inject({ method: 'POST', url: '/things/fail' });
+      expect(failed.statusCode).toBe(500);
+
+      const audit = (await app.inject({ method: 'GET', url: '/audit' })).json();
+      expect(audit.total_events).toBe(3);
+      const [created, failure, error] = audit.events;
+      expect(created).toMatchObject({ event_type: 'brief_created', user_id: 'u1', resource_id: 'thing_1', action: 'create', success: true });
+      expect(created.details.request.password).toBe('[REDACTED]');
+      expect(JSON.stringify(audit)).not.toContain('hunter2-sentinel');
+      expect(failure).toMatchObject({ event_type: 'brief_created', success: false });
+      expect(error).toMatchObject({ event_type: 'error_occurred', success: false });
+      expect(failure.request_id).toBe(error.request_id);
+
+      const verify = (await app.inject({ method: 'GET', url: '/audit/verify' })).json();
+      expect(verify).toEqual({ service: 'spec-service', intact: true, checked_events: 3, first_broken_id: null });
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('rejects unknown or invalid /audit parameters with 400 naming them', async () => {
+    const app: NestFastifyApplication = await createTestApp({ imports: [MonitoringModule.forRoot(options())] });
+    try {
+      for (const [query, name] of [['limit=0', 'limit'], ['limit=1001', 'limit'], ['event_type=nope', 'event_type'], ['success=yes', 'success'], ['since=yesterday', 'since'], ['colour=red', 'colour']]) {
+        const res = await app.inject({ method: 'GET', url: `/audit?${query}` });
+        expect(res.statusCode).toBe(400);
+        expect(JSON.stringify(res.json().message)).toContain(name);
+      }
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('answers 404 for /metrics and /audit when disabled', async () => {
+    const app = await createTestApp({ imports: [MonitoringModule.forRoot({ ...options(), metricsEnabled: false, auditEnabled: false })] });
+    try {
+      expect((await app.inject({ method: 'GET', url: '/metrics' })).statusCode).toBe(404);
+      expect((await app.inject({ method: 'GET', url: '/audit' })).statusCode).toBe(404);
+      expect((await app.inject({ method: 'GET', url: '/health' })).statusCode).toBe(200);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('protects /audit with the monitoring token when one is set', async () => {
+    const app = await createTestApp({ imports: [MonitoringModule.forRoot({ ...options(), monitoringToken: 's3cret' })] });
+    try {
+      expect((await app.inject({ method: 'GET', url: '/audit' })).statusCode).toBe(401);
+      expect((await app.inject({ method: 'GET', url: '/audit', headers: { authorization: 'Bearer wrong' } })).statusCode).toBe(401);
+      expect((await app.inject({ method: 'GET', url: '/audit', headers: { authorization: 'Bearer s3cret' } })).statusCode).toBe(200);
+    } finally {
+      await app.close();
+    }
+  });
+});

@@ -1,0 +1,60 @@
+import { Inject, Module, OnApplicationShutdown } from '@nestjs/common';
+import { TerminusModule } from '@nestjs/terminus';
+import { PrometheusModule } from '@willsoto/nestjs-prometheus';
+import { AuditStore } from './audit/audit-store.interface';
+import { AuditController } from './audit/audit.controller';
+import { AuditInterceptor } from './audit/audit.interceptor';
+import { AuditService } from './audit/audit.service';
+import { SqliteAuditStore } from './audit/sqlite-audit.store';
+import { MonitoringTokenGuard } from './auth/monitoring-token.guard';
+import { DatabaseHealthIndicator } from './health/database.health';
+import { HealthProbeService } from './health/health-probe.service';
+import { HealthController } from './health/health.controller';
+import { HttpDependencyHealthIndicator } from './health/http-dependency.health';
+import { SystemReadingsService } from './health/system-readings.service';
+import { MetricsController } from './metrics/metrics.controller';
+import { MetricsService, createRegistry } from './metrics/metrics.service';
+import { AUDIT_STORE, MONITORING_MODULE_OPTIONS, MONITORING_REGISTRY } from './monitoring.constants';
+import { ConfigurableModuleClass } from './monitoring.module-definition';
+import { MonitoringModuleOptions } from './monitoring-options.interface';
+import { RuntimeStatsService } from './runtime/runtime-stats.service';
+
+/**
+ * Health (Terminus), metrics (Prometheus) and audit for a service, in one import:
+ * `MonitoringModule.forRoot({...})` or `MonitoringModule.forRootAsync({ useFactory, inject })`.
+ * The app still binds the HTTP hooks itself with `useMonitoring(app)`.
+ */
+@Module({
+  imports: [
+    TerminusModule.forRoot({ logger: false }),
+    PrometheusModule.register({ controller: MetricsController, path: '/metrics', defaultMetrics: { enabled: false } }),
+  ],
+  controllers: [HealthController, AuditController],
+  providers: [
+    { provide: MONITORING_REGISTRY, useFactory: createRegistry, inject: [MONITORING_MODULE_OPTIONS] },
+    {
+      provide: AUDIT_STORE,
+      useFactory: (o: MonitoringModuleOptions): AuditStore => new SqliteAuditStore(o.auditDatabasePath, o.serviceName),
+      inject: [MONITORING_MODULE_OPTIONS],
+    },
+    RuntimeStatsService,
+    MetricsService,
+    SystemReadingsService,
+    HttpDependencyHealthIndicator,
+    DatabaseHealthIndicator,
+    HealthProbeService,
+    AuditService,
+    AuditInterceptor,
+    MonitoringTokenGuard,
+  ],
+  exports: [MONITORING_REGISTRY, AUDIT_STORE, RuntimeStatsService, MetricsService, HealthProbeService, AuditService, AuditInterceptor],
+})
+export class MonitoringModule extends ConfigurableModuleClass implements OnApplicationShutdown {
+  constructor(@Inject(AUDIT_STORE) private readonly store: AuditStore) {
+    super();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.store.close();
+  }
+}

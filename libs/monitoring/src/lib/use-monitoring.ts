@@ -1,0 +1,29 @@
+import type { INestApplication } from '@nestjs/common';
+import type { FastifyInstance } from 'fastify';
+import { UNMATCHED_ROUTE_LABEL } from '@personai/contracts';
+import { MetricsService } from './metrics/metrics.service';
+import { RuntimeStatsService } from './runtime/runtime-stats.service';
+
+/**
+ * Binds the monitoring hooks to a Fastify-based app, before it listens: request metrics in Fastify's
+ * `onResponse` hook (cheaper than a Nest interceptor, and it also sees requests that match no route)
+ * and the open-connection count. The app calls it; the module never does so behind its back.
+ */
+export function useMonitoring(app: INestApplication): void {
+  const fastify = app.getHttpAdapter().getInstance() as FastifyInstance;
+  const metrics = app.get(MetricsService);
+  const runtime = app.get(RuntimeStatsService);
+
+  if (metrics.enabled) {
+    fastify.addHook('onResponse', (request, reply, done) => {
+      const endpoint = request.routeOptions.url ?? UNMATCHED_ROUTE_LABEL;
+      metrics.recordRequest(request.method, endpoint, reply.statusCode, reply.elapsedTime / 1000);
+      done();
+    });
+  }
+
+  fastify.server.on('connection', (socket) => {
+    runtime.connectionOpened();
+    socket.once('close', () => runtime.connectionClosed());
+  });
+}

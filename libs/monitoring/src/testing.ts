@@ -1,0 +1,6 @@
+// Test-only entry point: helpers for specs that host the monitoring module.
+export { SqliteAuditStore } from './lib/audit/sqlite-audit.store';
+export { GENESIS_HASH, hashEvent, canonicalJson } from './lib/audit/audit-hash';
+export { redact, REDACTED } from './lib/audit/redact';
+export { overallStatus, markStale } from './lib/health/health-status';
+export { createTestApp } from './lib/testing/create-test-app';
