@@ -1,0 +1,16 @@
+import { Body, Controller, Post, Req } from '@nestjs/common';
+import { Audit } from '@personai/monitoring';
+import type { FastifyRequest } from 'fastify';
+import { CreateDeliveryDto } from './create-delivery.dto';
+import { DeliveriesService, Delivery } from './deliveries.service';
+
+@Controller('deliveries')
+export class DeliveriesController {
+  constructor(private readonly deliveries: DeliveriesService) {}
+
+  @Post()
+  @Audit('message_delivered', { action: 'deliver' })
+  create(@Body() dto: CreateDeliveryDto, @Req() request: FastifyRequest): Promise<Delivery> {
+    return this.deliveries.deliver(dto, request.id);
+  }
+}

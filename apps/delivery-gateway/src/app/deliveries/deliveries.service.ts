@@ -1,0 +1,55 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { MetricsService } from '@personai/monitoring';
+import { SERVICE_CONFIG, UpstreamCallOptions, UpstreamClient } from '@personai/service-kit';
+import { randomUUID } from 'node:crypto';
+import { Counter } from 'prom-client';
+import { DeliveryGatewayEnv } from '../../config/delivery-gateway.config';
+import { CreateDeliveryDto, DELIVERY_CHANNELS, DeliveryChannel } from './create-delivery.dto';
+
+export interface Delivery {
+  id: string;
+  channel: DeliveryChannel;
+  status: 'delivered';
+}
+
+type ChannelCall = { url: string; options: Omit<UpstreamCallOptions, 'requestId' | 'timeoutMs'> };
+
+/** Sends a brief by Slack, email (Gmail) or SMS. */
+@Injectable()
+export class DeliveriesService {
+  private readonly delivered: Counter<'channel' | 'status'>;
+
+  constructor(
+    @Inject(SERVICE_CONFIG) private readonly config: DeliveryGatewayEnv,
+    private readonly upstream: UpstreamClient,
+    metrics: MetricsService,
+  ) {
+    this.delivered = metrics.counter('messages_delivered_total', 'Brief deliveries, by channel and outcome', ['channel', 'status']);
+    for (const channel of DELIVERY_CHANNELS) for (const status of ['success', 'failed']) this.delivered.inc({ channel, status }, 0);
+  }
+
+  async deliver(dto: CreateDeliveryDto, requestId: string): Promise<Delivery> {
+    const { url, options } = this.callFor(dto);
+    try {
+      await this.upstream.json(url, { ...options, requestId, timeoutMs: this.config.UPSTREAM_TIMEOUT_MS });
+      this.delivered.inc({ channel: dto.channel, status: 'success' });
+      return { id: `delivery_${randomUUID()}`, channel: dto.channel, status: 'delivered' };
+    } catch (err) {
+      this.delivered.inc({ channel: dto.channel, status: 'failed' });
+      throw err;
+    }
+  }
+
+  private callFor(dto: CreateDeliveryDto): ChannelCall {
+    const text = dto.text ?? 'Your daily brief is ready.';
+    const c = this.config;
+    switch (dto.channel) {
+      case 'slack':
+        return { url: `${c.SLACK_API_URL}/api/chat.postMessage`, options: { upstream: 'slack_api', token: c.SLACK_BOT_TOKEN, body: { channel: dto.recipient, text } } };
+      case 'email':
+        return { url: `${c.GMAIL_API_URL}/v1/users/me/messages/send`, options: { upstream: 'gmail_api', token: c.GMAIL_SENDER_TOKEN, body: { to: dto.recipient, subject: 'Your daily brief', body: text } } };
+      case 'sms':
+        return { url: `${c.SMS_API_URL}/v1/messages`, options: { upstream: 'sms_api', token: c.SMS_API_KEY, body: { to: dto.recipient, body: text.slice(0, 1600) } } };
+    }
+  }
+}

@@ -1,0 +1,1 @@
+module.exports = { displayName: 'fake-upstreams', preset: '../../jest.preset.js', rootDir: '.', coverageDirectory: '../../coverage/apps/fake-upstreams' };

@@ -1,0 +1,15 @@
+import 'reflect-metadata';
+import { createServiceApp, listenService, ConfigError } from '@personai/service-kit';
+import { AppModule } from './app/app.module';
+import { loadFakeUpstreamsConfig } from './config/fake-upstreams.config';
+
+async function main(): Promise<void> {
+  const config = loadFakeUpstreamsConfig();
+  const app = await createServiceApp(AppModule, config.LOG_LEVEL);
+  await listenService(app, config.SERVICE_NAME, config.PORT, config.HOST);
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof ConfigError ? err.message : err);
+  process.exit(1);
+});

@@ -1,0 +1,1 @@
+module.exports = { displayName: 'integration-controller', preset: '../../jest.preset.js', rootDir: '.', coverageDirectory: '../../coverage/apps/integration-controller' };

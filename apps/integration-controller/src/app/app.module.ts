@@ -1,0 +1,32 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { MonitoringModule } from '@personai/monitoring';
+import { httpDependency, monitoringOptions, SERVICE_CONFIG, ServiceConfigModule } from '@personai/service-kit';
+import { IntegrationControllerEnv } from '../config/integration-controller.config';
+import { AuthModule } from './auth/auth.module';
+import { BriefsModule } from './briefs/briefs.module';
+import { IntegrationsModule } from './integrations/integrations.module';
+
+@Module({})
+export class AppModule {
+  static forConfig(config: IntegrationControllerEnv): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ServiceConfigModule.forRoot(config),
+        MonitoringModule.forRootAsync({
+          inject: [SERVICE_CONFIG],
+          useFactory: (c: IntegrationControllerEnv) =>
+            monitoringOptions(c, [
+              httpDependency('gmail_api', c.GMAIL_API_URL),
+              httpDependency('slack_api', c.SLACK_API_URL),
+              httpDependency('quickbooks_api', c.QUICKBOOKS_API_URL),
+              httpDependency('salesforce_api', c.SALESFORCE_API_URL),
+            ]),
+        }),
+        AuthModule,
+        IntegrationsModule,
+        BriefsModule,
+      ],
+    };
+  }
+}

@@ -1,0 +1,28 @@
+import { Type } from 'class-transformer';
+import { IsInt, IsString, Max, Min, MinLength } from 'class-validator';
+import { loadConfig, ServiceEnv, UpstreamUrl } from '@personai/service-kit';
+
+/** integration-controller's environment: the shared variables, the data upstreams and the other services. */
+export class IntegrationControllerEnv extends ServiceEnv {
+  @UpstreamUrl() GMAIL_API_URL = 'http://127.0.0.1:8010/gmail';
+  @UpstreamUrl() SLACK_API_URL = 'http://127.0.0.1:8010/slack';
+  @UpstreamUrl() QUICKBOOKS_API_URL = 'http://127.0.0.1:8010/quickbooks';
+  @UpstreamUrl() SALESFORCE_API_URL = 'http://127.0.0.1:8010/salesforce';
+  @UpstreamUrl() CONTENT_ENGINE_URL = 'http://127.0.0.1:8002';
+  @UpstreamUrl() MEDIA_ENGINE_URL = 'http://127.0.0.1:8003';
+  @UpstreamUrl() DELIVERY_GATEWAY_URL = 'http://127.0.0.1:8004';
+
+  /** The password every demo user logs in with. */
+  @IsString() @MinLength(1)
+  DEMO_PASSWORD = 'demo';
+
+  @Type(() => Number) @IsInt({ message: 'BRIEF_CONCURRENCY must be an integer from 1 to 32' }) @Min(1) @Max(32)
+  BRIEF_CONCURRENCY = 2;
+
+  @Type(() => Number) @IsInt({ message: 'UPSTREAM_TIMEOUT_MS must be an integer number of milliseconds' }) @Min(100) @Max(120_000)
+  UPSTREAM_TIMEOUT_MS = 15_000;
+}
+
+export function loadIntegrationControllerConfig(env: NodeJS.ProcessEnv = process.env): IntegrationControllerEnv {
+  return loadConfig(IntegrationControllerEnv, env, { SERVICE_NAME: 'integration-controller', PORT: '8001' });
+}

@@ -1,0 +1,1 @@
+module.exports = { displayName: 'media-engine', preset: '../../jest.preset.js', rootDir: '.', coverageDirectory: '../../coverage/apps/media-engine' };

@@ -1,0 +1,48 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { MetricsService } from '@personai/monitoring';
+import { SERVICE_CONFIG, UpstreamClient } from '@personai/service-kit';
+import { randomUUID } from 'node:crypto';
+import { Counter } from 'prom-client';
+import { MediaEngineEnv } from '../../config/media-engine.config';
+import { CreateAudioDto } from './create-audio.dto';
+
+export interface GeneratedAudio {
+  id: string;
+  brief_id: string;
+  duration_seconds: number;
+  bytes: number;
+}
+
+/** Voices a brief with the ElevenLabs-compatible upstream. */
+@Injectable()
+export class AudioService {
+  private readonly generated: Counter<'status'>;
+
+  constructor(
+    @Inject(SERVICE_CONFIG) private readonly config: MediaEngineEnv,
+    private readonly upstream: UpstreamClient,
+    metrics: MetricsService,
+  ) {
+    this.generated = metrics.counter('audio_generated_total', 'Brief audio files generated, by outcome', ['status']);
+    for (const status of ['success', 'failed']) this.generated.inc({ status }, 0);
+  }
+
+  async generate(dto: CreateAudioDto, requestId: string): Promise<GeneratedAudio> {
+    const voice = dto.voice ?? this.config.DEFAULT_VOICE;
+    try {
+      const audio = await this.upstream.bytes(`${this.config.ELEVENLABS_API_URL}/v1/text-to-speech/${voice}`, {
+        upstream: 'elevenlabs_api',
+        token: this.config.ELEVENLABS_API_KEY,
+        requestId,
+        timeoutMs: this.config.UPSTREAM_TIMEOUT_MS,
+        body: { text: dto.text, model_id: 'eleven_multilingual_v2' },
+      });
+      const bytesPerSecond = (this.config.AUDIO_BITRATE_KBPS * 1000) / 8;
+      this.generated.inc({ status: 'success' });
+      return { id: `audio_${randomUUID()}`, brief_id: dto.brief_id, duration_seconds: Math.round((audio.length / bytesPerSecond) * 10) / 10, bytes: audio.length };
+    } catch (err) {
+      this.generated.inc({ status: 'failed' });
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,10 @@
+export { ServiceEnv, loadConfig, ConfigError } from './lib/config/service-env';
+export { createServiceApp, configureServiceApp, listenService } from './lib/bootstrap/service-app';
+export { AllExceptionsFilter } from './lib/bootstrap/all-exceptions.filter';
+export { requestIdFor, REQUEST_ID_HEADER } from './lib/http/request-id';
+export { UpstreamClient, UpstreamError } from './lib/http/upstream-client';
+export type { UpstreamCallOptions } from './lib/http/upstream-client';
+export { ServiceConfigModule } from './lib/config/service-config.module';
+export { SERVICE_CONFIG } from './lib/config/service-config.constants';
+export { monitoringOptions, httpDependency } from './lib/config/monitoring-options';
+export { UpstreamUrl } from './lib/config/upstream-url.decorator';

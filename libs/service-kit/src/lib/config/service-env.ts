@@ -1,0 +1,63 @@
+import { plainToInstance } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength, ValidationError, validateSync } from 'class-validator';
+import { Type } from 'class-transformer';
+
+const BOOLEAN = ['true', 'false'];
+
+/**
+ * The environment every service reads (CONTRACT.md §3), with its defaults. Services extend it
+ * with their own variables; `loadConfig` validates the lot at start.
+ */
+export class ServiceEnv {
+  @IsString() @Matches(/^[a-z][a-z0-9-]{1,62}$/, { message: 'SERVICE_NAME must be lower-case kebab-case, e.g. content-engine' })
+  SERVICE_NAME!: string;
+
+  @IsString() @Matches(/^\d+\.\d+\.\d+([-+][\w.-]+)?$/, { message: 'SERVICE_VERSION must be a semantic version, e.g. 1.2.3' })
+  SERVICE_VERSION = '1.0.0';
+
+  @Type(() => Number) @IsInt({ message: 'PORT must be an integer from 1 to 65535' }) @Min(1) @Max(65535)
+  PORT!: number;
+
+  @IsString() @MinLength(1)
+  HOST = '0.0.0.0';
+
+  @Matches(/^\d+(ms|s|m|h)$/, { message: 'HEALTH_CHECK_INTERVAL must be a duration such as 500ms, 30s or 2m' })
+  HEALTH_CHECK_INTERVAL = '30s';
+
+  @IsIn(BOOLEAN, { message: 'METRICS_ENABLED must be true or false' })
+  METRICS_ENABLED = 'true';
+
+  @IsIn(BOOLEAN, { message: 'AUDIT_ENABLED must be true or false' })
+  AUDIT_ENABLED = 'true';
+
+  /** A SQLite file path; empty means data/<service>/audit.db. */
+  @IsOptional() @IsString() @Matches(/^(?!postgres(ql)?:\/\/)/, { message: 'AUDIT_DATABASE_URL must be a SQLite file path (PostgreSQL support is not built yet)' })
+  AUDIT_DATABASE_URL?: string;
+
+  @IsOptional() @IsString() @MinLength(16, { message: 'MONITORING_TOKEN must be at least 16 characters' }) @MaxLength(512)
+  MONITORING_TOKEN?: string;
+
+  @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace'], { message: 'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace' })
+  LOG_LEVEL = 'info';
+
+  /** Directory of the default SQLite audit store. */
+  @IsString() @MinLength(1)
+  DATA_DIR = 'data';
+}
+
+/** A configuration that failed validation; its message names every bad variable. */
+export class ConfigError extends Error {}
+
+/** Validates `env` against `cls` (defaults applied); throws ConfigError naming each bad variable. */
+export function loadConfig<T extends ServiceEnv>(cls: new () => T, env: NodeJS.ProcessEnv, defaults: Partial<Record<keyof T, string>> = {}): T {
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const config = plainToInstance(cls, { ...defaults, ...present }, { exposeDefaultValues: true });
+  const errors = validateSync(config, { whitelist: false });
+  if (errors.length > 0) throw new ConfigError(`invalid configuration:\n${errors.map(describe).join('\n')}`);
+  return config;
+}
+
+function describe(error: ValidationError): string {
+  const messages = Object.values(error.constraints ?? {});
+  return `  ${error.property}=${JSON.stringify(error.value)}: ${messages[messages.length - 1] ?? 'invalid'}`;
+}

@@ -1,0 +1,113 @@
+// Starts fake-upstreams and the four services from their built dist/ (what the images run),
+// waits until each answers, and stops them all. Used by `npm start` and the e2e global setup.
+const { spawn } = require('node:child_process');
+const { createWriteStream, mkdirSync } = require('node:fs');
+const net = require('node:net');
+const { join } = require('node:path');
+
+const ROOT = join(__dirname, '..', '..');
+const FAKES = 'fake-upstreams';
+const SERVICES = ['integration-controller', 'content-engine', 'media-engine', 'delivery-gateway'];
+const DEFAULT_PORTS = { 'fake-upstreams': 8010, 'integration-controller': 8001, 'content-engine': 8002, 'media-engine': 8003, 'delivery-gateway': 8004 };
+const READY_PATH = { 'fake-upstreams': '/gmail/health' };
+
+/** A TCP port nobody listens on right now. */
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** The environment wiring every service to the fakes and to each other. */
+function wiring(ports) {
+  const url = (name) => `http://127.0.0.1:${ports[name]}`;
+  const fake = url(FAKES);
+  return {
+    GMAIL_API_URL: `${fake}/gmail`,
+    SLACK_API_URL: `${fake}/slack`,
+    QUICKBOOKS_API_URL: `${fake}/quickbooks`,
+    SALESFORCE_API_URL: `${fake}/salesforce`,
+    OPENAI_API_URL: `${fake}/openai`,
+    ELEVENLABS_API_URL: `${fake}/elevenlabs`,
+    SMS_API_URL: `${fake}/sms`,
+    CONTENT_ENGINE_URL: url('content-engine'),
+    MEDIA_ENGINE_URL: url('media-engine'),
+    DELIVERY_GATEWAY_URL: url('delivery-gateway'),
+  };
+}
+
+async function waitUntilUp(name, url, child, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`${name} exited with code ${child.exitCode} before answering ${url}`);
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
+      if (res.status < 500) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${name} did not answer ${url} within ${timeoutMs} ms`);
+}
+
+function stopChild(child, graceMs = 10_000) {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+/**
+ * Starts the stack. Options: ports ('default' or 'free'), dataDir, logDir (children's output goes
+ * there; else inherited), env (extra variables for every service), timeoutMs.
+ */
+async function startStack(options = {}) {
+  const ports = {};
+  for (const name of [FAKES, ...SERVICES]) ports[name] = options.ports === 'free' ? await freePort() : DEFAULT_PORTS[name];
+  const dataDir = options.dataDir ?? join(ROOT, 'data');
+  const env = { ...process.env, ...wiring(ports), DATA_DIR: dataDir, ...(options.env ?? {}) };
+  if (options.logDir) mkdirSync(options.logDir, { recursive: true });
+  const children = {};
+  const stop = async () => {
+    const running = Object.values(children);
+    await Promise.all(running.map((c) => stopChild(c)));
+  };
+  const launch = (name) => {
+    const main = join(ROOT, 'dist', 'apps', name, 'main.js');
+    const child = spawn(process.execPath, [main], {
+      cwd: ROOT,
+      env: { ...env, SERVICE_NAME: name, PORT: String(ports[name]) },
+      stdio: options.logDir ? ['ignore', 'pipe', 'pipe'] : ['ignore', 'inherit', 'inherit'],
+    });
+    if (options.logDir) {
+      const log = createWriteStream(join(options.logDir, `${name}.log`));
+      child.stdout.pipe(log);
+      child.stderr.pipe(log);
+    }
+    children[name] = child;
+    return waitUntilUp(name, `http://127.0.0.1:${ports[name]}${READY_PATH[name] ?? '/health/live'}`, child, options.timeoutMs ?? 20_000);
+  };
+  try {
+    await launch(FAKES);
+    await Promise.all(SERVICES.map(launch));
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  const urls = Object.fromEntries(Object.entries(ports).map(([name, port]) => [name, `http://127.0.0.1:${port}`]));
+  return { urls, ports, dataDir, children, stop };
+}
+
+module.exports = { startStack, freePort, stopChild, SERVICES, FAKES, DEFAULT_PORTS, ROOT };
