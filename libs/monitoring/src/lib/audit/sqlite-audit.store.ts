@@ -82,7 +82,7 @@ export class SqliteAuditStore implements AuditStore {
     const hash = hashEvent(chained);
     this.insert.run({ ...chained, details: JSON.stringify(event.details), success: event.success ? 1 : 0, hash });
     this.lastHash = hash;
-    const { writer: _writer, ...stored } = chained;
+    const { writer, ...stored } = chained;
     return { ...stored, hash };
   }
 

@@ -1,0 +1,27 @@
+// Typed access to the workspace's stack launcher (tools/stack), shared with `npm start`.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const launcher = require('../../../tools/stack/index.js') as StackLauncher;
+
+export interface RunningStack {
+  urls: Record<string, string>;
+  ports: Record<string, number>;
+  dataDir: string;
+  stop: () => Promise<void>;
+}
+
+export interface StackOptions {
+  ports?: 'default' | 'free';
+  dataDir?: string;
+  logDir?: string;
+  env?: Record<string, string>;
+  timeoutMs?: number;
+}
+
+interface StackLauncher {
+  startStack: (options: StackOptions) => Promise<RunningStack>;
+  freePort: () => Promise<number>;
+  ROOT: string;
+  SERVICES: readonly string[];
+}
+
+export const { startStack, freePort, ROOT, SERVICES } = launcher;
