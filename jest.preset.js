@@ -13,4 +13,5 @@ module.exports = {
   moduleNameMapper: pathsToModuleNameMapper(),
   testMatch: ['**/?(*.)+(spec).ts'],
   clearMocks: true,
+  reporters: ['default', require.resolve('./tools/jest/summary-reporter.js')],
 };

@@ -10,5 +10,5 @@ module.exports = {
   testTimeout: 60_000,
   // One worker: the specs read exact counter movements on a shared stack.
   maxWorkers: 1,
-  reporters: ['default', ['jest-junit', { outputDirectory: join(__dirname, '..', 'reports', 'e2e'), outputName: 'junit.xml', suiteNameTemplate: '{displayName} {filepath}' }]],
+  reporters: ['default', require.resolve('../tools/jest/summary-reporter.js'), ['jest-junit', { outputDirectory: join(__dirname, '..', 'reports', 'e2e'), outputName: 'junit.xml', suiteNameTemplate: '{displayName} {filepath}' }]],
 };

@@ -1,5 +1,6 @@
 // Typed access to the workspace's stack launcher (tools/stack), shared with `npm start`.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+// The launcher is plain CommonJS shared with scripts/start.mjs, not an Nx project: require it by path.
+// eslint-disable-next-line @nx/enforce-module-boundaries
 const launcher = require('../../../tools/stack/index.js') as StackLauncher;
 
 export interface RunningStack {

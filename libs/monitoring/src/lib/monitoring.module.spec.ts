@@ -2,7 +2,8 @@ import { Body, Controller, HttpCode, Injectable, Module, Post } from '@nestjs/co
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { IsString } from 'class-validator';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { AddressInfo, createServer, Server } from 'node:http';
+import { createServer, Server } from 'node:http';
+import { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HEALTH_KEYS, HealthResponse } from '@personai/contracts';
@@ -149,6 +150,43 @@ describe('MonitoringModule', () => {
       expect((await app.inject({ method: 'GET', url: '/metrics' })).statusCode).toBe(404);
       expect((await app.inject({ method: 'GET', url: '/audit' })).statusCode).toBe(404);
       expect((await app.inject({ method: 'GET', url: '/health' })).statusCode).toBe(200);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('answers /health from cached results while a dependency hangs', async () => {
+    const hanging = createServer(() => undefined);
+    await new Promise<void>((resolve) => hanging.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(hanging.address() as AddressInfo).port}/health`;
+    const app = await createTestApp({
+      imports: [MonitoringModule.forRoot({ ...options(), healthCheckIntervalMs: 200, dependencies: [{ name: 'hung_api', url, timeoutMs: 300 }] })],
+    });
+    try {
+      const durations: number[] = [];
+      for (let i = 0; i < 20; i += 1) {
+        const started = performance.now();
+        const res = await app.inject({ method: 'GET', url: '/health' });
+        durations.push(performance.now() - started);
+        expect(res.json().checks.hung_api).toMatchObject({ status: 'down', error: 'timeout after 300 ms' });
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      // Each call spans a background probe that is still waiting on the hung dependency.
+      expect(Math.max(...durations)).toBeLessThan(100);
+    } finally {
+      await app.close();
+      hanging.closeAllConnections();
+      await new Promise((resolve) => hanging.close(resolve));
+    }
+  });
+
+  it('counts requests to unknown paths under one endpoint label', async () => {
+    const app = await createTestApp({ imports: [MonitoringModule.forRoot(options())] });
+    try {
+      for (let i = 0; i < 500; i += 1) await app.inject({ method: 'GET', url: `/random/${i}/${Math.random()}` });
+      const text = (await app.inject({ method: 'GET', url: '/metrics' })).body;
+      const series = text.split('\n').filter((l) => l.startsWith('http_requests_total{'));
+      expect(series).toEqual(['http_requests_total{method="GET",endpoint="__unmatched__",status="404",service="spec-service"} 500']);
     } finally {
       await app.close();
     }

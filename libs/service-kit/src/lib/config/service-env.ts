@@ -1,3 +1,5 @@
+// class-transformer's @Type reads design-time metadata: make sure the polyfill is loaded first.
+import 'reflect-metadata';
 import { plainToInstance } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength, ValidationError, validateSync } from 'class-validator';
 import { Type } from 'class-transformer';

@@ -1,0 +1,150 @@
+import { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { createServiceTestApp, startStubServer, StubServer, tempDir } from '@personai/service-kit/testing';
+import { loadIntegrationControllerConfig } from '../config/integration-controller.config';
+import { AppModule } from './app.module';
+
+interface Brief {
+  status: string;
+  steps: { name: string; status: string; error?: string }[];
+}
+
+/** One stub standing in for every upstream and for the three downstream services, routed by path. */
+function answer(url: string): unknown {
+  if (url.startsWith('/content')) return { id: 'content_1', text: 'Brief text' };
+  if (url.startsWith('/audio')) return { id: 'audio_1' };
+  if (url.startsWith('/deliveries')) return { id: 'delivery_1', status: 'delivered' };
+  if (url.includes('messages')) return { messages: [{ subject: 'Hi' }] };
+  return {};
+}
+
+describe('integration-controller', () => {
+  let stub: StubServer;
+  let app: NestFastifyApplication;
+  let dir: ReturnType<typeof tempDir>;
+
+  beforeEach(async () => {
+    dir = tempDir('integration-controller');
+    stub = await startStubServer((req, res) => res.end(JSON.stringify(answer(req.url))));
+    const config = loadIntegrationControllerConfig({
+      DATA_DIR: dir.path,
+      LOG_LEVEL: 'error',
+      DEMO_PASSWORD: 'open-sesame',
+      ...Object.fromEntries(['GMAIL', 'SLACK', 'QUICKBOOKS', 'SALESFORCE'].map((p) => [`${p}_API_URL`, `${stub.url}/${p.toLowerCase()}`])),
+      CONTENT_ENGINE_URL: stub.url,
+      MEDIA_ENGINE_URL: stub.url,
+      DELIVERY_GATEWAY_URL: stub.url,
+    });
+    app = await createServiceTestApp(AppModule.forConfig(config));
+  });
+  afterEach(async () => {
+    await app.close();
+    await stub.close();
+    dir.remove();
+  });
+
+  const post = (url: string, payload: object, headers: Record<string, string> = {}) => app.inject({ method: 'POST', url, payload, headers });
+  const get = (url: string) => app.inject({ method: 'GET', url });
+  const finished = async (id: string): Promise<Brief> => {
+    for (let i = 0; i < 100; i += 1) {
+      const brief = get(`/briefs/${id}`).then((r) => r.json<Brief>());
+      const b = await brief;
+      if (b.status === 'completed' || b.status === 'failed') return b;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    throw new Error(`brief ${id} never finished`);
+  };
+
+  describe('POST /auth/login', () => {
+    it('logs in with the demo password and audits it without the password', async () => {
+      const res = await post('/auth/login', { user_id: 'u1', password: 'open-sesame' }, { 'x-request-id': 'login-1' });
+      expect(res.statusCode).toBe(200);
+      expect(res.json()).toEqual({ user_id: 'u1', token: expect.any(String) });
+      const audit = (await get('/audit?request_id=login-1')).json();
+      expect(audit.events[0]).toMatchObject({ event_type: 'user_login', action: 'login', resource_id: 'auth_system', success: true, user_id: 'u1' });
+      expect(JSON.stringify(audit)).not.toContain('open-sesame');
+    });
+
+    it('answers 401 to a wrong password', async () => {
+      const res = await post('/auth/login', { user_id: 'u1', password: 'nope' });
+      expect(res.statusCode).toBe(401);
+      expect(res.json()).toEqual({ statusCode: 401, error: 'Unauthorized', message: 'invalid user_id or password' });
+    });
+  });
+
+  describe('/integrations', () => {
+    it('connects, lists without tokens, counts by provider and disconnects', async () => {
+      const created = await post('/integrations', { user_id: 'u1', provider: 'gmail', access_token: 'secret-token' });
+      expect(created.statusCode).toBe(201);
+      expect(created.json()).toMatchObject({ user_id: 'u1', provider: 'gmail', status: 'connected' });
+      const list = (await get('/integrations?user_id=u1')).json();
+      expect(list.integrations).toHaveLength(1);
+      expect(JSON.stringify(list)).not.toContain('secret-token');
+      expect((await get('/metrics')).body).toContain('integrations_connected{provider="gmail",service="integration-controller"} 1');
+
+      const removed = await app.inject({ method: 'DELETE', url: `/integrations/${created.json().id}` });
+      expect(removed.json()).toEqual({ id: created.json().id, status: 'disconnected' });
+      expect((await get('/integrations?user_id=u1')).json().integrations).toEqual([]);
+      expect((await app.inject({ method: 'DELETE', url: `/integrations/${created.json().id}` })).statusCode).toBe(404);
+    });
+
+    it('rejects an unknown provider and a missing user_id', async () => {
+      expect((await post('/integrations', { user_id: 'u1', provider: 'myspace', access_token: 't' })).json().message).toContain('provider must be one of gmail, slack, quickbooks, salesforce');
+      expect((await get('/integrations')).statusCode).toBe(400);
+    });
+  });
+
+  describe('/briefs', () => {
+    it('runs the pipeline: sources, content, audio and every channel, with the request id on every hop', async () => {
+      await post('/integrations', { user_id: 'u1', provider: 'gmail', access_token: 'gmail-token' });
+      const created = await post('/briefs', { user_id: 'u1', channels: ['slack', 'sms'] }, { 'x-request-id': 'brief-rid' });
+      expect(created.statusCode).toBe(202);
+      expect(created.json()).toMatchObject({ status: 'queued', id: expect.stringMatching(/^brief_/) });
+      const brief = await finished(created.json().id);
+      expect(brief.status).toBe('completed');
+      expect(brief.steps.map((s) => [s.name.split(':').slice(0, 2).join(':'), s.status])).toEqual([
+        ['collect:gmail', 'completed'],
+        ['content', 'completed'],
+        ['audio', 'completed'],
+        ['deliver:slack', 'completed'],
+        ['deliver:sms', 'completed'],
+      ]);
+      const hops = stub.requests.filter((r) => !r.url.endsWith('/health'));
+      expect(hops.map((r) => r.url).sort()).toEqual(['/audio', '/content', '/deliveries', '/deliveries', '/gmail/v1/users/me/messages'].sort());
+      expect(hops.every((r) => r.headers['x-request-id'] === 'brief-rid')).toBe(true);
+      expect(hops.find((r) => r.url.startsWith('/gmail'))?.headers.authorization).toBe('Bearer gmail-token');
+      expect((await get('/metrics')).body).toContain('briefs_processed_total{status="completed",service="integration-controller"} 1');
+    });
+
+    it('ends failed, naming the step and reason, when content generation fails', async () => {
+      stub.handle((req, res) => {
+        if (req.url.startsWith('/content')) res.statusCode = 502;
+        res.end(JSON.stringify(answer(req.url)));
+      });
+      const created = await post('/briefs', { user_id: 'u2', channels: ['email'] });
+      const brief = await finished(created.json().id);
+      expect(brief.status).toBe('failed');
+      expect(brief.steps).toEqual([
+        { name: 'content', status: 'failed', error: 'content_engine: answered HTTP 502' },
+        { name: 'audio', status: 'skipped' },
+        { name: 'deliver:email', status: 'skipped' },
+      ]);
+      expect((await get('/metrics')).body).toContain('briefs_processed_total{status="failed",service="integration-controller"} 1');
+    });
+
+    it.each([
+      [{ user_id: 'u1', channels: [] }, 'channels'],
+      [{ user_id: 'u1', channels: ['pager'] }, 'channels must contain only slack, email or sms'],
+      [{ user_id: 'u1', channels: ['sms', 'sms'] }, 'channels'],
+      [{ user_id: 'u1', channels: ['sms'], date: '2026-02-30' }, 'date must be a real calendar date'],
+      [{ user_id: 'u1', channels: ['sms'], date: 'tomorrow' }, 'date must be YYYY-MM-DD'],
+    ])('rejects %j with 400 (%s)', async (payload, message) => {
+      const res = await post('/briefs', payload);
+      expect(res.statusCode).toBe(400);
+      expect(JSON.stringify(res.json().message)).toContain(message);
+    });
+
+    it('answers 404 for an unknown brief', async () => {
+      expect((await get('/briefs/brief_nope')).json()).toEqual({ statusCode: 404, error: 'Not Found', message: 'no brief with id brief_nope' });
+    });
+  });
+});

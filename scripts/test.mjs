@@ -1,0 +1,35 @@
+// `npm test`: lint, typecheck, unit and integration specs, builds, then the e2e suite against the
+// built services (started by its global setup). Ends with one line of totals across every Jest project.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+
+const root = join(import.meta.dirname, '..');
+const summaries = join(root, 'reports', 'jest');
+rmSync(summaries, { recursive: true, force: true });
+
+const nx = (args) => spawnSync('npx', ['nx', ...args, '--outputStyle=static'], { cwd: root, stdio: 'inherit', env: { ...process.env, NX_DAEMON: 'false' } }).status ?? 1;
+
+const steps = [
+  ['lint, typecheck, unit tests and builds', ['run-many', '-t', 'lint', 'typecheck', 'test', 'build']],
+  ['e2e contract suite', ['run', 'e2e:e2e']],
+];
+let failedStep;
+for (const [name, args] of steps) {
+  console.log(`\n=== ${name} ===`);
+  if (nx(args) !== 0) {
+    failedStep = name;
+    break;
+  }
+}
+
+const totals = { passed: 0, failed: 0, skipped: 0 };
+if (existsSync(summaries)) {
+  for (const file of readdirSync(summaries)) {
+    const s = JSON.parse(readFileSync(join(summaries, file), 'utf8'));
+    for (const key of Object.keys(totals)) totals[key] += s[key];
+  }
+}
+if (failedStep) console.error(`\nnpm test failed at: ${failedStep}`);
+console.log(`\ntests: ${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`);
+process.exit(failedStep || totals.failed > 0 || totals.passed === 0 ? 1 : 0);
