@@ -1,4 +1,5 @@
 import { BUSINESS_METRIC_FAMILIES, CORE_METRIC_FAMILIES, HEALTH_KEYS, HealthResponse, SERVICE_DEPENDENCIES, SERVICE_NAMES, AuditResponse, ErrorResponse } from '@personai/contracts';
+import { spawnSync } from 'node:child_process';
 import { getJson, getText } from './support/http';
 import { declaredFamilies, parseSamples } from './support/prom-text';
 import { targets } from './support/targets';
@@ -55,6 +56,14 @@ describe.each(SERVICE_NAMES)('%s monitoring endpoints', (service) => {
     expect(families.get('http_request_duration_seconds')).toBe('histogram');
     const unlabelled = parseSamples(res.text).filter((s) => s.labels['service'] !== service);
     expect(unlabelled).toEqual([]);
+  });
+
+  it('GET /metrics passes `promtool check metrics` without a single complaint', async () => {
+    const { text } = await getText(`${base}/metrics`);
+    const check = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
+    expect(check.error).toBeUndefined(); // promtool comes from Debian's `prometheus` package (.ci/run installs it)
+    expect(`${check.stdout}${check.stderr}`).toBe('');
+    expect(check.status).toBe(0);
   });
 
   it('GET /audit answers the seed shape within 5 s', async () => {

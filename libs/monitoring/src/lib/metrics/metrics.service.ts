@@ -8,11 +8,18 @@ import { RuntimeStatsService } from '../runtime/runtime-stats.service';
 export const HTTP_DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 const CHECK_DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5];
 
+const MISNAMED_DEFAULT_GAUGES = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
+
 /** Creates the per-app registry with `service` on every series and prom-client's default metrics. */
 export function createRegistry(options: MonitoringModuleOptions): Registry {
   const registry = new Registry();
   registry.setDefaultLabels({ service: options.serviceName });
-  if (options.metricsEnabled !== false) collectDefaultMetrics({ register: registry });
+  if (options.metricsEnabled !== false) {
+    collectDefaultMetrics({ register: registry });
+    // prom-client names these gauges `*_total`, which `promtool check metrics` rejects (the suffix is for
+    // counters). Their per-type siblings (e.g. `nodejs_active_handles{type}`) carry the same numbers.
+    for (const name of MISNAMED_DEFAULT_GAUGES) registry.removeSingleMetric(name);
+  }
   return registry;
 }
 
