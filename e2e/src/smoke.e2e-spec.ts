@@ -5,6 +5,7 @@ import { declaredFamilies, parseSamples } from './support/prom-text';
 import { targets } from './support/targets';
 
 const { services, local } = targets();
+const OAUTH_DEPENDENCIES = ['gmail_api', 'slack_api', 'quickbooks_api', 'salesforce_api'];
 
 describe.each(SERVICE_NAMES)('%s monitoring endpoints', (service) => {
   const base = services[service];
@@ -32,6 +33,10 @@ describe.each(SERVICE_NAMES)('%s monitoring endpoints', (service) => {
     // This very request holds a connection open, so the real count is at least one.
     expect(h.active_connections).toBeGreaterThanOrEqual(1);
     expect(h.checks['database']).toMatchObject({ status: 'up', critical: true });
+    for (const [name, check] of Object.entries(h.checks)) {
+      // OAuth-style upstreams report how long the service's token has left (the fakes give one hour).
+      if (OAUTH_DEPENDENCIES.includes(name) && local) expect([name, check.token_expires_in_s]).toEqual([name, 3600]);
+    }
   });
 
   it('GET /health/live and /health/ready answer 200 in Terminus format', async () => {

@@ -14,7 +14,11 @@ export class AppModule {
         MonitoringModule.forRootAsync({
           inject: [SERVICE_CONFIG],
           useFactory: (c: DeliveryGatewayEnv) =>
-            monitoringOptions(c, [httpDependency('slack_api', c.SLACK_API_URL), httpDependency('gmail_api', c.GMAIL_API_URL), httpDependency('sms_api', c.SMS_API_URL)]),
+            monitoringOptions(c, [
+              httpDependency('slack_api', c.SLACK_API_URL, c.SLACK_BOT_TOKEN),
+              httpDependency('gmail_api', c.GMAIL_API_URL, c.GMAIL_SENDER_TOKEN),
+              httpDependency('sms_api', c.SMS_API_URL),
+            ]),
         }),
         DeliveriesModule,
       ],

@@ -6,9 +6,10 @@ import { QuickbooksController } from './quickbooks/quickbooks.controller';
 import { SalesforceController } from './salesforce/salesforce.controller';
 import { SlackController } from './slack/slack.controller';
 import { SmsController } from './sms/sms.controller';
+import { TokenInfoController } from './common/token-info.controller';
 
 /** HTTP fakes of every external API the services call. */
 @Module({
-  controllers: [GmailController, SlackController, QuickbooksController, SalesforceController, OpenaiController, ElevenlabsController, SmsController],
+  controllers: [GmailController, SlackController, QuickbooksController, SalesforceController, OpenaiController, ElevenlabsController, SmsController, TokenInfoController],
 })
 export class AppModule {}

@@ -44,6 +44,21 @@ describe('fake upstreams', () => {
     expect(res.rawPayload.length).toBe(2 * AUDIO_BYTES_PER_SECOND);
   });
 
+  it.each([
+    ['tok-ok', 200, 3600],
+    ['tok-expiring-soon', 200, 120],
+  ])('introspects token %s', async (token, status, expiresIn) => {
+    const res = await app.inject({ method: 'GET', url: '/salesforce/oauth/tokeninfo', headers: { authorization: `Bearer ${token}` } });
+    expect(res.statusCode).toBe(status);
+    expect(res.json().expires_in).toBe(expiresIn);
+  });
+
+  it('rejects an expired token at introspection', async () => {
+    const res = await app.inject({ method: 'GET', url: '/gmail/oauth/tokeninfo', headers: { authorization: 'Bearer tok-expired' } });
+    expect(res.statusCode).toBe(401);
+    expect(res.json()).toMatchObject({ error: 'invalid_token' });
+  });
+
   it('gives the same data for the same token', async () => {
     const a = await app.inject({ method: 'GET', url: '/gmail/v1/users/me/messages', headers: auth });
     const b = await app.inject({ method: 'GET', url: '/gmail/v1/users/me/messages', headers: auth });

@@ -17,10 +17,10 @@ export class AppModule {
           inject: [SERVICE_CONFIG],
           useFactory: (c: IntegrationControllerEnv) =>
             monitoringOptions(c, [
-              httpDependency('gmail_api', c.GMAIL_API_URL),
-              httpDependency('slack_api', c.SLACK_API_URL),
-              httpDependency('quickbooks_api', c.QUICKBOOKS_API_URL),
-              httpDependency('salesforce_api', c.SALESFORCE_API_URL),
+              httpDependency('gmail_api', c.GMAIL_API_URL, c.GMAIL_API_TOKEN),
+              httpDependency('slack_api', c.SLACK_API_URL, c.SLACK_API_TOKEN),
+              httpDependency('quickbooks_api', c.QUICKBOOKS_API_URL, c.QUICKBOOKS_API_TOKEN),
+              httpDependency('salesforce_api', c.SALESFORCE_API_URL, c.SALESFORCE_API_TOKEN),
             ]),
         }),
         AuthModule,

@@ -12,6 +12,12 @@ export class IntegrationControllerEnv extends ServiceEnv {
   @UpstreamUrl() MEDIA_ENGINE_URL = 'http://127.0.0.1:8003';
   @UpstreamUrl() DELIVERY_GATEWAY_URL = 'http://127.0.0.1:8004';
 
+  /** The service's own credentials for the OAuth-style APIs (their lifetime is reported in /health). */
+  @IsString() @MinLength(1) GMAIL_API_TOKEN = 'fake-gmail-service-token';
+  @IsString() @MinLength(1) SLACK_API_TOKEN = 'fake-slack-service-token';
+  @IsString() @MinLength(1) QUICKBOOKS_API_TOKEN = 'fake-quickbooks-service-token';
+  @IsString() @MinLength(1) SALESFORCE_API_TOKEN = 'fake-salesforce-service-token';
+
   /** The password every demo user logs in with. */
   @IsString() @MinLength(1)
   DEMO_PASSWORD = 'demo';

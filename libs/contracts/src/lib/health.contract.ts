@@ -14,6 +14,10 @@ export interface CheckResult {
   last_checked: string;
   stale?: boolean;
   error?: string;
+  /** OAuth-style dependencies: seconds left on the service's access token. */
+  token_expires_in_s?: number;
+  /** Up, but needing attention soon (e.g. a token about to expire): makes the service `degraded`. */
+  warning?: string;
 }
 
 export interface HealthResponse {

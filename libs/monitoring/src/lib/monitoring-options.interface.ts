@@ -1,3 +1,5 @@
+import type { AuditStore } from './audit/audit-store.interface';
+
 /** An external dependency probed over HTTP and reported in GET /health. */
 export interface DependencyOptions {
   /** Key in `dependencies` and `checks`, e.g. `gmail_api`. */
@@ -14,6 +16,11 @@ export interface DependencyOptions {
    * @default 2000
    */
   timeoutMs?: number;
+  /**
+   * OAuth-style dependencies: an introspection URL answering `{ "expires_in": <seconds> }` for the
+   * bearer `token`, so the check reports the seconds left and warns before the token expires.
+   */
+  tokenInfo?: { url: string; token: string };
 }
 
 /** Options of {@link MonitoringModule.forRoot} / `forRootAsync`. */
@@ -30,6 +37,11 @@ export interface MonitoringModuleOptions {
    */
   healthCheckIntervalMs?: number;
   /**
+   * A dependency whose access token expires sooner than this is reported with a warning (`degraded`).
+   * @default 300
+   */
+  tokenExpiryWarningSeconds?: number;
+  /**
    * GET /metrics and metric collection; when false the endpoint answers 404.
    * @default true
    */
@@ -41,6 +53,14 @@ export interface MonitoringModuleOptions {
   auditEnabled?: boolean;
   /** SQLite file path of the audit store (the service's database). */
   auditDatabasePath: string;
+  /**
+   * Enables `POST/GET/DELETE /__faults/database` to make the service's own database fail or slow down.
+   * Never enable it in production.
+   * @default false
+   */
+  faultInjection?: boolean;
+  /** An audit store to use instead of the SQLite file at `auditDatabasePath` (another adapter). */
+  auditStore?: AuditStore;
   /** When set, /audit* requires `Authorization: Bearer <token>`. */
   monitoringToken?: string;
   /**

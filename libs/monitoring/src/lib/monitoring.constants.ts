@@ -12,3 +12,4 @@ export const AUDIT_METADATA = 'personai:audit';
 /** Defaults for the module options. */
 export const DEFAULT_HEALTH_CHECK_INTERVAL_MS = 30_000;
 export const DEFAULT_DEPENDENCY_TIMEOUT_MS = 2_000;
+export const DEFAULT_TOKEN_EXPIRY_WARNING_S = 300;

@@ -18,6 +18,15 @@ import { AUDIT_STORE, MONITORING_MODULE_OPTIONS, MONITORING_REGISTRY } from './m
 import { ConfigurableModuleClass } from './monitoring.module-definition';
 import { MonitoringModuleOptions } from './monitoring-options.interface';
 import { RuntimeStatsService } from './runtime/runtime-stats.service';
+import { DatabaseFaultController } from './faults/database-fault.controller';
+import { DatabaseFaultService } from './faults/database-fault.service';
+import { FaultInjectingAuditStore } from './faults/fault-injecting-audit.store';
+
+/** The given store, or the SQLite file; behind the fault switch when fault injection is on. */
+function createAuditStore(options: MonitoringModuleOptions, faults: DatabaseFaultService): AuditStore {
+  const store = options.auditStore ?? new SqliteAuditStore(options.auditDatabasePath, options.serviceName);
+  return options.faultInjection ? new FaultInjectingAuditStore(store, faults) : store;
+}
 
 /**
  * Health (Terminus), metrics (Prometheus) and audit for a service, in one import:
@@ -29,14 +38,11 @@ import { RuntimeStatsService } from './runtime/runtime-stats.service';
     TerminusModule.forRoot({ logger: false }),
     PrometheusModule.register({ controller: MetricsController, path: '/metrics', defaultMetrics: { enabled: false } }),
   ],
-  controllers: [HealthController, AuditController],
+  controllers: [HealthController, AuditController, DatabaseFaultController],
   providers: [
     { provide: MONITORING_REGISTRY, useFactory: createRegistry, inject: [MONITORING_MODULE_OPTIONS] },
-    {
-      provide: AUDIT_STORE,
-      useFactory: (o: MonitoringModuleOptions): AuditStore => new SqliteAuditStore(o.auditDatabasePath, o.serviceName),
-      inject: [MONITORING_MODULE_OPTIONS],
-    },
+    DatabaseFaultService,
+    { provide: AUDIT_STORE, useFactory: createAuditStore, inject: [MONITORING_MODULE_OPTIONS, DatabaseFaultService] },
     RuntimeStatsService,
     MetricsService,
     SystemReadingsService,

@@ -34,7 +34,7 @@ describe('POST /deliveries', () => {
     const res = await app.inject({ method: 'POST', url: '/deliveries', payload: { brief_id: 'b1', user_id: 'u1', channel, recipient, text: 'Brief' } });
     expect(res.statusCode).toBe(201);
     expect(res.json()).toMatchObject({ channel, status: 'delivered', id: expect.stringMatching(/^delivery_/) });
-    const call = upstream.requests.find((r) => !r.url.endsWith('/health'));
+    const call = upstream.requests.find((r) => !/\/(health|oauth\/tokeninfo)$/.test(r.url)); // not the health prober's
     expect(call).toMatchObject({ method: 'POST', url: path });
     expect(call?.headers.authorization).toBe(auth);
     expect(call?.body).toContain(recipient);

@@ -14,11 +14,15 @@ export class MonitoringTokenGuard implements CanActivate {
   }
 
   canActivate(context: ExecutionContext): boolean {
-    if (!this.expected) return true;
-    const header = context.switchToHttp().getRequest<FastifyRequest>().headers.authorization ?? '';
-    const match = /^Bearer (.+)$/.exec(header);
-    if (match && timingSafeEqual(digest(match[1]), this.expected)) return true;
+    if (this.isAuthorized(context.switchToHttp().getRequest<FastifyRequest>())) return true;
     throw new UnauthorizedException('a valid monitoring token is required (Authorization: Bearer <token>)');
+  }
+
+  /** True when no token is configured, or the request carries it. */
+  isAuthorized(request: FastifyRequest): boolean {
+    if (!this.expected) return true;
+    const match = /^Bearer (.+)$/.exec(request.headers.authorization ?? '');
+    return match !== null && timingSafeEqual(digest(match[1]), this.expected);
   }
 }
 

@@ -78,13 +78,15 @@ export class HealthProbeService implements OnApplicationBootstrap, OnModuleDestr
     const started = performance.now();
     const result = await probe.run();
     const latency = performance.now() - started;
-    const detail = result[probe.name] as { status: 'up' | 'down'; message?: string };
+    const detail = result[probe.name] as { status: 'up' | 'down'; message?: string; warning?: string; token_expires_in_s?: number };
     const check: CheckResult = {
       status: detail.status,
       critical: probe.critical,
       latency_ms: Math.round(latency),
       last_checked: new Date().toISOString(),
       ...(detail.message ? { error: detail.message } : {}),
+      ...(detail.token_expires_in_s !== undefined ? { token_expires_in_s: detail.token_expires_in_s } : {}),
+      ...(detail.warning ? { warning: detail.warning } : {}),
     };
     if (detail.status === 'down' && this.results[probe.name]?.status !== 'down') {
       this.logger.warn(`dependency ${probe.name} is down: ${detail.message ?? 'no reason given'}`);

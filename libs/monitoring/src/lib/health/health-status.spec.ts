@@ -12,6 +12,10 @@ describe('health status rules', () => {
     expect(overallStatus({ a: check('down', false), database: check('up', true) })).toBe('degraded');
   });
 
+  it('is degraded when a dependency is up with a warning (a token about to expire)', () => {
+    expect(overallStatus({ a: { ...check('up', false), warning: 'access token expires in 60 s' }, database: check('up', true) })).toBe('degraded');
+  });
+
   it('is unhealthy when a critical dependency is down, whatever else', () => {
     expect(overallStatus({ a: check('down', false), database: check('down', true) })).toBe('unhealthy');
     expect(overallStatus({ a: check('up', false), database: check('down', true) })).toBe('unhealthy');

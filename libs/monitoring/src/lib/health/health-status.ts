@@ -2,12 +2,13 @@ import type { CheckResult, HealthStatus } from '@personai/contracts';
 
 /**
  * The status rules: a critical dependency down (or never checked) → `unhealthy`;
- * any other dependency down → `degraded`; otherwise `healthy`.
+ * any other dependency down, or any check with a warning (a token about to expire) → `degraded`;
+ * otherwise `healthy`.
  */
 export function overallStatus(checks: Record<string, CheckResult>): HealthStatus {
   const results = Object.values(checks);
   if (results.some((c) => c.critical && c.status === 'down')) return 'unhealthy';
-  if (results.some((c) => c.status === 'down')) return 'degraded';
+  if (results.some((c) => c.status === 'down' || c.warning)) return 'degraded';
   return 'healthy';
 }
 

@@ -1,7 +1,8 @@
-import { Controller, Get, Header, Inject, Res } from '@nestjs/common';
+import { Controller, Get, Header, Inject, Req, Res } from '@nestjs/common';
 import { HealthCheck, HealthCheckResult, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
-import type { HealthResponse } from '@personai/contracts';
-import type { FastifyReply } from 'fastify';
+import type { CheckResult, HealthResponse } from '@personai/contracts';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { MonitoringTokenGuard } from '../auth/monitoring-token.guard';
 import { MONITORING_MODULE_OPTIONS } from '../monitoring.constants';
 import { MonitoringModuleOptions } from '../monitoring-options.interface';
 import { RuntimeStatsService } from '../runtime/runtime-stats.service';
@@ -19,13 +20,15 @@ export class HealthController {
     private readonly runtime: RuntimeStatsService,
     private readonly terminus: HealthCheckService,
     private readonly indicators: HealthIndicatorService,
+    private readonly token: MonitoringTokenGuard,
   ) {}
 
   @Get()
   @Header('Cache-Control', 'no-store')
-  health(@Res({ passthrough: true }) reply: FastifyReply): HealthResponse {
+  health(@Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): HealthResponse {
     const checks = this.probes.checks();
     const status = overallStatus(checks);
+    const shown = this.token.isAuthorized(request) ? checks : publicChecks(checks);
     reply.code(httpStatusFor(status));
     return {
       status,
@@ -37,7 +40,7 @@ export class HealthController {
       system: this.system.read(),
       queue_depth: this.runtime.queueDepth(),
       active_connections: this.runtime.activeConnections(),
-      checks,
+      checks: shown,
     };
   }
 
@@ -66,4 +69,14 @@ export class HealthController {
       }),
     ]);
   }
+}
+
+/**
+ * Without the monitoring token (when one is set), checks keep their status and timing but not their
+ * errors, warnings or token details, which can reveal internals.
+ */
+function publicChecks(checks: Record<string, CheckResult>): Record<string, CheckResult> {
+  return Object.fromEntries(
+    Object.entries(checks).map(([name, { status, critical, latency_ms, last_checked, stale }]) => [name, { status, critical, latency_ms, last_checked, ...(stale ? { stale } : {}) }]),
+  );
 }

@@ -3,7 +3,7 @@ import { startStub, Stub } from '../testing/stub';
 import { describeFetchError, HttpDependencyHealthIndicator } from './http-dependency.health';
 
 describe('HttpDependencyHealthIndicator', () => {
-  const indicator = new HttpDependencyHealthIndicator(new HealthIndicatorService());
+  const indicator = new HttpDependencyHealthIndicator(new HealthIndicatorService(), { serviceName: 's', version: '1.0.0', auditDatabasePath: ':memory:', tokenExpiryWarningSeconds: 300 });
   let stub: Stub;
 
   afterEach(() => stub?.close());
@@ -26,6 +26,36 @@ describe('HttpDependencyHealthIndicator', () => {
     const started = Date.now();
     expect(await indicator.check({ name: 'x_api', url: stub.url, timeoutMs: 300 })).toEqual({ x_api: { status: 'down', message: 'timeout after 300 ms' } });
     expect(Date.now() - started).toBeLessThan(1500);
+  });
+
+  describe('with token introspection', () => {
+    const withToken = (expiresIn: number | 'reject') =>
+      startStub((req, res) => {
+        if (req.url?.endsWith('/tokeninfo')) {
+          if (expiresIn === 'reject' || req.headers.authorization !== 'Bearer tkn') {
+            res.statusCode = 401;
+            return res.end('{"error":"invalid_token"}');
+          }
+          return res.end(JSON.stringify({ expires_in: expiresIn }));
+        }
+        res.end('ok');
+      });
+    const dep = () => ({ name: 'gmail_api', url: stub.url, tokenInfo: { url: stub.url.replace('/health', '/tokeninfo'), token: 'tkn' } });
+
+    it('reports the seconds left on the token', async () => {
+      stub = await withToken(3600);
+      expect(await indicator.check(dep())).toEqual({ gmail_api: { status: 'up', token_expires_in_s: 3600 } });
+    });
+
+    it('warns below the threshold', async () => {
+      stub = await withToken(120);
+      expect(await indicator.check(dep())).toEqual({ gmail_api: { status: 'up', token_expires_in_s: 120, warning: 'access token expires in 120 s' } });
+    });
+
+    it('is down with an auth reason when the token is rejected', async () => {
+      stub = await withToken('reject');
+      expect(await indicator.check(dep())).toEqual({ gmail_api: { status: 'down', message: 'access token rejected (HTTP 401): expired or revoked' } });
+    });
   });
 
   it('describes refused and reset connections', () => {

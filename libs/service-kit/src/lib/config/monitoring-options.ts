@@ -9,14 +9,20 @@ export function monitoringOptions(config: ServiceEnv, dependencies: DependencyOp
     version: config.SERVICE_VERSION,
     dependencies,
     healthCheckIntervalMs: parseDuration(config.HEALTH_CHECK_INTERVAL),
+    tokenExpiryWarningSeconds: Math.floor((parseDuration(config.TOKEN_EXPIRY_WARNING) ?? 300_000) / 1000),
     metricsEnabled: config.METRICS_ENABLED === 'true',
     auditEnabled: config.AUDIT_ENABLED === 'true',
     auditDatabasePath: config.AUDIT_DATABASE_URL || join(config.DATA_DIR, config.SERVICE_NAME, 'audit.db'),
     monitoringToken: config.MONITORING_TOKEN,
+    faultInjection: config.FAULT_INJECTION_ENABLED === 'true',
   };
 }
 
-/** A non-critical HTTP dependency probed at `<baseUrl>/health`. */
-export function httpDependency(name: string, baseUrl: string): DependencyOptions {
-  return { name, url: `${baseUrl.replace(/\/$/, '')}/health`, critical: false };
+/**
+ * A non-critical HTTP dependency probed at `<baseUrl>/health`; with the service's `token` for it
+ * (OAuth-style APIs), the token's lifetime is checked at `<baseUrl>/oauth/tokeninfo` too.
+ */
+export function httpDependency(name: string, baseUrl: string, token?: string): DependencyOptions {
+  const base = baseUrl.replace(/\/$/, '');
+  return { name, url: `${base}/health`, critical: false, ...(token ? { tokenInfo: { url: `${base}/oauth/tokeninfo`, token } } : {}) };
 }

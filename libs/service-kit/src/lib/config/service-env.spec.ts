@@ -32,6 +32,11 @@ describe('loadConfig', () => {
     expect(() => loadConfig(TestEnv, { ...base, [name]: value })).toThrow(new RegExp(`${name}=.*${message.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
   });
 
+  it('refuses fault injection in production', () => {
+    expect(() => loadConfig(TestEnv, { ...base, FAULT_INJECTION_ENABLED: 'true', NODE_ENV: 'production' })).toThrow(/FAULT_INJECTION_ENABLED="true": fault injection is refused when NODE_ENV=production/);
+    expect(loadConfig(TestEnv, { ...base, FAULT_INJECTION_ENABLED: 'true', NODE_ENV: 'development' }).FAULT_INJECTION_ENABLED).toBe('true');
+  });
+
   it('derives the monitoring options, with the SQLite store under DATA_DIR by default', () => {
     const config = loadConfig(TestEnv, { ...base, HEALTH_CHECK_INTERVAL: '500ms', AUDIT_ENABLED: 'false', DATA_DIR: '/tmp/x' });
     expect(monitoringOptions(config, [])).toMatchObject({

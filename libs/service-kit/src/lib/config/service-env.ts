@@ -26,6 +26,9 @@ export class ServiceEnv {
   @Matches(/^\d+(ms|s|m|h)$/, { message: 'HEALTH_CHECK_INTERVAL must be a duration such as 500ms, 30s or 2m' })
   HEALTH_CHECK_INTERVAL = '30s';
 
+  @Matches(/^\d+(ms|s|m|h)$/, { message: 'TOKEN_EXPIRY_WARNING must be a duration such as 300s, 5m or 24h' })
+  TOKEN_EXPIRY_WARNING = '5m';
+
   @IsIn(BOOLEAN, { message: 'METRICS_ENABLED must be true or false' })
   METRICS_ENABLED = 'true';
 
@@ -38,6 +41,12 @@ export class ServiceEnv {
 
   @IsOptional() @IsString() @MinLength(16, { message: 'MONITORING_TOKEN must be at least 16 characters' }) @MaxLength(512)
   MONITORING_TOKEN?: string;
+
+  @IsIn(BOOLEAN, { message: 'FAULT_INJECTION_ENABLED must be true or false' })
+  FAULT_INJECTION_ENABLED = 'false';
+
+  @IsOptional() @IsString()
+  NODE_ENV?: string;
 
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace'], { message: 'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace' })
   LOG_LEVEL = 'info';
@@ -54,8 +63,11 @@ export class ConfigError extends Error {}
 export function loadConfig<T extends ServiceEnv>(cls: new () => T, env: NodeJS.ProcessEnv, defaults: Partial<Record<keyof T, string>> = {}): T {
   const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
   const config = plainToInstance(cls, { ...defaults, ...present }, { exposeDefaultValues: true });
-  const errors = validateSync(config, { whitelist: false });
-  if (errors.length > 0) throw new ConfigError(`invalid configuration:\n${errors.map(describe).join('\n')}`);
+  const problems = validateSync(config, { whitelist: false }).map(describe);
+  if (config.FAULT_INJECTION_ENABLED === 'true' && config.NODE_ENV === 'production') {
+    problems.push('  FAULT_INJECTION_ENABLED="true": fault injection is refused when NODE_ENV=production');
+  }
+  if (problems.length > 0) throw new ConfigError(`invalid configuration:\n${problems.join('\n')}`);
   return config;
 }
 

@@ -1,0 +1,45 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { eventually } from './http';
+import { ROOT } from './stack';
+
+/** One service started from its built dist/ on its own, for specs that must start, kill or restart it. */
+export class ServiceProcess {
+  private child?: ChildProcess;
+
+  constructor(
+    private readonly app: string,
+    readonly port: number,
+    private readonly env: Record<string, string>,
+  ) {}
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  /** Starts it and waits until /health/live answers. */
+  async start(): Promise<string> {
+    this.child = spawn(process.execPath, [join(ROOT, 'dist', 'apps', this.app, 'main.js')], {
+      env: { ...process.env, LOG_LEVEL: 'error', ...this.env, PORT: String(this.port) },
+      stdio: 'ignore',
+    });
+    await eventually(`${this.app} to answer on ${this.port}`, async () => {
+      if (this.child?.exitCode !== null) throw new Error(`${this.app} exited with code ${this.child?.exitCode}`);
+      try {
+        return (await fetch(`${this.url}/health/live`)).ok ? true : undefined;
+      } catch {
+        return undefined;
+      }
+    });
+    return this.url;
+  }
+
+  /** kill -9: no shutdown hook runs. */
+  async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill(signal);
+    await exited;
+  }
+}

@@ -1,0 +1,48 @@
+import { Body, Controller, Delete, Get, HttpCode, Inject, NotFoundException, Post, UseGuards } from '@nestjs/common';
+import { Type } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
+import { MonitoringTokenGuard } from '../auth/monitoring-token.guard';
+import { MONITORING_MODULE_OPTIONS } from '../monitoring.constants';
+import { MonitoringModuleOptions } from '../monitoring-options.interface';
+import { DatabaseFault, DatabaseFaultMode, DatabaseFaultService } from './database-fault.service';
+
+export class DatabaseFaultDto {
+  @IsIn(['down', 'slow'], { message: 'mode must be down or slow' })
+  mode!: DatabaseFaultMode;
+
+  @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(60_000)
+  latency_ms?: number;
+}
+
+/** `POST/GET/DELETE /__faults/database`: make the service's own database fail or slow down (tests and demos). */
+@Controller('__faults/database')
+@UseGuards(MonitoringTokenGuard)
+export class DatabaseFaultController {
+  constructor(
+    private readonly faults: DatabaseFaultService,
+    @Inject(MONITORING_MODULE_OPTIONS) private readonly options: MonitoringModuleOptions,
+  ) {}
+
+  @Post()
+  set(@Body() dto: DatabaseFaultDto): DatabaseFault {
+    this.assertEnabled();
+    return this.faults.set(dto.mode, dto.latency_ms);
+  }
+
+  @Get()
+  get(): { fault: DatabaseFault | null } {
+    this.assertEnabled();
+    return { fault: this.faults.current() };
+  }
+
+  @Delete()
+  @HttpCode(204)
+  clear(): void {
+    this.assertEnabled();
+    this.faults.clear();
+  }
+
+  private assertEnabled(): void {
+    if (!this.options.faultInjection) throw new NotFoundException('fault injection is disabled (FAULT_INJECTION_ENABLED=false)');
+  }
+}

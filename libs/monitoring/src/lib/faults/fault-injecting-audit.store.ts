@@ -1,0 +1,35 @@
+import type { AuditEvent } from '@personai/contracts';
+import { AuditFilter, AuditPage, AuditStore, AuditVerification, NewAuditEvent } from '../audit/audit-store.interface';
+import { DatabaseFaultService } from './database-fault.service';
+
+/** Wraps the real store so an injected database fault hits every caller exactly as a real outage would. */
+export class FaultInjectingAuditStore implements AuditStore {
+  constructor(
+    private readonly store: AuditStore,
+    private readonly faults: DatabaseFaultService,
+  ) {}
+
+  async append(event: NewAuditEvent): Promise<AuditEvent> {
+    await this.faults.apply();
+    return this.store.append(event);
+  }
+
+  async query(filter: AuditFilter, limit: number): Promise<AuditPage> {
+    await this.faults.apply();
+    return this.store.query(filter, limit);
+  }
+
+  async verify(): Promise<AuditVerification> {
+    await this.faults.apply();
+    return this.store.verify();
+  }
+
+  async ping(): Promise<void> {
+    await this.faults.apply();
+    return this.store.ping();
+  }
+
+  close(): Promise<void> {
+    return this.store.close();
+  }
+}
