@@ -10,6 +10,7 @@ import { HEALTH_KEYS, HealthResponse } from '@personai/contracts';
 import { Audit } from './audit/audit.decorator';
 import { HealthProbeService } from './health/health-probe.service';
 import { MonitoringModule } from './monitoring.module';
+import { RuntimeStatsService } from './runtime/runtime-stats.service';
 import { MonitoringModuleOptions } from './monitoring-options.interface';
 import { createTestApp } from './testing/create-test-app';
 
@@ -217,6 +218,19 @@ describe('MonitoringModule', () => {
       expect((await app.inject({ method: 'DELETE', url: '/__faults/database' })).statusCode).toBe(204);
       await probes.probeNow();
       expect((await app.inject({ method: 'GET', url: '/health/ready' })).statusCode).toBe(200);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('answers /health/ready with 503 from the moment shutdown starts', async () => {
+    const app = await createTestApp({ imports: [MonitoringModule.forRoot(options())] });
+    try {
+      expect((await app.inject({ method: 'GET', url: '/health/ready' })).statusCode).toBe(200);
+      app.get(RuntimeStatsService).markShuttingDown();
+      const ready = await app.inject({ method: 'GET', url: '/health/ready' });
+      expect(ready.statusCode).toBe(503);
+      expect(ready.json().error.shutdown).toEqual({ status: 'down', message: 'shutting down' });
     } finally {
       await app.close();
     }
