@@ -13,5 +13,7 @@ module.exports = {
   moduleNameMapper: pathsToModuleNameMapper(),
   testMatch: ['**/?(*.)+(spec).ts'],
   clearMocks: true,
+  // In CI a spec that fails half-way through its setup must not leave the run waiting on a leaked handle.
+  forceExit: Boolean(process.env.CI),
   reporters: ['default', require.resolve('./tools/jest/summary-reporter.js')],
 };

@@ -64,6 +64,12 @@ export interface MonitoringModuleOptions {
   /** When set, /audit* requires `Authorization: Bearer <token>`. */
   monitoringToken?: string;
   /**
+   * Require the monitoring token on /metrics too (Prometheus `authorization` in the scrape config).
+   * Off by default: in-cluster scrapes usually rely on network policy instead.
+   * @default false
+   */
+  metricsRequireToken?: boolean;
+  /**
    * File system whose usage is reported as `disk_usage_percent`.
    * @default the directory of `auditDatabasePath`
    */

@@ -271,6 +271,35 @@ describe('MonitoringModule', () => {
     }
   });
 
+  it('protects /metrics with the monitoring token only when asked to', async () => {
+    const open = await createTestApp({ imports: [MonitoringModule.forRoot({ ...options(), monitoringToken: 's3cret-monitoring-token' })] });
+    const closed = await createTestApp({ imports: [MonitoringModule.forRoot({ ...options(), monitoringToken: 's3cret-monitoring-token', metricsRequireToken: true })] });
+    try {
+      expect((await open.inject({ method: 'GET', url: '/metrics' })).statusCode).toBe(200);
+      expect((await closed.inject({ method: 'GET', url: '/metrics' })).statusCode).toBe(401);
+      expect((await closed.inject({ method: 'GET', url: '/metrics', headers: { authorization: 'Bearer s3cret-monitoring-token' } })).statusCode).toBe(200);
+    } finally {
+      await open.close();
+      await closed.close();
+    }
+  });
+
+  it('lets two apps live in one process, each with its own registry', async () => {
+    const a = await createTestApp({ imports: [MonitoringModule.forRoot({ ...options(), serviceName: 'app-a' })] });
+    const b = await createTestApp({ imports: [MonitoringModule.forRoot({ ...options(), serviceName: 'app-b', auditDatabasePath: join(dir, 'b.db') })] });
+    try {
+      for (let i = 0; i < 3; i += 1) await a.inject({ method: 'GET', url: '/health/live' });
+      const textA = (await a.inject({ method: 'GET', url: '/metrics' })).body;
+      const textB = (await b.inject({ method: 'GET', url: '/metrics' })).body;
+      expect(textA).toContain('http_requests_total{method="GET",endpoint="/health/live",status="200",service="app-a"} 3');
+      expect(textB).not.toContain('/health/live');
+      expect(textB).not.toContain('app-a');
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
   it('protects /audit with the monitoring token when one is set', async () => {
     const app = await createTestApp({ imports: [MonitoringModule.forRoot({ ...options(), monitoringToken: 's3cret' })] });
     try {

@@ -53,7 +53,8 @@ function createAuditStore(options: MonitoringModuleOptions, faults: DatabaseFaul
     AuditInterceptor,
     MonitoringTokenGuard,
   ],
-  exports: [MONITORING_REGISTRY, AUDIT_STORE, RuntimeStatsService, MetricsService, HealthProbeService, AuditService, AuditInterceptor],
+  // The options and the guard are exported for MetricsController, which willsoto's PrometheusModule hosts.
+  exports: [MONITORING_MODULE_OPTIONS, MONITORING_REGISTRY, AUDIT_STORE, RuntimeStatsService, MetricsService, HealthProbeService, AuditService, AuditInterceptor, MonitoringTokenGuard],
 })
 export class MonitoringModule extends ConfigurableModuleClass implements OnApplicationShutdown {
   constructor(@Inject(AUDIT_STORE) private readonly store: AuditStore) {

@@ -1,8 +1,10 @@
-import { Controller, Get, Inject, NotFoundException, Res } from '@nestjs/common';
+import { Controller, Get, Inject, NotFoundException, Res, UnauthorizedException } from '@nestjs/common';
 import { PrometheusController } from '@willsoto/nestjs-prometheus';
 import type { FastifyReply } from 'fastify';
 import { Registry } from 'prom-client';
-import { MONITORING_REGISTRY } from '../monitoring.constants';
+import { MonitoringTokenGuard } from '../auth/monitoring-token.guard';
+import { MONITORING_MODULE_OPTIONS, MONITORING_REGISTRY } from '../monitoring.constants';
+import { MonitoringModuleOptions } from '../monitoring-options.interface';
 import { MetricsService } from './metrics.service';
 
 /**
@@ -13,7 +15,9 @@ import { MetricsService } from './metrics.service';
 export class MetricsController extends PrometheusController {
   constructor(
     @Inject(MONITORING_REGISTRY) private readonly registry: Registry,
+    @Inject(MONITORING_MODULE_OPTIONS) private readonly options: MonitoringModuleOptions,
     private readonly metrics: MetricsService,
+    private readonly token: MonitoringTokenGuard,
   ) {
     super();
   }
@@ -21,6 +25,9 @@ export class MetricsController extends PrometheusController {
   @Get()
   override async index(@Res({ passthrough: true }) reply: FastifyReply): Promise<string> {
     if (!this.metrics.enabled) throw new NotFoundException('metrics are disabled (METRICS_ENABLED=false)');
+    if (this.options.metricsRequireToken && !this.token.isAuthorized(reply.request)) {
+      throw new UnauthorizedException('a valid monitoring token is required (Authorization: Bearer <token>)');
+    }
     reply.header('Content-Type', this.registry.contentType);
     reply.header('Cache-Control', 'no-store');
     return this.registry.metrics();

@@ -14,6 +14,7 @@ export function monitoringOptions(config: ServiceEnv, dependencies: DependencyOp
     auditEnabled: config.AUDIT_ENABLED === 'true',
     auditDatabasePath: config.AUDIT_DATABASE_URL || join(config.DATA_DIR, config.SERVICE_NAME, 'audit.db'),
     monitoringToken: config.MONITORING_TOKEN,
+    metricsRequireToken: config.METRICS_REQUIRE_TOKEN === 'true',
     faultInjection: config.FAULT_INJECTION_ENABLED === 'true',
   };
 }

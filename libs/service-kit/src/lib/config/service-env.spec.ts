@@ -32,6 +32,10 @@ describe('loadConfig', () => {
     expect(() => loadConfig(TestEnv, { ...base, [name]: value })).toThrow(new RegExp(`${name}=.*${message.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
   });
 
+  it('refuses METRICS_REQUIRE_TOKEN without a token', () => {
+    expect(() => loadConfig(TestEnv, { ...base, METRICS_REQUIRE_TOKEN: 'true' })).toThrow(/METRICS_REQUIRE_TOKEN="true": needs MONITORING_TOKEN to be set/);
+  });
+
   it('refuses fault injection in production', () => {
     expect(() => loadConfig(TestEnv, { ...base, FAULT_INJECTION_ENABLED: 'true', NODE_ENV: 'production' })).toThrow(/FAULT_INJECTION_ENABLED="true": fault injection is refused when NODE_ENV=production/);
     expect(loadConfig(TestEnv, { ...base, FAULT_INJECTION_ENABLED: 'true', NODE_ENV: 'development' }).FAULT_INJECTION_ENABLED).toBe('true');

@@ -42,6 +42,9 @@ export class ServiceEnv {
   @IsOptional() @IsString() @MinLength(16, { message: 'MONITORING_TOKEN must be at least 16 characters' }) @MaxLength(512)
   MONITORING_TOKEN?: string;
 
+  @IsIn(BOOLEAN, { message: 'METRICS_REQUIRE_TOKEN must be true or false' })
+  METRICS_REQUIRE_TOKEN = 'false';
+
   @IsIn(BOOLEAN, { message: 'FAULT_INJECTION_ENABLED must be true or false' })
   FAULT_INJECTION_ENABLED = 'false';
 
@@ -64,6 +67,9 @@ export function loadConfig<T extends ServiceEnv>(cls: new () => T, env: NodeJS.P
   const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
   const config = plainToInstance(cls, { ...defaults, ...present }, { exposeDefaultValues: true });
   const problems = validateSync(config, { whitelist: false }).map(describe);
+  if (config.METRICS_REQUIRE_TOKEN === 'true' && !config.MONITORING_TOKEN) {
+    problems.push('  METRICS_REQUIRE_TOKEN="true": needs MONITORING_TOKEN to be set');
+  }
   if (config.FAULT_INJECTION_ENABLED === 'true' && config.NODE_ENV === 'production') {
     problems.push('  FAULT_INJECTION_ENABLED="true": fault injection is refused when NODE_ENV=production');
   }
