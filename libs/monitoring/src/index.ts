@@ -2,6 +2,7 @@ export { MonitoringModule } from './lib/monitoring.module';
 export type { MonitoringModuleOptions, DependencyOptions } from './lib/monitoring-options.interface';
 export { MONITORING_MODULE_OPTIONS } from './lib/monitoring.constants';
 export { parseDuration } from './lib/duration';
+export { isPostgresUrl } from './lib/audit/audit-database-url';
 export { useMonitoring } from './lib/use-monitoring';
 export { Audit } from './lib/audit/audit.decorator';
 export type { AuditOptions } from './lib/audit/audit.decorator';

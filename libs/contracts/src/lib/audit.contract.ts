@@ -8,6 +8,7 @@ export const AUDIT_EVENT_TYPES = [
   'audio_generated',
   'message_delivered',
   'error_occurred',
+  'audit_accessed',
 ] as const;
 
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];

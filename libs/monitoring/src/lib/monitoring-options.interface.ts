@@ -51,15 +51,15 @@ export interface MonitoringModuleOptions {
    * @default true
    */
   auditEnabled?: boolean;
-  /** SQLite file path of the audit store (the service's database). */
-  auditDatabasePath: string;
+  /** The audit store (the service's database): a SQLite file path, or a postgres:// URL. */
+  auditDatabase: string;
   /**
    * Enables `POST/GET/DELETE /__faults/database` to make the service's own database fail or slow down.
    * Never enable it in production.
    * @default false
    */
   faultInjection?: boolean;
-  /** An audit store to use instead of the SQLite file at `auditDatabasePath` (another adapter). */
+  /** An audit store to use instead of the SQLite file at `auditDatabase` (another adapter). */
   auditStore?: AuditStore;
   /** When set, /audit* requires `Authorization: Bearer <token>`. */
   monitoringToken?: string;
@@ -71,7 +71,7 @@ export interface MonitoringModuleOptions {
   metricsRequireToken?: boolean;
   /**
    * File system whose usage is reported as `disk_usage_percent`.
-   * @default the directory of `auditDatabasePath`
+   * @default the directory of `auditDatabase`
    */
   diskPath?: string;
 }

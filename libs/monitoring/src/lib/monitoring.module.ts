@@ -5,6 +5,8 @@ import { AuditStore } from './audit/audit-store.interface';
 import { AuditController } from './audit/audit.controller';
 import { AuditInterceptor } from './audit/audit.interceptor';
 import { AuditService } from './audit/audit.service';
+import { isPostgresUrl } from './audit/audit-database-url';
+import { PostgresAuditStore } from './audit/postgres-audit.store';
 import { SqliteAuditStore } from './audit/sqlite-audit.store';
 import { MonitoringTokenGuard } from './auth/monitoring-token.guard';
 import { DatabaseHealthIndicator } from './health/database.health';
@@ -22,9 +24,11 @@ import { DatabaseFaultController } from './faults/database-fault.controller';
 import { DatabaseFaultService } from './faults/database-fault.service';
 import { FaultInjectingAuditStore } from './faults/fault-injecting-audit.store';
 
-/** The given store, or the SQLite file; behind the fault switch when fault injection is on. */
+/** The given store, PostgreSQL for a postgres:// URL, else the SQLite file; behind the fault switch when fault injection is on. */
 function createAuditStore(options: MonitoringModuleOptions, faults: DatabaseFaultService): AuditStore {
-  const store = options.auditStore ?? new SqliteAuditStore(options.auditDatabasePath, options.serviceName);
+  const store =
+    options.auditStore ??
+    (isPostgresUrl(options.auditDatabase) ? new PostgresAuditStore(options.auditDatabase, options.serviceName) : new SqliteAuditStore(options.auditDatabase, options.serviceName));
   return options.faultInjection ? new FaultInjectingAuditStore(store, faults) : store;
 }
 

@@ -1,16 +1,22 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { NewAuditEvent } from './audit-store.interface';
 
 /** The hash of the empty chain, which the first event of every writer links to. */
 export const GENESIS_HASH = '0'.repeat(64);
 
-/** Stable JSON: object keys sorted at every depth, so the same event always hashes the same. */
+/**
+ * Stable JSON: object keys sorted at every depth, so the same event always hashes the same. It keeps
+ * JSON's own rules (undefined properties are dropped) so an event hashes the same before it is stored
+ * as JSON and after it is read back.
+ */
 export function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
   if (value && typeof value === 'object') {
-    const entries = Object.keys(value as object)
+    const record = value as Record<string, unknown>;
+    const entries = Object.keys(record)
+      .filter((k) => record[k] !== undefined)
       .sort()
-      .map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`);
+      .map((k) => `${JSON.stringify(k)}:${canonicalJson(record[k])}`);
     return `{${entries.join(',')}}`;
   }
   return JSON.stringify(value ?? null);
@@ -21,4 +27,22 @@ export function hashEvent(event: NewAuditEvent & { id: string; writer: string; p
   const { id, writer, prev_hash, timestamp, service, event_type, user_id, resource_id, action, details, success, request_id } = event;
   const canonical = canonicalJson({ id, writer, prev_hash, timestamp, service, event_type, user_id, resource_id, action, details, success, request_id });
   return createHash('sha256').update(canonical).digest('hex');
+}
+
+/** An event with its place in a writer's chain, as the stores persist it. */
+export interface ChainedEvent extends NewAuditEvent {
+  id: string;
+  writer: string;
+  prev_hash: string;
+  hash: string;
+}
+
+/** Links a batch of events to `prevHash` and to each other, in order. */
+export function chainEvents(events: NewAuditEvent[], writer: string, prevHash: string): ChainedEvent[] {
+  let prev = prevHash;
+  return events.map((event) => {
+    const linked = { ...event, id: randomUUID(), writer, prev_hash: prev };
+    prev = hashEvent(linked);
+    return { ...linked, hash: prev };
+  });
 }

@@ -43,3 +43,9 @@ function normalizeDate(value: unknown): unknown {
   const ms = Date.parse(value);
   return Number.isNaN(ms) ? value : new Date(ms).toISOString();
 }
+
+/** Query parameters of GET /audit/stream. */
+export class AuditStreamQueryDto {
+  @IsOptional() @IsIn(AUDIT_EVENT_TYPES)
+  event_type?: AuditEventType;
+}

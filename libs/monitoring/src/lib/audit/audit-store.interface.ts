@@ -37,11 +37,16 @@ export interface AuditVerification {
   firstBrokenId: string | null;
 }
 
+/** Raised when a cursor (`before`, `Last-Event-ID`) names an event the store does not hold. */
+export class UnknownCursorError extends Error {}
+
 /** Where audit events are kept. `append` resolves only once the event is durable. */
 export interface AuditStore {
   append(event: NewAuditEvent): Promise<AuditEvent>;
   /** The most recent `limit` matching events, oldest first, and the count of all matches. */
   query(filter: AuditFilter, limit: number): Promise<AuditPage>;
+  /** Up to `limit` events recorded after the event `cursorId` (from the start when null), oldest first. */
+  after(cursorId: string | null, limit: number, eventType?: string): Promise<AuditEvent[]>;
   verify(): Promise<AuditVerification>;
   ping(): Promise<void>;
   close(): Promise<void>;

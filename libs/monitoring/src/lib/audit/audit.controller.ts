@@ -1,15 +1,20 @@
-import { BadRequestException, Controller, Get, Inject, NotFoundException, Query, UseGuards, ValidationPipe } from '@nestjs/common';
+import { BadRequestException, Controller, Get, Headers, Inject, MessageEvent, NotFoundException, Query, Req, Sse, UseGuards, ValidationPipe } from '@nestjs/common';
 import type { AuditResponse, AuditVerifyResponse } from '@personai/contracts';
+import type { FastifyRequest } from 'fastify';
+import { Observable, map } from 'rxjs';
 import { MonitoringTokenGuard } from '../auth/monitoring-token.guard';
 import { MONITORING_MODULE_OPTIONS } from '../monitoring.constants';
 import { MonitoringModuleOptions } from '../monitoring-options.interface';
-import { AuditQueryDto } from './audit-query.dto';
+import { AuditQueryDto, AuditStreamQueryDto } from './audit-query.dto';
 import { AuditService } from './audit.service';
-import { UnknownCursorError } from './sqlite-audit.store';
+import { UnknownCursorError } from './audit-store.interface';
 
 const QUERY_PIPE = new ValidationPipe({ transform: true, whitelist: true, forbidNonWhitelisted: true });
 
-/** GET /audit (the seed's shape, filtered and paged) and GET /audit/verify (the hash chains). */
+/**
+ * GET /audit (the seed's shape, filtered and paged), GET /audit/verify (the hash chains) and
+ * GET /audit/stream (Server-Sent Events). Every read is itself recorded as `audit_accessed`.
+ */
 @Controller('audit')
 @UseGuards(MonitoringTokenGuard)
 export class AuditController {
@@ -19,26 +24,52 @@ export class AuditController {
   ) {}
 
   @Get()
-  async list(@Query(QUERY_PIPE) query: AuditQueryDto): Promise<AuditResponse> {
+  async list(@Query(QUERY_PIPE) query: AuditQueryDto, @Req() request: FastifyRequest): Promise<AuditResponse> {
     this.assertEnabled();
     const { limit, ...filter } = query;
-    try {
-      const page = await this.audit.query(filter, limit);
-      return { service: this.options.serviceName, total_events: page.total, returned_events: page.events.length, events: page.events };
-    } catch (err) {
-      if (err instanceof UnknownCursorError) throw new BadRequestException(`before: ${err.message}`);
-      throw err;
-    }
+    const page = await withCursor(() => this.audit.query(filter, limit));
+    await this.recordRead(request, 'query', { filter: { ...filter, limit } });
+    return { service: this.options.serviceName, total_events: page.total, returned_events: page.events.length, events: page.events };
   }
 
   @Get('verify')
-  async verify(): Promise<AuditVerifyResponse> {
+  async verify(@Req() request: FastifyRequest): Promise<AuditVerifyResponse> {
     this.assertEnabled();
     const result = await this.audit.verify();
+    await this.recordRead(request, 'verify', { intact: result.intact });
     return { service: this.options.serviceName, intact: result.intact, checked_events: result.checked, first_broken_id: result.firstBrokenId };
+  }
+
+  /** New events as `id:` + JSON `data:`; reconnecting with `Last-Event-ID` resumes from the store. */
+  @Sse('stream')
+  async stream(
+    @Query(QUERY_PIPE) query: AuditStreamQueryDto,
+    @Headers('last-event-id') lastEventId: string | undefined,
+    @Req() request: FastifyRequest,
+  ): Promise<Observable<MessageEvent>> {
+    this.assertEnabled();
+    const cursor = lastEventId?.trim() || null;
+    if (cursor) await withCursor(() => this.audit.assertCursor(cursor), 'Last-Event-ID');
+    await this.recordRead(request, 'stream', { event_type: query.event_type ?? null, last_event_id: cursor });
+    return this.audit.stream(cursor, query.event_type).pipe(map((event) => ({ id: event.id, data: event })));
+  }
+
+  private recordRead(request: FastifyRequest, action: string, details: Record<string, unknown>): Promise<unknown> {
+    return this.audit.record({ event_type: 'audit_accessed', action, success: true, request_id: request.id, resource_id: 'audit_log', details: { ip_address: request.ip, ...details } });
   }
 
   private assertEnabled(): void {
     if (!this.audit.enabled) throw new NotFoundException('audit is disabled (AUDIT_ENABLED=false)');
   }
 }
+
+/** Runs a store call, turning an unknown cursor into a 400 naming the parameter. */
+async function withCursor<T>(call: () => Promise<T>, name = 'before'): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    if (err instanceof UnknownCursorError) throw new BadRequestException(`${name}: ${err.message}`);
+    throw err;
+  }
+}
+

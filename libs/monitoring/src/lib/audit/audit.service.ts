@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger, ServiceUnavailableException } from '@nestjs/common';
+import { Observable, Subject } from 'rxjs';
 import type { AuditEvent, AuditEventType } from '@personai/contracts';
 import { MetricsService } from '../metrics/metrics.service';
 import { AUDIT_STORE, MONITORING_MODULE_OPTIONS } from '../monitoring.constants';
@@ -21,6 +22,8 @@ export interface AuditRecord {
 @Injectable()
 export class AuditService {
   private readonly logger = new Logger(AuditService.name);
+  /** Events as they are committed, for GET /audit/stream. */
+  private readonly committed = new Subject<AuditEvent>();
   readonly enabled: boolean;
 
   constructor(
@@ -50,6 +53,7 @@ export class AuditService {
         details: redact(record.details ?? {}) as Record<string, unknown>,
       });
       this.metrics.recordAuditEvent(record.event_type, record.success);
+      this.committed.next(event);
       return event;
     } catch (err) {
       this.logger.error(`audit store write failed: ${err instanceof Error ? err.message : String(err)}`);
@@ -63,5 +67,38 @@ export class AuditService {
 
   verify(): Promise<AuditVerification> {
     return this.store.verify();
+  }
+
+  /** Throws UnknownCursorError unless `id` names a stored event. */
+  async assertCursor(id: string): Promise<void> {
+    await this.store.after(id, 1);
+  }
+
+  /**
+   * Committed events as they happen. With `afterId` (a Last-Event-ID), first replays from the store
+   * everything committed after it, then continues live, with no gap and no duplicate in between.
+   */
+  stream(afterId: string | null, eventType?: string): Observable<AuditEvent> {
+    return new Observable<AuditEvent>((subscriber) => {
+      const held: AuditEvent[] = [];
+      const replayed = new Set<string>();
+      let replaying = afterId !== null;
+      const live = this.committed.subscribe((e) => {
+        if (eventType && e.event_type !== eventType) return;
+        if (replaying) held.push(e);
+        else subscriber.next(e);
+      });
+      const replay = async (): Promise<void> => {
+        for (let cursor = afterId; cursor !== null; ) {
+          const page = await this.store.after(cursor, 500, eventType);
+          page.forEach((e) => (replayed.add(e.id), subscriber.next(e)));
+          cursor = page.length === 500 ? page[page.length - 1].id : null;
+        }
+        replaying = false;
+        held.filter((e) => !replayed.has(e.id)).forEach((e) => subscriber.next(e));
+      };
+      if (replaying) replay().catch((err: unknown) => subscriber.error(err));
+      return () => live.unsubscribe();
+    });
   }
 }

@@ -1,10 +1,13 @@
 import Database from 'better-sqlite3';
-import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { AuditEvent } from '@personai/contracts';
-import { GENESIS_HASH, hashEvent } from './audit-hash';
-import { AuditFilter, AuditPage, AuditStore, AuditVerification, NewAuditEvent } from './audit-store.interface';
+import { chainEvents, GENESIS_HASH, hashEvent } from './audit-hash';
+import { AUDIT_COLUMNS, AuditRow, ChainVerifier, toEvent, toRow } from './audit-row';
+import { AuditFilter, AuditPage, AuditStore, AuditVerification, NewAuditEvent, UnknownCursorError } from './audit-store.interface';
+import { GroupCommitter } from './group-committer';
+
+export { UnknownCursorError };
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS audit_events (
@@ -30,33 +33,15 @@ CREATE INDEX IF NOT EXISTS audit_events_request ON audit_events (request_id, seq
 CREATE INDEX IF NOT EXISTS audit_events_time ON audit_events (timestamp);
 `;
 
-interface Row {
-  seq: number;
-  id: string;
-  timestamp: string;
-  service: string;
-  event_type: AuditEvent['event_type'];
-  user_id: string | null;
-  resource_id: string | null;
-  action: string;
-  details: string;
-  success: number;
-  request_id: string | null;
-  writer: string;
-  prev_hash: string;
-  hash: string;
-}
-
-/** Raised when `before` names an event the store does not hold. */
-export class UnknownCursorError extends Error {}
-
 /**
- * The default audit store: one SQLite file per service, WAL journal, synchronous=FULL,
- * so an appended event survives a crash of the process (and of the machine).
+ * The default audit store: one SQLite file per service, WAL journal, synchronous=FULL, so an
+ * acknowledged event survives a crash of the process (and of the machine). Concurrent appends
+ * share one transaction (group commit). One writer chain per file, continued across restarts.
  */
 export class SqliteAuditStore implements AuditStore {
   private readonly db: Database.Database;
-  private readonly insert: Database.Statement;
+  private readonly insertBatch: (rows: AuditRow[]) => void;
+  private readonly committer: GroupCommitter<NewAuditEvent, AuditEvent>;
   private lastHash: string;
 
   constructor(
@@ -69,44 +54,37 @@ export class SqliteAuditStore implements AuditStore {
     this.db.pragma('synchronous = FULL');
     this.db.pragma('busy_timeout = 5000');
     this.db.exec(SCHEMA);
-    this.insert = this.db.prepare(
-      `INSERT INTO audit_events (id, timestamp, service, event_type, user_id, resource_id, action, details, success, request_id, writer, prev_hash, hash)
-       VALUES (@id, @timestamp, @service, @event_type, @user_id, @resource_id, @action, @details, @success, @request_id, @writer, @prev_hash, @hash)`,
-    );
+    const insert = this.db.prepare(`INSERT INTO audit_events (${AUDIT_COLUMNS.join(', ')}) VALUES (${AUDIT_COLUMNS.map((c) => `@${c}`).join(', ')})`);
+    this.insertBatch = this.db.transaction((rows: AuditRow[]) => rows.forEach((row) => insert.run({ ...row, success: row.success ? 1 : 0 })));
     const last = this.db.prepare('SELECT hash FROM audit_events WHERE writer = ? ORDER BY seq DESC LIMIT 1').get(writer) as { hash: string } | undefined;
     this.lastHash = last?.hash ?? GENESIS_HASH;
+    this.committer = new GroupCommitter((batch) => this.write(batch), { defer: true });
   }
 
-  async append(event: NewAuditEvent): Promise<AuditEvent> {
-    const chained = { ...event, id: randomUUID(), writer: this.writer, prev_hash: this.lastHash };
-    const hash = hashEvent(chained);
-    this.insert.run({ ...chained, details: JSON.stringify(event.details), success: event.success ? 1 : 0, hash });
-    this.lastHash = hash;
-    const { writer, ...stored } = chained;
-    return { ...stored, hash };
+  append(event: NewAuditEvent): Promise<AuditEvent> {
+    return this.committer.submit(event);
   }
 
   async query(filter: AuditFilter, limit: number): Promise<AuditPage> {
     const { where, params } = this.whereClause(filter);
     const total = (this.db.prepare(`SELECT COUNT(*) AS n FROM audit_events ${where}`).get(params) as { n: number }).n;
-    const rows = this.db.prepare(`SELECT * FROM audit_events ${where} ORDER BY seq DESC LIMIT @limit`).all({ ...params, limit }) as Row[];
+    const rows = this.db.prepare(`SELECT * FROM audit_events ${where} ORDER BY seq DESC LIMIT @limit`).all({ ...params, limit }) as AuditRow[];
     return { total, events: rows.reverse().map(toEvent) };
   }
 
+  async after(cursorId: string | null, limit: number, eventType?: string): Promise<AuditEvent[]> {
+    const seq = cursorId === null ? 0 : this.seqOf(cursorId);
+    const typeClause = eventType ? 'AND event_type = @eventType' : '';
+    const rows = this.db.prepare(`SELECT * FROM audit_events WHERE seq > @seq ${typeClause} ORDER BY seq LIMIT @limit`).all({ seq, eventType, limit }) as AuditRow[];
+    return rows.map(toEvent);
+  }
+
   async verify(): Promise<AuditVerification> {
-    const heads = new Map<string, string>();
-    let checked = 0;
-    for (const row of this.db.prepare('SELECT * FROM audit_events ORDER BY seq').iterate() as IterableIterator<Row>) {
-      checked += 1;
-      const expectedPrev = heads.get(row.writer) ?? GENESIS_HASH;
-      const event = toEvent(row);
-      const recomputed = hashEvent({ ...event, writer: row.writer, prev_hash: row.prev_hash });
-      if (row.prev_hash !== expectedPrev || recomputed !== row.hash) {
-        return { intact: false, checked, firstBrokenId: row.id };
-      }
-      heads.set(row.writer, row.hash);
+    const verifier = new ChainVerifier(GENESIS_HASH, hashEvent);
+    for (const row of this.db.prepare('SELECT * FROM audit_events ORDER BY seq').iterate() as IterableIterator<AuditRow>) {
+      if (!verifier.accept(row)) return { intact: false, checked: verifier.checked, firstBrokenId: row.id };
     }
-    return { intact: true, checked, firstBrokenId: null };
+    return { intact: true, checked: verifier.checked, firstBrokenId: null };
   }
 
   async ping(): Promise<void> {
@@ -115,6 +93,19 @@ export class SqliteAuditStore implements AuditStore {
 
   async close(): Promise<void> {
     if (this.db.open) this.db.close();
+  }
+
+  private async write(batch: NewAuditEvent[]): Promise<AuditEvent[]> {
+    const chained = chainEvents(batch, this.writer, this.lastHash);
+    this.insertBatch(chained.map(toRow));
+    this.lastHash = chained[chained.length - 1].hash;
+    return chained.map(({ writer: _writer, ...event }) => event);
+  }
+
+  private seqOf(id: string): number {
+    const cursor = this.db.prepare('SELECT seq FROM audit_events WHERE id = ?').get(id) as { seq: number } | undefined;
+    if (!cursor) throw new UnknownCursorError(`no audit event with id ${id}`);
+    return cursor.seq;
   }
 
   private whereClause(filter: AuditFilter): { where: string; params: Record<string, unknown> } {
@@ -139,28 +130,9 @@ export class SqliteAuditStore implements AuditStore {
       params['until'] = filter.until;
     }
     if (filter.before) {
-      const cursor = this.db.prepare('SELECT seq FROM audit_events WHERE id = ?').get(filter.before) as { seq: number } | undefined;
-      if (!cursor) throw new UnknownCursorError(`no audit event with id ${filter.before}`);
       clauses.push('seq < @before_seq');
-      params['before_seq'] = cursor.seq;
+      params['before_seq'] = this.seqOf(filter.before);
     }
     return { where: clauses.length ? `WHERE ${clauses.join(' AND ')}` : '', params };
   }
-}
-
-function toEvent(row: Row): AuditEvent {
-  return {
-    id: row.id,
-    timestamp: row.timestamp,
-    service: row.service,
-    event_type: row.event_type,
-    user_id: row.user_id,
-    resource_id: row.resource_id,
-    action: row.action,
-    details: JSON.parse(row.details) as Record<string, unknown>,
-    success: row.success === 1,
-    request_id: row.request_id,
-    prev_hash: row.prev_hash,
-    hash: row.hash,
-  };
 }

@@ -19,6 +19,11 @@ export class FaultInjectingAuditStore implements AuditStore {
     return this.store.query(filter, limit);
   }
 
+  async after(cursorId: string | null, limit: number, eventType?: string): Promise<AuditEvent[]> {
+    await this.faults.apply();
+    return this.store.after(cursorId, limit, eventType);
+  }
+
   async verify(): Promise<AuditVerification> {
     await this.faults.apply();
     return this.store.verify();

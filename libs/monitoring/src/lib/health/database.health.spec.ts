@@ -1,5 +1,4 @@
 import { HealthIndicatorService } from '@nestjs/terminus';
-import { AuditStore } from '../audit/audit-store.interface';
 import { SqliteAuditStore } from '../audit/sqlite-audit.store';
 import { DatabaseFaultService } from '../faults/database-fault.service';
 import { FaultInjectingAuditStore } from '../faults/fault-injecting-audit.store';
@@ -13,7 +12,7 @@ describe('DatabaseHealthIndicator', () => {
   beforeEach(() => {
     sqlite = new SqliteAuditStore(':memory:', 'spec');
     faults = new DatabaseFaultService();
-    indicator = new DatabaseHealthIndicator(new HealthIndicatorService(), new FaultInjectingAuditStore(sqlite, faults) as AuditStore);
+    indicator = new DatabaseHealthIndicator(new HealthIndicatorService(), new FaultInjectingAuditStore(sqlite, faults));
   });
   afterEach(() => sqlite.close());
 

@@ -3,7 +3,7 @@ import { startStub, Stub } from '../testing/stub';
 import { describeFetchError, HttpDependencyHealthIndicator } from './http-dependency.health';
 
 describe('HttpDependencyHealthIndicator', () => {
-  const indicator = new HttpDependencyHealthIndicator(new HealthIndicatorService(), { serviceName: 's', version: '1.0.0', auditDatabasePath: ':memory:', tokenExpiryWarningSeconds: 300 });
+  const indicator = new HttpDependencyHealthIndicator(new HealthIndicatorService(), { serviceName: 's', version: '1.0.0', auditDatabase: ':memory:', tokenExpiryWarningSeconds: 300 });
   let stub: Stub;
 
   afterEach(() => stub?.close());

@@ -4,7 +4,7 @@ import { SystemReadingsService } from './system-readings.service';
 
 describe('SystemReadingsService', () => {
   it('reads memory, CPU and disk as percentages of real resources', async () => {
-    const readings = new SystemReadingsService({ serviceName: 's', version: '1.0.0', auditDatabasePath: join(tmpdir(), 'x', 'audit.db') });
+    const readings = new SystemReadingsService({ serviceName: 's', version: '1.0.0', auditDatabase: join(tmpdir(), 'x', 'audit.db') });
     const burnUntil = Date.now() + 150;
     while (Date.now() < burnUntil) Math.sqrt(Math.random());
     readings.sample();

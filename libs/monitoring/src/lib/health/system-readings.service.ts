@@ -3,6 +3,7 @@ import { readFileSync, statfsSync } from 'node:fs';
 import * as os from 'node:os';
 import { dirname } from 'node:path';
 import type { SystemReadings } from '@personai/contracts';
+import { isPostgresUrl } from '../audit/audit-database-url';
 import { MONITORING_MODULE_OPTIONS } from '../monitoring.constants';
 import { MonitoringModuleOptions } from '../monitoring-options.interface';
 
@@ -22,7 +23,7 @@ export class SystemReadingsService {
   private readonly diskPath: string;
 
   constructor(@Inject(MONITORING_MODULE_OPTIONS) options: MonitoringModuleOptions) {
-    this.diskPath = options.diskPath ?? dirname(options.auditDatabasePath);
+    this.diskPath = options.diskPath ?? (isPostgresUrl(options.auditDatabase) ? process.cwd() : dirname(options.auditDatabase));
   }
 
   /** Takes a CPU sample; the CPU figure is the average since the previous sample. */

@@ -12,7 +12,7 @@ export function monitoringOptions(config: ServiceEnv, dependencies: DependencyOp
     tokenExpiryWarningSeconds: Math.floor((parseDuration(config.TOKEN_EXPIRY_WARNING) ?? 300_000) / 1000),
     metricsEnabled: config.METRICS_ENABLED === 'true',
     auditEnabled: config.AUDIT_ENABLED === 'true',
-    auditDatabasePath: config.AUDIT_DATABASE_URL || join(config.DATA_DIR, config.SERVICE_NAME, 'audit.db'),
+    auditDatabase: config.AUDIT_DATABASE_URL || join(config.DATA_DIR, config.SERVICE_NAME, 'audit.db'),
     monitoringToken: config.MONITORING_TOKEN,
     metricsRequireToken: config.METRICS_REQUIRE_TOKEN === 'true',
     faultInjection: config.FAULT_INJECTION_ENABLED === 'true',

@@ -48,7 +48,7 @@ describe('loadConfig', () => {
       healthCheckIntervalMs: 500,
       metricsEnabled: true,
       auditEnabled: false,
-      auditDatabasePath: '/tmp/x/content-engine/audit.db',
+      auditDatabase: '/tmp/x/content-engine/audit.db',
     });
   });
 });

@@ -35,8 +35,8 @@ export class ServiceEnv {
   @IsIn(BOOLEAN, { message: 'AUDIT_ENABLED must be true or false' })
   AUDIT_ENABLED = 'true';
 
-  /** A SQLite file path; empty means data/<service>/audit.db. */
-  @IsOptional() @IsString() @Matches(/^(?!postgres(ql)?:\/\/)/, { message: 'AUDIT_DATABASE_URL must be a SQLite file path (PostgreSQL support is not built yet)' })
+  /** A SQLite file path or a postgres:// URL; empty means data/<service>/audit.db. */
+  @IsOptional() @IsString() @Matches(/^(postgres(ql)?:\/\/[^\s]+|[^:\s][^\s]*)$/, { message: 'AUDIT_DATABASE_URL must be a SQLite file path or a postgres://user@host:port/database URL' })
   AUDIT_DATABASE_URL?: string;
 
   @IsOptional() @IsString() @MinLength(16, { message: 'MONITORING_TOKEN must be at least 16 characters' }) @MaxLength(512)
