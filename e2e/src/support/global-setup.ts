@@ -24,7 +24,8 @@ export default async function globalSetup(): Promise<void> {
     ports: 'free',
     dataDir,
     logDir: join(ROOT, 'reports', 'e2e', 'logs'),
-    env: { HEALTH_CHECK_INTERVAL: '1s', LOG_LEVEL: 'warn' },
+    // Short probe interval and timeouts so the fault matrix settles fast; fault injection for the database rows.
+    env: { HEALTH_CHECK_INTERVAL: '500ms', DEPENDENCY_TIMEOUT: '500ms', UPSTREAM_TIMEOUT_MS: '1000', FAULT_INJECTION_ENABLED: 'true', LOG_LEVEL: 'warn' },
   });
   globalThis.__E2E_STACK__ = stack;
   const services = Object.fromEntries(SERVICES.map((s) => [s, stack.urls[s]])) as Targets['services'];

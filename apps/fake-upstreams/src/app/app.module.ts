@@ -1,15 +1,36 @@
-import { Module } from '@nestjs/common';
+import { DynamicModule, Module } from '@nestjs/common';
+import { ServiceConfigModule } from '@personai/service-kit';
+import type { FakeUpstreamsEnv } from '../config/fake-upstreams.config';
+import { TokenInfoController } from './common/token-info.controller';
 import { ElevenlabsController } from './elevenlabs/elevenlabs.controller';
+import { FaultsController } from './faults/faults.controller';
+import { FaultsService } from './faults/faults.service';
 import { GmailController } from './gmail/gmail.controller';
 import { OpenaiController } from './openai/openai.controller';
 import { QuickbooksController } from './quickbooks/quickbooks.controller';
 import { SalesforceController } from './salesforce/salesforce.controller';
 import { SlackController } from './slack/slack.controller';
 import { SmsController } from './sms/sms.controller';
-import { TokenInfoController } from './common/token-info.controller';
 
-/** HTTP fakes of every external API the services call. */
-@Module({
-  controllers: [GmailController, SlackController, QuickbooksController, SalesforceController, OpenaiController, ElevenlabsController, SmsController, TokenInfoController],
-})
-export class AppModule {}
+/** HTTP fakes of every external API the services call, with the fault API. */
+@Module({})
+export class AppModule {
+  static forConfig(config: FakeUpstreamsEnv): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [ServiceConfigModule.forRoot(config)],
+      controllers: [
+        FaultsController,
+        GmailController,
+        SlackController,
+        QuickbooksController,
+        SalesforceController,
+        OpenaiController,
+        ElevenlabsController,
+        SmsController,
+        TokenInfoController,
+      ],
+      providers: [FaultsService],
+    };
+  }
+}

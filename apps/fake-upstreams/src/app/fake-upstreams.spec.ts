@@ -2,6 +2,7 @@ import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import { configureServiceApp } from '@personai/service-kit';
+import { loadFakeUpstreamsConfig } from '../config/fake-upstreams.config';
 import { AppModule } from './app.module';
 import { AUDIO_BYTES_PER_SECOND } from './elevenlabs/elevenlabs.controller';
 
@@ -9,7 +10,7 @@ describe('fake upstreams', () => {
   let app: NestFastifyApplication;
 
   beforeAll(async () => {
-    const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
+    const moduleRef = await Test.createTestingModule({ imports: [AppModule.forConfig(loadFakeUpstreamsConfig({}))] }).compile();
     app = moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter(), { logger: false });
     configureServiceApp(app);
     await app.init();

@@ -129,6 +129,8 @@ describe('integration-controller', () => {
         { name: 'deliver:email', status: 'skipped' },
       ]);
       expect((await get('/metrics')).body).toContain('briefs_processed_total{status="failed",service="integration-controller"} 1');
+      const errors = (await get(`/audit?event_type=error_occurred&resource_id=${created.json().id}`)).json();
+      expect(errors.events).toEqual([expect.objectContaining({ action: 'content', success: false, user_id: 'u2', details: { step: 'content', error: 'content_engine: answered HTTP 502' } })]);
     });
 
     it.each([

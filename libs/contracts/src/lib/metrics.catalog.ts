@@ -10,6 +10,7 @@ export const CORE_METRIC_FAMILIES = [
   'active_connections',
   'audit_events_total',
   'process_start_time_seconds',
+  'upstream_errors_total',
 ] as const;
 
 /** Business families, each owned by the service where the business event happens. */

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { MetricsService } from '@personai/monitoring';
+import { AuditService, MetricsService } from '@personai/monitoring';
 import { SERVICE_CONFIG, UpstreamClient } from '@personai/service-kit';
 import { Counter } from 'prom-client';
 import { IntegrationControllerEnv } from '../../config/integration-controller.config';
@@ -33,6 +33,7 @@ export class BriefPipelineService {
     @Inject(SERVICE_CONFIG) private readonly config: IntegrationControllerEnv,
     private readonly integrations: IntegrationsService,
     private readonly upstream: UpstreamClient,
+    private readonly audit: AuditService,
     metrics: MetricsService,
   ) {
     this.processed = metrics.counter('briefs_processed_total', 'Briefs that finished the pipeline, by outcome', ['status']);
@@ -105,8 +106,22 @@ export class BriefPipelineService {
       step.status = 'failed';
       step.error = err instanceof Error ? err.message : String(err);
       this.logger.warn(`brief ${brief.id} step ${name} failed: ${step.error}`);
+      await this.recordFailure(brief, step).catch((auditErr: unknown) => this.logger.error(`could not audit the failure: ${String(auditErr)}`));
       return undefined;
     }
+  }
+
+  /** A failed step happens in the background, not in a request: it is audited here, under the brief's request id. */
+  private recordFailure(brief: Brief, step: BriefStep): Promise<unknown> {
+    return this.audit.record({
+      event_type: 'error_occurred',
+      action: step.name.split(':').slice(0, 2).join(':'),
+      success: false,
+      user_id: brief.user_id,
+      resource_id: brief.id,
+      request_id: brief.request_id,
+      details: { step: step.name, error: step.error },
+    });
   }
 
   private call<T>(upstream: string, url: string, brief: Brief, body: unknown): Promise<T> {

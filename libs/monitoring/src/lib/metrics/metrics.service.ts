@@ -32,6 +32,7 @@ export class MetricsService {
   private readonly dependencyUp: Gauge<'dependency'>;
   private readonly dependencyDuration: Histogram<'dependency'>;
   private readonly auditEvents: Counter<'event_type' | 'success'>;
+  private readonly upstreamErrors: Counter<'upstream' | 'reason'>;
 
   constructor(
     @Inject(MONITORING_REGISTRY) readonly registry: Registry,
@@ -58,6 +59,7 @@ export class MetricsService {
       registers,
     });
     this.auditEvents = new Counter({ name: 'audit_events_total', help: 'Audit events recorded', labelNames: ['event_type', 'success'], registers });
+    this.upstreamErrors = new Counter({ name: 'upstream_errors_total', help: 'Failed calls to upstream APIs and services, by reason (every attempt)', labelNames: ['upstream', 'reason'], registers });
     new Gauge({ name: 'process_memory_usage_bytes', help: 'Resident memory of the process in bytes', registers, collect() { this.set(process.memoryUsage.rss()); } });
     new Gauge({ name: 'service_uptime_seconds', help: 'Service uptime in seconds', registers, collect() { this.set(process.uptime()); } });
     new Gauge({ name: 'queue_depth', help: 'Jobs waiting or running in the service queues', registers, collect() { this.set(runtime.queueDepth()); } });
@@ -78,6 +80,11 @@ export class MetricsService {
 
   recordAuditEvent(eventType: string, success: boolean): void {
     this.auditEvents.inc({ event_type: eventType, success: String(success) });
+  }
+
+  /** One failed attempt to call an upstream (`timeout`, `unreachable`, `auth`, `bad_status`, `bad_body`). */
+  recordUpstreamError(upstream: string, reason: string): void {
+    this.upstreamErrors.inc({ upstream, reason });
   }
 
   /** A business counter on this service's registry (e.g. `briefs_processed_total{status}`). */

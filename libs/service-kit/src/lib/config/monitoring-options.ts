@@ -7,7 +7,7 @@ export function monitoringOptions(config: ServiceEnv, dependencies: DependencyOp
   return {
     serviceName: config.SERVICE_NAME,
     version: config.SERVICE_VERSION,
-    dependencies,
+    dependencies: dependencies.map((d) => ({ timeoutMs: parseDuration(config.DEPENDENCY_TIMEOUT), ...d })),
     healthCheckIntervalMs: parseDuration(config.HEALTH_CHECK_INTERVAL),
     tokenExpiryWarningSeconds: Math.floor((parseDuration(config.TOKEN_EXPIRY_WARNING) ?? 300_000) / 1000),
     metricsEnabled: config.METRICS_ENABLED === 'true',

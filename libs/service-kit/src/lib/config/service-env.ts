@@ -26,6 +26,9 @@ export class ServiceEnv {
   @Matches(/^\d+(ms|s|m|h)$/, { message: 'HEALTH_CHECK_INTERVAL must be a duration such as 500ms, 30s or 2m' })
   HEALTH_CHECK_INTERVAL = '30s';
 
+  @Matches(/^\d+(ms|s|m|h)$/, { message: 'DEPENDENCY_TIMEOUT must be a duration such as 500ms or 2s' })
+  DEPENDENCY_TIMEOUT = '2s';
+
   @Matches(/^\d+(ms|s|m|h)$/, { message: 'TOKEN_EXPIRY_WARNING must be a duration such as 300s, 5m or 24h' })
   TOKEN_EXPIRY_WARNING = '5m';
 

@@ -1,72 +1,103 @@
-import { HttpException, HttpStatus, Injectable, Logger } from '@nestjs/common';
+import { HttpException, HttpStatus, Injectable, Logger, Optional } from '@nestjs/common';
+import { MetricsService } from '@personai/monitoring';
+import { randomUUID } from 'node:crypto';
 import { REQUEST_ID_HEADER } from './request-id';
 
 export interface UpstreamCallOptions {
-  /** Name used in errors and logs, e.g. `openai_api`. */
+  /** Name used in errors, logs and `upstream_errors_total`, e.g. `openai_api`. */
   upstream: string;
   method?: 'GET' | 'POST';
   body?: unknown;
   requestId?: string;
   /** Bearer token sent to the upstream. */
   token?: string;
-  /** @default 5000 */
+  /** Per attempt. @default 5000 */
   timeoutMs?: number;
+  /** Attempts in all, for failures worth retrying (refused or reset connections, 502/503/504). @default 3 */
+  attempts?: number;
 }
+
+export type UpstreamFailure = 'timeout' | 'unreachable' | 'auth' | 'bad_status' | 'bad_body';
 
 /** An upstream that failed (502) or did not answer in time (504), with the reason. */
 export class UpstreamError extends HttpException {
   constructor(
     readonly upstream: string,
-    readonly reason: 'timeout' | 'unreachable' | 'bad_status' | 'bad_body',
+    readonly reason: UpstreamFailure,
     detail: string,
+    readonly retryable = false,
   ) {
     const status = reason === 'timeout' ? HttpStatus.GATEWAY_TIMEOUT : HttpStatus.BAD_GATEWAY;
     super({ statusCode: status, error: status === HttpStatus.GATEWAY_TIMEOUT ? 'Gateway Timeout' : 'Bad Gateway', message: `${upstream}: ${detail}` }, status);
   }
 }
 
-/** JSON (or binary) calls to an upstream with a timeout and the request id propagated. */
+const RETRY_BASE_MS = 50;
+
+/**
+ * Calls to an upstream with a timeout per attempt, the request id propagated, bounded retries with
+ * exponential backoff and full jitter for failures that are safe to retry, and an Idempotency-Key on
+ * every POST (the same on each retry) so a retried write is applied once. A timeout is never retried:
+ * the call may still be running upstream, and retrying would multiply the wait.
+ */
 @Injectable()
 export class UpstreamClient {
   private readonly logger = new Logger(UpstreamClient.name);
 
+  constructor(@Optional() private readonly metrics?: MetricsService) {}
+
   async json<T>(url: string, options: UpstreamCallOptions): Promise<T> {
-    const res = await this.send(url, options);
-    try {
-      return (await res.json()) as T;
-    } catch {
-      throw new UpstreamError(options.upstream, 'bad_body', 'answered with a body that is not JSON');
-    }
+    return this.withRetries(options, async (idempotencyKey) => {
+      const res = await this.send(url, options, idempotencyKey);
+      try {
+        return (await res.json()) as T;
+      } catch {
+        throw new UpstreamError(options.upstream, 'bad_body', 'answered with a body that is not JSON');
+      }
+    });
   }
 
   async bytes(url: string, options: UpstreamCallOptions): Promise<Buffer> {
-    const res = await this.send(url, options);
-    return Buffer.from(await res.arrayBuffer());
+    return this.withRetries(options, async (idempotencyKey) => Buffer.from(await (await this.send(url, options, idempotencyKey)).arrayBuffer()));
   }
 
-  private async send(url: string, options: UpstreamCallOptions): Promise<Response> {
+  private async withRetries<T>(options: UpstreamCallOptions, attempt: (idempotencyKey: string) => Promise<T>): Promise<T> {
+    const attempts = options.attempts ?? 3;
+    const idempotencyKey = randomUUID();
+    for (let n = 1; ; n += 1) {
+      try {
+        return await attempt(idempotencyKey);
+      } catch (err) {
+        const failure = err instanceof UpstreamError ? err : new UpstreamError(options.upstream, 'unreachable', 'connection failed', true);
+        this.metrics?.recordUpstreamError(options.upstream, failure.reason);
+        if (!failure.retryable || n >= attempts) throw failure;
+        await new Promise((r) => setTimeout(r, Math.random() * RETRY_BASE_MS * 2 ** n));
+      }
+    }
+  }
+
+  private async send(url: string, options: UpstreamCallOptions, idempotencyKey: string): Promise<Response> {
     const timeoutMs = options.timeoutMs ?? 5000;
+    const method = options.method ?? (options.body === undefined ? 'GET' : 'POST');
     const headers: Record<string, string> = { accept: 'application/json' };
     if (options.body !== undefined) headers['content-type'] = 'application/json';
+    if (method === 'POST') headers['idempotency-key'] = idempotencyKey;
     if (options.requestId) headers[REQUEST_ID_HEADER] = options.requestId;
     if (options.token) headers['authorization'] = `Bearer ${options.token}`;
     let res: Response;
     try {
-      res = await fetch(url, {
-        method: options.method ?? (options.body === undefined ? 'GET' : 'POST'),
-        headers,
-        body: options.body === undefined ? undefined : JSON.stringify(options.body),
-        signal: AbortSignal.timeout(timeoutMs),
-      });
+      res = await fetch(url, { method, headers, body: options.body === undefined ? undefined : JSON.stringify(options.body), signal: AbortSignal.timeout(timeoutMs) });
     } catch (err) {
       const e = err as { name?: string; cause?: { code?: string } };
       if (e.name === 'TimeoutError' || e.name === 'AbortError') throw new UpstreamError(options.upstream, 'timeout', `no answer within ${timeoutMs} ms`);
-      throw new UpstreamError(options.upstream, 'unreachable', e.cause?.code ?? 'connection failed');
+      const code = e.cause?.code ?? 'connection failed';
+      throw new UpstreamError(options.upstream, 'unreachable', code === 'ECONNREFUSED' ? 'connection refused' : code === 'UND_ERR_SOCKET' || code === 'ECONNRESET' ? 'connection reset' : code, true);
     }
     if (!res.ok) {
       const text = await res.text().catch(() => '');
-      this.logger.warn(`${options.upstream} answered ${res.status} to ${url}: ${text.slice(0, 200)}`);
-      throw new UpstreamError(options.upstream, 'bad_status', `answered HTTP ${res.status}`);
+      this.logger.warn(`${options.upstream} answered ${res.status} to ${method} ${url}: ${text.slice(0, 200)}`);
+      if (res.status === 401 || res.status === 403) throw new UpstreamError(options.upstream, 'auth', `access token rejected (HTTP ${res.status})`);
+      throw new UpstreamError(options.upstream, 'bad_status', `answered HTTP ${res.status}`, [502, 503, 504].includes(res.status));
     }
     return res;
   }
