@@ -1,5 +1,8 @@
 const { join } = require('node:path');
 
+/** Where this run's JUnit XML and HTML report go (npm run monitor gives each run its own folder). */
+const reportDir = process.env.REPORT_DIR ?? join(__dirname, '..', 'reports', 'e2e');
+
 module.exports = {
   displayName: 'e2e',
   preset: '../jest.preset.js',
@@ -10,5 +13,10 @@ module.exports = {
   testTimeout: 60_000,
   // One worker: the specs read exact counter movements on a shared stack.
   maxWorkers: 1,
-  reporters: ['default', require.resolve('../tools/jest/summary-reporter.js'), ['jest-junit', { outputDirectory: join(__dirname, '..', 'reports', 'e2e'), outputName: 'junit.xml', suiteNameTemplate: '{displayName} {filepath}' }]],
+  reporters: [
+    'default',
+    require.resolve('../tools/jest/summary-reporter.js'),
+    [require.resolve('../tools/jest/monitoring-reporter.js'), { outputDirectory: reportDir }],
+    ['jest-junit', { outputDirectory: reportDir, outputName: 'junit.xml', suiteNameTemplate: '{displayName} {filepath}' }],
+  ],
 };

@@ -21,7 +21,7 @@ const PG_URL = process.env['PG_TEST_URL'] ?? 'postgres://postgres@127.0.0.1:5432
 describeLocal.each([
   ['SQLite', () => ({ DATA_DIR: mkdtempSync(join(tmpdir(), 'personai-crash-')) })],
   ['PostgreSQL', () => ({ AUDIT_DATABASE_URL: PG_URL })],
-])('audit crash test on %s', (_adapter, storage) => {
+])('content-engine: audit crash test on %s', (_adapter, storage) => {
   const env: Record<string, string> = storage();
   const serviceName = `crash-${randomUUID().slice(0, 8)}`;
   let service: ServiceProcess;

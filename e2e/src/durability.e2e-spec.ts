@@ -11,7 +11,7 @@ const { local, fakeUpstreams } = targets();
 // Needs to start and kill a service process of its own, so only against a local stack.
 const describeLocal = local ? describe : describe.skip;
 
-describeLocal('audit durability across a crash and a restart (SQLite)', () => {
+describeLocal('content-engine: audit durability across a crash and a restart (SQLite)', () => {
   let dataDir: string;
   let service: ServiceProcess;
 

@@ -3,7 +3,9 @@ import { eventually, getJson, getText, postJson } from './support/http';
 import { parseSamples, Sample, valueOf } from './support/prom-text';
 import { targets } from './support/targets';
 
-const { services } = targets();
+const { services, local } = targets();
+/** Locally nothing else moves the counters; a deployed environment may have other traffic. */
+const expectMoved = (delta: number) => (local ? expect(delta).toBe(1) : expect(delta).toBeGreaterThanOrEqual(1));
 const ic = services['integration-controller'];
 
 interface Brief {
@@ -16,7 +18,7 @@ async function scrape(service: keyof typeof services): Promise<Sample[]> {
   return parseSamples((await getText(`${services[service]}/metrics`)).text);
 }
 
-describe('a brief through the whole pipeline', () => {
+describe('all services: a brief through the whole pipeline', () => {
   const userId = `e2e_user_${Date.now()}`;
   const requestId = `e2e-brief-${Date.now()}`;
 
@@ -60,12 +62,10 @@ describe('a brief through the whole pipeline', () => {
 
     const after = Object.fromEntries(await Promise.all(SERVICE_NAMES.map(async (s) => [s, await scrape(s)] as const)));
     const moved = (s: keyof typeof services, name: string, labels: Record<string, string>) => valueOf(after[s], name, labels) - valueOf(before[s], name, labels);
-    expect(moved('integration-controller', 'briefs_processed_total', { status: 'completed' })).toBe(1);
-    expect(moved('content-engine', 'content_generated_total', { status: 'success' })).toBe(1);
-    expect(moved('media-engine', 'audio_generated_total', { status: 'success' })).toBe(1);
-    for (const channel of ['slack', 'email', 'sms']) {
-      expect(moved('delivery-gateway', 'messages_delivered_total', { channel, status: 'success' })).toBe(1);
-    }
+    expectMoved(moved('integration-controller', 'briefs_processed_total', { status: 'completed' }));
+    expectMoved(moved('content-engine', 'content_generated_total', { status: 'success' }));
+    expectMoved(moved('media-engine', 'audio_generated_total', { status: 'success' }));
+    for (const channel of ['slack', 'email', 'sms']) expectMoved(moved('delivery-gateway', 'messages_delivered_total', { channel, status: 'success' }));
     expect(valueOf(after['integration-controller'], 'integrations_connected', { provider: 'gmail' })).toBeGreaterThanOrEqual(1);
   });
 

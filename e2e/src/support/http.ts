@@ -1,3 +1,5 @@
+import { targets } from './targets';
+
 /** Small HTTP helpers for the suite: JSON in, JSON out, with the status and headers kept. */
 export interface JsonResponse<T> {
   status: number;
@@ -6,29 +8,49 @@ export interface JsonResponse<T> {
   ms: number;
 }
 
-export async function getJson<T>(url: string, headers: Record<string, string> = {}): Promise<JsonResponse<T>> {
+/** `content-engine GET /health`, for failure messages an on-call engineer can act on. */
+function describeCall(method: string, url: string): string {
+  const { services, fakeUpstreams } = targets();
+  const named = Object.entries({ ...services, ...(fakeUpstreams ? { 'fake-upstreams': fakeUpstreams } : {}) }).find(([, base]) => url.startsWith(base));
+  return named ? `${named[0]} ${method} ${url.slice(named[1].length) || '/'} (${named[1]})` : `${method} ${url}`;
+}
+
+/** fetch, but a refused or timed-out call fails with the service and endpoint in the message. */
+async function call(method: string, url: string, init: RequestInit = {}): Promise<{ res: Response; ms: number }> {
   const started = performance.now();
-  const res = await fetch(url, { headers, signal: AbortSignal.timeout(10_000) });
-  const body = (await res.json()) as T;
-  return { status: res.status, headers: res.headers, body, ms: performance.now() - started };
+  try {
+    const token = process.env['MONITORING_TOKEN'];
+    const headers = { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(init.headers as Record<string, string> | undefined) };
+    const res = await fetch(url, { ...init, method, headers, signal: init.signal ?? AbortSignal.timeout(10_000) });
+    return { res, ms: performance.now() - started };
+  } catch (err) {
+    const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
+    throw new Error(`${describeCall(method, url)} is unreachable: ${cause}`);
+  }
+}
+
+async function readJson<T>(method: string, url: string, res: Response): Promise<T> {
+  const text = await res.text();
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    throw new Error(`${describeCall(method, url)} answered HTTP ${res.status} with a body that is not JSON: ${text.slice(0, 120)}`);
+  }
+}
+
+export async function getJson<T>(url: string, headers: Record<string, string> = {}): Promise<JsonResponse<T>> {
+  const { res, ms } = await call('GET', url, { headers });
+  return { status: res.status, headers: res.headers, body: await readJson<T>('GET', url, res), ms };
 }
 
 export async function postJson<T>(url: string, payload: unknown, headers: Record<string, string> = {}): Promise<JsonResponse<T>> {
-  const started = performance.now();
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
-    body: JSON.stringify(payload),
-    signal: AbortSignal.timeout(10_000),
-  });
-  const body = (await res.json()) as T;
-  return { status: res.status, headers: res.headers, body, ms: performance.now() - started };
+  const { res, ms } = await call('POST', url, { headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(payload) });
+  return { status: res.status, headers: res.headers, body: await readJson<T>('POST', url, res), ms };
 }
 
 export async function getText(url: string): Promise<{ status: number; text: string; contentType: string | null; ms: number }> {
-  const started = performance.now();
-  const res = await fetch(url, { signal: AbortSignal.timeout(10_000) });
-  return { status: res.status, text: await res.text(), contentType: res.headers.get('content-type'), ms: performance.now() - started };
+  const { res, ms } = await call('GET', url);
+  return { status: res.status, text: await res.text(), contentType: res.headers.get('content-type'), ms };
 }
 
 /** Polls `probe` until it returns a value, or fails after `timeoutMs` with `what` in the message. */

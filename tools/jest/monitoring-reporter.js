@@ -1,0 +1,95 @@
+// The monitoring suite's own reporter: a one-screen summary (service × category: passed/failed/skipped
+// and the slowest test) printed at the end, and a self-contained HTML report beside the JUnit XML.
+const { mkdirSync, writeFileSync } = require('node:fs');
+const { basename, join } = require('node:path');
+
+const SERVICES = ['integration-controller', 'content-engine', 'media-engine', 'delivery-gateway'];
+const ALL = 'all services';
+
+const esc = (s) => String(s).replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]);
+const strip = (s) => String(s).replace(/\u001b\[[0-9;]*m/g, '');
+
+class MonitoringReporter {
+  constructor(_globalConfig, options = {}) {
+    this.outputDirectory = options.outputDirectory;
+    this.tests = [];
+  }
+
+  onTestResult(test, result) {
+    const category = basename(test.path).replace(/\.e2e-spec\.ts$/, '');
+    for (const r of result.testResults) {
+      const fullName = [...r.ancestorTitles, r.title].join(' › ');
+      const service = SERVICES.find((s) => fullName.includes(s)) ?? ALL;
+      const status = r.status === 'pending' || r.status === 'todo' ? 'skipped' : r.status;
+      this.tests.push({ category, service, name: fullName, status, ms: r.duration ?? 0, failure: strip(r.failureMessages.join('\n')) });
+    }
+    if (result.testExecError) this.tests.push({ category, service: ALL, name: 'suite failed to run', status: 'failed', ms: 0, failure: strip(result.testExecError.message) });
+  }
+
+  onRunComplete(_contexts, results) {
+    const categories = [...new Set(this.tests.map((t) => t.category))].sort();
+    const services = [...SERVICES, ALL].filter((s) => this.tests.some((t) => t.service === s));
+    const cell = (service, category) => {
+      const ts = this.tests.filter((t) => t.service === service && t.category === category);
+      if (ts.length === 0) return null;
+      const count = (status) => ts.filter((t) => t.status === status).length;
+      const slowest = ts.reduce((a, b) => (b.ms > a.ms ? b : a));
+      return { passed: count('passed'), failed: count('failed'), skipped: count('skipped'), slowest };
+    };
+    this.printSummary(services, categories, cell, results);
+    if (this.outputDirectory) this.writeHtml(services, categories, cell, results);
+  }
+
+  printSummary(services, categories, cell, results) {
+    const width = 22;
+    const line = (cols) => cols.map((c, i) => String(c).padEnd(i === 0 ? 24 : width)).join('');
+    const rows = [line(['service', ...categories])];
+    for (const s of services) {
+      rows.push(
+        line([
+          s,
+          ...categories.map((c) => {
+            const x = cell(s, c);
+            if (!x) return '-';
+            const mark = x.failed ? `FAIL ${x.failed}/${x.passed + x.failed}` : x.passed ? `ok ${x.passed}` : '';
+            return `${mark}${x.skipped ? ` (${x.skipped} skipped)` : ''} ${Math.round(x.slowest.ms)}ms`.trim();
+          }),
+        ]),
+      );
+    }
+    const failures = this.tests.filter((t) => t.status === 'failed');
+    const out = ['', 'Monitoring suite summary (cell: result, slowest test)', ...rows, ''];
+    for (const f of failures) out.push(`FAILED ${f.service} / ${f.category}: ${f.name}\n  ${f.failure.split('\n').find((l) => l.trim()) ?? ''}`);
+    if (this.tests.some((t) => t.status === 'skipped')) out.push('Skipped tests need a local stack (the fault API or a process of their own): not available against MONITORING_TARGETS.');
+    out.push(`${results.numPassedTests} passed, ${results.numFailedTests} failed, ${results.numPendingTests} skipped in ${((Date.now() - results.startTime) / 1000).toFixed(1)} s`);
+    process.stdout.write(`${out.join('\n')}\n`);
+  }
+
+  writeHtml(services, categories, cell, results) {
+    mkdirSync(this.outputDirectory, { recursive: true });
+    const td = (s, c) => {
+      const x = cell(s, c);
+      if (!x) return '<td class="none">–</td>';
+      const cls = x.failed ? 'fail' : x.passed ? 'pass' : 'skip';
+      return `<td class="${cls}">${x.failed ? `✗ ${x.failed} failed, ` : ''}${x.passed} passed${x.skipped ? `, ${x.skipped} skipped` : ''}<br><small>slowest ${Math.round(x.slowest.ms)} ms</small></td>`;
+    };
+    const order = { failed: 0, passed: 1, skipped: 2 };
+    const rows = [...this.tests]
+      .sort((a, b) => (order[a.status] ?? 3) - (order[b.status] ?? 3))
+      .map((t) => `<tr class="${t.status === 'failed' ? 'fail' : t.status === 'passed' ? 'pass' : 'skip'}"><td>${esc(t.service)}</td><td>${esc(t.category)}</td><td>${esc(t.name)}${t.failure ? `<pre>${esc(t.failure.slice(0, 4000))}</pre>` : ''}</td><td>${esc(t.status)}</td><td>${Math.round(t.ms)}</td></tr>`)
+      .join('\n');
+    const ok = results.numFailedTests === 0 && results.numRuntimeErrorTestSuites === 0;
+    const html = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Person.ai monitoring report</title>
+<style>body{font:14px system-ui,sans-serif;margin:2em;color:#222}h1{margin:0 0 .2em}table{border-collapse:collapse;margin:1em 0;width:100%}
+td,th{border:1px solid #ccc;padding:.4em .6em;text-align:left;vertical-align:top}th{background:#f3f3f3}.pass{background:#e8f6e8}.fail{background:#fbe3e3}
+.skip{background:#f6f3e0}.none{color:#999}pre{white-space:pre-wrap;font-size:12px;margin:.4em 0 0}.banner{padding:.6em 1em;border-radius:4px;display:inline-block}</style></head>
+<body><h1>Person.ai monitoring report</h1><p>${esc(new Date().toISOString())} · targets: ${esc(process.env.MONITORING_TARGETS ?? 'local stack started by the suite')}</p>
+<p class="banner ${ok ? 'pass' : 'fail'}"><strong>${ok ? 'All checks passed' : 'Checks failed'}</strong>: ${results.numPassedTests} passed, ${results.numFailedTests} failed, ${results.numPendingTests} skipped</p>
+<h2>Service × category</h2><table><tr><th>service</th>${categories.map((c) => `<th>${esc(c)}</th>`).join('')}</tr>
+${services.map((s) => `<tr><th>${esc(s)}</th>${categories.map((c) => td(s, c)).join('')}</tr>`).join('\n')}</table>
+<h2>Every check</h2><table><tr><th>service</th><th>category</th><th>check</th><th>result</th><th>ms</th></tr>${rows}</table></body></html>`;
+    writeFileSync(join(this.outputDirectory, 'report.html'), html);
+  }
+}
+
+module.exports = MonitoringReporter;
