@@ -1,17 +1,1 @@
-const { NxAppWebpackPlugin } = require('@nx/webpack/app-plugin');
-const { join } = require('node:path');
-
-module.exports = {
-  output: { path: join(__dirname, '../../dist/apps/delivery-gateway'), clean: true },
-  plugins: [
-    new NxAppWebpackPlugin({
-      target: 'node',
-      compiler: 'tsc',
-      main: './src/main.ts',
-      tsConfig: './tsconfig.app.json',
-      optimization: false,
-      outputHashing: 'none',
-      sourceMap: true,
-    }),
-  ],
-};
+module.exports = require('../../tools/webpack/app-config')('delivery-gateway');

@@ -1,17 +1,7 @@
-import type { AuditEvent, AuditEventType } from '@personai/contracts';
+import type { AuditEvent } from '@personai/contracts';
 
 /** An event as the service hands it to the store, before id, chain and hash are added. */
-export interface NewAuditEvent {
-  timestamp: string;
-  service: string;
-  event_type: AuditEventType;
-  user_id: string | null;
-  resource_id: string | null;
-  action: string;
-  details: Record<string, unknown>;
-  success: boolean;
-  request_id: string | null;
-}
+export type NewAuditEvent = Omit<AuditEvent, 'id' | 'prev_hash' | 'hash'>;
 
 /** Filters of GET /audit; every one is optional. */
 export interface AuditFilter {
