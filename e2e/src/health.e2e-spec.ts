@@ -1,4 +1,4 @@
-import { ErrorResponse, HealthResponse, SERVICE_DEPENDENCIES, SERVICE_NAMES } from '@personai/contracts';
+import { ErrorResponse, HealthResponse, MONITORING_ROUTES, SERVICE_DEPENDENCIES, SERVICE_NAMES } from '@personai/contracts';
 import { getJson } from './support/http';
 import { schemaErrors } from './support/schemas';
 import { targets } from './support/targets';
@@ -33,9 +33,9 @@ describe.each(SERVICE_NAMES)('%s', (service) => {
   });
 
   it('GET /health/live and /health/ready answer 200 in Terminus format', async () => {
-    const live = await getJson<{ status: string }>(`${base}/health/live`);
+    const live = await getJson<{ status: string }>(`${base}${MONITORING_ROUTES.live}`);
     expect([live.status, live.body.status]).toEqual([200, 'ok']);
-    const ready = await getJson<{ status: string; info: Record<string, unknown> }>(`${base}/health/ready`);
+    const ready = await getJson<{ status: string; info: Record<string, unknown> }>(`${base}${MONITORING_ROUTES.ready}`);
     expect(ready.status).toBe(200);
     expect(ready.body.info).toHaveProperty('database');
   });

@@ -19,3 +19,12 @@ export const SERVICE_DEPENDENCIES: Record<ServiceName, readonly string[]> = {
   'media-engine': ['elevenlabs_api', 'database'],
   'delivery-gateway': ['slack_api', 'gmail_api', 'sms_api', 'database'],
 };
+
+/** The monitoring routes every service serves (the e2e suite calls each; the deploy manifests probe them). */
+export const MONITORING_ROUTES = {
+  health: '/health',
+  live: '/health/live',
+  ready: '/health/ready',
+  metrics: '/metrics',
+  audit: '/audit',
+} as const;

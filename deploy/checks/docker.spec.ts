@@ -1,0 +1,79 @@
+import { SERVICE_NAMES, SERVICE_PORTS, MONITORING_ROUTES } from '@personai/contracts';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+
+const ROOT = join(__dirname, '..', '..');
+const APPS = [...SERVICE_NAMES, 'fake-upstreams'];
+
+interface ComposeService {
+  build?: { context: string; dockerfile: string; args?: Record<string, string> };
+  image?: string;
+  environment?: Record<string, string>;
+  ports?: string[];
+  healthcheck?: { test: string[] };
+  depends_on?: Record<string, { condition: string }>;
+  read_only?: boolean;
+}
+
+describe('docker/Dockerfile', () => {
+  const lines = readFileSync(join(ROOT, 'docker', 'Dockerfile'), 'utf8').split('\n').filter((l) => l.trim() && !l.startsWith('#'));
+  const stages = lines.reduce<string[][]>((acc, l) => (l.startsWith('FROM ') ? [...acc, [l]] : (acc[acc.length - 1]?.push(l), acc)), []);
+  const runtime = stages[stages.length - 1];
+
+  it('is multi-stage, with a runtime stage free of compilers and sources', () => {
+    expect(stages.length).toBeGreaterThanOrEqual(3);
+    expect(runtime.some((l) => /g\+\+|make|python3/.test(l) && l.startsWith('RUN apt-get'))).toBe(false);
+    expect(runtime.filter((l) => l.startsWith('COPY')).every((l) => l.includes('--from='))).toBe(true);
+    expect(lines.some((l) => /npm prune --omit=dev/.test(l))).toBe(true);
+  });
+
+  it('runs as the non-root node user, with node as PID 1 (exec form) and a liveness HEALTHCHECK', () => {
+    expect(runtime).toContain('USER node');
+    const entrypoint = runtime.find((l) => l.startsWith('ENTRYPOINT'));
+    expect(JSON.parse((entrypoint as string).replace(/^ENTRYPOINT /, ''))).toEqual(['node', 'main.js']);
+    const healthcheck = runtime.findIndex((l) => l.startsWith('HEALTHCHECK'));
+    expect(`${runtime[healthcheck]} ${runtime[healthcheck + 1]}`).toContain(MONITORING_ROUTES.live);
+  });
+
+  it('builds the app named by the APP build argument from its Nx build', () => {
+    expect(lines.some((l) => l.includes('nx run "$APP:build"'))).toBe(true);
+    expect(runtime.some((l) => l.includes('dist/apps/${APP}/'))).toBe(true);
+  });
+});
+
+describe('docker/docker-compose.yml', () => {
+  // The file shares settings through YAML merge keys (<<:), as Compose does.
+  const compose = parse(readFileSync(join(ROOT, 'docker', 'docker-compose.yml'), 'utf8'), { merge: true }) as { services: Record<string, ComposeService> };
+  const services = compose.services;
+
+  it('runs the fakes, the four services, PostgreSQL, Prometheus and Grafana, each with a healthcheck', () => {
+    expect(Object.keys(services).sort()).toEqual([...APPS, 'postgres', 'prometheus', 'grafana'].sort());
+    for (const [name, s] of Object.entries(services)) expect([name, Array.isArray(s.healthcheck?.test)]).toEqual([name, true]);
+  });
+
+  it.each(SERVICE_NAMES)('builds %s from the Dockerfile, on its port, with the shared PostgreSQL audit store', (name) => {
+    const s = services[name];
+    expect(s.build).toMatchObject({ dockerfile: 'docker/Dockerfile', args: { APP: name } });
+    expect(s.ports).toEqual([`${SERVICE_PORTS[name]}:${SERVICE_PORTS[name]}`]);
+    expect(s.environment).toMatchObject({ SERVICE_NAME: name, PORT: String(SERVICE_PORTS[name]) });
+    expect(s.environment?.['AUDIT_DATABASE_URL']).toMatch(/^postgres:\/\/.*@postgres:5432\//);
+    expect(s.healthcheck?.test.join(' ')).toContain(MONITORING_ROUTES.live);
+    expect(s.read_only).toBe(true);
+  });
+
+  it('starts each container only once what it needs is healthy', () => {
+    const edges = Object.entries(services).flatMap(([name, s]) => Object.entries(s.depends_on ?? {}).map(([dep, c]) => ({ name, dep, condition: c.condition })));
+    expect(edges.length).toBeGreaterThan(0);
+    expect(edges.filter((e) => e.condition !== 'service_healthy')).toEqual([]);
+    for (const name of SERVICE_NAMES) expect(Object.keys(services[name].depends_on ?? {})).toEqual(expect.arrayContaining(['postgres', 'fake-upstreams']));
+  });
+
+  it('gives every app an image, and an Nx docker-build target that builds it', () => {
+    for (const app of APPS) {
+      expect(services[app].build?.args?.['APP']).toBe(app);
+      const project = JSON.parse(readFileSync(join(ROOT, 'apps', app, 'project.json'), 'utf8')) as { targets: Record<string, { options: { command: string } }> };
+      expect(project.targets['docker-build'].options.command).toContain(`--build-arg APP=${app}`);
+    }
+  });
+});

@@ -1,0 +1,122 @@
+import { MONITORING_ROUTES, SERVICE_NAMES, SERVICE_PORTS } from '@personai/contracts';
+import { ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor';
+import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
+import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler';
+import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
+import { Secret } from 'kubernetes-models/v1/Secret';
+import { Service } from 'kubernetes-models/v1/Service';
+import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
+import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { parseAllDocuments } from 'yaml';
+
+type Obj = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string } } & Record<string, unknown>;
+type Container = { name: string; ports: { name: string; containerPort: number }[]; env?: { name: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } }[]; securityContext: Record<string, unknown>; resources: { requests: object; limits: object }; livenessProbe: Probe; readinessProbe: Probe; startupProbe: Probe; lifecycle?: { preStop?: { exec: { command: string[] } } } };
+type Probe = { httpGet: { path: string; port: string } };
+
+/**
+ * Every kind the manifests may contain, with the model whose validate() checks its schema (the models'
+ * base class types do not resolve under this workspace's moduleResolution, hence the plain constructor type).
+ */
+const MODELS: Record<string, new (o: never) => unknown> = {
+  'apps/v1/Deployment': Deployment,
+  'v1/Service': Service,
+  'v1/ConfigMap': ConfigMap,
+  'v1/Secret': Secret,
+  'policy/v1/PodDisruptionBudget': PodDisruptionBudget,
+  'autoscaling/v2/HorizontalPodAutoscaler': HorizontalPodAutoscaler,
+  'networking.k8s.io/v1/NetworkPolicy': NetworkPolicy,
+  'monitoring.coreos.com/v1/ServiceMonitor': ServiceMonitor,
+};
+
+/**
+ * kustomize wraps long base64 Secret values at 70 characters; the API server's decoder (Go's
+ * base64.StdEncoding) skips the newlines, the schema's `byte` pattern does not. Validate what the
+ * server decodes.
+ */
+function asApiServerReadsIt(o: Obj): Obj {
+  if (o.kind !== 'Secret' || !o['data']) return o;
+  const data = Object.fromEntries(Object.entries(o['data'] as Record<string, string>).map(([k, v]) => [k, v.replace(/\n/g, '')]));
+  return { ...o, data };
+}
+
+function render(overlay: string): Obj[] {
+  const out = spawnSync('kubectl', ['kustomize', join(__dirname, '..', 'kubernetes', 'overlays', overlay)], { encoding: 'utf8' });
+  expect(out.error).toBeUndefined(); // kubectl (with kustomize) is on the machine; .ci/run installs it when missing
+  expect(out.stderr).toBe('');
+  return parseAllDocuments(out.stdout).map((d) => d.toJSON() as Obj);
+}
+
+it('rejects an invalid object (the schema check can fail)', () => {
+  const broken = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'x' }, spec: { replicas: 'two', selector: {}, template: {} } };
+  expect(() => (new Deployment(broken as never) as unknown as { validate(): void }).validate()).toThrow(/replicas/);
+});
+
+describe.each(['dev', 'prod'])('the %s overlay', (overlay) => {
+  const objects = render(overlay);
+  const find = (kind: string, name: string) => objects.find((o) => o.kind === kind && o.metadata.name === name) as Obj;
+
+  it('renders only objects that validate against their Kubernetes (and prometheus-operator) schemas', () => {
+    const invalid: string[] = [];
+    for (const o of objects) {
+      const Model = MODELS[`${o.apiVersion}/${o.kind}`];
+      if (!Model) invalid.push(`${o.kind} ${o.metadata.name}: no schema for ${o.apiVersion}`);
+      else {
+        try {
+          (new Model(asApiServerReadsIt(o) as never) as { validate(): void }).validate();
+        } catch (err) {
+          invalid.push(`${o.kind} ${o.metadata.name}: ${(err as Error).message}`);
+        }
+      }
+    }
+    expect(invalid).toEqual([]);
+    expect(new Set(objects.map((o) => o.metadata.namespace))).toEqual(new Set([overlay === 'dev' ? 'personai-dev' : 'personai']));
+  });
+
+  it.each(SERVICE_NAMES)('gives %s its Deployment, Service, ConfigMap, PDB, HPA, NetworkPolicy and ServiceMonitor', (service) => {
+    for (const kind of ['Deployment', 'Service', 'PodDisruptionBudget', 'HorizontalPodAutoscaler', 'NetworkPolicy', 'ServiceMonitor']) expect([kind, Boolean(find(kind, service))]).toEqual([kind, true]);
+    expect(find('ConfigMap', `${service}-config`)).toBeDefined();
+  });
+
+  it.each(SERVICE_NAMES)('probes %s on paths and a port the app really serves', (service) => {
+    const deployment = find('Deployment', service) as Obj & { spec: { template: { spec: { containers: Container[]; terminationGracePeriodSeconds: number } } } };
+    const [container] = deployment.spec.template.spec.containers;
+    expect(container.ports).toEqual([expect.objectContaining({ name: 'http', containerPort: SERVICE_PORTS[service] })]);
+    expect((find('ConfigMap', `${service}-config`) as Obj & { data: Record<string, string> }).data['PORT']).toBe(String(SERVICE_PORTS[service]));
+    expect(container.livenessProbe.httpGet).toEqual({ path: MONITORING_ROUTES.live, port: 'http' });
+    expect(container.readinessProbe.httpGet).toEqual({ path: MONITORING_ROUTES.ready, port: 'http' });
+    expect(container.startupProbe.httpGet).toEqual({ path: MONITORING_ROUTES.live, port: 'http' });
+    const monitor = find('ServiceMonitor', service) as Obj & { spec: { endpoints: { port: string; path: string }[] } };
+    expect(monitor.spec.endpoints).toEqual([expect.objectContaining({ port: 'http', path: MONITORING_ROUTES.metrics })]);
+    const svc = find('Service', service) as Obj & { spec: { ports: { port: number; targetPort: string }[] } };
+    expect(svc.spec.ports).toEqual([expect.objectContaining({ port: SERVICE_PORTS[service], targetPort: 'http' })]);
+  });
+
+  it.each(SERVICE_NAMES)('runs %s non-root, read-only, with limits, secrets by reference and a drain before SIGTERM', (service) => {
+    const deployment = find('Deployment', service) as Obj & { spec: { template: { spec: { securityContext: Record<string, unknown>; containers: Container[]; terminationGracePeriodSeconds: number } } } };
+    const pod = deployment.spec.template.spec;
+    const [container] = pod.containers;
+    expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 1000 });
+    expect(container.securityContext).toMatchObject({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } });
+    expect(container.resources.requests).toBeDefined();
+    expect(container.resources.limits).toBeDefined();
+    const secrets = Object.fromEntries((container.env ?? []).filter((e) => e.valueFrom?.secretKeyRef).map((e) => [e.name, e.valueFrom?.secretKeyRef?.name]));
+    expect(secrets).toEqual({ AUDIT_DATABASE_URL: 'personai-audit-db', MONITORING_TOKEN: 'personai-monitoring' });
+    const sleep = Number(container.lifecycle?.preStop?.exec.command[1]);
+    expect(sleep).toBeGreaterThan(0);
+    expect(pod.terminationGracePeriodSeconds).toBeGreaterThan(sleep + 10);
+  });
+
+  it(overlay === 'dev' ? 'runs the fakes and allows fault injection' : 'runs in production mode without fault injection', () => {
+    const configs = SERVICE_NAMES.map((s) => (find('ConfigMap', `${s}-config`) as Obj & { data: Record<string, string> }).data);
+    if (overlay === 'dev') {
+      expect(find('Deployment', 'fake-upstreams')).toBeDefined();
+      expect(configs.every((c) => c['FAULT_INJECTION_ENABLED'] === 'true')).toBe(true);
+    } else {
+      expect(find('Deployment', 'fake-upstreams')).toBeUndefined();
+      expect(configs.every((c) => c['NODE_ENV'] === 'production' && c['FAULT_INJECTION_ENABLED'] === undefined)).toBe(true);
+      expect(configs.flatMap((c) => Object.values(c)).filter((v) => v.includes('fake-upstreams'))).toEqual([]);
+    }
+  });
+});
