@@ -11,6 +11,8 @@ export const CORE_METRIC_FAMILIES = [
   'audit_events_total',
   'process_start_time_seconds',
   'upstream_errors_total',
+  'health_status',
+  'audit_write_failures_total',
 ] as const;
 
 /** Business families, each owned by the service where the business event happens. */

@@ -214,6 +214,7 @@ describe('MonitoringModule', () => {
       expect(ready.json().error.database).toEqual({ status: 'down', message: 'database unavailable (injected fault)' });
       const health = await app.inject({ method: 'GET', url: '/health' });
       expect([health.statusCode, health.json().status]).toEqual([503, 'unhealthy']);
+      expect((await app.inject({ method: 'GET', url: '/metrics' })).body).toContain('health_status{status="unhealthy",service="spec-service"} 1');
       expect((await app.inject({ method: 'GET', url: '/health/live' })).statusCode).toBe(200);
 
       expect((await app.inject({ method: 'DELETE', url: '/__faults/database' })).statusCode).toBe(204);
@@ -243,6 +244,8 @@ describe('MonitoringModule', () => {
       await app.inject({ method: 'POST', url: '/__faults/database', payload: { mode: 'down' } });
       const res = await app.inject({ method: 'POST', url: '/things', payload: { user_id: 'u1', password: 'x' } });
       expect(res.statusCode).toBe(503);
+      // Two events could not be stored: the request's own, then the failure the interceptor tried to record.
+      expect((await app.inject({ method: 'GET', url: '/metrics' })).body).toContain('audit_write_failures_total{service="spec-service"} 2');
       await app.inject({ method: 'DELETE', url: '/__faults/database' });
       expect((await app.inject({ method: 'GET', url: '/audit' })).json().total_events).toBe(0);
     } finally {

@@ -57,6 +57,7 @@ export class AuditService {
       return event;
     } catch (err) {
       this.logger.error(`audit store write failed: ${err instanceof Error ? err.message : String(err)}`);
+      this.metrics.recordAuditWriteFailure();
       throw new ServiceUnavailableException('audit store unavailable; the request was not completed');
     }
   }

@@ -6,7 +6,7 @@ import { DEFAULT_HEALTH_CHECK_INTERVAL_MS, MONITORING_MODULE_OPTIONS } from '../
 import { DependencyOptions, MonitoringModuleOptions } from '../monitoring-options.interface';
 import { DatabaseHealthIndicator } from './database.health';
 import { HttpDependencyHealthIndicator } from './http-dependency.health';
-import { markStale } from './health-status';
+import { markStale, overallStatus } from './health-status';
 import { SystemReadingsService } from './system-readings.service';
 
 interface Probe {
@@ -72,6 +72,7 @@ export class HealthProbeService implements OnApplicationBootstrap, OnModuleDestr
     this.system.sample();
     const entries = await Promise.all(this.probes.map((p) => this.runProbe(p)));
     this.results = Object.fromEntries(entries);
+    this.metrics.recordHealthStatus(overallStatus(this.results));
   }
 
   private async runProbe(probe: Probe): Promise<[string, CheckResult]> {
@@ -92,6 +93,7 @@ export class HealthProbeService implements OnApplicationBootstrap, OnModuleDestr
       this.logger.warn(`dependency ${probe.name} is down: ${detail.message ?? 'no reason given'}`);
     }
     this.metrics.recordDependencyCheck(probe.name, detail.status === 'up', latency / 1000);
+    if (detail.token_expires_in_s !== undefined) this.metrics.recordTokenExpiry(probe.name, detail.token_expires_in_s);
     return [probe.name, check];
   }
 }

@@ -33,6 +33,9 @@ export class MetricsService {
   private readonly dependencyDuration: Histogram<'dependency'>;
   private readonly auditEvents: Counter<'event_type' | 'success'>;
   private readonly upstreamErrors: Counter<'upstream' | 'reason'>;
+  private readonly healthStatus: Gauge<'status'>;
+  private readonly tokenExpiry: Gauge<'dependency'>;
+  private readonly auditWriteFailures: Counter;
 
   constructor(
     @Inject(MONITORING_REGISTRY) readonly registry: Registry,
@@ -60,6 +63,10 @@ export class MetricsService {
     });
     this.auditEvents = new Counter({ name: 'audit_events_total', help: 'Audit events recorded', labelNames: ['event_type', 'success'], registers });
     this.upstreamErrors = new Counter({ name: 'upstream_errors_total', help: 'Failed calls to upstream APIs and services, by reason (every attempt)', labelNames: ['upstream', 'reason'], registers });
+    this.healthStatus = new Gauge({ name: 'health_status', help: 'Overall health from the last probe round: 1 for the current status, 0 for the others', labelNames: ['status'], registers });
+    this.tokenExpiry = new Gauge({ name: 'dependency_token_expiry_seconds', help: 'Seconds left on the access token of an OAuth-style dependency', labelNames: ['dependency'], registers });
+    this.auditWriteFailures = new Counter({ name: 'audit_write_failures_total', help: 'Audit events that could not be stored (their requests answered 503)', registers });
+    this.auditWriteFailures.inc(0);
     new Gauge({ name: 'process_memory_usage_bytes', help: 'Resident memory of the process in bytes', registers, collect() { this.set(process.memoryUsage.rss()); } });
     new Gauge({ name: 'service_uptime_seconds', help: 'Service uptime in seconds', registers, collect() { this.set(process.uptime()); } });
     new Gauge({ name: 'queue_depth', help: 'Jobs waiting or running in the service queues', registers, collect() { this.set(runtime.queueDepth()); } });
@@ -76,6 +83,18 @@ export class MetricsService {
   recordDependencyCheck(dependency: string, up: boolean, seconds: number): void {
     this.dependencyUp.set({ dependency }, up ? 1 : 0);
     this.dependencyDuration.observe({ dependency }, seconds);
+  }
+
+  recordHealthStatus(status: string): void {
+    for (const s of ['healthy', 'degraded', 'unhealthy']) this.healthStatus.set({ status: s }, s === status ? 1 : 0);
+  }
+
+  recordTokenExpiry(dependency: string, seconds: number): void {
+    this.tokenExpiry.set({ dependency }, seconds);
+  }
+
+  recordAuditWriteFailure(): void {
+    this.auditWriteFailures.inc();
   }
 
   recordAuditEvent(eventType: string, success: boolean): void {

@@ -1,0 +1,64 @@
+import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+// Shared with the live e2e check; tools/ is not an Nx project.
+// eslint-disable-next-line @nx/enforce-module-boundaries
+import { allExpressions, dashboards, metricNames, PROMETHEUS_DIR, recordedNames, ruleGroups } from '../../tools/observability/rules';
+
+function promtool(...args: string[]): { status: number | null; output: string } {
+  const run = spawnSync('promtool', args, { cwd: PROMETHEUS_DIR, encoding: 'utf8' });
+  expect(run.error).toBeUndefined(); // promtool comes from Debian's `prometheus` package (.ci/run installs it)
+  return { status: run.status, output: `${run.stdout}${run.stderr}` };
+}
+
+describe('Prometheus configuration', () => {
+  it('passes promtool check config (with its rule files)', () => {
+    const check = promtool('check', 'config', 'prometheus.yml');
+    expect([check.status, check.output]).toEqual([0, expect.stringContaining('SUCCESS')]);
+  });
+
+  it('passes promtool check rules', () => {
+    const check = promtool('check', 'rules', 'rules/recording.yml', 'rules/alerts.yml');
+    expect([check.status, check.output]).toEqual([0, expect.not.stringContaining('FAILED')]);
+  });
+
+  it('passes promtool test rules: every alert fires when it should and not when it should not', () => {
+    const test = promtool('test', 'rules', 'tests/alerts.test.yml');
+    expect([test.status, test.output.trim()]).toEqual([0, expect.stringMatching(/SUCCESS$/)]);
+    const tested = new Set([...readFileSync(join(PROMETHEUS_DIR, 'tests', 'alerts.test.yml'), 'utf8').matchAll(/alertname: (\w+)/g)].map((m) => m[1]));
+    const alerts = ruleGroups().flatMap((g) => g.rules.filter((r) => r.alert).map((r) => r.alert as string));
+    expect(alerts.sort()).toEqual(['AuditWriteFailures', 'BriefPipelineFailing', 'DependencyDown', 'HighErrorRate', 'HighLatencyP99', 'ServiceDown', 'ServiceUnhealthy', 'TokenExpiringSoon']);
+    expect(alerts.filter((a) => !tested.has(a))).toEqual([]);
+  });
+
+  it('links every alert to a runbook section that exists', () => {
+    const runbooks = readFileSync(join(PROMETHEUS_DIR, '..', '..', 'docs', 'runbooks.md'), 'utf8');
+    const anchors = new Set([...runbooks.matchAll(/^## (\w+)$/gm)].map((m) => m[1].toLowerCase()));
+    for (const rule of ruleGroups().flatMap((g) => g.rules.filter((r) => r.alert))) {
+      const anchor = rule.annotations?.['runbook_url']?.split('#')[1];
+      expect([rule.alert, anchor && anchors.has(anchor)]).toEqual([rule.alert, true]);
+    }
+  });
+});
+
+describe('Grafana dashboards', () => {
+  it('has the overview, one per service and the business pipeline, each with unique uid and queries', () => {
+    const all = dashboards();
+    expect(all.map((d) => d.uid).sort()).toEqual(['personai-content-engine', 'personai-delivery-gateway', 'personai-integration-controller', 'personai-media-engine', 'personai-overview', 'personai-pipeline']);
+    for (const d of all) {
+      expect(d.panels.length).toBeGreaterThan(0);
+      expect(d.panels.filter((p) => p.targets.length === 0 || p.targets.some((t) => !t.expr))).toEqual([]);
+    }
+  });
+
+  it('only reads recording rules that exist', () => {
+    const recorded = new Set(ruleGroups().flatMap((g) => g.rules.filter((r) => r.record).map((r) => r.record as string)));
+    const missing = allExpressions().flatMap(recordedNames).filter((n) => !recorded.has(n));
+    expect(missing).toEqual([]);
+  });
+
+  it('extracts metric names from PromQL as the live check expects', () => {
+    expect(metricNames('sum by (service, le) (rate(http_request_duration_seconds_bucket{service="a"}[5m])) / service:x:rate5m')).toEqual(['http_request_duration_seconds_bucket']);
+    expect(metricNames('increase(audit_write_failures_total[5m]) > 0 and up{job="x"} == 0')).toEqual(['audit_write_failures_total', 'up']);
+  });
+});

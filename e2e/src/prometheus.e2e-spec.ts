@@ -1,0 +1,109 @@
+import { SERVICE_NAMES } from '@personai/contracts';
+import { ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+// Shared with the deploy checks; tools/ is not an Nx project.
+// eslint-disable-next-line @nx/enforce-module-boundaries
+import { allExpressions, metricNames, PROMETHEUS_DIR } from '../../tools/observability/rules';
+import { eventually, getText, postJson } from './support/http';
+import { declaredFamilies, parseSamples } from './support/prom-text';
+import { freePort } from './support/stack';
+import { targets } from './support/targets';
+
+const { services, local } = targets();
+const describeLocal = local ? describe : describe.skip;
+
+interface PromResult {
+  data: { result: { metric: Record<string, string>; value: [number, string] }[] };
+}
+
+describe('all services: what the rules and dashboards query', () => {
+  it('exists in some service’s /metrics (every metric name of every rule and panel)', async () => {
+    const exposed = new Set<string>(['up', 'ALERTS']);
+    for (const s of SERVICE_NAMES) {
+      const { text } = await getText(`${services[s]}/metrics`);
+      for (const sample of parseSamples(text)) exposed.add(sample.name);
+      // A labelled counter has no series before its first event, but its family is declared from the start.
+      for (const [family, type] of declaredFamilies(text)) {
+        exposed.add(family);
+        if (type === 'histogram') ['_bucket', '_count', '_sum'].forEach((suffix) => exposed.add(`${family}${suffix}`));
+      }
+    }
+    const queried = [...new Set(allExpressions().flatMap(metricNames))];
+    expect(queried.length).toBeGreaterThanOrEqual(20); // the extractor finds the metrics (20 today)
+    expect(queried.filter((m) => !exposed.has(m))).toEqual([]);
+  });
+});
+
+/** A real Prometheus (Debian's package) scraping the local stack every second, with the repo's rules. */
+describeLocal('all services: a live Prometheus with the repo rules', () => {
+  let dir: string;
+  let prometheus: ChildProcess;
+  let api: string;
+  const startedAt = Date.now();
+
+  const query = async (q: string) => ((await (await fetch(`${api}/api/v1/query?query=${encodeURIComponent(q)}`)).json()) as PromResult).data.result;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'personai-prometheus-'));
+    // The same rules, evaluated every second instead of every 30 s so the test needs seconds, not minutes.
+    writeFileSync(join(dir, 'recording.yml'), readFileSync(join(PROMETHEUS_DIR, 'rules', 'recording.yml'), 'utf8').replace('interval: 30s', 'interval: 1s'));
+    writeFileSync(join(dir, 'alerts.yml'), readFileSync(join(PROMETHEUS_DIR, 'rules', 'alerts.yml'), 'utf8'));
+    const scrapeTargets = SERVICE_NAMES.map((s) => `'${new URL(services[s]).host}'`).join(', ');
+    writeFileSync(
+      join(dir, 'prometheus.yml'),
+      `global: { scrape_interval: 1s, evaluation_interval: 1s }\nrule_files: [recording.yml, alerts.yml]\nscrape_configs:\n  - job_name: personai-services\n    static_configs: [{ targets: [${scrapeTargets}] }]\n`,
+    );
+    const port = await freePort();
+    api = `http://127.0.0.1:${port}`;
+    prometheus = spawn('prometheus', [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn'], { stdio: 'ignore' });
+    await eventually('Prometheus to be ready', async () => {
+      if (prometheus.exitCode !== null) throw new Error(`prometheus exited with ${prometheus.exitCode}`);
+      try {
+        return (await fetch(`${api}/-/ready`)).ok ? true : undefined;
+      } catch {
+        return undefined;
+      }
+    });
+  });
+  afterAll(async () => {
+    if (prometheus.exitCode === null) {
+      const exited = new Promise((r) => prometheus.once('exit', r));
+      prometheus.kill('SIGTERM');
+      await exited;
+    }
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('scrapes every service (up == 1) and the recording rules return data', async () => {
+    const up = await eventually('all four targets up', async () => {
+      const result = await query('up{job="personai-services"} == 1');
+      return result.length === SERVICE_NAMES.length ? result : undefined;
+    }, 20_000);
+    expect(up).toHaveLength(4);
+    for (const rule of ['service:http_requests:rate5m', 'service:http_request_duration_seconds:p99_5m', 'service_dependency:dependency_up:avg5m', 'service:process_cpu:rate5m']) {
+      const result = await eventually(`${rule} to have data`, async () => ((await query(rule)).length > 0 ? await query(rule) : undefined), 20_000);
+      expect(new Set(result.map((r) => r.metric['service'])).size).toBeGreaterThan(0);
+    }
+    console.log(`live Prometheus: all targets up and recording rules answering ${((Date.now() - startedAt) / 1000).toFixed(1)} s after start`);
+  });
+
+  it('puts ServiceUnhealthy into pending when a service loses its database, and out again when it returns', async () => {
+    const base = services['media-engine'];
+    const injected = Date.now();
+    expect((await postJson(`${base}/__faults/database`, { mode: 'down' })).status).toBe(201);
+    try {
+      const alert = await eventually('ServiceUnhealthy to go pending or firing', async () => {
+        const result = await query('ALERTS{alertname="ServiceUnhealthy", service="media-engine"}');
+        return result.length > 0 ? result[0] : undefined;
+      }, 20_000);
+      expect(['pending', 'firing']).toContain(alert.metric['alertstate']);
+      expect(alert.metric['severity']).toBe('critical');
+      console.log(`live Prometheus: ServiceUnhealthy ${alert.metric['alertstate']} ${((Date.now() - injected) / 1000).toFixed(1)} s after the database fault`);
+    } finally {
+      await fetch(`${base}/__faults/database`, { method: 'DELETE' });
+    }
+    await eventually('ServiceUnhealthy to clear', async () => ((await query('ALERTS{alertname="ServiceUnhealthy"}')).length === 0 ? true : undefined), 20_000);
+  });
+});
