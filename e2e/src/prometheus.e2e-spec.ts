@@ -11,7 +11,7 @@ import { declaredFamilies, parseSamples } from './support/prom-text';
 import { freePort } from './support/stack';
 import { targets } from './support/targets';
 
-const { services, local } = targets();
+const { services, local, fakeUpstreams } = targets();
 const describeLocal = local ? describe : describe.skip;
 
 interface PromResult {
@@ -53,7 +53,7 @@ describeLocal('all services: a live Prometheus with the repo rules', () => {
     const scrapeTargets = SERVICE_NAMES.map((s) => `'${new URL(services[s]).host}'`).join(', ');
     writeFileSync(
       join(dir, 'prometheus.yml'),
-      `global: { scrape_interval: 1s, evaluation_interval: 1s }\nrule_files: [recording.yml, alerts.yml]\nscrape_configs:\n  - job_name: personai-services\n    static_configs: [{ targets: [${scrapeTargets}] }]\n`,
+      `global: { scrape_interval: 1s, evaluation_interval: 1s }\nrule_files: [recording.yml, alerts.yml]\nscrape_configs:\n  - job_name: personai-services\n    static_configs: [{ targets: [${scrapeTargets}] }]\n  - job_name: fake-upstreams\n    static_configs: [{ targets: ['${new URL(fakeUpstreams as string).host}'] }]\n`,
     );
     const port = await freePort();
     api = `http://127.0.0.1:${port}`;
@@ -82,6 +82,7 @@ describeLocal('all services: a live Prometheus with the repo rules', () => {
       return result.length === SERVICE_NAMES.length ? result : undefined;
     }, 20_000);
     expect(up).toHaveLength(4);
+    expect(await eventually('the fakes scraped', async () => ((await query('up{job="fake-upstreams"} == 1')).length === 1 ? true : undefined), 20_000)).toBe(true);
     for (const rule of ['service:http_requests:rate5m', 'service:http_request_duration_seconds:p99_5m', 'service_dependency:dependency_up:avg5m', 'service:process_cpu:rate5m']) {
       const result = await eventually(`${rule} to have data`, async () => ((await query(rule)).length > 0 ? await query(rule) : undefined), 20_000);
       expect(new Set(result.map((r) => r.metric['service'])).size).toBeGreaterThan(0);

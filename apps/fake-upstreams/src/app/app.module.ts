@@ -5,6 +5,8 @@ import { TokenInfoController } from './common/token-info.controller';
 import { ElevenlabsController } from './elevenlabs/elevenlabs.controller';
 import { FaultsController } from './faults/faults.controller';
 import { FaultsService } from './faults/faults.service';
+import { FakeMetricsController } from './metrics/fake-metrics.controller';
+import { FakeMetricsService } from './metrics/fake-metrics.service';
 import { GmailController } from './gmail/gmail.controller';
 import { OpenaiController } from './openai/openai.controller';
 import { QuickbooksController } from './quickbooks/quickbooks.controller';
@@ -21,6 +23,7 @@ export class AppModule {
       imports: [ServiceConfigModule.forRoot(config)],
       controllers: [
         FaultsController,
+        FakeMetricsController,
         GmailController,
         SlackController,
         QuickbooksController,
@@ -30,7 +33,7 @@ export class AppModule {
         SmsController,
         TokenInfoController,
       ],
-      providers: [FaultsService],
+      providers: [FaultsService, FakeMetricsService],
     };
   }
 }

@@ -88,6 +88,19 @@ describe('fault injection (fake upstreams over a real socket)', () => {
     expect(await res.json()).toMatchObject({ error: 'invalid_token' });
   });
 
+  it('counts requests per upstream and fault outcome on /metrics, lint-clean', async () => {
+    const count = (text: string, outcome: string) => Number(new RegExp(`fake_requests_total\\{upstream="elevenlabs",outcome="${outcome}",service="fake-upstreams"\\} (\\d+)`).exec(text)?.[1] ?? 0);
+    const before = await (await fetch(`${base}/metrics`)).text();
+    await inject({ target: 'elevenlabs', mode: 'down', count: 2 });
+    for (let i = 0; i < 3; i += 1) await status('/elevenlabs/health');
+    const text = await (await fetch(`${base}/metrics`)).text();
+    expect(count(text, 'respond') - count(before, 'respond')).toBe(2);
+    expect(count(text, 'pass') - count(before, 'pass')).toBe(1);
+    const { spawnSync } = await import('node:child_process');
+    const lint = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
+    expect(`${lint.stdout}${lint.stderr}`).toBe('');
+  });
+
   it('adds latency, hangs, resets and sends malformed bodies', async () => {
     await inject({ target: 'sms', mode: 'latency', latency_ms: 300, jitter_ms: 50 });
     let started = Date.now();

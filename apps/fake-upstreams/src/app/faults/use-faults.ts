@@ -1,5 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import type { FastifyInstance } from 'fastify';
+import { FakeMetricsService } from '../metrics/fake-metrics.service';
 import { FaultsService } from './faults.service';
 
 /**
@@ -8,10 +9,12 @@ import { FaultsService } from './faults.service';
  */
 export function useFaults(app: INestApplication): void {
   const faults = app.get(FaultsService);
+  const metrics = app.get(FakeMetricsService);
   const fastify = app.getHttpAdapter().getInstance() as FastifyInstance;
   fastify.addHook('onRequest', (request, reply, done) => {
-    if (request.url.startsWith('/__faults')) return done();
+    if (request.url.startsWith('/__faults') || request.url.startsWith('/metrics')) return done();
     const action = faults.decide(request.method, request.url, request.headers.authorization);
+    metrics.record(request.url, action.kind);
     switch (action.kind) {
       case 'pass':
         return done();
