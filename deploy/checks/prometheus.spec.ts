@@ -31,6 +31,12 @@ describe('Prometheus configuration', () => {
     expect(alerts.filter((a) => !tested.has(a))).toEqual([]);
   });
 
+  it('ships an Alertmanager example that passes amtool check-config', () => {
+    const run = spawnSync('amtool', ['check-config', 'alertmanager.example.yml'], { cwd: PROMETHEUS_DIR, encoding: 'utf8' });
+    expect(run.error).toBeUndefined(); // amtool comes from Debian's prometheus-alertmanager package (.ci/run installs it)
+    expect([run.status, `${run.stdout}${run.stderr}`]).toEqual([0, expect.stringContaining('SUCCESS')]);
+  });
+
   it('links every alert to a runbook section that exists', () => {
     const runbooks = readFileSync(join(PROMETHEUS_DIR, '..', '..', 'docs', 'runbooks.md'), 'utf8');
     const anchors = new Set([...runbooks.matchAll(/^## (\w+)$/gm)].map((m) => m[1].toLowerCase()));
