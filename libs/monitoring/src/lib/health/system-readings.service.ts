@@ -15,18 +15,23 @@ interface CpuSample {
   capacity: number;
 }
 
-/** Real memory, CPU and disk readings, container-aware where a cgroup limit exists. */
+/**
+ * Real memory, CPU and disk readings, container-aware where a cgroup limit exists. They are taken once
+ * per probe round (`sample()`), not per request, so GET /health does no file-system work.
+ */
 @Injectable()
 export class SystemReadingsService {
   private lastSample: CpuSample = sampleCpu();
   private cpuPercent = sinceBootCpuPercent();
   private readonly diskPath: string;
+  private readings: SystemReadings;
 
   constructor(@Inject(MONITORING_MODULE_OPTIONS) options: MonitoringModuleOptions) {
     this.diskPath = options.diskPath ?? (isPostgresUrl(options.auditDatabase) ? process.cwd() : dirname(options.auditDatabase));
+    this.readings = this.measure();
   }
 
-  /** Takes a CPU sample; the CPU figure is the average since the previous sample. */
+  /** Takes new readings; the CPU figure is the average since the previous sample. */
   sample(): void {
     const next = sampleCpu();
     const wallUs = (next.at - this.lastSample.at) * 1000;
@@ -34,9 +39,15 @@ export class SystemReadingsService {
       this.cpuPercent = clampPercent(((next.usedUs - this.lastSample.usedUs) / (wallUs * next.capacity)) * 100);
       this.lastSample = next;
     }
+    this.readings = this.measure();
   }
 
+  /** The readings of the last sample. */
   read(): SystemReadings {
+    return this.readings;
+  }
+
+  private measure(): SystemReadings {
     return {
       memory_usage_percent: round1(memoryPercent()),
       cpu_usage_percent: round1(this.cpuPercent),
