@@ -7,6 +7,7 @@ export { useMonitoring } from './lib/use-monitoring';
 export { Audit } from './lib/audit/audit.decorator';
 export type { AuditOptions } from './lib/audit/audit.decorator';
 export { AuditService } from './lib/audit/audit.service';
-export { MetricsService } from './lib/metrics/metrics.service';
+export { MetricsService, createServiceRegistry } from './lib/metrics/metrics.service';
+export { describeFetchError } from './lib/health/http-dependency.health';
 export { RuntimeStatsService } from './lib/runtime/runtime-stats.service';
 export { HealthProbeService } from './lib/health/health-probe.service';

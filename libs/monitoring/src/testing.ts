@@ -4,6 +4,8 @@ export { GENESIS_HASH, hashEvent, canonicalJson } from './lib/audit/audit-hash';
 export { redact, REDACTED } from './lib/audit/redact';
 export { overallStatus, markStale } from './lib/health/health-status';
 export { createTestApp } from './lib/testing/create-test-app';
+export { startStubServer } from './lib/testing/stub-server';
+export type { StubServer, StubRequest, StubHandler } from './lib/testing/stub-server';
 export { describeAuditStoreContract, sampleEvent } from './lib/testing/audit-store-contract';
 export type { AuditStoreHarness } from './lib/testing/audit-store-contract';
 export { PostgresAuditStore } from './lib/audit/postgres-audit.store';

@@ -1,5 +1,5 @@
 // Test-only entry point: a stub upstream server and a service app factory for specs.
-export { startStubServer } from './lib/testing/stub-server';
-export type { StubServer, StubRequest, StubHandler } from './lib/testing/stub-server';
+export { startStubServer } from '@personai/monitoring/testing';
+export type { StubServer, StubRequest, StubHandler } from '@personai/monitoring/testing';
 export { createServiceTestApp } from './lib/testing/create-service-test-app';
 export { tempDir } from './lib/testing/temp-dir';

@@ -1,5 +1,4 @@
-import { Type } from 'class-transformer';
-import { IsInt, IsString, Max, Min, MinLength } from 'class-validator';
+import { IsString, MinLength } from 'class-validator';
 import { loadConfig, ServiceEnv, UpstreamUrl } from '@personai/service-kit';
 
 /** content-engine's environment: the shared variables plus its OpenAI-compatible upstream. */
@@ -13,8 +12,6 @@ export class ContentEngineEnv extends ServiceEnv {
   @IsString() @MinLength(1)
   OPENAI_MODEL = 'gpt-4o-mini';
 
-  @Type(() => Number) @IsInt({ message: 'UPSTREAM_TIMEOUT_MS must be an integer number of milliseconds' }) @Min(100) @Max(120_000)
-  UPSTREAM_TIMEOUT_MS = 10_000;
 }
 
 export function loadContentEngineConfig(env: NodeJS.ProcessEnv = process.env): ContentEngineEnv {

@@ -25,10 +25,8 @@ export class IntegrationControllerEnv extends ServiceEnv {
   @Type(() => Number) @IsInt({ message: 'BRIEF_CONCURRENCY must be an integer from 1 to 32' }) @Min(1) @Max(32)
   BRIEF_CONCURRENCY = 2;
 
-  @Type(() => Number) @IsInt({ message: 'UPSTREAM_TIMEOUT_MS must be an integer number of milliseconds' }) @Min(100) @Max(120_000)
-  UPSTREAM_TIMEOUT_MS = 15_000;
 }
 
 export function loadIntegrationControllerConfig(env: NodeJS.ProcessEnv = process.env): IntegrationControllerEnv {
-  return loadConfig(IntegrationControllerEnv, env, { SERVICE_NAME: 'integration-controller', PORT: '8001' });
+  return loadConfig(IntegrationControllerEnv, env, { SERVICE_NAME: 'integration-controller', PORT: '8001', UPSTREAM_TIMEOUT_MS: '15000' });
 }

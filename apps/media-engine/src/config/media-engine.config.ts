@@ -17,8 +17,6 @@ export class MediaEngineEnv extends ServiceEnv {
   @Type(() => Number) @IsInt({ message: 'AUDIO_BITRATE_KBPS must be an integer' }) @Min(8) @Max(512)
   AUDIO_BITRATE_KBPS = 128;
 
-  @Type(() => Number) @IsInt({ message: 'UPSTREAM_TIMEOUT_MS must be an integer number of milliseconds' }) @Min(100) @Max(120_000)
-  UPSTREAM_TIMEOUT_MS = 10_000;
 }
 
 export function loadMediaEngineConfig(env: NodeJS.ProcessEnv = process.env): MediaEngineEnv {

@@ -1,37 +1,37 @@
 import { HealthIndicatorService } from '@nestjs/terminus';
-import { startStub, Stub } from '../testing/stub';
+import { startStubServer, StubServer } from '../testing/stub-server';
 import { describeFetchError, HttpDependencyHealthIndicator } from './http-dependency.health';
 
 describe('HttpDependencyHealthIndicator', () => {
   const indicator = new HttpDependencyHealthIndicator(new HealthIndicatorService(), { serviceName: 's', version: '1.0.0', auditDatabase: ':memory:', tokenExpiryWarningSeconds: 300 });
-  let stub: Stub;
+  let stub: StubServer;
 
   afterEach(() => stub?.close());
 
   it('is up on a 2xx answer', async () => {
-    stub = await startStub((_req, res) => res.end('ok'));
-    expect(await indicator.check({ name: 'x_api', url: stub.url })).toEqual({ x_api: { status: 'up' } });
+    stub = await startStubServer((_req, res) => res.end('ok'));
+    expect(await indicator.check({ name: 'x_api', url: `${stub.url}/health` })).toEqual({ x_api: { status: 'up' } });
   });
 
   it('is down with the HTTP status on an error answer', async () => {
-    stub = await startStub((_req, res) => {
+    stub = await startStubServer((_req, res) => {
       res.statusCode = 503;
       res.end();
     });
-    expect(await indicator.check({ name: 'x_api', url: stub.url })).toEqual({ x_api: { status: 'down', message: 'HTTP 503' } });
+    expect(await indicator.check({ name: 'x_api', url: `${stub.url}/health` })).toEqual({ x_api: { status: 'down', message: 'HTTP 503' } });
   });
 
   it('is down with a timeout reason when the dependency accepts and never answers', async () => {
-    stub = await startStub(() => undefined);
+    stub = await startStubServer(() => undefined);
     const started = Date.now();
-    expect(await indicator.check({ name: 'x_api', url: stub.url, timeoutMs: 300 })).toEqual({ x_api: { status: 'down', message: 'timeout after 300 ms' } });
+    expect(await indicator.check({ name: 'x_api', url: `${stub.url}/health`, timeoutMs: 300 })).toEqual({ x_api: { status: 'down', message: 'timeout after 300 ms' } });
     expect(Date.now() - started).toBeLessThan(1500);
   });
 
   describe('with token introspection', () => {
     const withToken = (expiresIn: number | 'reject') =>
-      startStub((req, res) => {
-        if (req.url?.endsWith('/tokeninfo')) {
+      startStubServer((req, res) => {
+        if (req.url.endsWith('/tokeninfo')) {
           if (expiresIn === 'reject' || req.headers.authorization !== 'Bearer tkn') {
             res.statusCode = 401;
             return res.end('{"error":"invalid_token"}');
@@ -40,7 +40,7 @@ describe('HttpDependencyHealthIndicator', () => {
         }
         res.end('ok');
       });
-    const dep = () => ({ name: 'gmail_api', url: stub.url, tokenInfo: { url: stub.url.replace('/health', '/tokeninfo'), token: 'tkn' } });
+    const dep = () => ({ name: 'gmail_api', url: `${stub.url}/health`, tokenInfo: { url: `${stub.url}/tokeninfo`, token: 'tkn' } });
 
     it('reports the seconds left on the token', async () => {
       stub = await withToken(3600);

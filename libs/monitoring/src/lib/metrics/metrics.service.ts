@@ -10,17 +10,24 @@ const CHECK_DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 
 
 const MISNAMED_DEFAULT_GAUGES = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
 
-/** Creates the per-app registry with `service` on every series and prom-client's default metrics. */
-export function createRegistry(options: MonitoringModuleOptions): Registry {
+/**
+ * A registry with `service` on every series and, when `withDefaults`, prom-client's default metrics,
+ * lint-clean: prom-client names three gauges `*_total`, which `promtool check metrics` rejects (the
+ * suffix is for counters); their per-type siblings (e.g. `nodejs_active_handles{type}`) carry the same numbers.
+ */
+export function createServiceRegistry(serviceName: string, withDefaults = true): Registry {
   const registry = new Registry();
-  registry.setDefaultLabels({ service: options.serviceName });
-  if (options.metricsEnabled !== false) {
+  registry.setDefaultLabels({ service: serviceName });
+  if (withDefaults) {
     collectDefaultMetrics({ register: registry });
-    // prom-client names these gauges `*_total`, which `promtool check metrics` rejects (the suffix is for
-    // counters). Their per-type siblings (e.g. `nodejs_active_handles{type}`) carry the same numbers.
     for (const name of MISNAMED_DEFAULT_GAUGES) registry.removeSingleMetric(name);
   }
   return registry;
+}
+
+/** The per-app registry of the module (default metrics off when metrics are disabled). */
+export function createRegistry(options: MonitoringModuleOptions): Registry {
+  return createServiceRegistry(options.serviceName, options.metricsEnabled !== false);
 }
 
 /** The monitoring metric families, and a small API for the services' business series. */

@@ -57,6 +57,10 @@ export class ServiceEnv {
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace'], { message: 'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace' })
   LOG_LEVEL = 'info';
 
+  /** Timeout of each call to an upstream API or another service (each service may set its own default). */
+  @Type(() => Number) @IsInt({ message: 'UPSTREAM_TIMEOUT_MS must be an integer number of milliseconds' }) @Min(100) @Max(120_000)
+  UPSTREAM_TIMEOUT_MS = 10_000;
+
   /** Directory of the default SQLite audit store. */
   @IsString() @MinLength(1)
   DATA_DIR = 'data';

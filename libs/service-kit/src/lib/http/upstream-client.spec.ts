@@ -1,4 +1,4 @@
-import { startStubServer, StubServer } from '../testing/stub-server';
+import { startStubServer, StubServer } from '@personai/monitoring/testing';
 import { UpstreamClient, UpstreamError } from './upstream-client';
 
 describe('UpstreamClient', () => {

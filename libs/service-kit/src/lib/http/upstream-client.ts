@@ -1,5 +1,5 @@
 import { HttpException, HttpStatus, Injectable, Logger, Optional } from '@nestjs/common';
-import { MetricsService } from '@personai/monitoring';
+import { describeFetchError, MetricsService } from '@personai/monitoring';
 import { randomUUID } from 'node:crypto';
 import { REQUEST_ID_HEADER } from './request-id';
 
@@ -88,10 +88,9 @@ export class UpstreamClient {
     try {
       res = await fetch(url, { method, headers, body: options.body === undefined ? undefined : JSON.stringify(options.body), signal: AbortSignal.timeout(timeoutMs) });
     } catch (err) {
-      const e = err as { name?: string; cause?: { code?: string } };
+      const e = err as { name?: string };
       if (e.name === 'TimeoutError' || e.name === 'AbortError') throw new UpstreamError(options.upstream, 'timeout', `no answer within ${timeoutMs} ms`);
-      const code = e.cause?.code ?? 'connection failed';
-      throw new UpstreamError(options.upstream, 'unreachable', code === 'ECONNREFUSED' ? 'connection refused' : code === 'UND_ERR_SOCKET' || code === 'ECONNRESET' ? 'connection reset' : code, true);
+      throw new UpstreamError(options.upstream, 'unreachable', describeFetchError(err, timeoutMs), true);
     }
     if (!res.ok) {
       const text = await res.text().catch(() => '');
