@@ -14,6 +14,7 @@ import { parseAllDocuments } from 'yaml';
 type Obj = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string } } & Record<string, unknown>;
 type Container = { name: string; ports: { name: string; containerPort: number }[]; env?: { name: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } }[]; securityContext: Record<string, unknown>; resources: { requests: object; limits: object }; livenessProbe: Probe; readinessProbe: Probe; startupProbe: Probe; lifecycle?: { preStop?: { exec: { command: string[] } } } };
 type Probe = { httpGet: { path: string; port: string } };
+const seconds = (duration: string | undefined): number => Number(/^(\d+)s$/.exec(duration ?? '')?.[1] ?? NaN);
 
 /**
  * Every kind the manifests may contain, with the model whose validate() checks its schema (the models'
@@ -93,7 +94,7 @@ describe.each(['dev', 'prod'])('the %s overlay', (overlay) => {
     expect(svc.spec.ports).toEqual([expect.objectContaining({ port: SERVICE_PORTS[service], targetPort: 'http' })]);
   });
 
-  it.each(SERVICE_NAMES)('runs %s non-root, read-only, with limits, secrets by reference and a drain before SIGTERM', (service) => {
+  it.each(SERVICE_NAMES)('runs %s non-root, read-only, with limits, secrets by reference and a drain that ends before the kubelet sends SIGKILL', (service) => {
     const deployment = find('Deployment', service) as Obj & { spec: { template: { spec: { securityContext: Record<string, unknown>; containers: Container[]; terminationGracePeriodSeconds: number } } } };
     const pod = deployment.spec.template.spec;
     const [container] = pod.containers;
@@ -103,9 +104,14 @@ describe.each(['dev', 'prod'])('the %s overlay', (overlay) => {
     expect(container.resources.limits).toBeDefined();
     const secrets = Object.fromEntries((container.env ?? []).filter((e) => e.valueFrom?.secretKeyRef).map((e) => [e.name, e.valueFrom?.secretKeyRef?.name]));
     expect(secrets).toEqual({ AUDIT_DATABASE_URL: 'personai-audit-db', MONITORING_TOKEN: 'personai-monitoring' });
-    const sleep = Number(container.lifecycle?.preStop?.exec.command[1]);
-    expect(sleep).toBeGreaterThan(0);
-    expect(pod.terminationGracePeriodSeconds).toBeGreaterThan(sleep + 10);
+    // The app drains on SIGTERM; its whole shutdown must end before the kubelet's SIGKILL.
+    const config = (find('ConfigMap', `${service}-config`) as Obj & { data: Record<string, string> }).data;
+    const drain = seconds(config['SHUTDOWN_DRAIN_DELAY']);
+    const grace = seconds(config['SHUTDOWN_GRACE_PERIOD']);
+    expect(drain).toBeGreaterThan(0);
+    expect(grace).toBeGreaterThan(drain);
+    expect(pod.terminationGracePeriodSeconds).toBeGreaterThan(grace);
+    expect(container.lifecycle?.preStop).toBeUndefined(); // a preStop sleep would add to the drain
   });
 
   it(overlay === 'dev' ? 'runs the fakes and allows fault injection' : 'runs in production mode without fault injection', () => {

@@ -1,7 +1,7 @@
 import { AuditResponse, HealthResponse, ServiceName } from '@personai/contracts';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { eventually, getJson, getText, postJson } from './support/http';
+import { del, eventually, getJson, getText, postJson } from './support/http';
 import { parseSamples, valueOf } from './support/prom-text';
 import { targets } from './support/targets';
 
@@ -31,11 +31,6 @@ const matrix = JSON.parse(readFileSync(join(__dirname, '..', 'fault-matrix.json'
 const { local, services, fakeUpstreams } = targets();
 // Faults are injected into the local fakes and services; a deployed environment has neither API.
 const describeLocal = local ? describe : describe.skip;
-
-async function del(url: string): Promise<void> {
-  const res = await fetch(url, { method: 'DELETE' });
-  expect([204, 404]).toContain(res.status);
-}
 
 async function upstreamErrors(service: ServiceName, upstream: string, reason: string): Promise<number> {
   return valueOf(parseSamples((await getText(`${services[service]}/metrics`)).text), 'upstream_errors_total', { upstream, reason });

@@ -77,7 +77,8 @@ async function startStack(options = {}) {
   const ports = {};
   for (const name of [FAKES, ...SERVICES]) ports[name] = options.ports === 'free' ? await freePort() : DEFAULT_PORTS[name];
   const dataDir = options.dataDir ?? join(ROOT, 'data');
-  const env = { ...process.env, ...wiring(ports), DATA_DIR: dataDir, ...(options.env ?? {}) };
+  // No load balancer in front of a local stack: close at once on SIGTERM (the Kubernetes default is a 5 s drain).
+  const env = { ...process.env, SHUTDOWN_DRAIN_DELAY: '0s', ...wiring(ports), DATA_DIR: dataDir, ...(options.env ?? {}) };
   if (options.logDir) mkdirSync(options.logDir, { recursive: true });
   const children = {};
   const stop = async () => {
@@ -110,4 +111,4 @@ async function startStack(options = {}) {
   return { urls, ports, dataDir, children, stop };
 }
 
-module.exports = { startStack, freePort, stopChild, SERVICES, FAKES, DEFAULT_PORTS, ROOT };
+module.exports = { startStack, freePort, stopChild, wiring, SERVICES, FAKES, DEFAULT_PORTS, ROOT };

@@ -48,6 +48,12 @@ export async function postJson<T>(url: string, payload: unknown, headers: Record
   return { status: res.status, headers: res.headers, body: await readJson<T>('POST', url, res), ms };
 }
 
+/** DELETE, for clearing faults: gone already (404) is fine too. */
+export async function del(url: string): Promise<void> {
+  const res = await fetch(url, { method: 'DELETE' });
+  expect([204, 404]).toContain(res.status);
+}
+
 export async function getText(url: string): Promise<{ status: number; text: string; contentType: string | null; ms: number }> {
   const { res, ms } = await call('GET', url);
   return { status: res.status, text: await res.text(), contentType: res.headers.get('content-type'), ms };

@@ -1,6 +1,8 @@
 export { ServiceEnv, loadConfig, ConfigError } from './lib/config/service-env';
 export { createServiceApp, configureServiceApp, listenService } from './lib/bootstrap/service-app';
 export { runService } from './lib/bootstrap/run-service';
+export { installGracefulShutdown } from './lib/bootstrap/graceful-shutdown';
+export type { GracefulShutdownOptions } from './lib/bootstrap/graceful-shutdown';
 export { AllExceptionsFilter } from './lib/bootstrap/all-exceptions.filter';
 export { requestIdFor, REQUEST_ID_HEADER } from './lib/http/request-id';
 export { UpstreamClient, UpstreamError } from './lib/http/upstream-client';

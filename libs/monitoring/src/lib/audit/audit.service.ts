@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, ServiceUnavailableException } from '@nestjs
 import { Observable, Subject } from 'rxjs';
 import type { AuditEvent, AuditEventType } from '@personai/contracts';
 import { MetricsService } from '../metrics/metrics.service';
+import { RuntimeStatsService } from '../runtime/runtime-stats.service';
 import { AUDIT_STORE, MONITORING_MODULE_OPTIONS } from '../monitoring.constants';
 import { MonitoringModuleOptions } from '../monitoring-options.interface';
 import { AuditFilter, AuditPage, AuditStore, AuditVerification } from './audit-store.interface';
@@ -30,8 +31,11 @@ export class AuditService {
     @Inject(AUDIT_STORE) private readonly store: AuditStore,
     @Inject(MONITORING_MODULE_OPTIONS) private readonly options: MonitoringModuleOptions,
     private readonly metrics: MetricsService,
+    private readonly runtime: RuntimeStatsService,
   ) {
     this.enabled = options.auditEnabled !== false;
+    // Open /audit/stream responses end when shutdown begins, so that the HTTP server can close.
+    runtime.onShutdown(() => this.committed.complete());
   }
 
   /**
@@ -80,14 +84,18 @@ export class AuditService {
    * everything committed after it, then continues live, with no gap and no duplicate in between.
    */
   stream(afterId: string | null, eventType?: string): Observable<AuditEvent> {
+    if (this.runtime.isShuttingDown()) throw new ServiceUnavailableException('shutting down; reconnect to another instance');
     return new Observable<AuditEvent>((subscriber) => {
       const held: AuditEvent[] = [];
       const replayed = new Set<string>();
       let replaying = afterId !== null;
-      const live = this.committed.subscribe((e) => {
-        if (eventType && e.event_type !== eventType) return;
-        if (replaying) held.push(e);
-        else subscriber.next(e);
+      const live = this.committed.subscribe({
+        next: (e) => {
+          if (eventType && e.event_type !== eventType) return;
+          if (replaying) held.push(e);
+          else subscriber.next(e);
+        },
+        complete: () => subscriber.complete(),
       });
       const replay = async (): Promise<void> => {
         for (let cursor = afterId; cursor !== null; ) {

@@ -14,6 +14,7 @@ export class GroupCommitter<T, R> {
   private queue: Pending<T, R>[] = [];
   private writing = false;
   private scheduled = false;
+  private idle: (() => void)[] = [];
 
   constructor(
     private readonly write: (batch: T[]) => Promise<R[]>,
@@ -27,8 +28,18 @@ export class GroupCommitter<T, R> {
     });
   }
 
+  /** Resolves once every item submitted so far has been written (or has failed): the store may then close. */
+  drain(): Promise<void> {
+    if (!this.writing && !this.scheduled && this.queue.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idle.push(resolve));
+  }
+
   private schedule(): void {
     if (this.writing || this.scheduled) return;
+    if (this.queue.length === 0) {
+      this.idle.splice(0).forEach((resolve) => resolve());
+      return;
+    }
     if (!this.options.defer) {
       void this.flush();
       return;

@@ -97,7 +97,9 @@ export class PostgresAuditStore implements AuditStore {
     await this.pool.query('SELECT 1');
   }
 
+  /** Writes what is still queued, then closes the pool. */
   async close(): Promise<void> {
+    await this.committer.drain();
     await this.pool.end();
   }
 

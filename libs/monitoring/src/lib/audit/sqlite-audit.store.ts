@@ -34,6 +34,22 @@ CREATE INDEX IF NOT EXISTS audit_events_time ON audit_events (timestamp);
 `;
 
 /**
+ * Exact event counts per type, kept by triggers in the same transaction as each insert (or delete), so
+ * that `total_events` of a by-type query (the commonest) is one lookup instead of a scan of every match.
+ * Created, and filled from the existing rows, by the first start of a version that has it.
+ */
+const COUNTS_SCHEMA = `
+CREATE TABLE audit_event_counts (event_type TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TRIGGER audit_event_counts_insert AFTER INSERT ON audit_events BEGIN
+  INSERT INTO audit_event_counts (event_type, n) VALUES (NEW.event_type, 1) ON CONFLICT (event_type) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER audit_event_counts_delete AFTER DELETE ON audit_events BEGIN
+  UPDATE audit_event_counts SET n = n - 1 WHERE event_type = OLD.event_type;
+END;
+INSERT INTO audit_event_counts (event_type, n) SELECT event_type, COUNT(*) FROM audit_events GROUP BY event_type;
+`;
+
+/**
  * The default audit store: one SQLite file per service, WAL journal, synchronous=FULL, so an
  * acknowledged event survives a crash of the process (and of the machine). Concurrent appends
  * share one transaction (group commit). One writer chain per file, continued across restarts.
@@ -54,6 +70,8 @@ export class SqliteAuditStore implements AuditStore {
     this.db.pragma('synchronous = FULL');
     this.db.pragma('busy_timeout = 5000');
     this.db.exec(SCHEMA);
+    const hasCounts = this.db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'audit_event_counts'`).get();
+    if (!hasCounts) this.db.transaction(() => this.db.exec(COUNTS_SCHEMA)).immediate();
     const insert = this.db.prepare(`INSERT INTO audit_events (${AUDIT_COLUMNS.join(', ')}) VALUES (${AUDIT_COLUMNS.map((c) => `@${c}`).join(', ')})`);
     this.insertBatch = this.db.transaction((rows: AuditRow[]) => rows.forEach((row) => insert.run({ ...row, success: row.success ? 1 : 0 })));
     const last = this.db.prepare('SELECT hash FROM audit_events WHERE writer = ? ORDER BY seq DESC LIMIT 1').get(writer) as { hash: string } | undefined;
@@ -67,7 +85,7 @@ export class SqliteAuditStore implements AuditStore {
 
   async query(filter: AuditFilter, limit: number): Promise<AuditPage> {
     const { where, params } = this.whereClause(filter);
-    const total = (this.db.prepare(`SELECT COUNT(*) AS n FROM audit_events ${where}`).get(params) as { n: number }).n;
+    const total = this.countOf(filter, where, params);
     const rows = this.db.prepare(`SELECT * FROM audit_events ${where} ORDER BY seq DESC LIMIT @limit`).all({ ...params, limit }) as AuditRow[];
     return { total, events: rows.reverse().map(toEvent) };
   }
@@ -91,7 +109,9 @@ export class SqliteAuditStore implements AuditStore {
     this.db.prepare('SELECT 1').get();
   }
 
+  /** Writes what is still queued, then closes the file. */
   async close(): Promise<void> {
+    await this.committer.drain();
     if (this.db.open) this.db.close();
   }
 
@@ -100,6 +120,16 @@ export class SqliteAuditStore implements AuditStore {
     this.insertBatch(chained.map(toRow));
     this.lastHash = chained[chained.length - 1].hash;
     return chained.map(({ writer: _writer, ...event }) => event);
+  }
+
+  /** `total_events`: from the per-type counts when the filter is by type alone (or empty), else counted. */
+  private countOf(filter: AuditFilter, where: string, params: Record<string, unknown>): number {
+    const keys = Object.entries(filter).filter(([, v]) => v !== undefined).map(([k]) => k);
+    if (keys.length === 0) return (this.db.prepare('SELECT COALESCE(SUM(n), 0) AS n FROM audit_event_counts').get() as { n: number }).n;
+    if (keys.length === 1 && keys[0] === 'event_type') {
+      return (this.db.prepare('SELECT n FROM audit_event_counts WHERE event_type = ?').get(filter.event_type) as { n: number } | undefined)?.n ?? 0;
+    }
+    return (this.db.prepare(`SELECT COUNT(*) AS n FROM audit_events ${where}`).get(params) as { n: number }).n;
   }
 
   private seqOf(id: string): number {

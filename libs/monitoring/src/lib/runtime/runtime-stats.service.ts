@@ -6,6 +6,7 @@ export class RuntimeStatsService implements BeforeApplicationShutdown {
   private readonly queues = new Map<string, () => number>();
   private connections = 0;
   private shuttingDown = false;
+  private readonly shutdownListeners: (() => void)[] = [];
 
   /** A queue of the service reports its depth (waiting plus running jobs) through `depth`. */
   registerQueue(name: string, depth: () => number): void {
@@ -31,8 +32,17 @@ export class RuntimeStatsService implements BeforeApplicationShutdown {
     return this.connections;
   }
 
+  /** Shutdown has begun: readiness fails from now on, and the listeners (e.g. open audit streams) end their work. */
   markShuttingDown(): void {
+    if (this.shuttingDown) return;
     this.shuttingDown = true;
+    this.shutdownListeners.splice(0).forEach((listener) => listener());
+  }
+
+  /** Calls `listener` once, when shutdown begins. */
+  onShutdown(listener: () => void): void {
+    if (this.shuttingDown) listener();
+    else this.shutdownListeners.push(listener);
   }
 
   isShuttingDown(): boolean {

@@ -1,4 +1,4 @@
-import { BadRequestException, NotFoundException } from '@nestjs/common';
+import { BadRequestException, NotFoundException, ServiceUnavailableException } from '@nestjs/common';
 import { toErrorResponse } from './all-exceptions.filter';
 
 describe('toErrorResponse', () => {
@@ -8,6 +8,11 @@ describe('toErrorResponse', () => {
 
   it('renders a string HttpException', () => {
     expect(toErrorResponse(new NotFoundException('no brief'))).toEqual({ statusCode: 404, error: 'Not Found', message: 'no brief' });
+  });
+
+  it('names the failing checks of a Terminus 503', () => {
+    const result = { status: 'error', info: {}, error: { shutdown: { status: 'down', message: 'shutting down' }, database: { status: 'down' } }, details: {} };
+    expect(toErrorResponse(new ServiceUnavailableException(result))).toEqual({ statusCode: 503, error: 'Service Unavailable', message: 'not ready: shutdown: shutting down; database: down' });
   });
 
   it('never reveals an unexpected error', () => {

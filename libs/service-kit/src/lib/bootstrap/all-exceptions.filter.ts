@@ -23,7 +23,12 @@ export function toErrorResponse(exception: unknown): ErrorResponse {
     const statusCode = exception.getStatus();
     const response = exception.getResponse();
     if (typeof response === 'string') return { statusCode, error: reason(statusCode), message: response };
-    const r = response as { error?: unknown; message?: unknown };
+    const r = response as { error?: unknown; message?: unknown; details?: unknown };
+    if (r.details && typeof r.error === 'object' && r.error !== null) {
+      // A failed Terminus check (e.g. /health/ready): name what is down and why.
+      const failing = Object.entries(r.error as Record<string, { message?: unknown; status?: unknown }>).map(([name, c]) => `${name}: ${String(c.message ?? c.status)}`);
+      return { statusCode, error: reason(statusCode), message: `not ready: ${failing.join('; ')}` };
+    }
     const message = typeof r.message === 'string' || Array.isArray(r.message) ? (r.message as string | string[]) : exception.message;
     return { statusCode, error: typeof r.error === 'string' ? r.error : reason(statusCode), message };
   }

@@ -3,6 +3,7 @@ import 'reflect-metadata';
 import { plainToInstance } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength, ValidationError, validateSync } from 'class-validator';
 import { Type } from 'class-transformer';
+import { parseDuration } from '@personai/monitoring';
 
 const BOOLEAN = ['true', 'false'];
 
@@ -61,6 +62,14 @@ export class ServiceEnv {
   @Type(() => Number) @IsInt({ message: 'UPSTREAM_TIMEOUT_MS must be an integer number of milliseconds' }) @Min(100) @Max(120_000)
   UPSTREAM_TIMEOUT_MS = 10_000;
 
+  /** After SIGTERM, how long to keep serving with readiness down before closing (endpoints propagation). */
+  @Matches(/^\d+(ms|s|m|h)$/, { message: 'SHUTDOWN_DRAIN_DELAY must be a duration such as 0s, 500ms or 5s' })
+  SHUTDOWN_DRAIN_DELAY = '5s';
+
+  /** Deadline of the whole shutdown; keep it under the pod's terminationGracePeriodSeconds. */
+  @Matches(/^\d*[1-9]\d*(ms|s|m|h)$/, { message: 'SHUTDOWN_GRACE_PERIOD must be a positive duration such as 25s' })
+  SHUTDOWN_GRACE_PERIOD = '25s';
+
   /** Directory of the default SQLite audit store. */
   @IsString() @MinLength(1)
   DATA_DIR = 'data';
@@ -79,6 +88,11 @@ export function loadConfig<T extends ServiceEnv>(cls: new () => T, env: NodeJS.P
   }
   if (config.FAULT_INJECTION_ENABLED === 'true' && config.NODE_ENV === 'production') {
     problems.push('  FAULT_INJECTION_ENABLED="true": fault injection is refused when NODE_ENV=production');
+  }
+  const drain = parseDuration(config.SHUTDOWN_DRAIN_DELAY, { allowZero: true });
+  const grace = parseDuration(config.SHUTDOWN_GRACE_PERIOD);
+  if (drain !== undefined && grace !== undefined && drain >= grace) {
+    problems.push(`  SHUTDOWN_DRAIN_DELAY=${JSON.stringify(config.SHUTDOWN_DRAIN_DELAY)}: must be shorter than SHUTDOWN_GRACE_PERIOD (${config.SHUTDOWN_GRACE_PERIOD})`);
   }
   if (problems.length > 0) throw new ConfigError(`invalid configuration:\n${problems.join('\n')}`);
   return config;

@@ -1,0 +1,266 @@
+// `npm run bench`: what monitoring costs, measured in ONE run, side by side, as ratios against references
+// measured in the same run (absolute figures are noted but this machine is shared and noisy).
+// Starts everything it measures from dist/ (what the images run), pins servers and the load generator to
+// different CPUs when it can, interleaves the scenarios round by round and takes medians.
+//
+//   npm run bench                       full run (about 5 minutes)
+//   npm run bench -- --quick            smoke check, under a minute
+//   npm run bench -- --profile          also write V8 CPU profiles of the measured services and summarize them
+//   options: --rounds N --seconds S --events N --tool wrk|autocannon --only http|audit
+//
+// Writes reports/bench/<time>/bench.md and bench.json (and reports/bench/latest.md). Exit code 1 when a
+// target is missed (in --quick mode only when a correctness check fails: errors, lost events, inexact totals).
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync, copyFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { benchAuditQuery } from './lib/audit-query.mjs';
+import { loadSetup, runLoad } from './lib/load.mjs';
+import { summarizeProfile } from './lib/profile.mjs';
+import { renderMarkdown } from './lib/report.mjs';
+import { ROOT, freePort, rssBytes, startHangingUpstream, startNode, startService } from './lib/servers.mjs';
+
+const require = createRequire(import.meta.url);
+const { wiring, SERVICES, FAKES } = require('../tools/stack/index.js');
+
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    profile: { type: 'boolean', default: false },
+    rounds: { type: 'string' },
+    seconds: { type: 'string' },
+    events: { type: 'string' },
+    tool: { type: 'string' },
+    only: { type: 'string' },
+  },
+});
+if (args.only && !['http', 'audit'].includes(args.only)) throw new Error('--only must be http or audit');
+const quick = args.quick;
+const config = {
+  rounds: Number(args.rounds ?? (quick ? 1 : 5)),
+  seconds: Number(args.seconds ?? (quick ? 2 : 5)),
+  warmupSeconds: quick ? 1 : 3,
+  connections: 50,
+  events: Number(args.events ?? (quick ? 100_000 : 1_000_000)),
+  auditSeconds: quick ? 2 : 10,
+  startups: quick ? 1 : 3,
+  idleMs: quick ? 1000 : 3000,
+};
+const setup = loadSetup(args.tool);
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+const outDir = join(ROOT, 'reports', 'bench', stamp);
+const dataRoot = mkdtempSync(join(tmpdir(), 'personai-bench-'));
+const profileDir = join(outDir, 'profiles');
+const running = [];
+const log = (line) => console.log(`[bench] ${line}`);
+
+// Every bench service probes its dependencies every 5 s (so probe rounds happen under load) and keeps a
+// durable SQLite audit log in its own directory.
+const BENCH_ENV = { HEALTH_CHECK_INTERVAL: '5s', NODE_ENV: 'production', SHUTDOWN_DRAIN_DELAY: '0s' };
+const USER = 'bench_user';
+const LOGIN = JSON.stringify({ user_id: USER, password: 'demo' });
+
+async function main() {
+  mkdirSync(outDir, { recursive: true });
+  log(`tool ${setup.tool}, ${setup.pinned ? `servers pinned to CPU ${setup.serverCpu}, load generator to CPU ${setup.loaderCpu}` : 'no CPU pinning'}; ${config.rounds} round(s) of ${config.seconds} s per scenario`);
+  const ports = Object.fromEntries(await Promise.all([FAKES, ...SERVICES].map(async (n) => [n, await freePort()])));
+  const env = { ...BENCH_ENV, ...wiring(ports) };
+  const targets = [];
+  const target = (name, figure, goal, met, kind = 'performance') => targets.push({ name, figure, goal, met, kind });
+  const http = args.only === 'audit' ? undefined : await httpPhase(ports, env, target);
+  const audit = args.only === 'http' ? undefined : await auditPhase(env, target);
+
+  const report = {
+    when: new Date().toISOString(),
+    mode: quick ? 'quick' : 'full',
+    machine: { node: process.version, cpus: Number(setup.serverCpu) + 1, tool: setup.tool, pinned: setup.pinned },
+    config,
+    ...http,
+    audit_query: audit,
+    targets,
+    profiles: args.profile ? summarizeProfiles() : undefined,
+  };
+  const markdown = renderMarkdown(report);
+  writeFileSync(join(outDir, 'bench.json'), JSON.stringify(report, null, 2));
+  writeFileSync(join(outDir, 'bench.md'), markdown);
+  copyFileSync(join(outDir, 'bench.md'), join(ROOT, 'reports', 'bench', 'latest.md'));
+  console.log(`\n${markdown}`);
+  log(`written to ${join(outDir, 'bench.md')}`);
+  const failing = targets.filter((x) => !x.met && (!quick || x.kind === 'correctness'));
+  if (failing.length) {
+    log(`${failing.length} target(s) missed: ${failing.map((x) => x.name).join('; ')}`);
+    process.exitCode = 1;
+  }
+}
+
+/** Rows 1-5 and 7: start-up and idle RSS of the stack, then the HTTP scenarios, interleaved round by round. */
+async function httpPhase(ports, env, target) {
+  // The stack: fakes and the four services with monitoring fully on; start-up time and idle RSS (row 7).
+  running.push(await startNode(setup, { name: FAKES, script: join(ROOT, 'dist', 'apps', FAKES, 'main.js'), readyPath: '/gmail/health', port: ports[FAKES] }));
+  const startup = Object.fromEntries(SERVICES.map((s) => [s, []]));
+  const stack = {};
+  for (let i = 0; i < config.startups; i += 1) {
+    for (const service of SERVICES) {
+      const last = i === config.startups - 1;
+      const nodeArgs = args.profile && last && service === 'integration-controller' ? profileArgs('http') : [];
+      const s = await startService(setup, service, { ...env, DATA_DIR: join(dataRoot, `stack-${i}`) }, { port: ports[service], nodeArgs });
+      startup[service].push(s.startupMs);
+      if (last) stack[service] = s;
+      else await s.stop();
+    }
+  }
+  running.push(...Object.values(stack));
+  await new Promise((r) => setTimeout(r, config.idleMs));
+  const services = SERVICES.map((s) => ({ service: s, startup_ms: median(startup[s]), startup_runs_ms: startup[s], idle_rss_mb: rssBytes(stack[s].child.pid) / 2 ** 20 }));
+  // Only integration-controller (and the fakes it probes) stay: the others would share the server CPU.
+  for (const s of SERVICES.filter((name) => name !== 'integration-controller')) await stack[s].stop();
+  running.splice(0, running.length, ...running.filter((p) => p.name === FAKES || p.name === 'integration-controller'));
+  log(`start-up and idle RSS: ${services.map((s) => `${s.service} ${s.startup_ms.toFixed(0)} ms ${s.idle_rss_mb.toFixed(0)} MB`).join(', ')}`);
+
+  // The references and variants.
+  const icOn = stack['integration-controller'];
+  const bare = await startNode(setup, { name: 'bare node:http', script: join(ROOT, 'bench', 'bare-server.mjs'), readyPath: '/' });
+  const bareNest = await startNode(setup, { name: 'bare NestJS', script: join(ROOT, 'bench', 'bare-nest.cjs'), readyPath: `/integrations` });
+  running.push(bare, bareNest);
+  const icOff = await startService(setup, 'integration-controller', { ...env, DATA_DIR: join(dataRoot, 'off'), METRICS_ENABLED: 'false', AUDIT_ENABLED: 'false' });
+  running.push(icOff);
+  const hanging = await startHangingUpstream();
+  const icHang = await startService(setup, 'integration-controller', { ...env, DATA_DIR: join(dataRoot, 'hang'), GMAIL_API_URL: hanging.url });
+  running.push(icHang, hanging);
+  await assertHangReported(icHang.url);
+
+  const route = `/integrations?user_id=${USER}`;
+  const scenarios = [
+    { key: 'bare', label: 'bare node:http, same JSON (reference)', url: `${bare.url}${route}` },
+    { key: 'bare_nest', label: 'bare NestJS 11 on Fastify, same route (framework reference)', url: `${bareNest.url}${route}` },
+    { key: 'route_on', label: 'GET /integrations, monitoring on', url: `${icOn.url}${route}` },
+    { key: 'route_off', label: 'GET /integrations, METRICS_ENABLED=false AUDIT_ENABLED=false', url: `${icOff.url}${route}` },
+    { key: 'health', label: 'GET /health (cached)', url: `${icOn.url}/health` },
+    { key: 'health_hang', label: 'GET /health while an upstream hangs', url: `${icHang.url}/health` },
+    { key: 'metrics', label: 'GET /metrics, one scraper', url: `${icOn.url}/metrics`, connections: 1 },
+    { key: 'post_audit', label: 'POST /auth/login, durable SQLite audit', url: `${icOn.url}/auth/login`, method: 'POST', body: LOGIN },
+    { key: 'post_noaudit', label: 'POST /auth/login, AUDIT_ENABLED=false', url: `${icOff.url}/auth/login`, method: 'POST', body: LOGIN },
+  ];
+  for (const s of scenarios) s.connections ??= config.connections;
+
+  const eventsBefore = await loginEvents(icOn.url);
+  const okBefore = await loginOkCount(icOn.url);
+  log(`warm-up, ${config.warmupSeconds} s per scenario`);
+  for (const s of scenarios) await runLoad(setup, { ...s, seconds: config.warmupSeconds });
+  const results = Object.fromEntries(scenarios.map((s) => [s.key, []]));
+  const clientOk = { post_audit: 0 };
+  for (let round = 1; round <= config.rounds; round += 1) {
+    for (const s of scenarios) {
+      const r = await runLoad(setup, { ...s, seconds: config.seconds });
+      results[s.key].push(r);
+      if (s.key === 'post_audit') clientOk.post_audit += r.requests - r.non_2xx;
+    }
+    log(`round ${round}/${config.rounds}: ${scenarios.map((s) => `${s.key} ${Math.round(results[s.key][round - 1].rps)}/s`).join(', ')}`);
+  }
+  // Warm-up requests count too: every POST /auth/login answered 200 since the first reading must be stored.
+  const storedEvents = (await loginEvents(icOn.url)) - eventsBefore;
+  const server2xx = (await loginOkCount(icOn.url)) - okBefore;
+
+  const rows = scenarios.map((s) => {
+    const rs = results[s.key];
+    return {
+      key: s.key,
+      label: s.label,
+      connections: s.connections,
+      rps: median(rs.map((r) => r.rps)),
+      p50_ms: median(rs.map((r) => r.p50_ms)),
+      p99_ms: median(rs.map((r) => r.p99_ms)),
+      worst_p99_ms: Math.max(...rs.map((r) => r.p99_ms)),
+      non_2xx: rs.reduce((n, r) => n + r.non_2xx, 0),
+      socket_errors: rs.reduce((n, r) => n + r.socket_errors, 0),
+      rounds: rs,
+    };
+  });
+  const byKey = Object.fromEntries(rows.map((r) => [r.key, r]));
+  // Ratios are taken round by round (the two loads ran seconds apart), then the median.
+  const ratio = (a, b) => median(results[a].map((r, i) => r.rps / results[b][i].rps));
+
+  await Promise.all(running.splice(0).reverse().map((p) => p.stop()));
+
+  target('Route with monitoring vs bare node:http (throughput)', `${ratio('route_on', 'bare').toFixed(2)}×`, '≥ 0.60×', ratio('route_on', 'bare') >= 0.6);
+  target('(reference) bare NestJS on Fastify vs bare node:http (throughput)', `${ratio('bare_nest', 'bare').toFixed(2)}×`, 'none', true, 'reference');
+  target('Route with monitoring vs without (throughput)', `${ratio('route_on', 'route_off').toFixed(2)}×`, '≥ 0.90×', ratio('route_on', 'route_off') >= 0.9);
+  target('GET /health vs bare node:http (throughput)', `${ratio('health', 'bare').toFixed(2)}×`, '≥ 0.50×', ratio('health', 'bare') >= 0.5);
+  target('GET /health p99, 50 connections', `${byKey.health.p99_ms.toFixed(1)} ms`, '≤ 10 ms', byKey.health.p99_ms <= 10);
+  target('GET /health p99 while an upstream hangs', `${byKey.health_hang.p99_ms.toFixed(1)} ms`, '≤ 10 ms', byKey.health_hang.p99_ms <= 10);
+  target('GET /metrics p99, one scraper', `${byKey.metrics.p99_ms.toFixed(1)} ms`, '≤ 10 ms', byKey.metrics.p99_ms <= 10);
+  target('Audited POST (durable SQLite) vs without audit (throughput)', `${ratio('post_audit', 'post_noaudit').toFixed(2)}×`, '≥ 0.50×', ratio('post_audit', 'post_noaudit') >= 0.5);
+  target('No audit event lost: 2xx answered = events stored', `${server2xx.toLocaleString()} 2xx (server), ${storedEvents.toLocaleString()} stored`, 'equal', server2xx === storedEvents && clientOk.post_audit <= storedEvents, 'correctness');
+  target('No errors under load', `${rows.reduce((n, r) => n + r.non_2xx + r.socket_errors, 0)} non-2xx or socket errors`, '0', rows.every((r) => r.non_2xx === 0 && r.socket_errors === 0), 'correctness');
+  const slowest = services.reduce((a, b) => (b.startup_ms > a.startup_ms ? b : a));
+  const largest = services.reduce((a, b) => (b.idle_rss_mb > a.idle_rss_mb ? b : a));
+  target('Start-up to /health/ready (slowest service)', `${(slowest.startup_ms / 1000).toFixed(2)} s (${slowest.service})`, '≤ 1.5 s', slowest.startup_ms <= 1500);
+  target('Idle RSS (largest service)', `${largest.idle_rss_mb.toFixed(0)} MB (${largest.service})`, '≤ 120 MB', largest.idle_rss_mb <= 120);
+  return { scenarios: rows, services, post_audit_events: { server_2xx: server2xx, client_2xx: clientOk.post_audit, stored: storedEvents } };
+}
+
+/** Row 6: GET /audit with a filter on a store of `config.events` events. */
+async function auditPhase(env, target) {
+  log(`GET /audit on ${config.events.toLocaleString()} events`);
+  const audit = await benchAuditQuery(setup, { events: config.events, seconds: config.auditSeconds, dataDir: join(dataRoot, 'audit'), env, nodeArgs: args.profile ? profileArgs('audit') : [] });
+  for (const q of audit.rows) {
+    target(`GET /audit ${q.name} filter on ${q.events.toLocaleString()} events, p99`, `${q.p99_ms.toFixed(1)} ms`, '≤ 50 ms', q.p99_ms <= 50);
+    target(`GET /audit ${q.name} filter, total_events exact`, `${q.total_events.toLocaleString()} of ${q.expected_total.toLocaleString()}`, 'exact', q.total_exact && q.non_2xx === 0, 'correctness');
+  }
+  return audit;
+}
+
+/** node flags writing a CPU profile of the process to profiles/<phase>/ when it exits. */
+function profileArgs(phase) {
+  return ['--cpu-prof', `--cpu-prof-dir=${join(profileDir, phase)}`];
+}
+
+/** The partitioned upstream must show in /health before /health is measured "while an upstream hangs". */
+async function assertHangReported(url) {
+  const deadline = Date.now() + 15_000;
+  while (Date.now() < deadline) {
+    const body = await (await fetch(`${url}/health`)).json();
+    if (body.dependencies?.gmail_api === false) return;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error('the hanging upstream never showed as down in /health');
+}
+
+async function loginEvents(url) {
+  const res = await fetch(`${url}/audit?event_type=user_login&user_id=${USER}&limit=1`);
+  if (res.status !== 200) throw new Error(`GET /audit answered ${res.status}`);
+  return (await res.json()).total_events;
+}
+
+/** The server's own count of POST /auth/login answered 200, from its Prometheus counter. */
+async function loginOkCount(url) {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith('http_requests_total{') && l.includes('method="POST"') && l.includes('endpoint="/auth/login"') && l.includes('status="200"'));
+  return line ? Number(line.split(' ').pop()) : 0;
+}
+
+/** One summary per phase: the profile of the measured service (the last one written, for the audit phase). */
+function summarizeProfiles() {
+  const phases = { http: 'integration-controller (HTTP scenarios, monitoring on)', audit: 'content-engine (GET /audit on the seeded store)' };
+  return Object.entries(phases)
+    .filter(([phase]) => args.only === undefined || args.only === phase)
+    .map(([phase, what]) => {
+      const dir = join(profileDir, phase);
+      const files = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).sort();
+      if (files.length === 0) throw new Error(`--profile: no profile was written to ${dir} (the service must exit cleanly on SIGTERM)`);
+      return { what, file: join(dir, files[files.length - 1]), ...summarizeProfile(join(dir, files[files.length - 1])) };
+    });
+}
+
+try {
+  await main();
+} finally {
+  await Promise.all(running.map((p) => p.stop()));
+  rmSync(dataRoot, { recursive: true, force: true });
+}
