@@ -61,8 +61,8 @@ const running = [];
 const log = (line) => console.log(`[bench] ${line}`);
 
 // Every bench service probes its dependencies every 5 s (so probe rounds happen under load) and keeps a
-// durable SQLite audit log in its own directory.
-const BENCH_ENV = { HEALTH_CHECK_INTERVAL: '5s', NODE_ENV: 'production', SHUTDOWN_DRAIN_DELAY: '0s' };
+// durable SQLite audit log in its own directory; rate limiting is off (one client sends everything).
+const BENCH_ENV = { HEALTH_CHECK_INTERVAL: '5s', NODE_ENV: 'production', SHUTDOWN_DRAIN_DELAY: '0s', RATE_LIMIT_MAX: '0' };
 const USER = 'bench_user';
 const LOGIN = JSON.stringify({ user_id: USER, password: 'demo' });
 

@@ -77,8 +77,9 @@ async function startStack(options = {}) {
   const ports = {};
   for (const name of [FAKES, ...SERVICES]) ports[name] = options.ports === 'free' ? await freePort() : DEFAULT_PORTS[name];
   const dataDir = options.dataDir ?? join(ROOT, 'data');
-  // No load balancer in front of a local stack: close at once on SIGTERM (the Kubernetes default is a 5 s drain).
-  const env = { ...process.env, SHUTDOWN_DRAIN_DELAY: '0s', ...wiring(ports), DATA_DIR: dataDir, ...(options.env ?? {}) };
+  // A local stack has no load balancer in front and one client address: close at once on SIGTERM (the
+  // Kubernetes default is a 5 s drain) and no rate limit (load tests and suites would hit it).
+  const env = { ...process.env, SHUTDOWN_DRAIN_DELAY: '0s', RATE_LIMIT_MAX: '0', ...wiring(ports), DATA_DIR: dataDir, ...(options.env ?? {}) };
   if (options.logDir) mkdirSync(options.logDir, { recursive: true });
   const children = {};
   const stop = async () => {

@@ -6,12 +6,19 @@ import { ROOT } from './stack';
 /** One service started from its built dist/ on its own, for specs that must start, kill or restart it. */
 export class ServiceProcess {
   private child?: ChildProcess;
+  private captured = '';
 
   constructor(
     private readonly app: string,
     readonly port: number,
     private readonly env: Record<string, string>,
+    private readonly options: { captureOutput?: boolean } = {},
   ) {}
+
+  /** Everything the process wrote to stdout and stderr (with `captureOutput`). */
+  get output(): string {
+    return this.captured;
+  }
 
   get url(): string {
     return `http://127.0.0.1:${this.port}`;
@@ -21,8 +28,11 @@ export class ServiceProcess {
   async start(): Promise<string> {
     this.child = spawn(process.execPath, [join(ROOT, 'dist', 'apps', this.app, 'main.js')], {
       env: { ...process.env, LOG_LEVEL: 'error', ...this.env, PORT: String(this.port) },
-      stdio: 'ignore',
+      stdio: this.options.captureOutput ? ['ignore', 'pipe', 'pipe'] : 'ignore',
     });
+    const keep = (chunk: Buffer): void => void (this.captured += chunk.toString());
+    this.child.stdout?.on('data', keep);
+    this.child.stderr?.on('data', keep);
     await eventually(`${this.app} to answer on ${this.port}`, async () => {
       if (this.child?.exitCode !== null) throw new Error(`${this.app} exited with code ${this.child?.exitCode}`);
       try {

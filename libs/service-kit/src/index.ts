@@ -11,3 +11,6 @@ export { ServiceConfigModule } from './lib/config/service-config.module';
 export { SERVICE_CONFIG } from './lib/config/service-config.constants';
 export { monitoringOptions, httpDependency } from './lib/config/monitoring-options';
 export { UpstreamUrl } from './lib/config/upstream-url.decorator';
+export { ServiceKitModule } from './lib/hardening/service-kit.module';
+export { MutationThrottlerGuard } from './lib/hardening/mutation-throttler.guard';
+export { loggerParams, REDACTED_PATHS } from './lib/hardening/logging';

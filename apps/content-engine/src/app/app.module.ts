@@ -1,6 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { MonitoringModule } from '@personai/monitoring';
-import { httpDependency, monitoringOptions, SERVICE_CONFIG, ServiceConfigModule } from '@personai/service-kit';
+import { httpDependency, monitoringOptions, SERVICE_CONFIG, ServiceKitModule } from '@personai/service-kit';
 import { ContentEngineEnv } from '../config/content-engine.config';
 import { ContentModule } from './content/content.module';
 
@@ -10,7 +10,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [
-        ServiceConfigModule.forRoot(config),
+        ServiceKitModule.forRoot(config),
         MonitoringModule.forRootAsync({
           inject: [SERVICE_CONFIG],
           useFactory: (c: ContentEngineEnv) => monitoringOptions(c, [httpDependency('openai_api', c.OPENAI_API_URL)]),

@@ -1,6 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { MonitoringModule } from '@personai/monitoring';
-import { httpDependency, monitoringOptions, SERVICE_CONFIG, ServiceConfigModule } from '@personai/service-kit';
+import { httpDependency, monitoringOptions, SERVICE_CONFIG, ServiceKitModule } from '@personai/service-kit';
 import { DeliveryGatewayEnv } from '../config/delivery-gateway.config';
 import { DeliveriesModule } from './deliveries/deliveries.module';
 
@@ -10,7 +10,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [
-        ServiceConfigModule.forRoot(config),
+        ServiceKitModule.forRoot(config),
         MonitoringModule.forRootAsync({
           inject: [SERVICE_CONFIG],
           useFactory: (c: DeliveryGatewayEnv) =>

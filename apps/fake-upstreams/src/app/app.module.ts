@@ -1,5 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { ServiceConfigModule } from '@personai/service-kit';
+import { ServiceKitModule } from '@personai/service-kit';
 import type { FakeUpstreamsEnv } from '../config/fake-upstreams.config';
 import { TokenInfoController } from './common/token-info.controller';
 import { ElevenlabsController } from './elevenlabs/elevenlabs.controller';
@@ -20,7 +20,7 @@ export class AppModule {
   static forConfig(config: FakeUpstreamsEnv): DynamicModule {
     return {
       module: AppModule,
-      imports: [ServiceConfigModule.forRoot(config)],
+      imports: [ServiceKitModule.forRoot(config)],
       controllers: [
         FaultsController,
         FakeMetricsController,

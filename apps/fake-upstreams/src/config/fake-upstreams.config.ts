@@ -15,5 +15,5 @@ export class FakeUpstreamsEnv extends ServiceEnv {
 }
 
 export function loadFakeUpstreamsConfig(env: NodeJS.ProcessEnv = process.env): FakeUpstreamsEnv {
-  return loadConfig(FakeUpstreamsEnv, env, { SERVICE_NAME: 'fake-upstreams', PORT: '8010' });
+  return loadConfig(FakeUpstreamsEnv, env, { SERVICE_NAME: 'fake-upstreams', PORT: '8010', RATE_LIMIT_MAX: '0' });
 }

@@ -1,6 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { MonitoringModule } from '@personai/monitoring';
-import { httpDependency, monitoringOptions, SERVICE_CONFIG, ServiceConfigModule } from '@personai/service-kit';
+import { httpDependency, monitoringOptions, SERVICE_CONFIG, ServiceKitModule } from '@personai/service-kit';
 import { IntegrationControllerEnv } from '../config/integration-controller.config';
 import { AuthModule } from './auth/auth.module';
 import { BriefsModule } from './briefs/briefs.module';
@@ -12,7 +12,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [
-        ServiceConfigModule.forRoot(config),
+        ServiceKitModule.forRoot(config),
         MonitoringModule.forRootAsync({
           inject: [SERVICE_CONFIG],
           useFactory: (c: IntegrationControllerEnv) =>

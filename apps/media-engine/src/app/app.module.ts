@@ -1,6 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { MonitoringModule } from '@personai/monitoring';
-import { httpDependency, monitoringOptions, SERVICE_CONFIG, ServiceConfigModule } from '@personai/service-kit';
+import { httpDependency, monitoringOptions, SERVICE_CONFIG, ServiceKitModule } from '@personai/service-kit';
 import { MediaEngineEnv } from '../config/media-engine.config';
 import { AudioModule } from './audio/audio.module';
 
@@ -10,7 +10,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [
-        ServiceConfigModule.forRoot(config),
+        ServiceKitModule.forRoot(config),
         MonitoringModule.forRootAsync({
           inject: [SERVICE_CONFIG],
           useFactory: (c: MediaEngineEnv) => monitoringOptions(c, [httpDependency('elevenlabs_api', c.ELEVENLABS_API_URL)]),

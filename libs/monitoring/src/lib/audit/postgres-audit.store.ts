@@ -27,6 +27,7 @@ const MIGRATIONS = [
   'CREATE INDEX IF NOT EXISTS audit_events_service_seq ON audit_events (service, seq)',
   'CREATE INDEX IF NOT EXISTS audit_events_type ON audit_events (service, event_type, seq)',
   'CREATE INDEX IF NOT EXISTS audit_events_user ON audit_events (service, user_id, seq)',
+  'CREATE INDEX IF NOT EXISTS audit_events_user_type ON audit_events (service, user_id, event_type, seq)',
   'CREATE INDEX IF NOT EXISTS audit_events_resource ON audit_events (service, resource_id, seq)',
   'CREATE INDEX IF NOT EXISTS audit_events_request ON audit_events (service, request_id, seq)',
 ];

@@ -28,6 +28,7 @@ CREATE TABLE IF NOT EXISTS audit_events (
 );
 CREATE INDEX IF NOT EXISTS audit_events_type ON audit_events (event_type, seq);
 CREATE INDEX IF NOT EXISTS audit_events_user ON audit_events (user_id, seq);
+CREATE INDEX IF NOT EXISTS audit_events_user_type ON audit_events (user_id, event_type, seq);
 CREATE INDEX IF NOT EXISTS audit_events_resource ON audit_events (resource_id, seq);
 CREATE INDEX IF NOT EXISTS audit_events_request ON audit_events (request_id, seq);
 CREATE INDEX IF NOT EXISTS audit_events_time ON audit_events (timestamp);
@@ -59,6 +60,7 @@ export class SqliteAuditStore implements AuditStore {
   private readonly insertBatch: (rows: AuditRow[]) => void;
   private readonly committer: GroupCommitter<NewAuditEvent, AuditEvent>;
   private lastHash: string;
+  private readonly statements = new Map<string, Database.Statement>();
 
   constructor(
     path: string,
@@ -86,14 +88,14 @@ export class SqliteAuditStore implements AuditStore {
   async query(filter: AuditFilter, limit: number): Promise<AuditPage> {
     const { where, params } = this.whereClause(filter);
     const total = this.countOf(filter, where, params);
-    const rows = this.db.prepare(`SELECT * FROM audit_events ${where} ORDER BY seq DESC LIMIT @limit`).all({ ...params, limit }) as AuditRow[];
+    const rows = this.statement(`SELECT * FROM audit_events ${where} ORDER BY seq DESC LIMIT @limit`).all({ ...params, limit }) as AuditRow[];
     return { total, events: rows.reverse().map(toEvent) };
   }
 
   async after(cursorId: string | null, limit: number, eventType?: string): Promise<AuditEvent[]> {
     const seq = cursorId === null ? 0 : this.seqOf(cursorId);
     const typeClause = eventType ? 'AND event_type = @eventType' : '';
-    const rows = this.db.prepare(`SELECT * FROM audit_events WHERE seq > @seq ${typeClause} ORDER BY seq LIMIT @limit`).all({ seq, eventType, limit }) as AuditRow[];
+    const rows = this.statement(`SELECT * FROM audit_events WHERE seq > @seq ${typeClause} ORDER BY seq LIMIT @limit`).all({ seq, eventType, limit }) as AuditRow[];
     return rows.map(toEvent);
   }
 
@@ -106,7 +108,7 @@ export class SqliteAuditStore implements AuditStore {
   }
 
   async ping(): Promise<void> {
-    this.db.prepare('SELECT 1').get();
+    this.statement('SELECT 1').get();
   }
 
   /** Writes what is still queued, then closes the file. */
@@ -125,15 +127,25 @@ export class SqliteAuditStore implements AuditStore {
   /** `total_events`: from the per-type counts when the filter is by type alone (or empty), else counted. */
   private countOf(filter: AuditFilter, where: string, params: Record<string, unknown>): number {
     const keys = Object.entries(filter).filter(([, v]) => v !== undefined).map(([k]) => k);
-    if (keys.length === 0) return (this.db.prepare('SELECT COALESCE(SUM(n), 0) AS n FROM audit_event_counts').get() as { n: number }).n;
+    if (keys.length === 0) return (this.statement('SELECT COALESCE(SUM(n), 0) AS n FROM audit_event_counts').get() as { n: number }).n;
     if (keys.length === 1 && keys[0] === 'event_type') {
-      return (this.db.prepare('SELECT n FROM audit_event_counts WHERE event_type = ?').get(filter.event_type) as { n: number } | undefined)?.n ?? 0;
+      return (this.statement('SELECT n FROM audit_event_counts WHERE event_type = ?').get(filter.event_type) as { n: number } | undefined)?.n ?? 0;
     }
-    return (this.db.prepare(`SELECT COUNT(*) AS n FROM audit_events ${where}`).get(params) as { n: number }).n;
+    return (this.statement(`SELECT COUNT(*) AS n FROM audit_events ${where}`).get(params) as { n: number }).n;
+  }
+
+  /** A prepared statement, compiled once per distinct SQL text (a handful: one per filter shape). */
+  private statement(sql: string): Database.Statement {
+    let statement = this.statements.get(sql);
+    if (!statement) {
+      statement = this.db.prepare(sql);
+      this.statements.set(sql, statement);
+    }
+    return statement;
   }
 
   private seqOf(id: string): number {
-    const cursor = this.db.prepare('SELECT seq FROM audit_events WHERE id = ?').get(id) as { seq: number } | undefined;
+    const cursor = this.statement('SELECT seq FROM audit_events WHERE id = ?').get(id) as { seq: number } | undefined;
     if (!cursor) throw new UnknownCursorError(`no audit event with id ${id}`);
     return cursor.seq;
   }

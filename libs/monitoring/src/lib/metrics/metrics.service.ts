@@ -43,6 +43,7 @@ export class MetricsService {
   private readonly healthStatus: Gauge<'status'>;
   private readonly tokenExpiry: Gauge<'dependency'>;
   private readonly auditWriteFailures: Counter;
+  private readonly requestSeries = new Map<string, { count: Counter.Internal; duration: Histogram.Internal<'method' | 'endpoint' | 'status'> }>();
 
   constructor(
     @Inject(MONITORING_REGISTRY) readonly registry: Registry,
@@ -80,11 +81,20 @@ export class MetricsService {
     new Gauge({ name: 'active_connections', help: 'Open TCP connections to the HTTP server', registers, collect() { this.set(runtime.activeConnections()); } });
   }
 
-  /** Records one finished HTTP request; `endpoint` must be a route template, never a raw path. */
+  /**
+   * Records one finished HTTP request; `endpoint` must be a route template, never a raw path. On the hot
+   * path: the labelled series are looked up once per (method, endpoint, status), not hashed per request.
+   */
   recordRequest(method: string, endpoint: string, status: number, seconds: number): void {
-    const labels = { method, endpoint, status: String(status) };
-    this.httpRequests.inc(labels);
-    this.httpDuration.observe(labels, seconds);
+    const key = `${method} ${status} ${endpoint}`;
+    let series = this.requestSeries.get(key);
+    if (!series) {
+      const labels = { method, endpoint, status: String(status) };
+      series = { count: this.httpRequests.labels(labels), duration: this.httpDuration.labels(labels) };
+      this.requestSeries.set(key, series);
+    }
+    series.count.inc();
+    series.duration.observe(seconds);
   }
 
   recordDependencyCheck(dependency: string, up: boolean, seconds: number): void {

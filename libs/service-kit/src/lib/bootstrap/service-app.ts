@@ -1,19 +1,12 @@
-import { DynamicModule, INestApplication, Logger, LogLevel, Type, ValidationPipe } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
+import helmet from '@fastify/helmet';
+import { DynamicModule, INestApplication, Logger, Type, ValidationPipe } from '@nestjs/common';
+import { ModuleRef, NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyInstance } from 'fastify';
 import { RuntimeStatsService } from '@personai/monitoring';
+import { Logger as PinoLogger } from 'nestjs-pino';
 import { REQUEST_ID_HEADER, requestIdFor } from '../http/request-id';
 import { AllExceptionsFilter } from './all-exceptions.filter';
-
-const LOG_LEVELS: Record<string, LogLevel[]> = {
-  fatal: ['fatal'],
-  error: ['fatal', 'error'],
-  warn: ['fatal', 'error', 'warn'],
-  info: ['fatal', 'error', 'warn', 'log'],
-  debug: ['fatal', 'error', 'warn', 'log', 'debug'],
-  trace: ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'],
-};
 
 /** Body limit of every service: a brief request is a few hundred bytes. */
 export const BODY_LIMIT_BYTES = 1_048_576;
@@ -25,11 +18,29 @@ export function serviceAdapter(): FastifyAdapter {
   return new FastifyAdapter({ genReqId: requestIdFor, bodyLimit: BODY_LIMIT_BYTES, return503OnClosing: false });
 }
 
-/** A Nest app on Fastify with the workspace's request ids, body limit and error handling. */
-export async function createServiceApp(module: Type<unknown> | DynamicModule, logLevel = 'info'): Promise<NestFastifyApplication> {
-  const app = await NestFactory.create<NestFastifyApplication>(module, serviceAdapter(), { logger: LOG_LEVELS[logLevel] ?? LOG_LEVELS['info'], abortOnError: false });
+/**
+ * A Nest app on Fastify with the workspace's request ids, body limit, security headers, error handling
+ * and, when the module imports it (ServiceKitModule does), the pino logger for every log line.
+ */
+export async function createServiceApp(module: Type<unknown> | DynamicModule): Promise<NestFastifyApplication> {
+  const app = await NestFactory.create<NestFastifyApplication>(module, serviceAdapter(), { bufferLogs: true, abortOnError: false });
+  const logger = optionalProvider(app, PinoLogger);
+  if (logger) app.useLogger(logger);
+  else app.flushLogs();
   configureServiceApp(app);
+  await useSecurityHeaders(app);
   return app;
+}
+
+/**
+ * Security headers on every answer (@fastify/helmet), set for a JSON API: nothing may be framed,
+ * loaded or sniffed; HSTS for when TLS terminates in front. Fastify sends no X-Powered-By.
+ */
+export async function useSecurityHeaders(app: NestFastifyApplication): Promise<void> {
+  await app.register(helmet, {
+    contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
+    crossOriginResourcePolicy: { policy: 'same-origin' },
+  });
 }
 
 /** Validation, JSON errors and the request-id header; also used by specs (signals are `runService`'s). */
@@ -49,8 +60,13 @@ export function configureServiceApp(app: INestApplication): void {
 
 /** The app's RuntimeStatsService, if it imports the MonitoringModule (the fakes do not). */
 export function runtimeStatsOf(app: INestApplication): RuntimeStatsService | undefined {
+  return optionalProvider(app, RuntimeStatsService);
+}
+
+function optionalProvider<T>(app: INestApplication, token: Type<T>): T | undefined {
   try {
-    return app.get(RuntimeStatsService, { strict: false });
+    // Through ModuleRef: the app's own get() would log an error for a missing provider before throwing.
+    return app.get(ModuleRef).get(token, { strict: false });
   } catch {
     return undefined;
   }

@@ -70,6 +70,13 @@ export class ServiceEnv {
   @Matches(/^\d*[1-9]\d*(ms|s|m|h)$/, { message: 'SHUTDOWN_GRACE_PERIOD must be a positive duration such as 25s' })
   SHUTDOWN_GRACE_PERIOD = '25s';
 
+  /** Mutating requests (POST, PUT, PATCH, DELETE) allowed per client address per RATE_LIMIT_WINDOW; 0 turns rate limiting off. */
+  @Type(() => Number) @IsInt({ message: 'RATE_LIMIT_MAX must be a whole number (0 turns rate limiting off)' }) @Min(0) @Max(1_000_000)
+  RATE_LIMIT_MAX = 1200;
+
+  @Matches(/^\d*[1-9]\d*(ms|s|m|h)$/, { message: 'RATE_LIMIT_WINDOW must be a positive duration such as 10s or 1m' })
+  RATE_LIMIT_WINDOW = '1m';
+
   /** Directory of the default SQLite audit store. */
   @IsString() @MinLength(1)
   DATA_DIR = 'data';

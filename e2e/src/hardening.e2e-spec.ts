@@ -1,0 +1,94 @@
+import { AuditResponse } from '@personai/contracts';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { getJson, postJson } from './support/http';
+import { ServiceProcess } from './support/service-process';
+import { freePort } from './support/stack';
+import { targets } from './support/targets';
+
+const { local, services, fakeUpstreams } = targets();
+const describeLocal = local ? describe : describe.skip;
+
+describe('security headers on every answer of every service', () => {
+  it.each(Object.entries(services))('%s: helmet headers, no X-Powered-By, on success, error and unknown route', async (_name, base) => {
+    for (const res of [await fetch(`${base}/health/live`), await fetch(`${base}/no-such-route`), await fetch(`${base}/audit?limit=-1`)]) {
+      await res.arrayBuffer();
+      expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(res.headers.get('x-frame-options')).toBe('SAMEORIGIN');
+      expect(res.headers.get('content-security-policy')).toBe("default-src 'none';frame-ancestors 'none'");
+      expect(res.headers.get('strict-transport-security')).toMatch(/^max-age=\d+/);
+      expect(res.headers.get('referrer-policy')).toBe('no-referrer');
+      expect(res.headers.get('x-powered-by')).toBeNull();
+    }
+  });
+});
+
+/**
+ * A dedicated integration-controller with a small rate limit, LOG_LEVEL=info and its output captured:
+ * rate limiting of mutating routes only, and the JSON log lines (request id on each, secrets never).
+ */
+describeLocal('integration-controller with RATE_LIMIT_MAX=5 and LOG_LEVEL=info', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'personai-hardening-'));
+  let service: ServiceProcess;
+  let base: string;
+
+  beforeAll(async () => {
+    const fakes = Object.fromEntries(['GMAIL', 'SLACK', 'QUICKBOOKS', 'SALESFORCE'].map((api) => [`${api}_API_URL`, `${fakeUpstreams}/${api.toLowerCase()}`]));
+    service = new ServiceProcess(
+      'integration-controller',
+      await freePort(),
+      { ...fakes, DATA_DIR: dataDir, RATE_LIMIT_MAX: '5', RATE_LIMIT_WINDOW: '30s', LOG_LEVEL: 'info', FAULT_INJECTION_ENABLED: 'true', DEMO_PASSWORD: 'hunter2-secret' },
+      { captureOutput: true },
+    );
+    base = await service.start();
+  });
+  afterAll(async () => {
+    await service.kill('SIGTERM');
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('answers the 6th mutating request in the window 429 with Retry-After, and audits nothing for it', async () => {
+    const login = { user_id: 'limited_user', password: 'hunter2-secret' };
+    for (let i = 0; i < 5; i += 1) expect((await postJson(`${base}/auth/login`, login)).status).toBe(200);
+    const limited = await postJson<{ statusCode: number; error: string; message: string }>(`${base}/auth/login`, login);
+    expect(limited.status).toBe(429);
+    expect(limited.body).toEqual({ statusCode: 429, error: 'Too Many Requests', message: expect.stringContaining('Retry-After') });
+    const retryAfter = Number(limited.headers.get('retry-after'));
+    expect(retryAfter).toBeGreaterThan(0);
+    expect(retryAfter).toBeLessThanOrEqual(30);
+    const audit = await getJson<AuditResponse>(`${base}/audit?event_type=user_login&user_id=limited_user`);
+    expect(audit.body.total_events).toBe(5);
+  });
+
+  it('never limits probes, scrapes or reads, even past the limit', async () => {
+    const paths = ['/health', '/health/live', '/health/ready', '/metrics', '/audit?limit=1', '/integrations?user_id=limited_user'];
+    const statuses = await Promise.all(Array.from({ length: 60 }, (_, i) => fetch(`${base}${paths[i % paths.length]}`).then(async (r) => (await r.arrayBuffer(), r.status))));
+    expect(statuses.filter((s) => s === 429)).toEqual([]);
+    expect(new Set(statuses)).toEqual(new Set([200]));
+  });
+
+  it('logs JSON lines with the request id on each line of a request, and never a secret', async () => {
+    const requestId = 'log-check-0001';
+    // A request that logs inside its handling: the audit store is down, the write fails and is logged.
+    expect((await postJson(`${base}/__faults/database`, { mode: 'down' })).status).toBe(201);
+    const res = await fetch(`${base}/integrations`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-request-id': requestId, authorization: 'Bearer sk-live-header-secret-0123456789' },
+      body: JSON.stringify({ user_id: 'log_user', provider: 'gmail', access_token: 'ya29.body-secret-token' }),
+    });
+    expect(res.status).toBe(503);
+    await fetch(`${base}/__faults/database`, { method: 'DELETE' });
+    await new Promise((r) => setTimeout(r, 300)); // let stdout reach us
+
+    const lines = service.output.split('\n').filter((l) => l.trim() !== '');
+    const records = lines.map((l) => JSON.parse(l) as Record<string, unknown>); // every line is JSON
+    expect(records.every((r) => r['service'] === 'integration-controller' && typeof r['level'] === 'number' && typeof r['time'] === 'number')).toBe(true);
+    const ofRequest = records.filter((r) => r['request_id'] === requestId);
+    // The handler's own error line and the access-log line (pino-http calls a 5xx answer "request errored").
+    expect(ofRequest.map((r) => r['msg'])).toEqual(expect.arrayContaining([expect.stringContaining('audit store write failed'), 'request errored']));
+    const access = ofRequest.find((r) => r['msg'] === 'request errored') as { level: number; req: Record<string, unknown>; res: { statusCode: number } };
+    expect(access).toMatchObject({ level: 50, req: { id: requestId, method: 'POST', url: '/integrations' }, res: { statusCode: 503 } });
+    for (const secret of ['hunter2-secret', 'sk-live-header-secret', 'ya29.body-secret-token']) expect(service.output).not.toContain(secret);
+  });
+});
