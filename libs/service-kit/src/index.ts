@@ -13,4 +13,4 @@ export { monitoringOptions, httpDependency } from './lib/config/monitoring-optio
 export { UpstreamUrl } from './lib/config/upstream-url.decorator';
 export { ServiceKitModule } from './lib/hardening/service-kit.module';
 export { MutationThrottlerGuard } from './lib/hardening/mutation-throttler.guard';
-export { loggerParams, REDACTED_PATHS } from './lib/hardening/logging';
+export { loggerParams, pinoOptions, REDACTED_PATHS } from './lib/hardening/logging';

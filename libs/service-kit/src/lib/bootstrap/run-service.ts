@@ -12,7 +12,7 @@ import { createServiceApp, listenService } from './service-app';
 export function runService<C extends ServiceEnv>(loadConfig: () => C, moduleFor: (config: C) => DynamicModule, ...bind: ((app: INestApplication) => void)[]): void {
   const main = async (): Promise<void> => {
     const config = loadConfig();
-    const app = await createServiceApp(moduleFor(config));
+    const app = await createServiceApp(moduleFor(config), config);
     bind.forEach((hook) => hook(app));
     installGracefulShutdown(app, {
       drainDelayMs: parseDuration(config.SHUTDOWN_DRAIN_DELAY, { allowZero: true }) ?? 0,

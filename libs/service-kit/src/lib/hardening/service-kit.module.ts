@@ -9,8 +9,8 @@ import { loggerParams } from './logging';
 import { MutationThrottlerGuard } from './mutation-throttler.guard';
 
 /**
- * What every service imports first: its validated configuration (SERVICE_CONFIG), the pino logger
- * (nestjs-pino) and, unless RATE_LIMIT_MAX=0, rate limiting of mutating routes per client address.
+ * What every service imports first: its validated configuration (SERVICE_CONFIG), nestjs-pino on the
+ * Fastify pino logger (`createServiceApp` gives Fastify the same options) and, unless RATE_LIMIT_MAX=0, rate limiting of mutating routes per client address.
  */
 @Module({})
 export class ServiceKitModule {
