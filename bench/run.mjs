@@ -208,7 +208,7 @@ async function httpPhase(ports, env, target) {
 /** Row 6: GET /audit with a filter on a store of `config.events` events. */
 async function auditPhase(env, target) {
   log(`GET /audit on ${config.events.toLocaleString()} events`);
-  const audit = await benchAuditQuery(setup, { events: config.events, seconds: config.auditSeconds, dataDir: join(dataRoot, 'audit'), env, nodeArgs: args.profile ? profileArgs('audit') : [] });
+  const audit = await benchAuditQuery(setup, { events: config.events, seconds: config.auditSeconds, warmupSeconds: config.warmupSeconds, dataDir: join(dataRoot, 'audit'), env, nodeArgs: args.profile ? profileArgs('audit') : [] });
   for (const q of audit.rows) {
     target(`GET /audit ${q.name} filter on ${q.events.toLocaleString()} events, p99`, `${q.p99_ms.toFixed(1)} ms`, '≤ 50 ms', q.p99_ms <= 50);
     target(`GET /audit ${q.name} filter, total_events exact`, `${q.total_events.toLocaleString()} of ${q.expected_total.toLocaleString()}`, 'exact', q.total_exact && q.non_2xx === 0, 'correctness');

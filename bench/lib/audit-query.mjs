@@ -38,8 +38,8 @@ function seed(path, events) {
   return matching;
 }
 
-/** Seeds `events` events, then loads a narrow and a wide filter with 10 connections. */
-export async function benchAuditQuery(setup, { events, seconds, dataDir, env, nodeArgs = [] }) {
+/** Seeds `events` events, then loads a narrow and a wide filter with 10 connections, each after a warm-up. */
+export async function benchAuditQuery(setup, { events, seconds, warmupSeconds, dataDir, env, nodeArgs = [] }) {
   mkdirSync(join(dataDir, SERVICE), { recursive: true });
   const serviceEnv = { ...env, DATA_DIR: dataDir };
   await (await startService(setup, SERVICE, serviceEnv)).stop(); // creates the schema exactly as the service does
@@ -57,6 +57,7 @@ export async function benchAuditQuery(setup, { events, seconds, dataDir, env, no
     for (const [name, filter] of filters) {
       const url = `${service.url}/audit?${filter}`;
       const first = await (await fetch(url)).json();
+      await runLoad(setup, { url, connections: 10, seconds: warmupSeconds }); // warm-up, as for the HTTP scenarios
       const load = await runLoad(setup, { url, connections: 10, seconds });
       rows.push({ name, filter, events, total_events: first.total_events, expected_total: matching[name], total_exact: first.total_events === matching[name], ...load });
     }

@@ -11,6 +11,7 @@ export function renderMarkdown(report) {
     `Node ${machine.node}, ${machine.cpus} CPUs, load by ${machine.tool}${machine.pinned ? ', servers and load generator pinned to different CPUs' : ''}. ` +
       `${config.rounds} interleaved round(s) of ${config.seconds} s per scenario after a ${config.warmupSeconds} s warm-up; figures are medians over rounds; ` +
       `ratios are taken round by round against a reference measured seconds apart. Services run from dist/ with NODE_ENV=production.`,
+    ...(profiles ? ['', '**Profiled run**: the measured services ran under the V8 profiler, whose overhead is in their figures; judge the targets on a run without `--profile`.'] : []),
     '',
     '## Targets',
     '',
