@@ -37,8 +37,7 @@ export function installGracefulShutdown(app: INestApplication, options: Graceful
       const deadline = setTimeout(() => {
         logger.error(`shutdown did not finish within ${options.gracePeriodMs} ms; exiting with work in flight`);
         exit(1);
-      }, options.gracePeriodMs);
-      deadline.unref();
+      }, options.gracePeriodMs); // kept referenced: even a close waiting on nothing ends at the deadline
       try {
         if (drain > 0) await new Promise((resolve) => setTimeout(resolve, drain));
         // Fastify's own close destroys every open connection, in-flight ones included: finish them first.

@@ -61,7 +61,6 @@ export function configureServiceApp(app: INestApplication): void {
     if (runtime?.isShuttingDown()) reply.header('connection', 'close');
     done();
   });
-
 }
 
 /** The app's RuntimeStatsService, if it imports the MonitoringModule (the fakes do not). */
