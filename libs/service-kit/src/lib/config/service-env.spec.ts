@@ -27,6 +27,10 @@ describe('loadConfig', () => {
     ['SERVICE_VERSION', 'v1', 'SERVICE_VERSION must be a semantic version'],
     ['LOG_LEVEL', 'loud', 'LOG_LEVEL must be one of'],
     ['MONITORING_TOKEN', 'short', 'MONITORING_TOKEN must be at least 16 characters'],
+    ['RATE_LIMIT_MAX', 'lots', 'RATE_LIMIT_MAX must be a whole number (0 turns rate limiting off)'],
+    ['RATE_LIMIT_WINDOW', '0s', 'RATE_LIMIT_WINDOW must be a positive duration'],
+    ['SHUTDOWN_DRAIN_DELAY', 'soon', 'SHUTDOWN_DRAIN_DELAY must be a duration such as 0s, 500ms or 5s'],
+    ['SHUTDOWN_GRACE_PERIOD', '0s', 'SHUTDOWN_GRACE_PERIOD must be a positive duration'],
   ])('rejects %s=%s with a message naming the variable and its form', (name, value, message) => {
     expect(() => loadConfig(TestEnv, { ...base, [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig(TestEnv, { ...base, [name]: value })).toThrow(new RegExp(`${name}=.*${message.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
@@ -34,6 +38,11 @@ describe('loadConfig', () => {
 
   it('refuses METRICS_REQUIRE_TOKEN without a token', () => {
     expect(() => loadConfig(TestEnv, { ...base, METRICS_REQUIRE_TOKEN: 'true' })).toThrow(/METRICS_REQUIRE_TOKEN="true": needs MONITORING_TOKEN to be set/);
+  });
+
+  it('refuses a drain delay that does not end before the grace period, and accepts no drain at all', () => {
+    expect(() => loadConfig(TestEnv, { ...base, SHUTDOWN_DRAIN_DELAY: '30s', SHUTDOWN_GRACE_PERIOD: '25s' })).toThrow(/SHUTDOWN_DRAIN_DELAY="30s": must be shorter than SHUTDOWN_GRACE_PERIOD \(25s\)/);
+    expect(loadConfig(TestEnv, { ...base, SHUTDOWN_DRAIN_DELAY: '0s', RATE_LIMIT_MAX: '0' })).toMatchObject({ SHUTDOWN_DRAIN_DELAY: '0s', RATE_LIMIT_MAX: 0 });
   });
 
   it('refuses fault injection in production', () => {
