@@ -8,26 +8,8 @@ import { join } from 'node:path';
 import { pinnedCommand } from './load.mjs';
 
 const require = createRequire(import.meta.url);
-const { freePort, stopChild, ROOT } = require('../../tools/stack/index.js');
+const { freePort, stopChild, waitUntilUp, ROOT } = require('../../tools/stack/index.js');
 export { freePort, ROOT };
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-/** Polls `url` every 10 ms until it answers 200; returns the milliseconds since `since`. */
-export async function waitFor200(url, child, since, timeoutMs = 20_000) {
-  while (performance.now() - since < timeoutMs) {
-    if (child.exitCode !== null) throw new Error(`${url}: the process exited with code ${child.exitCode}`);
-    try {
-      const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
-      await res.arrayBuffer();
-      if (res.status === 200) return performance.now() - since;
-    } catch {
-      // not listening yet
-    }
-    await sleep(10);
-  }
-  throw new Error(`${url} did not answer 200 within ${timeoutMs} ms`);
-}
 
 /**
  * Starts `script` with node and `env`, waits for `readyPath` to answer 200.
@@ -39,11 +21,12 @@ export async function startNode(setup, { name, script, env = {}, readyPath, node
   const since = performance.now();
   const child = spawn(cmd, argv, { cwd: ROOT, env: { ...process.env, LOG_LEVEL: logLevel, ...env, PORT: String(port) }, stdio: ['ignore', 'ignore', 'inherit'] });
   const url = `http://127.0.0.1:${port}`;
-  const startupMs = await waitFor200(`${url}${readyPath}`, child, since).catch(async (err) => {
+  // Polled every 10 ms, so that the start-up time is measured to about that.
+  await waitUntilUp(name, `${url}${readyPath}`, child, 20_000, { intervalMs: 10, accept: (status) => status === 200 }).catch(async (err) => {
     await stopChild(child);
-    throw new Error(`${name}: ${err.message}`);
+    throw err;
   });
-  return { name, child, url, startupMs, stop: () => stopChild(child) };
+  return { name, child, url, startupMs: performance.now() - since, stop: () => stopChild(child) };
 }
 
 /** A service from dist/apps/<service>/main.js. */

@@ -42,17 +42,22 @@ function wiring(ports) {
   };
 }
 
-async function waitUntilUp(name, url, child, timeoutMs) {
+/**
+ * Polls `url` until it answers a status `accept` takes (by default any below 500), every `intervalMs`;
+ * fails if `child` exits first or `timeoutMs` passes.
+ */
+async function waitUntilUp(name, url, child, timeoutMs, { intervalMs = 100, accept = (status) => status < 500 } = {}) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`${name} exited with code ${child.exitCode} before answering ${url}`);
     try {
       const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
-      if (res.status < 500) return;
+      await res.arrayBuffer();
+      if (accept(res.status)) return;
     } catch {
       // not listening yet
     }
-    await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, intervalMs));
   }
   throw new Error(`${name} did not answer ${url} within ${timeoutMs} ms`);
 }
@@ -112,4 +117,4 @@ async function startStack(options = {}) {
   return { urls, ports, dataDir, children, stop };
 }
 
-module.exports = { startStack, freePort, stopChild, wiring, SERVICES, FAKES, DEFAULT_PORTS, ROOT };
+module.exports = { startStack, freePort, stopChild, waitUntilUp, wiring, SERVICES, FAKES, DEFAULT_PORTS, ROOT };
