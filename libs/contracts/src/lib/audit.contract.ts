@@ -9,6 +9,8 @@ export const AUDIT_EVENT_TYPES = [
   'message_delivered',
   'error_occurred',
   'audit_accessed',
+  'request_rejected',
+  'fault_injected',
 ] as const;
 
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];

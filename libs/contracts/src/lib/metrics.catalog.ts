@@ -13,6 +13,8 @@ export const CORE_METRIC_FAMILIES = [
   'upstream_errors_total',
   'health_status',
   'audit_write_failures_total',
+  'audit_refused_requests_total',
+  'audit_rejections_not_recorded_total',
 ] as const;
 
 /** Business families, each owned by the service where the business event happens. */

@@ -1,4 +1,5 @@
 import type { AuditStore } from './audit/audit-store.interface';
+import type { IdempotencyStore } from './idempotency/idempotency-store.interface';
 
 /** An external dependency probed over HTTP and reported in GET /health. */
 export interface DependencyOptions {
@@ -61,6 +62,36 @@ export interface MonitoringModuleOptions {
   faultInjection?: boolean;
   /** An audit store to use instead of the SQLite file at `auditDatabase` (another adapter). */
   auditStore?: AuditStore;
+  /**
+   * Deadline of the database check (a heartbeat write that must commit).
+   * @default 2000
+   */
+  databaseTimeoutMs?: number;
+  /**
+   * The most one store operation may take: a write waiting on a lock, a query on a silent connection.
+   * @default 5000
+   */
+  storeTimeoutMs?: number;
+  /**
+   * How long the first answer to an `Idempotency-Key` is kept and replayed.
+   * @default 86400000 (24 h)
+   */
+  idempotencyTtlMs?: number;
+  /**
+   * A key still `in_flight` after this long is taken over by a retry (the process that claimed it died).
+   * @default 60000
+   */
+  idempotencyLeaseMs?: number;
+  /** An idempotency store to use instead of the one on `auditDatabase`. */
+  idempotencyStore?: IdempotencyStore;
+  /**
+   * Requests rejected before any handler (malformed JSON, 413, 415, 429, 401) are audited one by one up
+   * to this many per second on average (bursts of 100); the rest are counted in
+   * `audit_rejections_not_recorded_total` and summed into the next recorded rejection, so a flood cannot
+   * fill the disk.
+   * @default 10
+   */
+  rejectionAuditRatePerSecond?: number;
   /** When set, /audit* requires `Authorization: Bearer <token>`. */
   monitoringToken?: string;
   /**

@@ -6,6 +6,9 @@ export const MONITORING_REGISTRY = 'MONITORING_REGISTRY';
 /** The audit store the module writes to and reads from. */
 export const AUDIT_STORE = 'AUDIT_STORE';
 
+/** The idempotency-key store (the service's own database). */
+export const IDEMPOTENCY_STORE = 'IDEMPOTENCY_STORE';
+
 /** Metadata key set by the @Audit() decorator. */
 export const AUDIT_METADATA = 'personai:audit';
 
@@ -13,3 +16,9 @@ export const AUDIT_METADATA = 'personai:audit';
 export const DEFAULT_HEALTH_CHECK_INTERVAL_MS = 30_000;
 export const DEFAULT_DEPENDENCY_TIMEOUT_MS = 2_000;
 export const DEFAULT_TOKEN_EXPIRY_WARNING_S = 300;
+export const DEFAULT_IDEMPOTENCY_TTL_MS = 24 * 3600_000;
+export const DEFAULT_IDEMPOTENCY_LEASE_MS = 60_000;
+export const DEFAULT_STORE_TIMEOUT_MS = 5_000;
+/** Rejected requests (before any handler) audited one by one, per second on average, with bursts to the capacity. */
+export const DEFAULT_REJECTION_AUDIT_RATE = 10;
+export const REJECTION_AUDIT_BURST = 100;

@@ -19,12 +19,33 @@ class ThingDto {
   @IsString() password!: string;
 }
 
+/** Handler runs, counted: a refused or replayed request must not add one. */
+const calls = { create: 0, slow: 0, flaky: 0 };
+let releaseSlow: () => void = () => undefined;
+
 @Controller('things')
 class ThingsController {
   @Post()
   @Audit('brief_created', { action: 'create' })
   create(@Body() body: ThingDto): { id: string; user_id: string } {
-    return { id: 'thing_1', user_id: body.user_id };
+    calls.create += 1;
+    return { id: `thing_${calls.create}`, user_id: body.user_id };
+  }
+
+  @Post('slow')
+  @Audit('brief_created', { action: 'create' })
+  async slow(): Promise<{ id: string }> {
+    calls.slow += 1;
+    await new Promise<void>((resolve) => (releaseSlow = resolve));
+    return { id: `slow_${calls.slow}` };
+  }
+
+  @Post('flaky')
+  @Audit('brief_created', { action: 'create' })
+  flaky(): { id: string } {
+    calls.flaky += 1;
+    if (calls.flaky === 1) throw new Error('first attempt fails');
+    return { id: `flaky_${calls.flaky}` };
   }
 
   @Post('fail')
@@ -238,19 +259,126 @@ describe('MonitoringModule', () => {
     }
   });
 
-  it('answers 503 to an audited request while the database is down, and records nothing', async () => {
+  it('answers 503 to an audited request while the database is down, then refuses the next ones before their handler runs', async () => {
     const app = await createTestApp({ imports: [MonitoringModule.forRoot({ ...options(), faultInjection: true })], controllers: [ThingsController] });
     try {
-      await app.inject({ method: 'POST', url: '/__faults/database', payload: { mode: 'down' } });
-      const res = await app.inject({ method: 'POST', url: '/things', payload: { user_id: 'u1', password: 'x' } });
-      expect(res.statusCode).toBe(503);
+      calls.create = 0;
+      expect((await app.inject({ method: 'POST', url: '/__faults/database', payload: { mode: 'down' } })).statusCode).toBe(201);
+      // Before any check has seen the outage, the first request runs and its event cannot be stored: 503.
+      const first = await app.inject({ method: 'POST', url: '/things', payload: { user_id: 'u1', password: 'x' } });
+      expect([first.statusCode, calls.create]).toEqual([503, 1]);
       // Two events could not be stored: the request's own, then the failure the interceptor tried to record.
       expect((await app.inject({ method: 'GET', url: '/metrics' })).body).toContain('audit_write_failures_total{service="spec-service"} 2');
-      await app.inject({ method: 'DELETE', url: '/__faults/database' });
-      expect((await app.inject({ method: 'GET', url: '/audit' })).json().total_events).toBe(0);
+      // From then on the gate refuses before the handler: nothing is done.
+      const refused = await app.inject({ method: 'POST', url: '/things', payload: { user_id: 'u1', password: 'x' } });
+      expect([refused.statusCode, calls.create]).toEqual([503, 1]);
+      expect(refused.json().message).toContain('nothing was done');
+      expect((await app.inject({ method: 'GET', url: '/metrics' })).body).toContain('audit_refused_requests_total{service="spec-service"} 1');
+      // The switch itself is never refused, and it stays closed until a database check passes again.
+      expect((await app.inject({ method: 'DELETE', url: '/__faults/database' })).statusCode).toBe(204);
+      expect((await app.inject({ method: 'POST', url: '/things', payload: { user_id: 'u1', password: 'x' } })).statusCode).toBe(503);
+      await app.get(HealthProbeService).probeNow();
+      expect((await app.inject({ method: 'POST', url: '/things', payload: { user_id: 'u1', password: 'x' } })).statusCode).toBe(201);
+      const audit = (type: string) => app.inject({ method: 'GET', url: `/audit?event_type=${type}` }).then((r) => r.json().events.map((e: { action: string }) => e.action));
+      expect([await audit('brief_created'), await audit('fault_injected')]).toEqual([['create'], ['set', 'clear']]);
     } finally {
       await app.close();
     }
+  });
+
+  describe('Idempotency-Key', () => {
+    const post = (app: NestFastifyApplication, url: string, key: string, payload: object = { user_id: 'u1', password: 'x' }) =>
+      app.inject({ method: 'POST', url, payload, headers: { 'idempotency-key': key } });
+
+    it('answers a retry with the first answer, without running the handler again, even after a restart', async () => {
+      calls.create = 0;
+      let app = await createTestApp({ imports: [MonitoringModule.forRoot(options())], controllers: [ThingsController] });
+      const first = await post(app, '/things', 'key-1');
+      const again = await post(app, '/things', 'key-1');
+      expect([first.statusCode, again.statusCode, calls.create]).toEqual([201, 201, 1]);
+      expect(again.json()).toEqual(first.json());
+      expect([first.headers['idempotent-replayed'], again.headers['idempotent-replayed']]).toEqual([undefined, 'true']);
+      await app.close();
+      app = await createTestApp({ imports: [MonitoringModule.forRoot(options())], controllers: [ThingsController] });
+      try {
+        const afterRestart = await post(app, '/things', 'key-1');
+        expect([afterRestart.statusCode, afterRestart.json(), calls.create]).toEqual([201, first.json(), 1]);
+        // Another key is another request.
+        expect((await post(app, '/things', 'key-2')).json().id).toBe('thing_2');
+      } finally {
+        await app.close();
+      }
+    });
+
+    it('answers 422 to the same key with another body, and 409 while the first is still running', async () => {
+      const app = await createTestApp({ imports: [MonitoringModule.forRoot(options())], controllers: [ThingsController] });
+      try {
+        await post(app, '/things', 'key-a');
+        const other = await post(app, '/things', 'key-a', { user_id: 'u2', password: 'x' });
+        expect(other.statusCode).toBe(422);
+        calls.slow = 0;
+        const running = post(app, '/things/slow', 'key-slow', {});
+        while (calls.slow === 0) await new Promise((r) => setTimeout(r, 5));
+        const concurrent = await post(app, '/things/slow', 'key-slow', {});
+        expect([concurrent.statusCode, calls.slow]).toEqual([409, 1]);
+        releaseSlow();
+        expect((await running).statusCode).toBe(201);
+        expect((await post(app, '/things/slow', 'key-slow', {})).json()).toEqual({ id: 'slow_1' });
+        expect(calls.slow).toBe(1);
+      } finally {
+        await app.close();
+      }
+    });
+
+    it('releases the key after a server error, so the retry runs', async () => {
+      const app = await createTestApp({ imports: [MonitoringModule.forRoot(options())], controllers: [ThingsController] });
+      try {
+        calls.flaky = 0;
+        expect((await post(app, '/things/flaky', 'key-f', {})).statusCode).toBe(500);
+        const retry = await post(app, '/things/flaky', 'key-f', {});
+        expect([retry.statusCode, retry.json(), calls.flaky]).toEqual([201, { id: 'flaky_2' }, 2]);
+      } finally {
+        await app.close();
+      }
+    });
+  });
+
+  describe('requests rejected before any handler', () => {
+    it('are audited with their status and reason', async () => {
+      const app = await createTestApp({ imports: [MonitoringModule.forRoot(options())], controllers: [ThingsController] });
+      try {
+        const bad = await app.inject({ method: 'POST', url: '/things', payload: '{"user_id":', headers: { 'content-type': 'application/json' } });
+        const text = await app.inject({ method: 'POST', url: '/things', payload: '<a/>', headers: { 'content-type': 'application/xml' } });
+        expect([bad.statusCode, text.statusCode]).toEqual([400, 415]);
+        let events: { details: { status_code: number; reason: string } }[] = [];
+        for (let i = 0; i < 50 && events.length < 2; i += 1) {
+          await new Promise((r) => setTimeout(r, 10));
+          events = (await app.inject({ method: 'GET', url: '/audit?event_type=request_rejected' })).json().events;
+        }
+        expect(events.map((e) => [e.details.status_code, e.details.reason])).toEqual([
+          [400, 'malformed request (invalid JSON or fields)'],
+          [415, 'unsupported content type'],
+        ]);
+      } finally {
+        await app.close();
+      }
+    });
+
+    it('are written at a bounded rate; the rest are counted and summed into the next event', async () => {
+      const app = await createTestApp({ imports: [MonitoringModule.forRoot({ ...options(), rejectionAuditRatePerSecond: 0.001 })] });
+      try {
+        for (let i = 0; i < 130; i += 1) await app.inject({ method: 'POST', url: `/no-such-route/${i}`, payload: {} });
+        let total = 0;
+        for (let i = 0; i < 100 && total < 100; i += 1) {
+          await new Promise((r) => setTimeout(r, 10));
+          total = (await app.inject({ method: 'GET', url: '/audit?event_type=request_rejected&limit=1' })).json().total_events;
+        }
+        expect(total).toBe(100);
+        expect((await app.inject({ method: 'GET', url: '/metrics' })).body).toContain('audit_rejections_not_recorded_total{service="spec-service"} 30');
+      } finally {
+        await app.close();
+      }
+    });
   });
 
   it('refuses the fault API unless fault injection is enabled', async () => {

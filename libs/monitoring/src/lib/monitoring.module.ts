@@ -16,7 +16,14 @@ import { HttpDependencyHealthIndicator } from './health/http-dependency.health';
 import { SystemReadingsService } from './health/system-readings.service';
 import { MetricsController } from './metrics/metrics.controller';
 import { MetricsService, createRegistry } from './metrics/metrics.service';
-import { AUDIT_STORE, MONITORING_MODULE_OPTIONS, MONITORING_REGISTRY } from './monitoring.constants';
+import { AUDIT_STORE, DEFAULT_STORE_TIMEOUT_MS, IDEMPOTENCY_STORE, MONITORING_MODULE_OPTIONS, MONITORING_REGISTRY } from './monitoring.constants';
+import { RejectionAuditService } from './audit/rejection-audit.service';
+import { StoreAvailabilityService } from './audit/store-availability.service';
+import { FaultInjectingIdempotencyStore } from './faults/fault-injecting-idempotency.store';
+import { IdempotencyInterceptor } from './idempotency/idempotency.interceptor';
+import { IdempotencyStore } from './idempotency/idempotency-store.interface';
+import { PostgresIdempotencyStore } from './idempotency/postgres-idempotency.store';
+import { SqliteIdempotencyStore } from './idempotency/sqlite-idempotency.store';
 import { ConfigurableModuleClass } from './monitoring.module-definition';
 import { MonitoringModuleOptions } from './monitoring-options.interface';
 import { RuntimeStatsService } from './runtime/runtime-stats.service';
@@ -26,10 +33,20 @@ import { FaultInjectingAuditStore } from './faults/fault-injecting-audit.store';
 
 /** The given store, PostgreSQL for a postgres:// URL, else the SQLite file; behind the fault switch when fault injection is on. */
 function createAuditStore(options: MonitoringModuleOptions, faults: DatabaseFaultService): AuditStore {
+  const timeout = options.storeTimeoutMs ?? DEFAULT_STORE_TIMEOUT_MS;
   const store =
     options.auditStore ??
-    (isPostgresUrl(options.auditDatabase) ? new PostgresAuditStore(options.auditDatabase, options.serviceName) : new SqliteAuditStore(options.auditDatabase, options.serviceName));
+    (isPostgresUrl(options.auditDatabase) ? new PostgresAuditStore(options.auditDatabase, options.serviceName, timeout) : new SqliteAuditStore(options.auditDatabase, options.serviceName, timeout));
   return options.faultInjection ? new FaultInjectingAuditStore(store, faults) : store;
+}
+
+/** The idempotency keys, in the same database as the audit log (an in-memory SQLite one when an audit store is given instead). */
+function createIdempotencyStore(options: MonitoringModuleOptions, faults: DatabaseFaultService): IdempotencyStore {
+  const timeout = options.storeTimeoutMs ?? DEFAULT_STORE_TIMEOUT_MS;
+  const location = options.auditStore ? ':memory:' : options.auditDatabase;
+  const store =
+    options.idempotencyStore ?? (isPostgresUrl(location) ? new PostgresIdempotencyStore(location, options.serviceName, timeout) : new SqliteIdempotencyStore(location, timeout));
+  return options.faultInjection ? new FaultInjectingIdempotencyStore(store, faults) : store;
 }
 
 /**
@@ -47,6 +64,10 @@ function createAuditStore(options: MonitoringModuleOptions, faults: DatabaseFaul
     { provide: MONITORING_REGISTRY, useFactory: createRegistry, inject: [MONITORING_MODULE_OPTIONS] },
     DatabaseFaultService,
     { provide: AUDIT_STORE, useFactory: createAuditStore, inject: [MONITORING_MODULE_OPTIONS, DatabaseFaultService] },
+    { provide: IDEMPOTENCY_STORE, useFactory: createIdempotencyStore, inject: [MONITORING_MODULE_OPTIONS, DatabaseFaultService] },
+    StoreAvailabilityService,
+    RejectionAuditService,
+    IdempotencyInterceptor,
     RuntimeStatsService,
     MetricsService,
     SystemReadingsService,
@@ -58,14 +79,17 @@ function createAuditStore(options: MonitoringModuleOptions, faults: DatabaseFaul
     MonitoringTokenGuard,
   ],
   // The options and the guard are exported for MetricsController, which willsoto's PrometheusModule hosts.
-  exports: [MONITORING_MODULE_OPTIONS, MONITORING_REGISTRY, AUDIT_STORE, RuntimeStatsService, MetricsService, HealthProbeService, AuditService, AuditInterceptor, MonitoringTokenGuard],
+  exports: [MONITORING_MODULE_OPTIONS, MONITORING_REGISTRY, AUDIT_STORE, IDEMPOTENCY_STORE, RuntimeStatsService, MetricsService, HealthProbeService, AuditService, AuditInterceptor, IdempotencyInterceptor, StoreAvailabilityService, RejectionAuditService, MonitoringTokenGuard],
 })
 export class MonitoringModule extends ConfigurableModuleClass implements OnApplicationShutdown {
-  constructor(@Inject(AUDIT_STORE) private readonly store: AuditStore) {
+  constructor(
+    @Inject(AUDIT_STORE) private readonly store: AuditStore,
+    @Inject(IDEMPOTENCY_STORE) private readonly idempotency: IdempotencyStore,
+  ) {
     super();
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await this.store.close();
+    await Promise.all([this.store.close(), this.idempotency.close()]);
   }
 }

@@ -38,6 +38,7 @@ export interface AuditStore {
   /** Up to `limit` events recorded after the event `cursorId` (from the start when null), oldest first. */
   after(cursorId: string | null, limit: number, eventType?: string): Promise<AuditEvent[]>;
   verify(): Promise<AuditVerification>;
+  /** Resolves once a small write has committed: the store can take what the service needs of it. */
   ping(): Promise<void>;
   close(): Promise<void>;
 }

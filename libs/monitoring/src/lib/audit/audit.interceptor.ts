@@ -24,6 +24,9 @@ export class AuditInterceptor implements NestInterceptor {
     const meta = this.reflector.get<AuditMetadata | undefined>(AUDIT_METADATA, context.getHandler());
     if (!meta || !this.audit.enabled) return next.handle();
     const request = context.switchToHttp().getRequest<FastifyRequest>();
+    this.audit.markAudited(request.raw);
+    // The gate: refused here, the handler never runs (no upstream call, nothing stored).
+    if (!meta.control) this.audit.assertWritable();
     const status = successStatus(context);
     return next.handle().pipe(
       mergeMap((result: unknown) => from(this.recordOutcome(meta, request, status, result as Body).then(() => result))),
@@ -59,7 +62,8 @@ export class AuditInterceptor implements NestInterceptor {
   }
 }
 
-function successStatus(context: ExecutionContext): number {
+/** The status a route answers on success: its @HttpCode, else 201 for POST and 200 otherwise. */
+export function successStatus(context: ExecutionContext): number {
   const handler = context.getHandler();
   const explicit = Reflect.getMetadata(HTTP_CODE_METADATA, handler) as number | undefined;
   if (explicit) return explicit;

@@ -7,6 +7,7 @@ import { AUDIT_STORE, MONITORING_MODULE_OPTIONS } from '../monitoring.constants'
 import { MonitoringModuleOptions } from '../monitoring-options.interface';
 import { AuditFilter, AuditPage, AuditStore, AuditVerification } from './audit-store.interface';
 import { redact } from './redact';
+import { StoreAvailabilityService } from './store-availability.service';
 
 /** What a caller states about an event; the service adds time, service name, redaction and the chain. */
 export interface AuditRecord {
@@ -26,12 +27,15 @@ export class AuditService {
   /** Events as they are committed, for GET /audit/stream. */
   private readonly committed = new Subject<AuditEvent>();
   readonly enabled: boolean;
+  /** Requests whose outcome an audited route records (or refused): the rejection hook leaves them alone. */
+  private readonly audited = new WeakSet<object>();
 
   constructor(
     @Inject(AUDIT_STORE) private readonly store: AuditStore,
     @Inject(MONITORING_MODULE_OPTIONS) private readonly options: MonitoringModuleOptions,
     private readonly metrics: MetricsService,
     private readonly runtime: RuntimeStatsService,
+    private readonly availability: StoreAvailabilityService,
   ) {
     this.enabled = options.auditEnabled !== false;
     // Open /audit/stream responses end when shutdown begins, so that the HTTP server can close.
@@ -60,10 +64,33 @@ export class AuditService {
       this.committed.next(event);
       return event;
     } catch (err) {
-      this.logger.error(`audit store write failed: ${err instanceof Error ? err.message : String(err)}`);
+      const reason = err instanceof Error ? err.message : String(err);
+      this.logger.error(`audit store write failed: ${reason}`);
+      this.availability.reportWriteFailure(reason);
       this.metrics.recordAuditWriteFailure();
       throw new ServiceUnavailableException('audit store unavailable; the request was not completed');
     }
+  }
+
+  markAudited(rawRequest: object): void {
+    this.audited.add(rawRequest);
+  }
+
+  wasAudited(rawRequest: object): boolean {
+    return this.audited.has(rawRequest);
+  }
+
+  /**
+   * The gate in front of every audited handler: throws 503 when the store is known to be unable to take
+   * the event (from the last database check or a failed write; no store round-trip), so that a refused
+   * request has done nothing.
+   */
+  assertWritable(): void {
+    if (!this.enabled) return;
+    const reason = this.availability.unavailableReason();
+    if (reason === undefined) return;
+    this.metrics.recordAuditRefusal();
+    throw new ServiceUnavailableException(`audit store unavailable (${reason}); the request was refused and nothing was done`);
   }
 
   query(filter: AuditFilter, limit: number): Promise<AuditPage> {

@@ -30,6 +30,7 @@ const MIGRATIONS = [
   'CREATE INDEX IF NOT EXISTS audit_events_user_type ON audit_events (service, user_id, event_type, seq)',
   'CREATE INDEX IF NOT EXISTS audit_events_resource ON audit_events (service, resource_id, seq)',
   'CREATE INDEX IF NOT EXISTS audit_events_request ON audit_events (service, request_id, seq)',
+  'CREATE TABLE IF NOT EXISTS monitoring_heartbeat (writer TEXT PRIMARY KEY, at TIMESTAMPTZ NOT NULL)',
 ];
 const MIGRATION_LOCK = 7_302_114_001;
 const VERIFY_PAGE = 5000;
@@ -47,11 +48,26 @@ export class PostgresAuditStore implements AuditStore {
   private lastHash = GENESIS_HASH;
   private schema?: Promise<void>;
 
+  /**
+   * @param timeoutMs the most any query may take, enforced by the server (`statement_timeout`) and by the
+   * client (`query_timeout`, which also ends a query whose connection went silent: a partition); getting a
+   * connection is bounded by 2 s, and TCP keepalive finds dead peers on idle connections.
+   */
   constructor(
     url: string,
     private readonly service: string,
+    timeoutMs = 5000,
   ) {
-    this.pool = new Pool({ connectionString: url, max: 5, connectionTimeoutMillis: 2000 });
+    this.pool = new Pool({
+      connectionString: url,
+      max: 5,
+      connectionTimeoutMillis: 2000,
+      statement_timeout: timeoutMs,
+      query_timeout: timeoutMs + 500,
+      idle_in_transaction_session_timeout: timeoutMs,
+      keepAlive: true,
+      keepAliveInitialDelayMillis: 10_000,
+    });
     // An idle client losing its connection must not crash the process; the next query reconnects.
     this.pool.on('error', () => undefined);
     this.writer = `${service}/${hostname()}/${randomUUID().slice(0, 8)}`;
@@ -93,9 +109,10 @@ export class PostgresAuditStore implements AuditStore {
     }
   }
 
+  /** Commits a heartbeat row: proves a write can commit, which SELECT 1 does not (it passes while writes are blocked). */
   async ping(): Promise<void> {
     await this.ready();
-    await this.pool.query('SELECT 1');
+    await this.pool.query('INSERT INTO monitoring_heartbeat (writer, at) VALUES ($1, now()) ON CONFLICT (writer) DO UPDATE SET at = excluded.at', [this.writer]);
   }
 
   /** Writes what is still queued, then closes the pool. */

@@ -6,6 +6,7 @@ import { chainEvents, GENESIS_HASH, hashEvent } from './audit-hash';
 import { AUDIT_COLUMNS, AuditRow, ChainVerifier, toEvent, toRow } from './audit-row';
 import { AuditFilter, AuditPage, AuditStore, AuditVerification, NewAuditEvent, UnknownCursorError } from './audit-store.interface';
 import { GroupCommitter } from './group-committer';
+import { whenUnlocked } from './sqlite-busy';
 
 export { UnknownCursorError };
 
@@ -32,6 +33,7 @@ CREATE INDEX IF NOT EXISTS audit_events_user_type ON audit_events (user_id, even
 CREATE INDEX IF NOT EXISTS audit_events_resource ON audit_events (resource_id, seq);
 CREATE INDEX IF NOT EXISTS audit_events_request ON audit_events (request_id, seq);
 CREATE INDEX IF NOT EXISTS audit_events_time ON audit_events (timestamp);
+CREATE TABLE IF NOT EXISTS monitoring_heartbeat (writer TEXT PRIMARY KEY, at TEXT NOT NULL);
 `;
 
 /**
@@ -57,19 +59,26 @@ INSERT INTO audit_event_counts (event_type, n) SELECT event_type, COUNT(*) FROM 
  */
 export class SqliteAuditStore implements AuditStore {
   private readonly db: Database.Database;
-  private readonly insertBatch: (rows: AuditRow[]) => void;
+  private readonly insertBatch: Database.Transaction<(rows: AuditRow[]) => void>;
   private readonly committer: GroupCommitter<NewAuditEvent, AuditEvent>;
   private lastHash: string;
   private readonly statements = new Map<string, Database.Statement>();
+  private readonly heartbeat: Database.Statement;
 
+  /**
+   * @param writeTimeoutMs how long a write (or the health check's write) waits for a lock held by another
+   * connection before it fails; the waiting happens on timers, never blocking the event loop.
+   */
   constructor(
     path: string,
     private readonly writer: string,
+    private readonly writeTimeoutMs = 5000,
   ) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     this.db = new Database(path);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = FULL');
+    // Opening may wait for a lock (start-up only); afterwards writes never block: see whenUnlocked.
     this.db.pragma('busy_timeout = 5000');
     this.db.exec(SCHEMA);
     const hasCounts = this.db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'audit_event_counts'`).get();
@@ -78,6 +87,8 @@ export class SqliteAuditStore implements AuditStore {
     this.insertBatch = this.db.transaction((rows: AuditRow[]) => rows.forEach((row) => insert.run({ ...row, success: row.success ? 1 : 0 })));
     const last = this.db.prepare('SELECT hash FROM audit_events WHERE writer = ? ORDER BY seq DESC LIMIT 1').get(writer) as { hash: string } | undefined;
     this.lastHash = last?.hash ?? GENESIS_HASH;
+    this.heartbeat = this.db.prepare('INSERT INTO monitoring_heartbeat (writer, at) VALUES (?, ?) ON CONFLICT (writer) DO UPDATE SET at = excluded.at');
+    this.db.pragma('busy_timeout = 0');
     this.committer = new GroupCommitter((batch) => this.write(batch), { defer: true });
   }
 
@@ -107,8 +118,9 @@ export class SqliteAuditStore implements AuditStore {
     return { intact: true, checked: verifier.checked, firstBrokenId: null };
   }
 
+  /** Commits a heartbeat row: proves a write can take the lock and reach the disk, which SELECT 1 does not. */
   async ping(): Promise<void> {
-    this.statement('SELECT 1').get();
+    await whenUnlocked(() => this.heartbeat.run(this.writer, new Date().toISOString()), this.writeTimeoutMs);
   }
 
   /** Writes what is still queued, then closes the file. */
@@ -119,7 +131,8 @@ export class SqliteAuditStore implements AuditStore {
 
   private async write(batch: NewAuditEvent[]): Promise<AuditEvent[]> {
     const chained = chainEvents(batch, this.writer, this.lastHash);
-    this.insertBatch(chained.map(toRow));
+    const rows = chained.map(toRow);
+    await whenUnlocked(() => this.insertBatch.immediate(rows), this.writeTimeoutMs);
     this.lastHash = chained[chained.length - 1].hash;
     return chained.map(({ writer: _writer, ...event }) => event);
   }

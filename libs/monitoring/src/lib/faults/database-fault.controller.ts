@@ -1,6 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Inject, NotFoundException, Post, UseGuards } from '@nestjs/common';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
+import { Audit } from '../audit/audit.decorator';
 import { MonitoringTokenGuard } from '../auth/monitoring-token.guard';
 import { MONITORING_MODULE_OPTIONS } from '../monitoring.constants';
 import { MonitoringModuleOptions } from '../monitoring-options.interface';
@@ -24,6 +25,7 @@ export class DatabaseFaultController {
   ) {}
 
   @Post()
+  @Audit('fault_injected', { action: 'set', resourceId: 'database', control: true })
   set(@Body() dto: DatabaseFaultDto): DatabaseFault {
     this.assertEnabled();
     return this.faults.set(dto.mode, dto.latency_ms);
@@ -37,6 +39,7 @@ export class DatabaseFaultController {
 
   @Delete()
   @HttpCode(204)
+  @Audit('fault_injected', { action: 'clear', resourceId: 'database', control: true })
   clear(): void {
     this.assertEnabled();
     this.faults.clear();

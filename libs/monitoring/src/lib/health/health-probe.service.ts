@@ -1,32 +1,42 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { HealthIndicatorResult } from '@nestjs/terminus';
 import type { CheckResult } from '@personai/contracts';
+import { StoreAvailabilityService } from '../audit/store-availability.service';
 import { MetricsService } from '../metrics/metrics.service';
-import { DEFAULT_HEALTH_CHECK_INTERVAL_MS, MONITORING_MODULE_OPTIONS } from '../monitoring.constants';
+import { DEFAULT_DEPENDENCY_TIMEOUT_MS, DEFAULT_HEALTH_CHECK_INTERVAL_MS, MONITORING_MODULE_OPTIONS } from '../monitoring.constants';
 import { DependencyOptions, MonitoringModuleOptions } from '../monitoring-options.interface';
 import { DatabaseHealthIndicator } from './database.health';
 import { HttpDependencyHealthIndicator } from './http-dependency.health';
-import { markStale, overallStatus } from './health-status';
+import { markStale, overallStatus, staleAfterMs } from './health-status';
 import { SystemReadingsService } from './system-readings.service';
+import { DeadlineExceededError, withDeadline } from './with-deadline';
 
 interface Probe {
   name: string;
   critical: boolean;
+  timeoutMs: number;
   run: () => Promise<HealthIndicatorResult>;
+  /** The attempt still running, if any: a hung check is never started twice. */
+  inFlight?: { work: Promise<HealthIndicatorResult>; since: number };
+  timer?: NodeJS.Timeout;
 }
 
+type Detail = { status: 'up' | 'down'; message?: string; warning?: string; token_expires_in_s?: number };
+
 /**
- * Probes every dependency in the background, in parallel, each bounded by its own timeout,
- * and keeps the last results so GET /health never waits on a dependency.
+ * Probes every dependency in the background, each on its own schedule and under its own deadline, and
+ * keeps the last results so GET /health never waits on a dependency. A check that hangs reports `down`
+ * ("timeout after N ms") at its deadline and at every later turn while it is still hung; its siblings go
+ * on. A result older than its staleness limit counts as down (see `markStale`).
  */
 @Injectable()
 export class HealthProbeService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(HealthProbeService.name);
   private readonly probes: Probe[];
   private readonly intervalMs: number;
-  private results: Record<string, CheckResult> = {};
-  private timer?: NodeJS.Timeout;
-  private round?: Promise<void>;
+  private readonly results: Record<string, CheckResult> = {};
+  private systemTimer?: NodeJS.Timeout;
+  private stopped = false;
 
   constructor(
     @Inject(MONITORING_MODULE_OPTIONS) options: MonitoringModuleOptions,
@@ -34,52 +44,95 @@ export class HealthProbeService implements OnApplicationBootstrap, OnModuleDestr
     database: DatabaseHealthIndicator,
     private readonly system: SystemReadingsService,
     private readonly metrics: MetricsService,
+    private readonly storeAvailability: StoreAvailabilityService,
   ) {
     this.intervalMs = options.healthCheckIntervalMs ?? DEFAULT_HEALTH_CHECK_INTERVAL_MS;
     this.probes = [
       ...(options.dependencies ?? []).map((d: DependencyOptions) => ({
         name: d.name,
         critical: d.critical ?? false,
+        timeoutMs: d.timeoutMs ?? DEFAULT_DEPENDENCY_TIMEOUT_MS,
         run: () => http.check(d),
       })),
-      { name: 'database', critical: true, run: () => database.check('database') },
+      { name: 'database', critical: true, timeoutMs: options.databaseTimeoutMs ?? DEFAULT_DEPENDENCY_TIMEOUT_MS, run: () => database.check('database') },
     ];
   }
 
-  /** The first round completes before the app listens, so /health/ready is truthful from the start. */
+  /** The first result of every check is in before the app listens, so /health/ready is truthful from the start. */
   async onApplicationBootstrap(): Promise<void> {
+    this.system.sample();
     await this.probeNow();
-    this.timer = setInterval(() => void this.probeNow(), this.intervalMs);
-    this.timer.unref();
+    this.systemTimer = setInterval(() => this.system.sample(), this.intervalMs);
+    this.systemTimer.unref();
+    this.probes.forEach((p) => this.schedule(p));
   }
 
   onModuleDestroy(): void {
-    clearInterval(this.timer);
+    this.stopped = true;
+    clearInterval(this.systemTimer);
+    this.probes.forEach((p) => clearTimeout(p.timer));
   }
 
-  /** Runs one round of probes (joining the one in flight, if any). */
-  probeNow(): Promise<void> {
-    this.round ??= this.runRound().finally(() => (this.round = undefined));
-    return this.round;
+  /** Checks every dependency now (joining an attempt already running), each within its deadline. */
+  async probeNow(): Promise<void> {
+    await Promise.all(this.probes.map((p) => this.check(p)));
   }
 
-  /** The last results, with those older than twice the interval flagged stale. */
+  /** The last results; one older than its staleness limit is reported down and `stale`. */
   checks(): Record<string, CheckResult> {
-    return markStale(this.results, this.intervalMs, Date.now());
+    return markStale(this.results, (name) => this.staleAfter(name), Date.now());
   }
 
-  private async runRound(): Promise<void> {
-    this.system.sample();
-    const entries = await Promise.all(this.probes.map((p) => this.runProbe(p)));
-    this.results = Object.fromEntries(entries);
-    this.metrics.recordHealthStatus(overallStatus(this.results));
+  /** How old a check's result may get before it no longer counts: two intervals plus its deadline. */
+  staleAfter(name: string): number {
+    const probe = this.probes.find((p) => p.name === name);
+    return staleAfterMs(this.intervalMs, probe?.timeoutMs ?? DEFAULT_DEPENDENCY_TIMEOUT_MS);
   }
 
-  private async runProbe(probe: Probe): Promise<[string, CheckResult]> {
+  /** Each check waits a full interval after its previous attempt settled or hit its deadline. */
+  private schedule(probe: Probe): void {
+    if (this.stopped) return;
+    probe.timer = setTimeout(() => void this.check(probe).finally(() => this.schedule(probe)), this.intervalMs);
+    probe.timer.unref();
+  }
+
+  private async check(probe: Probe): Promise<void> {
     const started = performance.now();
-    const result = await probe.run();
-    const latency = performance.now() - started;
-    const detail = result[probe.name] as { status: 'up' | 'down'; message?: string; warning?: string; token_expires_in_s?: number };
+    let detail: Detail;
+    try {
+      detail = (await withDeadline(this.attempt(probe), this.remaining(probe)))[probe.name] as Detail;
+    } catch (err) {
+      detail = { status: 'down', message: this.failureMessage(probe, err) };
+    }
+    this.record(probe, detail, performance.now() - started);
+  }
+
+  /** The attempt in flight, or a new one. */
+  private attempt(probe: Probe): Promise<HealthIndicatorResult> {
+    if (!probe.inFlight) {
+      const work = Promise.resolve().then(probe.run);
+      probe.inFlight = { work, since: Date.now() };
+      const settle = (): void => {
+        if (probe.inFlight?.work === work) probe.inFlight = undefined;
+      };
+      work.then(settle, settle);
+    }
+    return probe.inFlight.work;
+  }
+
+  /** Time left before the attempt in flight hits its deadline (at least 1 ms: a hung one is reported at once). */
+  private remaining(probe: Probe): number {
+    const age = probe.inFlight ? Date.now() - probe.inFlight.since : 0;
+    return Math.max(1, probe.timeoutMs - age);
+  }
+
+  private failureMessage(probe: Probe, err: unknown): string {
+    if (!(err instanceof DeadlineExceededError)) return err instanceof Error ? err.message : String(err);
+    const hungFor = probe.inFlight ? Date.now() - probe.inFlight.since : probe.timeoutMs;
+    return hungFor > probe.timeoutMs + 50 ? `timeout after ${probe.timeoutMs} ms (no answer for ${hungFor} ms)` : `timeout after ${probe.timeoutMs} ms`;
+  }
+
+  private record(probe: Probe, detail: Detail, latency: number): void {
     const check: CheckResult = {
       status: detail.status,
       critical: probe.critical,
@@ -92,8 +145,10 @@ export class HealthProbeService implements OnApplicationBootstrap, OnModuleDestr
     if (detail.status === 'down' && this.results[probe.name]?.status !== 'down') {
       this.logger.warn(`dependency ${probe.name} is down: ${detail.message ?? 'no reason given'}`);
     }
+    this.results[probe.name] = check;
+    if (probe.name === 'database') this.storeAvailability.reportCheck(detail.status === 'up', detail.message);
     this.metrics.recordDependencyCheck(probe.name, detail.status === 'up', latency / 1000);
     if (detail.token_expires_in_s !== undefined) this.metrics.recordTokenExpiry(probe.name, detail.token_expires_in_s);
-    return [probe.name, check];
+    this.metrics.recordHealthStatus(overallStatus(this.checks()));
   }
 }

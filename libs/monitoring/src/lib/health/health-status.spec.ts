@@ -1,5 +1,5 @@
 import type { CheckResult } from '@personai/contracts';
-import { httpStatusFor, markStale, overallStatus } from './health-status';
+import { httpStatusFor, markStale, overallStatus, staleAfterMs } from './health-status';
 
 const check = (status: 'up' | 'down', critical: boolean, last_checked = new Date().toISOString()): CheckResult => ({ status, critical, latency_ms: 1, last_checked });
 
@@ -25,11 +25,19 @@ describe('health status rules', () => {
     expect([httpStatusFor('healthy'), httpStatusFor('degraded'), httpStatusFor('unhealthy')]).toEqual([200, 200, 503]);
   });
 
-  it('flags results older than twice the interval as stale', () => {
+  it('reports results older than two intervals plus the deadline as down and stale', () => {
     const now = Date.parse('2026-01-01T00:01:00Z');
     const checks = { fresh: check('up', false, '2026-01-01T00:00:45Z'), old: check('up', false, '2026-01-01T00:00:00Z') };
-    const marked = markStale(checks, 20_000, now);
-    expect(marked['fresh'].stale).toBeUndefined();
-    expect(marked['old'].stale).toBe(true);
+    const marked = markStale(checks, () => staleAfterMs(20_000, 2_000), now);
+    expect(marked['fresh']).toEqual(checks.fresh);
+    expect(marked['old']).toMatchObject({ status: 'down', stale: true, error: 'stale: no result for 60000 ms (last up)' });
+  });
+
+  it('makes the service unhealthy when its critical check is stale, degraded when another one is', () => {
+    const now = Date.parse('2026-01-01T00:01:00Z');
+    const old = '2026-01-01T00:00:00Z';
+    const limit = () => staleAfterMs(10_000, 1_000);
+    expect(overallStatus(markStale({ a: check('up', false), database: check('up', true, old) }, limit, now))).toBe('unhealthy');
+    expect(overallStatus(markStale({ a: check('up', false, old), database: check('up', true, new Date(now).toISOString()) }, limit, now))).toBe('degraded');
   });
 });

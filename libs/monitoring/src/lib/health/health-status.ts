@@ -17,16 +17,21 @@ export function httpStatusFor(status: HealthStatus): number {
   return status === 'unhealthy' ? 503 : 200;
 }
 
-/** Marks results older than twice the probe interval as stale (the prober may be stuck). */
-export function markStale(
-  checks: Record<string, CheckResult>,
-  intervalMs: number,
-  now: number,
-): Record<string, CheckResult> {
+/** A result older than this no longer counts: two probe intervals plus the check's own deadline. */
+export function staleAfterMs(intervalMs: number, timeoutMs: number): number {
+  return 2 * intervalMs + timeoutMs;
+}
+
+/**
+ * Results older than their staleness limit are reported `down` and `stale`: a prober that stopped
+ * producing readings must not keep a dependency looking up (a critical one then makes the service
+ * `unhealthy`, any other `degraded`).
+ */
+export function markStale(checks: Record<string, CheckResult>, staleAfter: (name: string) => number, now: number): Record<string, CheckResult> {
   const out: Record<string, CheckResult> = {};
   for (const [name, check] of Object.entries(checks)) {
-    const stale = now - Date.parse(check.last_checked) > 2 * intervalMs;
-    out[name] = stale ? { ...check, stale: true } : check;
+    const age = now - Date.parse(check.last_checked);
+    out[name] = age > staleAfter(name) ? { ...check, status: 'down', stale: true, error: `stale: no result for ${age} ms (${check.error ?? `last ${check.status}`})` } : check;
   }
   return out;
 }

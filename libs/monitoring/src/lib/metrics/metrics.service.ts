@@ -43,6 +43,8 @@ export class MetricsService {
   private readonly healthStatus: Gauge<'status'>;
   private readonly tokenExpiry: Gauge<'dependency'>;
   private readonly auditWriteFailures: Counter;
+  private readonly auditRefusals: Counter;
+  private readonly rejectionsNotRecorded: Counter;
   private readonly requestSeries = new Map<string, { count: Counter.Internal; duration: Histogram.Internal<'method' | 'endpoint' | 'status'> }>();
 
   constructor(
@@ -75,6 +77,10 @@ export class MetricsService {
     this.tokenExpiry = new Gauge({ name: 'dependency_token_expiry_seconds', help: 'Seconds left on the access token of an OAuth-style dependency', labelNames: ['dependency'], registers });
     this.auditWriteFailures = new Counter({ name: 'audit_write_failures_total', help: 'Audit events that could not be stored (their requests answered 503)', registers });
     this.auditWriteFailures.inc(0);
+    this.auditRefusals = new Counter({ name: 'audit_refused_requests_total', help: 'Audited requests refused (503) before their handler ran, because the audit store was known to be unavailable', registers });
+    this.auditRefusals.inc(0);
+    this.rejectionsNotRecorded = new Counter({ name: 'audit_rejections_not_recorded_total', help: 'Requests rejected before any handler whose audit event was not written individually (over the rejection audit rate)', registers });
+    this.rejectionsNotRecorded.inc(0);
     new Gauge({ name: 'process_memory_usage_bytes', help: 'Resident memory of the process in bytes', registers, collect() { this.set(process.memoryUsage.rss()); } });
     new Gauge({ name: 'service_uptime_seconds', help: 'Service uptime in seconds', registers, collect() { this.set(process.uptime()); } });
     new Gauge({ name: 'queue_depth', help: 'Jobs waiting or running in the service queues', registers, collect() { this.set(runtime.queueDepth()); } });
@@ -112,6 +118,14 @@ export class MetricsService {
 
   recordAuditWriteFailure(): void {
     this.auditWriteFailures.inc();
+  }
+
+  recordAuditRefusal(): void {
+    this.auditRefusals.inc();
+  }
+
+  recordRejectionNotAudited(): void {
+    this.rejectionsNotRecorded.inc();
   }
 
   recordAuditEvent(eventType: string, success: boolean): void {

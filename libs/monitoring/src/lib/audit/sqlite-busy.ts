@@ -1,0 +1,24 @@
+/** SQLITE_BUSY and its extended codes: another connection (or process) holds the lock we need. */
+export function isSqliteBusy(err: unknown): boolean {
+  const code = (err as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' && (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'));
+}
+
+/**
+ * Runs a synchronous better-sqlite3 write, retrying while the database is locked, with the waits between
+ * attempts on timers rather than in SQLite's busy handler: better-sqlite3 is synchronous, so a busy
+ * timeout would freeze the event loop (every request, /health included) for as long as another process
+ * holds the lock. Gives up with a clear error after `timeoutMs`.
+ */
+export async function whenUnlocked<T>(write: () => T, timeoutMs: number): Promise<T> {
+  const giveUpAt = Date.now() + timeoutMs;
+  for (let waitMs = 1; ; waitMs = Math.min(waitMs * 2, 25)) {
+    try {
+      return write();
+    } catch (err) {
+      if (!isSqliteBusy(err)) throw err;
+      if (Date.now() + waitMs > giveUpAt) throw new Error(`database is locked by another connection (gave up after ${timeoutMs} ms)`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, waitMs));
+  }
+}

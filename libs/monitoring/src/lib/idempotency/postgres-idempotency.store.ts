@@ -1,0 +1,90 @@
+import { Pool } from 'pg';
+import { IdempotencyClaim, IdempotencyRecord, IdempotencyStore } from './idempotency-store.interface';
+import { isLive } from './sqlite-idempotency.store';
+
+const SCHEMA = `CREATE TABLE IF NOT EXISTS idempotency_keys (
+  service TEXT NOT NULL,
+  key TEXT NOT NULL,
+  fingerprint TEXT NOT NULL,
+  state TEXT NOT NULL,
+  status INTEGER,
+  body TEXT,
+  created_at BIGINT NOT NULL,
+  PRIMARY KEY (service, key))`;
+const SCHEMA_LOCK = 7_302_114_002;
+
+/**
+ * Idempotency keys in PostgreSQL, shared by every replica of a service: a claim takes a row lock, so two
+ * replicas given the same key at once never both run the handler.
+ */
+export class PostgresIdempotencyStore implements IdempotencyStore {
+  private readonly pool: Pool;
+  private schema?: Promise<void>;
+
+  constructor(
+    url: string,
+    private readonly service: string,
+    timeoutMs = 5000,
+  ) {
+    this.pool = new Pool({ connectionString: url, max: 5, connectionTimeoutMillis: 2000, statement_timeout: timeoutMs, query_timeout: timeoutMs + 500, idle_in_transaction_session_timeout: timeoutMs, keepAlive: true });
+    this.pool.on('error', () => undefined);
+  }
+
+  async claim(c: IdempotencyClaim): Promise<IdempotencyRecord | undefined> {
+    await this.ready();
+    const client = await this.pool.connect();
+    let failed: unknown;
+    try {
+      await client.query('BEGIN');
+      const inserted = await client.query(
+        `INSERT INTO idempotency_keys (service, key, fingerprint, state, created_at) VALUES ($1, $2, $3, 'in_flight', $4) ON CONFLICT (service, key) DO NOTHING`,
+        [this.service, c.key, c.fingerprint, c.now],
+      );
+      let existing: IdempotencyRecord | undefined;
+      if (inserted.rowCount === 0) {
+        existing = (await client.query<IdempotencyRecord>('SELECT * FROM idempotency_keys WHERE service = $1 AND key = $2 FOR UPDATE', [this.service, c.key])).rows[0];
+        if (existing && !isLive(existing, c)) {
+          await client.query(`UPDATE idempotency_keys SET fingerprint = $3, state = 'in_flight', status = NULL, body = NULL, created_at = $4 WHERE service = $1 AND key = $2`, [this.service, c.key, c.fingerprint, c.now]);
+          existing = undefined;
+        }
+      }
+      await client.query('COMMIT');
+      return existing && { ...existing, created_at: Number(existing.created_at) };
+    } catch (err) {
+      failed = err;
+      throw err;
+    } finally {
+      // A connection that failed mid-transaction is discarded rather than reused.
+      client.release(failed instanceof Error ? failed : undefined);
+    }
+  }
+
+  async complete(key: string, status: number, body: string): Promise<void> {
+    await this.pool.query(`UPDATE idempotency_keys SET state = 'completed', status = $3, body = $4 WHERE service = $1 AND key = $2`, [this.service, key, status, body]);
+  }
+
+  async release(key: string): Promise<void> {
+    await this.pool.query(`DELETE FROM idempotency_keys WHERE service = $1 AND key = $2 AND state = 'in_flight'`, [this.service, key]);
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+
+  private ready(): Promise<void> {
+    this.schema ??= (async () => {
+      const client = await this.pool.connect();
+      try {
+        await client.query('SELECT pg_advisory_lock($1)', [SCHEMA_LOCK]);
+        await client.query(SCHEMA);
+      } finally {
+        await client.query('SELECT pg_advisory_unlock($1)', [SCHEMA_LOCK]).catch(() => undefined);
+        client.release();
+      }
+    })().catch((err: unknown) => {
+      this.schema = undefined;
+      throw err;
+    });
+    return this.schema;
+  }
+}
