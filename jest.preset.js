@@ -13,6 +13,9 @@ module.exports = {
   moduleNameMapper: pathsToModuleNameMapper(),
   testMatch: ['**/?(*.)+(spec).ts'],
   clearMocks: true,
+  // Specs that start apps, databases or make many calls must not hinge on Jest's 5 s default on a busy
+  // 2-core machine; a spec that needs longer says so itself.
+  testTimeout: 30_000,
   // In CI a spec that fails half-way through its setup must not leave the run waiting on a leaked handle.
   forceExit: Boolean(process.env.CI),
   reporters: ['default', require.resolve('./tools/jest/summary-reporter.js')],

@@ -2,9 +2,11 @@ import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createServiceTestApp, startStubServer, StubServer, tempDir } from '@personai/service-kit/testing';
 import { loadIntegrationControllerConfig } from '../config/integration-controller.config';
 import { AppModule } from './app.module';
+import { BriefPipelineService } from './briefs/brief-pipeline.service';
 
 interface Brief {
   status: string;
+  error?: string;
   steps: { name: string; status: string; error?: string }[];
 }
 
@@ -111,6 +113,11 @@ describe('integration-controller', () => {
       const hops = stub.requests.filter((r) => !/\/(health|oauth\/tokeninfo)$/.test(r.url)); // not the health prober's
       expect(hops.map((r) => r.url).sort()).toEqual(['/audio', '/content', '/deliveries', '/deliveries', '/gmail/v1/users/me/messages'].sort());
       expect(hops.every((r) => r.headers['x-request-id'] === 'brief-rid')).toBe(true);
+      // Every call to another service carries a key of the brief and step, so a retry or re-run happens once.
+      const id = created.json().id;
+      expect(hops.filter((r) => !r.url.startsWith('/gmail')).map((r) => r.headers['idempotency-key']).sort()).toEqual(
+        [`${id}:audio`, `${id}:content`, `${id}:deliver:slack`, `${id}:deliver:sms`].sort(),
+      );
       expect(hops.find((r) => r.url.startsWith('/gmail'))?.headers.authorization).toBe('Bearer gmail-token');
       expect((await get('/metrics')).body).toContain('briefs_processed_total{status="completed",service="integration-controller"} 1');
     });
@@ -131,6 +138,17 @@ describe('integration-controller', () => {
       expect((await get('/metrics')).body).toContain('briefs_processed_total{status="failed",service="integration-controller"} 1');
       const errors = (await get(`/audit?event_type=error_occurred&resource_id=${created.json().id}`)).json();
       expect(errors.events).toEqual([expect.objectContaining({ action: 'content', success: false, user_id: 'u2', details: { step: 'content', error: 'content_engine: answered HTTP 502' } })]);
+    });
+
+    it('ends failed with the reason when the pipeline itself throws, never running forever', async () => {
+      const now = new Date().toISOString();
+      const brief: Brief & Parameters<BriefPipelineService['run']>[0] = {
+        id: 'brief_broken', user_id: 'u3', date: now.slice(0, 10), channels: ['sms'], status: 'queued', created_at: now, updated_at: now, request_id: 'r',
+        steps: [{ name: 'audio', status: 'pending' }],
+      };
+      await app.get(BriefPipelineService).run(brief);
+      expect([brief.status, brief.error, brief.steps]).toEqual(['failed', 'brief brief_broken has no step content', [{ name: 'audio', status: 'skipped' }]]);
+      expect((await get('/metrics')).body).toContain('briefs_processed_total{status="failed",service="integration-controller"} 1');
     });
 
     it.each([

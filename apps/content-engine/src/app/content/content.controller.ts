@@ -1,5 +1,6 @@
 import { Body, Controller, Post, Req } from '@nestjs/common';
 import { Audit } from '@personai/monitoring';
+import { upstreamContext } from '@personai/service-kit';
 import type { FastifyRequest } from 'fastify';
 import { ContentService, GeneratedContent } from './content.service';
 import { CreateContentDto } from './create-content.dto';
@@ -11,6 +12,6 @@ export class ContentController {
   @Post()
   @Audit('content_generated', { action: 'generate' })
   create(@Body() dto: CreateContentDto, @Req() request: FastifyRequest): Promise<GeneratedContent> {
-    return this.content.generate(dto, request.id);
+    return this.content.generate(dto, upstreamContext(request));
   }
 }

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { MetricsService } from '@personai/monitoring';
-import { SERVICE_CONFIG, UpstreamClient } from '@personai/service-kit';
+import { callFor, SERVICE_CONFIG, UpstreamClient, UpstreamContext } from '@personai/service-kit';
 import { randomUUID } from 'node:crypto';
 import { Counter } from 'prom-client';
 import { ContentEngineEnv } from '../../config/content-engine.config';
@@ -36,13 +36,13 @@ export class ContentService {
     for (const status of ['success', 'failed']) this.generated.inc({ status }, 0);
   }
 
-  async generate(dto: CreateContentDto, requestId: string): Promise<GeneratedContent> {
+  async generate(dto: CreateContentDto, context: UpstreamContext): Promise<GeneratedContent> {
     const sources = (dto.sources ?? []).map((s) => `[${s.provider}] ${s.summary}`).join('\n');
     try {
       const completion = await this.upstream.json<ChatCompletion>(`${this.config.OPENAI_API_URL}/v1/chat/completions`, {
         upstream: 'openai_api',
         token: this.config.OPENAI_API_KEY,
-        requestId,
+        ...callFor(context, 'openai'),
         timeoutMs: this.config.UPSTREAM_TIMEOUT_MS,
         body: {
           model: this.config.OPENAI_MODEL,

@@ -1,5 +1,6 @@
 import { Body, Controller, Post, Req } from '@nestjs/common';
 import { Audit } from '@personai/monitoring';
+import { upstreamContext } from '@personai/service-kit';
 import type { FastifyRequest } from 'fastify';
 import { CreateDeliveryDto } from './create-delivery.dto';
 import { DeliveriesService, Delivery } from './deliveries.service';
@@ -11,6 +12,6 @@ export class DeliveriesController {
   @Post()
   @Audit('message_delivered', { action: 'deliver' })
   create(@Body() dto: CreateDeliveryDto, @Req() request: FastifyRequest): Promise<Delivery> {
-    return this.deliveries.deliver(dto, request.id);
+    return this.deliveries.deliver(dto, upstreamContext(request));
   }
 }

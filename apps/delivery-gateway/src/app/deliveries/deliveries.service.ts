@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { MetricsService } from '@personai/monitoring';
-import { SERVICE_CONFIG, UpstreamCallOptions, UpstreamClient } from '@personai/service-kit';
+import { callFor, SERVICE_CONFIG, UpstreamCallOptions, UpstreamClient, UpstreamContext } from '@personai/service-kit';
 import { randomUUID } from 'node:crypto';
 import { Counter } from 'prom-client';
 import { DeliveryGatewayEnv } from '../../config/delivery-gateway.config';
@@ -28,10 +28,10 @@ export class DeliveriesService {
     for (const channel of DELIVERY_CHANNELS) for (const status of ['success', 'failed']) this.delivered.inc({ channel, status }, 0);
   }
 
-  async deliver(dto: CreateDeliveryDto, requestId: string): Promise<Delivery> {
+  async deliver(dto: CreateDeliveryDto, context: UpstreamContext): Promise<Delivery> {
     const { url, options } = this.callFor(dto);
     try {
-      await this.upstream.json(url, { ...options, requestId, timeoutMs: this.config.UPSTREAM_TIMEOUT_MS });
+      await this.upstream.json(url, { ...options, ...callFor(context, dto.channel), timeoutMs: this.config.UPSTREAM_TIMEOUT_MS });
       this.delivered.inc({ channel: dto.channel, status: 'success' });
       return { id: `delivery_${randomUUID()}`, channel: dto.channel, status: 'delivered' };
     } catch (err) {

@@ -13,6 +13,17 @@ describe('FaultsService', () => {
     expect(run()).toEqual(first);
   });
 
+  it('gives each target its own random stream: upstreams in the realistic profile fail independently', () => {
+    const faults = new FaultsService(loadFakeUpstreamsConfig({ FAKE_PROFILE: 'realistic' }));
+    const outcomes = (target: string) => Array.from({ length: 400 }, () => faults.decide('GET', `/${target}/health`, undefined).kind === 'pass');
+    const gmail = outcomes('gmail');
+    const slack = outcomes('slack');
+    const same = gmail.filter((g, i) => g === slack[i]).length;
+    // Independent streams at 75% agree about 0.75² + 0.25² = 62.5% of the time; lockstep streams agree 100%.
+    expect(same / gmail.length).toBeLessThan(0.75);
+    expect(same / gmail.length).toBeGreaterThan(0.5);
+  });
+
   it('leaves data paths alone in the realistic profile, and everything alone in the clean one', () => {
     const realistic = new FaultsService(loadFakeUpstreamsConfig({ FAKE_PROFILE: 'realistic' }));
     expect(new Set(Array.from({ length: 200 }, () => realistic.decide('GET', '/gmail/v1/users/me/messages', 'Bearer t').kind))).toEqual(new Set(['pass']));

@@ -3,7 +3,7 @@ import { SERVICE_CONFIG } from '@personai/service-kit';
 import { randomUUID } from 'node:crypto';
 import type { FakeUpstreamsEnv } from '../../config/fake-upstreams.config';
 import { CreateFaultDto, FaultMode, UPSTREAMS, Upstream } from './fault.dto';
-import { seededRandom } from './seeded-random';
+import { seededRandom, seedFor } from './seeded-random';
 
 export interface Fault extends CreateFaultDto {
   id: string;
@@ -50,7 +50,7 @@ export class FaultsService {
       ...(dto.ttl_s ? { expires_at: new Date(Date.now() + dto.ttl_s * 1000).toISOString() } : {}),
       hits: 0,
     };
-    this.active.push({ fault, random: seededRandom(dto.seed ?? this.config.FAKE_SEED), remaining: dto.count, expiresAt: dto.ttl_s ? Date.now() + dto.ttl_s * 1000 : undefined });
+    this.active.push({ fault, random: seededRandom(seedFor(dto.seed ?? this.config.FAKE_SEED, dto.target)), remaining: dto.count, expiresAt: dto.ttl_s ? Date.now() + dto.ttl_s * 1000 : undefined });
     return fault;
   }
 

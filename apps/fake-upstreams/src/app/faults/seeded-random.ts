@@ -9,3 +9,14 @@ export function seededRandom(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
   };
 }
+
+/**
+ * The seed of one target's stream, derived from the run's seed and the target's name (FNV-1a), so that
+ * each upstream fails on its own: two targets with the same fault and seed do not fail in lockstep, and
+ * the same seed still repeats the same run.
+ */
+export function seedFor(seed: number, target: string): number {
+  let h = 0x811c9dc5 ^ (seed >>> 0);
+  for (const ch of target) h = Math.imul(h ^ ch.charCodeAt(0), 0x01000193) >>> 0;
+  return h >>> 0;
+}

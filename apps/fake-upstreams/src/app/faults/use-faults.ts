@@ -14,7 +14,7 @@ export function useFaults(app: INestApplication): void {
   fastify.addHook('onRequest', (request, reply, done) => {
     if (request.url.startsWith('/__faults') || request.url.startsWith('/metrics')) return done();
     const action = faults.decide(request.method, request.url, request.headers.authorization);
-    metrics.record(request.url, action.kind);
+    metrics.record(request.method, request.url, action.kind);
     switch (action.kind) {
       case 'pass':
         return done();

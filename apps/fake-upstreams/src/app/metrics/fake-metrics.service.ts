@@ -7,12 +7,22 @@ import { Counter } from 'prom-client';
 export class FakeMetricsService {
   readonly registry = createServiceRegistry('fake-upstreams');
   private readonly requests: Counter<'upstream' | 'outcome'>;
+  private readonly apiRequests: Counter<'upstream' | 'method'>;
 
   constructor() {
     this.requests = new Counter({ name: 'fake_requests_total', help: 'Requests to the fake upstreams, by upstream and by what the fault layer did (pass, delay, respond, hang, reset)', labelNames: ['upstream', 'outcome'], registers: [this.registry] });
+    this.apiRequests = new Counter({
+      name: 'fake_api_requests_total',
+      help: 'Requests to the fake APIs themselves (not their health or token-introspection paths, which the health prober calls): the side effects a test counts',
+      labelNames: ['upstream', 'method'],
+      registers: [this.registry],
+    });
   }
 
-  record(url: string, outcome: string): void {
-    this.requests.inc({ upstream: url.split('/')[1]?.split('?')[0] || 'none', outcome });
+  record(method: string, url: string, outcome: string): void {
+    const path = url.split('?')[0];
+    const upstream = path.split('/')[1] || 'none';
+    this.requests.inc({ upstream, outcome });
+    if (!/\/(health|oauth\/tokeninfo)$/.test(path)) this.apiRequests.inc({ upstream, method });
   }
 }

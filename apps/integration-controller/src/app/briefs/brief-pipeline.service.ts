@@ -46,18 +46,36 @@ export class BriefPipelineService {
     return [...collect, 'content', 'audio', ...channels.map((c) => `deliver:${c}`)].map((name) => ({ name, status: 'pending' }));
   }
 
+  /** Runs the brief; whatever throws, the brief ends `failed` with the reason, never `running` forever. */
   async run(brief: Brief): Promise<void> {
+    try {
+      await this.runSteps(brief);
+    } catch (err) {
+      const reason = err instanceof Error ? err.message : String(err);
+      this.logger.error(`brief ${brief.id} crashed: ${reason}`);
+      for (const s of brief.steps) {
+        if (s.status === 'running') Object.assign(s, { status: 'failed', error: reason });
+        if (s.status === 'pending') s.status = 'skipped';
+      }
+      brief.status = 'failed';
+      brief.error = reason;
+      brief.updated_at = new Date().toISOString();
+      this.processed.inc({ status: 'failed' });
+    }
+  }
+
+  private async runSteps(brief: Brief): Promise<void> {
     brief.status = 'running';
     const sources = await this.collectSources(brief);
     const content = await this.step(brief, 'content', () =>
-      this.call<{ id: string; text: string }>('content_engine', `${this.config.CONTENT_ENGINE_URL}/content`, brief, { brief_id: brief.id, user_id: brief.user_id, sources }),
+      this.call<{ id: string; text: string }>('content_engine', `${this.config.CONTENT_ENGINE_URL}/content`, brief, 'content', { brief_id: brief.id, user_id: brief.user_id, sources }),
     );
-    const audio = content && (await this.step(brief, 'audio', () => this.call<{ id: string }>('media_engine', `${this.config.MEDIA_ENGINE_URL}/audio`, brief, { brief_id: brief.id, user_id: brief.user_id, text: content.text })));
+    const audio = content && (await this.step(brief, 'audio', () => this.call<{ id: string }>('media_engine', `${this.config.MEDIA_ENGINE_URL}/audio`, brief, 'audio', { brief_id: brief.id, user_id: brief.user_id, text: content.text })));
     if (content && audio) {
       await Promise.all(
         brief.channels.map((channel) =>
           this.step(brief, `deliver:${channel}`, () =>
-            this.call('delivery_gateway', `${this.config.DELIVERY_GATEWAY_URL}/deliveries`, brief, {
+            this.call('delivery_gateway', `${this.config.DELIVERY_GATEWAY_URL}/deliveries`, brief, `deliver:${channel}`, {
               brief_id: brief.id,
               user_id: brief.user_id,
               channel,
@@ -95,7 +113,8 @@ export class BriefPipelineService {
   }
 
   private async step<T>(brief: Brief, name: string, work: () => Promise<T>): Promise<T | undefined> {
-    const step = brief.steps.find((s) => s.name === name) as BriefStep;
+    const step = brief.steps.find((s) => s.name === name);
+    if (!step) throw new Error(`brief ${brief.id} has no step ${name}`);
     step.status = 'running';
     brief.updated_at = new Date().toISOString();
     try {
@@ -124,7 +143,8 @@ export class BriefPipelineService {
     });
   }
 
-  private call<T>(upstream: string, url: string, brief: Brief, body: unknown): Promise<T> {
-    return this.upstream.json<T>(url, { upstream, body, requestId: brief.request_id, timeoutMs: this.config.UPSTREAM_TIMEOUT_MS });
+  /** A call to another service, with an Idempotency-Key of the brief and step: however often it is retried or re-run, the step happens once. */
+  private call<T>(upstream: string, url: string, brief: Brief, step: string, body: unknown): Promise<T> {
+    return this.upstream.json<T>(url, { upstream, body, requestId: brief.request_id, idempotencyKey: `${brief.id}:${step}`, timeoutMs: this.config.UPSTREAM_TIMEOUT_MS });
   }
 }

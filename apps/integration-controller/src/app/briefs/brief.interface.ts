@@ -14,6 +14,8 @@ export interface Brief {
   date: string;
   channels: BriefChannel[];
   status: 'queued' | 'running' | 'completed' | 'failed';
+  /** Why the brief failed when no single step did (the pipeline itself threw). */
+  error?: string;
   steps: BriefStep[];
   created_at: string;
   updated_at: string;

@@ -1,5 +1,6 @@
 import { Body, Controller, Post, Req } from '@nestjs/common';
 import { Audit } from '@personai/monitoring';
+import { upstreamContext } from '@personai/service-kit';
 import type { FastifyRequest } from 'fastify';
 import { AudioService, GeneratedAudio } from './audio.service';
 import { CreateAudioDto } from './create-audio.dto';
@@ -11,6 +12,6 @@ export class AudioController {
   @Post()
   @Audit('audio_generated', { action: 'generate' })
   create(@Body() dto: CreateAudioDto, @Req() request: FastifyRequest): Promise<GeneratedAudio> {
-    return this.audio.generate(dto, request.id);
+    return this.audio.generate(dto, upstreamContext(request));
   }
 }

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { MetricsService } from '@personai/monitoring';
-import { SERVICE_CONFIG, UpstreamClient } from '@personai/service-kit';
+import { callFor, SERVICE_CONFIG, UpstreamClient, UpstreamContext } from '@personai/service-kit';
 import { randomUUID } from 'node:crypto';
 import { Counter } from 'prom-client';
 import { MediaEngineEnv } from '../../config/media-engine.config';
@@ -27,13 +27,13 @@ export class AudioService {
     for (const status of ['success', 'failed']) this.generated.inc({ status }, 0);
   }
 
-  async generate(dto: CreateAudioDto, requestId: string): Promise<GeneratedAudio> {
+  async generate(dto: CreateAudioDto, context: UpstreamContext): Promise<GeneratedAudio> {
     const voice = dto.voice ?? this.config.DEFAULT_VOICE;
     try {
       const audio = await this.upstream.bytes(`${this.config.ELEVENLABS_API_URL}/v1/text-to-speech/${voice}`, {
         upstream: 'elevenlabs_api',
         token: this.config.ELEVENLABS_API_KEY,
-        requestId,
+        ...callFor(context, 'elevenlabs'),
         timeoutMs: this.config.UPSTREAM_TIMEOUT_MS,
         body: { text: dto.text, model_id: 'eleven_multilingual_v2' },
       });

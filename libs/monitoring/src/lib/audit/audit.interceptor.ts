@@ -55,9 +55,10 @@ export class AuditInterceptor implements NestInterceptor {
       },
     };
     const success = status < 400;
-    await this.audit.record({ ...common, event_type: meta.eventType, action: meta.action, success });
+    const options = { evenIfUnavailable: meta.control };
+    await this.audit.record({ ...common, event_type: meta.eventType, action: meta.action, success }, options);
     if (status >= 500) {
-      await this.audit.record({ ...common, event_type: 'error_occurred', action: meta.action, success: false });
+      await this.audit.record({ ...common, event_type: 'error_occurred', action: meta.action, success: false }, options);
     }
   }
 }

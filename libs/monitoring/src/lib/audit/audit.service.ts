@@ -43,11 +43,17 @@ export class AuditService {
   }
 
   /**
-   * Resolves once the event is committed. If the store fails, throws 503 so the request
-   * that caused the event reports nothing as done.
+   * Resolves once the event is committed. If the store fails, or is already known to be unavailable,
+   * throws 503 so the request that caused the event reports nothing as done.
    */
-  async record(record: AuditRecord): Promise<AuditEvent | undefined> {
+  async record(record: AuditRecord, options: { evenIfUnavailable?: boolean } = {}): Promise<AuditEvent | undefined> {
     if (!this.enabled) return undefined;
+    // While the store is known to be down, fail at once rather than queue another write behind a hung one.
+    const down = options.evenIfUnavailable ? undefined : this.availability.unavailableReason();
+    if (down !== undefined) {
+      this.metrics.recordAuditWriteFailure();
+      throw new ServiceUnavailableException(`audit store unavailable (${down}); the request was not completed`);
+    }
     try {
       const event = await this.store.append({
         timestamp: new Date().toISOString(),

@@ -64,18 +64,28 @@ function readText(path: string): string | undefined {
   }
 }
 
-function cgroupMemoryPercent(): number | undefined {
-  const v2Max = readText('/sys/fs/cgroup/memory.max');
+/**
+ * Memory use inside a cgroup as Kubernetes counts it (the working set, which the OOM killer and evictions
+ * go by): usage minus inactive file pages, which the kernel reclaims first (SQLite's page cache is not
+ * pressure). cgroup v2, then v1; undefined outside a memory-limited cgroup.
+ */
+export function cgroupMemoryPercent(read: (path: string) => string | undefined = readText, hostTotal = os.totalmem()): number | undefined {
+  const v2Max = read('/sys/fs/cgroup/memory.max');
   if (v2Max && v2Max !== 'max') {
-    const current = Number(readText('/sys/fs/cgroup/memory.current'));
-    return (current / Number(v2Max)) * 100;
+    const current = Number(read('/sys/fs/cgroup/memory.current'));
+    return (workingSet(current, read('/sys/fs/cgroup/memory.stat'), 'inactive_file') / Number(v2Max)) * 100;
   }
-  const v1Limit = Number(readText('/sys/fs/cgroup/memory/memory.limit_in_bytes'));
-  if (v1Limit > 0 && v1Limit < os.totalmem()) {
-    const usage = Number(readText('/sys/fs/cgroup/memory/memory.usage_in_bytes'));
-    return (usage / v1Limit) * 100;
+  const v1Limit = Number(read('/sys/fs/cgroup/memory/memory.limit_in_bytes'));
+  if (v1Limit > 0 && v1Limit < hostTotal) {
+    const usage = Number(read('/sys/fs/cgroup/memory/memory.usage_in_bytes'));
+    return (workingSet(usage, read('/sys/fs/cgroup/memory/memory.stat'), 'total_inactive_file') / v1Limit) * 100;
   }
   return undefined;
+}
+
+function workingSet(usage: number, stat: string | undefined, key: string): number {
+  const match = stat && new RegExp(`^${key} (\\d+)$`, 'm').exec(stat);
+  return Math.max(0, usage - (match ? Number(match[1]) : 0));
 }
 
 function memoryPercent(): number {

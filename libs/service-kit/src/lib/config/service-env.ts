@@ -30,6 +30,14 @@ export class ServiceEnv {
   @Matches(/^\d+(ms|s|m|h)$/, { message: 'DEPENDENCY_TIMEOUT must be a duration such as 500ms or 2s' })
   DEPENDENCY_TIMEOUT = '2s';
 
+  /** The most one database operation may take (a write waiting on a lock, a query on a silent connection). */
+  @Matches(/^\d*[1-9]\d*(ms|s|m)$/, { message: 'STORE_TIMEOUT must be a positive duration such as 500ms or 5s' })
+  STORE_TIMEOUT = '5s';
+
+  /** How long the first answer to an Idempotency-Key is replayed. */
+  @Matches(/^\d*[1-9]\d*(ms|s|m|h)$/, { message: 'IDEMPOTENCY_KEY_TTL must be a positive duration such as 24h' })
+  IDEMPOTENCY_KEY_TTL = '24h';
+
   @Matches(/^\d+(ms|s|m|h)$/, { message: 'TOKEN_EXPIRY_WARNING must be a duration such as 300s, 5m or 24h' })
   TOKEN_EXPIRY_WARNING = '5m';
 

@@ -15,6 +15,29 @@ export interface UpstreamCallOptions {
   timeoutMs?: number;
   /** Attempts in all, for failures worth retrying (refused or reset connections, 502/503/504). @default 3 */
   attempts?: number;
+  /**
+   * The `Idempotency-Key` of a POST, the same on every attempt. Give a key derived from what the call
+   * does (the caller's own key plus the step) so that a re-run after a crash sends the same key again.
+   * @default a random key per call (retries within this call are still safe)
+   */
+  idempotencyKey?: string;
+}
+
+/** Where an upstream call comes from: the request id to propagate and, if the caller sent one, its Idempotency-Key. */
+export interface UpstreamContext {
+  requestId: string;
+  idempotencyKey?: string;
+}
+
+/** The caller's context of an incoming request, for the upstream calls it makes. */
+export function upstreamContext(request: { id: string; headers: Record<string, string | string[] | undefined> }): UpstreamContext {
+  const key = request.headers['idempotency-key'];
+  return { requestId: request.id, ...(typeof key === 'string' ? { idempotencyKey: key } : {}) };
+}
+
+/** The options of one upstream call made for `context`: its request id, and a key derived from the caller's for `step`. */
+export function callFor(context: UpstreamContext, step: string): Pick<UpstreamCallOptions, 'requestId' | 'idempotencyKey'> {
+  return { requestId: context.requestId, ...(context.idempotencyKey ? { idempotencyKey: `${context.idempotencyKey}:${step}` } : {}) };
 }
 
 export type UpstreamFailure = 'timeout' | 'unreachable' | 'auth' | 'bad_status' | 'bad_body';
@@ -37,8 +60,9 @@ const RETRY_BASE_MS = 50;
 /**
  * Calls to an upstream with a timeout per attempt, the request id propagated, bounded retries with
  * exponential backoff and full jitter for failures that are safe to retry, and an Idempotency-Key on
- * every POST (the same on each retry) so a retried write is applied once. A timeout is never retried:
- * the call may still be running upstream, and retrying would multiply the wait.
+ * every POST (the same on each retry) so a retried write is applied once: a POST is retried only with a
+ * key. A timeout is never retried: the call may still be running upstream, and retrying would multiply
+ * the wait.
  */
 @Injectable()
 export class UpstreamClient {
@@ -63,14 +87,14 @@ export class UpstreamClient {
 
   private async withRetries<T>(options: UpstreamCallOptions, attempt: (idempotencyKey: string) => Promise<T>): Promise<T> {
     const attempts = options.attempts ?? 3;
-    const idempotencyKey = randomUUID();
+    const idempotencyKey = options.idempotencyKey ?? randomUUID();
     for (let n = 1; ; n += 1) {
       try {
         return await attempt(idempotencyKey);
       } catch (err) {
         const failure = err instanceof UpstreamError ? err : new UpstreamError(options.upstream, 'unreachable', 'connection failed', true);
         this.metrics?.recordUpstreamError(options.upstream, failure.reason);
-        if (!failure.retryable || n >= attempts) throw failure;
+        if (!failure.retryable || n >= attempts || !safeToRetry(options, idempotencyKey)) throw failure;
         await new Promise((r) => setTimeout(r, Math.random() * RETRY_BASE_MS * 2 ** n));
       }
     }
@@ -100,4 +124,10 @@ export class UpstreamClient {
     }
     return res;
   }
+}
+
+/** GETs are safe to repeat; a POST only with an Idempotency-Key, which the receiving side honours. */
+function safeToRetry(options: UpstreamCallOptions, idempotencyKey: string | undefined): boolean {
+  const method = options.method ?? (options.body === undefined ? 'GET' : 'POST');
+  return method === 'GET' || Boolean(idempotencyKey);
 }

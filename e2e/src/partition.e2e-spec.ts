@@ -1,0 +1,169 @@
+import { HealthResponse } from '@personai/contracts';
+import { ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { callsSince, fakeApiCalls } from './support/fake-counters';
+import { eventually, getJson, JsonResponse, postJson } from './support/http';
+import { ServiceProcess } from './support/service-process';
+import { freePort, ROOT } from './support/stack';
+import { targets } from './support/targets';
+import { TcpProxy } from './support/tcp-proxy';
+
+const { local, fakeUpstreams } = targets();
+const describeLocal = local ? describe : describe.skip;
+const PG_URL = new URL(process.env['PG_TEST_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test');
+
+const INTERVAL_MS = 500;
+const TIMEOUT_MS = 500;
+const STORE_TIMEOUT_MS = 2000;
+/** The promise: a dead dependency shows within two probe intervals plus the check's deadline. */
+const DETECTION_MS = 2 * INTERVAL_MS + TIMEOUT_MS;
+const TIMING = { HEALTH_CHECK_INTERVAL: `${INTERVAL_MS}ms`, DEPENDENCY_TIMEOUT: `${TIMEOUT_MS}ms`, STORE_TIMEOUT: `${STORE_TIMEOUT_MS}ms`, UPSTREAM_TIMEOUT_MS: '1000' };
+
+interface Sample {
+  at: number;
+  ms: number;
+  body: HealthResponse;
+}
+
+/** GET /health back to back for `forMs`: every answer, its latency and when it came. */
+async function watchHealth(base: string, forMs: number): Promise<Sample[]> {
+  const samples: Sample[] = [];
+  const until = performance.now() + forMs;
+  while (performance.now() < until) {
+    const res = await getJson<HealthResponse>(`${base}/health`);
+    samples.push({ at: performance.now(), ms: res.ms, body: res.body });
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  return samples;
+}
+
+function p99(samples: Sample[]): number {
+  const sorted = samples.map((s) => s.ms).sort((a, b) => a - b);
+  return sorted[Math.ceil(sorted.length * 0.99) - 1];
+}
+
+async function timed<T>(call: Promise<JsonResponse<T>>): Promise<JsonResponse<T> & { total: number }> {
+  const started = performance.now();
+  const res = await call;
+  return { ...res, total: performance.now() - started };
+}
+
+/** What an on-call engineer would check first, in one assertion: the partition was seen in time, /health stayed fast, the siblings went on. */
+function partitionReport(samples: Sample[], frozenAt: number, down: string, sibling: string) {
+  const detected = samples.find((s) => s.body.dependencies[down] === false);
+  const after = samples.filter((s) => detected && s.at >= detected.at);
+  return {
+    detectedWithinBudget: detected !== undefined && detected.at - frozenAt <= DETECTION_MS,
+    p99Below10ms: p99(samples) < 10,
+    siblingReprobed: new Set(after.map((s) => s.body.checks[sibling].last_checked)).size >= 2,
+    siblingUp: after.every((s) => s.body.checks[sibling].status === 'up'),
+  };
+}
+
+describeLocal('a real partition: PostgreSQL and an HTTP upstream behind a TCP proxy that goes silent (content-engine from dist/)', () => {
+  let pg: TcpProxy;
+  let api: TcpProxy;
+  let service: ServiceProcess;
+  let base: string;
+
+  beforeAll(async () => {
+    pg = new TcpProxy(PG_URL.hostname, Number(PG_URL.port || 5432));
+    api = new TcpProxy('127.0.0.1', Number(new URL(fakeUpstreams as string).port));
+    await Promise.all([pg.start(), api.start()]);
+    const viaProxy = new URL(PG_URL);
+    viaProxy.port = String(pg.port);
+    service = new ServiceProcess('content-engine', await freePort(), { ...TIMING, AUDIT_DATABASE_URL: viaProxy.toString(), OPENAI_API_URL: `http://127.0.0.1:${api.port}/openai` });
+    base = await service.start();
+    await eventually('content-engine to be healthy', async () => ((await getJson<HealthResponse>(`${base}/health`)).body.status === 'healthy' ? true : undefined));
+  });
+  afterAll(async () => {
+    await service.kill('SIGKILL');
+    await Promise.all([pg.stop(), api.stop()]);
+  });
+
+  it('PostgreSQL silent: unhealthy within 2 × interval + timeout, /health p99 < 10 ms, openai re-probed, audited POSTs 503 within their deadline with no upstream call; healthy again after it heals', async () => {
+    const before = await fakeApiCalls(fakeUpstreams as string);
+    pg.freeze();
+    const frozenAt = performance.now();
+    // Sent into the partition before anything knows of it: its key's claim is the first write, and it hangs.
+    const intoPartition = timed(postJson(`${base}/content`, { brief_id: 'partition', user_id: 'u1' }, { 'idempotency-key': 'pg-partition-1' }));
+    const samples = await watchHealth(base, DETECTION_MS + 4 * INTERVAL_MS);
+    console.log(`PostgreSQL partition: ${samples.length} GET /health, p99 ${p99(samples).toFixed(1)} ms, detected after ${((samples.find((s) => !s.body.dependencies['database'])?.at ?? NaN) - frozenAt).toFixed(0)} ms`);
+    expect(partitionReport(samples, frozenAt, 'database', 'openai_api')).toEqual({ detectedWithinBudget: true, p99Below10ms: true, siblingReprobed: true, siblingUp: true });
+    const last = samples[samples.length - 1];
+    expect([last.body.status, last.body.checks['database'].error]).toEqual(['unhealthy', expect.stringMatching(/^timeout after 500 ms/)]);
+    expect((await getJson(`${base}/health/ready`)).status).toBe(503);
+
+    const first = await intoPartition;
+    expect([first.status, first.total < STORE_TIMEOUT_MS + 1500]).toEqual([503, true]);
+    // Once the outage is known, the gate refuses before the handler, at once.
+    const refused = await timed(postJson(`${base}/content`, { brief_id: 'partition', user_id: 'u1' }));
+    expect([refused.status, refused.total < 100]).toEqual([503, true]);
+    expect(callsSince(before, await fakeApiCalls(fakeUpstreams as string))).toEqual({});
+
+    pg.heal();
+    await eventually('the database check to pass again', async () => ((await getJson<HealthResponse>(`${base}/health`)).body.status === 'healthy' ? true : undefined), 15_000);
+    expect((await postJson(`${base}/content`, { brief_id: 'healed', user_id: 'u1' })).status).toBe(201);
+  });
+
+  it('HTTP upstream silent: openai_api down within 2 × interval + timeout, /health p99 < 10 ms, database re-probed; up again after it heals', async () => {
+    api.freeze();
+    const frozenAt = performance.now();
+    const samples = await watchHealth(base, DETECTION_MS + 4 * INTERVAL_MS);
+    console.log(`upstream partition: ${samples.length} GET /health, p99 ${p99(samples).toFixed(1)} ms`);
+    expect(partitionReport(samples, frozenAt, 'openai_api', 'database')).toEqual({ detectedWithinBudget: true, p99Below10ms: true, siblingReprobed: true, siblingUp: true });
+    expect(samples[samples.length - 1].body).toMatchObject({ status: 'degraded', checks: { openai_api: { status: 'down', error: expect.stringMatching(/^timeout after 500 ms/) } } });
+    api.heal();
+    await eventually('openai_api to be up again', async () => ((await getJson<HealthResponse>(`${base}/health`)).body.status === 'healthy' ? true : undefined), 15_000);
+  });
+});
+
+describeLocal('a SQLite store whose write lock another process holds (content-engine from dist/)', () => {
+  let dataDir: string;
+  let service: ServiceProcess;
+  let base: string;
+  let holder: ChildProcess | undefined;
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'personai-lock-'));
+    service = new ServiceProcess('content-engine', await freePort(), { ...TIMING, DATA_DIR: dataDir, OPENAI_API_URL: `${fakeUpstreams}/openai` });
+    base = await service.start();
+    await eventually('content-engine to be healthy', async () => ((await getJson<HealthResponse>(`${base}/health`)).body.status === 'healthy' ? true : undefined));
+  });
+  afterAll(async () => {
+    holder?.kill('SIGKILL');
+    await service.kill('SIGKILL');
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  /** Another process takes the database's write lock (BEGIN IMMEDIATE) and keeps it until killed. */
+  async function holdWriteLock(path: string): Promise<ChildProcess> {
+    const script = `const db = new (require(${JSON.stringify(join(ROOT, 'node_modules', 'better-sqlite3'))}))(${JSON.stringify(path)}); db.exec('BEGIN IMMEDIATE'); console.log('locked'); setInterval(() => {}, 1000);`;
+    const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    await new Promise<void>((resolve, reject) => {
+      child.stdout?.once('data', () => resolve());
+      child.once('exit', (code) => reject(new Error(`lock holder exited with ${code}`)));
+    });
+    return child;
+  }
+
+  it('reports the database down within 2 × interval + timeout while /health stays under 10 ms (p99), refuses audited POSTs within their deadline, and recovers when the lock is released', async () => {
+    const before = await fakeApiCalls(fakeUpstreams as string);
+    holder = await holdWriteLock(join(dataDir, 'content-engine', 'audit.db'));
+    const lockedAt = performance.now();
+    const intoLock = timed(postJson(`${base}/content`, { brief_id: 'locked', user_id: 'u1' }, { 'idempotency-key': 'sqlite-lock-1' }));
+    const samples = await watchHealth(base, DETECTION_MS + 4 * INTERVAL_MS);
+    console.log(`SQLite lock held: ${samples.length} GET /health, p99 ${p99(samples).toFixed(1)} ms`);
+    expect(partitionReport(samples, lockedAt, 'database', 'openai_api')).toEqual({ detectedWithinBudget: true, p99Below10ms: true, siblingReprobed: true, siblingUp: true });
+    expect(samples[samples.length - 1].body.status).toBe('unhealthy');
+    const first = await intoLock;
+    expect([first.status, first.total < STORE_TIMEOUT_MS + 1500]).toEqual([503, true]);
+    expect(callsSince(before, await fakeApiCalls(fakeUpstreams as string))).toEqual({});
+
+    holder.kill('SIGKILL');
+    await eventually('the database check to pass again', async () => ((await getJson<HealthResponse>(`${base}/health`)).body.status === 'healthy' ? true : undefined), 15_000);
+    expect((await postJson(`${base}/content`, { brief_id: 'unlocked', user_id: 'u1' })).status).toBe(201);
+  });
+});
