@@ -32,6 +32,25 @@ describe.each(SERVICE_NAMES)('%s', (service) => {
     }
   });
 
+  (local ? it : it.skip)('GET /health readings are live: CPU climbs under a load this test makes and falls after it', async () => {
+    // The local stack samples every 500 ms: a load of 3 s spans six samples, the pause after it four.
+    const cpu = async () => (await getJson<HealthResponse>(`${base}/health`)).body.system.cpu_usage_percent;
+    const during: number[] = [];
+    const until = Date.now() + 3000;
+    const load = Array.from({ length: 6 }, async () => {
+      while (Date.now() < until) await getJson(`${base}/audit?limit=1000`, {});
+    });
+    while (Date.now() < until) {
+      await new Promise((r) => setTimeout(r, 250));
+      during.push(await cpu());
+    }
+    await Promise.all(load);
+    await new Promise((r) => setTimeout(r, 2000));
+    const after = await cpu();
+    expect(new Set(during).size).toBeGreaterThanOrEqual(2);
+    expect(Math.max(...during)).toBeGreaterThan(after);
+  });
+
   it('GET /health/live and /health/ready answer 200 in Terminus format', async () => {
     const live = await getJson<{ status: string }>(`${base}${MONITORING_ROUTES.live}`);
     expect([live.status, live.body.status]).toEqual([200, 'ok']);
