@@ -11,3 +11,5 @@ export { MetricsService, createServiceRegistry } from './lib/metrics/metrics.ser
 export { describeFetchError } from './lib/health/http-dependency.health';
 export { RuntimeStatsService } from './lib/runtime/runtime-stats.service';
 export { HealthProbeService } from './lib/health/health-probe.service';
+export type { IdempotencyStore, IdempotencyRecord, IdempotencyClaim } from './lib/idempotency/idempotency-store.interface';
+export { IDEMPOTENCY_KEY_HEADER } from './lib/idempotency/idempotency.interceptor';

@@ -9,3 +9,5 @@ export type { StubServer, StubRequest, StubHandler } from './lib/testing/stub-se
 export { describeAuditStoreContract, sampleEvent } from './lib/testing/audit-store-contract';
 export type { AuditStoreHarness } from './lib/testing/audit-store-contract';
 export { PostgresAuditStore } from './lib/audit/postgres-audit.store';
+export { describeIdempotencyStoreContract } from './lib/testing/idempotency-store-contract';
+export type { IdempotencyStoreHarness } from './lib/testing/idempotency-store-contract';

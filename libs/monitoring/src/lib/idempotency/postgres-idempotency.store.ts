@@ -12,6 +12,7 @@ const SCHEMA = `CREATE TABLE IF NOT EXISTS idempotency_keys (
   created_at BIGINT NOT NULL,
   PRIMARY KEY (service, key))`;
 const SCHEMA_LOCK = 7_302_114_002;
+const PURGE_EVERY_MS = 60_000;
 
 /**
  * Idempotency keys in PostgreSQL, shared by every replica of a service: a claim takes a row lock, so two
@@ -20,6 +21,7 @@ const SCHEMA_LOCK = 7_302_114_002;
 export class PostgresIdempotencyStore implements IdempotencyStore {
   private readonly pool: Pool;
   private schema?: Promise<void>;
+  private lastPurge = 0;
 
   constructor(
     url: string,
@@ -32,6 +34,10 @@ export class PostgresIdempotencyStore implements IdempotencyStore {
 
   async claim(c: IdempotencyClaim): Promise<IdempotencyRecord | undefined> {
     await this.ready();
+    if (c.now - this.lastPurge > PURGE_EVERY_MS) {
+      this.lastPurge = c.now;
+      await this.pool.query('DELETE FROM idempotency_keys WHERE service = $1 AND created_at < $2', [this.service, c.now - c.ttlMs]);
+    }
     const client = await this.pool.connect();
     let failed: unknown;
     try {
@@ -60,6 +66,7 @@ export class PostgresIdempotencyStore implements IdempotencyStore {
   }
 
   async complete(key: string, status: number, body: string): Promise<void> {
+    await this.ready();
     await this.pool.query(`UPDATE idempotency_keys SET state = 'completed', status = $3, body = $4 WHERE service = $1 AND key = $2`, [this.service, key, status, body]);
   }
 

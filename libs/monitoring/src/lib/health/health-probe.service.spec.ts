@@ -1,0 +1,70 @@
+import { HealthIndicatorResult } from '@nestjs/terminus';
+import { StoreAvailabilityService } from '../audit/store-availability.service';
+import { MetricsService, createRegistry } from '../metrics/metrics.service';
+import { MonitoringModuleOptions } from '../monitoring-options.interface';
+import { RuntimeStatsService } from '../runtime/runtime-stats.service';
+import { DatabaseHealthIndicator } from './database.health';
+import { HealthProbeService } from './health-probe.service';
+import { HttpDependencyHealthIndicator } from './http-dependency.health';
+import { SystemReadingsService } from './system-readings.service';
+
+const up = (name: string): HealthIndicatorResult => ({ [name]: { status: 'up' } });
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A prober over stub indicators: `hung` never answers, `fast` and the database answer at once. */
+function prober(intervalMs: number) {
+  const options: MonitoringModuleOptions = {
+    serviceName: 'probe-spec',
+    version: '1.0.0',
+    auditDatabase: ':memory:',
+    healthCheckIntervalMs: intervalMs,
+    databaseTimeoutMs: 50,
+    dependencies: [
+      { name: 'hung', url: 'http://hung', timeoutMs: 50 },
+      { name: 'fast', url: 'http://fast', timeoutMs: 50 },
+    ],
+  };
+  const calls = { hung: 0, fast: 0, database: 0 };
+  const http = {
+    check: (d: { name: 'hung' | 'fast' }) => {
+      calls[d.name] += 1;
+      return d.name === 'hung' ? new Promise<HealthIndicatorResult>(() => undefined) : Promise.resolve(up(d.name));
+    },
+  } as unknown as HttpDependencyHealthIndicator;
+  const database = { check: async () => ((calls.database += 1), up('database')) } as unknown as DatabaseHealthIndicator;
+  const system = { sample: () => undefined } as unknown as SystemReadingsService;
+  const availability = new StoreAvailabilityService(options);
+  const metrics = new MetricsService(createRegistry(options), options, new RuntimeStatsService());
+  return { probes: new HealthProbeService(options, http, database, system, metrics, availability), calls, availability };
+}
+
+describe('HealthProbeService', () => {
+  it('reports a hung check down at its deadline, never starts it twice, and keeps probing its siblings', async () => {
+    const { probes, calls } = prober(30);
+    const started = performance.now();
+    await probes.onApplicationBootstrap();
+    expect(performance.now() - started).toBeLessThan(500);
+    expect(probes.checks()['hung']).toMatchObject({ status: 'down', error: 'timeout after 50 ms' });
+    const firstDatabaseCheck = probes.checks()['database'].last_checked;
+    await sleep(300);
+    const checks = probes.checks();
+    probes.onModuleDestroy();
+    expect(calls.hung).toBe(1);
+    expect(calls.fast).toBeGreaterThanOrEqual(4);
+    expect(calls.database).toBeGreaterThanOrEqual(4);
+    expect(checks['database'].last_checked > firstDatabaseCheck).toBe(true);
+    // Every turn while it is still hung is a fresh, honest "down", not a stale result.
+    expect(checks['hung']).toMatchObject({ status: 'down', error: expect.stringMatching(/^timeout after 50 ms \(no answer for \d+ ms\)$/) });
+    expect(checks['hung'].stale).toBeUndefined();
+  });
+
+  it('counts a critical check whose result has gone stale as down, and closes the audit gate', async () => {
+    const { probes, availability } = prober(20);
+    await probes.onApplicationBootstrap();
+    probes.onModuleDestroy(); // the prober stops: its last results age
+    expect(availability.unavailableReason()).toBeUndefined();
+    await sleep(2 * 20 + 50 + 30);
+    expect(probes.checks()['database']).toMatchObject({ status: 'down', stale: true });
+    expect(availability.unavailableReason()).toMatch(/^no database check result for \d+ ms$/);
+  });
+});
