@@ -1,5 +1,5 @@
 export { MonitoringModule } from './lib/monitoring.module';
-export type { MonitoringModuleOptions, DependencyOptions } from './lib/monitoring-options.interface';
+export type { MonitoringModuleOptions, DependencyOptions, CustomCheckOptions } from './lib/monitoring-options.interface';
 export { MONITORING_MODULE_OPTIONS } from './lib/monitoring.constants';
 export { parseDuration } from './lib/duration';
 export { isPostgresUrl } from './lib/audit/audit-database-url';

@@ -24,6 +24,22 @@ export interface DependencyOptions {
   tokenInfo?: { url: string; token: string };
 }
 
+/**
+ * A check of the service's own (a queue, a cache, a licence), run in the background like the HTTP
+ * dependencies: up when `check` resolves, down with its error's message when it throws, and down with
+ * `timeout after N ms` when it does not settle within `timeoutMs`. It is never started twice.
+ */
+export interface CustomCheckOptions {
+  /** Key in `dependencies` and `checks`. */
+  name: string;
+  /** Resolves (optionally with a warning, which makes the service `degraded`) when the thing is usable. */
+  check: () => Promise<void | { warning?: string }>;
+  /** @default false */
+  critical?: boolean;
+  /** @default 2000 */
+  timeoutMs?: number;
+}
+
 /** Options of {@link MonitoringModule.forRoot} / `forRootAsync`. */
 export interface MonitoringModuleOptions {
   /** `service` in every answer, metric label and audit event. */
@@ -32,6 +48,8 @@ export interface MonitoringModuleOptions {
   version: string;
   /** External dependencies; the audit store is always added as the critical `database` check. */
   dependencies?: DependencyOptions[];
+  /** Checks of the service's own, under the same deadline and schedule rules as every other check. */
+  checks?: CustomCheckOptions[];
   /**
    * How often dependencies are probed in the background.
    * @default 30000

@@ -13,6 +13,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** A prober over stub indicators: `hung` never answers, `fast` and the database answer at once. */
 function prober(intervalMs: number) {
+  const calls = { hung: 0, fast: 0, database: 0, own_hung: 0 };
   const options: MonitoringModuleOptions = {
     serviceName: 'probe-spec',
     version: '1.0.0',
@@ -23,8 +24,11 @@ function prober(intervalMs: number) {
       { name: 'hung', url: 'http://hung', timeoutMs: 50 },
       { name: 'fast', url: 'http://fast', timeoutMs: 50 },
     ],
+    checks: [
+      { name: 'own_hung', timeoutMs: 50, check: () => ((calls.own_hung += 1), new Promise<void>(() => undefined)) },
+      { name: 'own_failing', check: async () => Promise.reject(new Error('queue is full')) },
+    ],
   };
-  const calls = { hung: 0, fast: 0, database: 0 };
   const http = {
     check: (d: { name: 'hung' | 'fast' }) => {
       calls[d.name] += 1;
@@ -49,7 +53,9 @@ describe('HealthProbeService', () => {
     await sleep(300);
     const checks = probes.checks();
     probes.onModuleDestroy();
-    expect(calls.hung).toBe(1);
+    expect([calls.hung, calls.own_hung]).toEqual([1, 1]);
+    expect(checks['own_hung']).toMatchObject({ status: 'down', error: expect.stringMatching(/^timeout after 50 ms/) });
+    expect(checks['own_failing']).toMatchObject({ status: 'down', critical: false, error: 'queue is full' });
     expect(calls.fast).toBeGreaterThanOrEqual(4);
     expect(calls.database).toBeGreaterThanOrEqual(4);
     expect(checks['database'].last_checked > firstDatabaseCheck).toBe(true);

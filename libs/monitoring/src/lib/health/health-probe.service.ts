@@ -4,7 +4,7 @@ import type { CheckResult } from '@personai/contracts';
 import { StoreAvailabilityService } from '../audit/store-availability.service';
 import { MetricsService } from '../metrics/metrics.service';
 import { DEFAULT_DEPENDENCY_TIMEOUT_MS, DEFAULT_HEALTH_CHECK_INTERVAL_MS, MONITORING_MODULE_OPTIONS } from '../monitoring.constants';
-import { DependencyOptions, MonitoringModuleOptions } from '../monitoring-options.interface';
+import { CustomCheckOptions, DependencyOptions, MonitoringModuleOptions } from '../monitoring-options.interface';
 import { DatabaseHealthIndicator } from './database.health';
 import { HttpDependencyHealthIndicator } from './http-dependency.health';
 import { markStale, overallStatus, staleAfterMs } from './health-status';
@@ -53,6 +53,12 @@ export class HealthProbeService implements OnApplicationBootstrap, OnModuleDestr
         critical: d.critical ?? false,
         timeoutMs: d.timeoutMs ?? DEFAULT_DEPENDENCY_TIMEOUT_MS,
         run: () => http.check(d),
+      })),
+      ...(options.checks ?? []).map((c: CustomCheckOptions) => ({
+        name: c.name,
+        critical: c.critical ?? false,
+        timeoutMs: c.timeoutMs ?? DEFAULT_DEPENDENCY_TIMEOUT_MS,
+        run: () => customCheck(c),
       })),
       { name: 'database', critical: true, timeoutMs: options.databaseTimeoutMs ?? DEFAULT_DEPENDENCY_TIMEOUT_MS, run: () => database.check('database') },
     ];
@@ -150,5 +156,15 @@ export class HealthProbeService implements OnApplicationBootstrap, OnModuleDestr
     this.metrics.recordDependencyCheck(probe.name, detail.status === 'up', latency / 1000);
     if (detail.token_expires_in_s !== undefined) this.metrics.recordTokenExpiry(probe.name, detail.token_expires_in_s);
     this.metrics.recordHealthStatus(overallStatus(this.checks()));
+  }
+}
+
+/** A service's own check as an indicator result: up (with its warning) when it resolves, down with the reason when it throws. */
+async function customCheck(options: CustomCheckOptions): Promise<HealthIndicatorResult> {
+  try {
+    const result = await options.check();
+    return { [options.name]: { status: 'up', ...(result?.warning ? { warning: result.warning } : {}) } };
+  } catch (err) {
+    return { [options.name]: { status: 'down', message: err instanceof Error ? err.message : String(err) } };
   }
 }
