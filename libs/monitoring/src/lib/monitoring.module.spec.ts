@@ -267,6 +267,8 @@ describe('MonitoringModule', () => {
       // Before any check has seen the outage, the first request runs and its event cannot be stored: 503.
       const first = await app.inject({ method: 'POST', url: '/things', payload: { user_id: 'u1', password: 'x' } });
       expect([first.statusCode, calls.create]).toEqual([503, 1]);
+      // The failed write shows in readiness at once, not at the next turn of the database check.
+      expect((await app.inject({ method: 'GET', url: '/health/ready' })).statusCode).toBe(503);
       // Two events could not be stored: the request's own, then the failure the interceptor tried to record.
       expect((await app.inject({ method: 'GET', url: '/metrics' })).body).toContain('audit_write_failures_total{service="spec-service"} 2');
       // From then on the gate refuses before the handler: nothing is done.

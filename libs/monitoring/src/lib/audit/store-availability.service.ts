@@ -15,6 +15,7 @@ export class StoreAvailabilityService {
   private down?: string = 'the database has not been checked yet';
   private checkedAt = 0;
   private readonly staleAfterMs: number;
+  private readonly writeFailureListeners: ((reason: string) => void)[] = [];
 
   constructor(@Inject(MONITORING_MODULE_OPTIONS) options: MonitoringModuleOptions) {
     this.staleAfterMs = staleAfterMs(options.healthCheckIntervalMs ?? DEFAULT_HEALTH_CHECK_INTERVAL_MS, options.databaseTimeoutMs ?? DEFAULT_DEPENDENCY_TIMEOUT_MS);
@@ -27,6 +28,12 @@ export class StoreAvailabilityService {
 
   reportWriteFailure(reason: string): void {
     this.down = `a write failed: ${reason}`;
+    this.writeFailureListeners.forEach((listener) => listener(reason));
+  }
+
+  /** The health prober listens, so that /health and readiness show a failed write at once, like the gate. */
+  onWriteFailure(listener: (reason: string) => void): void {
+    this.writeFailureListeners.push(listener);
   }
 
   /** Why the store cannot take a write now, or undefined when it can (as far as the last check knows). */

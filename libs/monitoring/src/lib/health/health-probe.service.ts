@@ -62,6 +62,13 @@ export class HealthProbeService implements OnApplicationBootstrap, OnModuleDestr
       })),
       { name: 'database', critical: true, timeoutMs: options.databaseTimeoutMs ?? DEFAULT_DEPENDENCY_TIMEOUT_MS, run: () => database.check('database') },
     ];
+    // A failed write is the freshest evidence about the database: /health and readiness show it at once
+    // (as the audit gate does), and the database is checked again now rather than at its next turn.
+    storeAvailability.onWriteFailure((reason) => {
+      const probe = this.probes.find((p) => p.name === 'database') as Probe;
+      this.record(probe, { status: 'down', message: `a write failed: ${reason}` }, 0);
+      if (!this.stopped) void this.check(probe);
+    });
   }
 
   /** The first result of every check is in before the app listens, so /health/ready is truthful from the start. */
