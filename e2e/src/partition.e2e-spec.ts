@@ -83,12 +83,18 @@ describeLocal('a real partition: PostgreSQL and an HTTP upstream behind a TCP pr
     await Promise.all([pg.stop(), api.stop()]);
   });
 
-  it('PostgreSQL silent: unhealthy within 2 × interval + timeout, /health p99 < 10 ms, openai re-probed, audited POSTs 503 within their deadline with no upstream call; healthy again after it heals', async () => {
+  it('PostgreSQL silent: unhealthy within 2 × interval + timeout, /health p99 < 10 ms, openai re-probed, audited POSTs 503 within their deadline; healthy again after it heals', async () => {
+    // Open several pooled connections first (concurrent reads), so requests in the partition take a
+    // connection that goes silent mid-query rather than only failing to connect.
+    await Promise.all(Array.from({ length: 6 }, () => getJson(`${base}/audit?limit=5`)));
     const before = await fakeApiCalls(fakeUpstreams as string);
     pg.freeze();
     const frozenAt = performance.now();
-    // Sent into the partition before anything knows of it: its key's claim is the first write, and it hangs.
+    // Sent into the partition before anything knows of it. With a key, the key's claim is the first write:
+    // it hangs, and the request is answered 503 with nothing done. Without one, the request is past the
+    // gate (the documented window): its handler runs, and its audit write hangs until the query timeout.
     const intoPartition = timed(postJson(`${base}/content`, { brief_id: 'partition', user_id: 'u1' }, { 'idempotency-key': 'pg-partition-1' }));
+    const pastGate = timed(postJson(`${base}/content`, { brief_id: 'partition', user_id: 'u1' }));
     const samples = await watchHealth(base, DETECTION_MS + 4 * INTERVAL_MS);
     console.log(`PostgreSQL partition: ${samples.length} GET /health, p99 ${p99(samples).toFixed(1)} ms, detected after ${((samples.find((s) => !s.body.dependencies['database'])?.at ?? NaN) - frozenAt).toFixed(0)} ms`);
     expect(partitionReport(samples, frozenAt, 'database', 'openai_api')).toEqual({ detectedWithinBudget: true, p99Below10ms: true, siblingReprobed: true, siblingUp: true });
@@ -96,12 +102,14 @@ describeLocal('a real partition: PostgreSQL and an HTTP upstream behind a TCP pr
     expect([last.body.status, last.body.checks['database'].error]).toEqual(['unhealthy', expect.stringMatching(/^timeout after 500 ms/)]);
     expect((await getJson(`${base}/health/ready`)).status).toBe(503);
 
-    const first = await intoPartition;
+    const [first, second] = [await intoPartition, await pastGate];
     expect([first.status, first.total < STORE_TIMEOUT_MS + 1500]).toEqual([503, true]);
+    expect([second.status, second.total < STORE_TIMEOUT_MS + 1500]).toEqual([503, true]);
     // Once the outage is known, the gate refuses before the handler, at once.
     const refused = await timed(postJson(`${base}/content`, { brief_id: 'partition', user_id: 'u1' }));
     expect([refused.status, refused.total < 100]).toEqual([503, true]);
-    expect(callsSince(before, await fakeApiCalls(fakeUpstreams as string))).toEqual({});
+    // One upstream call in all: the request that was already past the gate; none for the keyed or the refused one.
+    expect(callsSince(before, await fakeApiCalls(fakeUpstreams as string))).toEqual({ openai: 1 });
 
     pg.heal();
     await eventually('the database check to pass again', async () => ((await getJson<HealthResponse>(`${base}/health`)).body.status === 'healthy' ? true : undefined), 15_000);
