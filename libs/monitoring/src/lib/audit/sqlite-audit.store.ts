@@ -1,12 +1,10 @@
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import type { AuditEvent } from '@personai/contracts';
 import { chainEvents, GENESIS_HASH, hashEvent } from './audit-hash';
 import { AUDIT_COLUMNS, AuditRow, ChainVerifier, toEvent, toRow } from './audit-row';
 import { AuditFilter, AuditPage, AuditStore, AuditVerification, NewAuditEvent, UnknownCursorError } from './audit-store.interface';
 import { GroupCommitter } from './group-committer';
-import { whenUnlocked } from './sqlite-busy';
+import { openSqlite, whenUnlocked } from './sqlite-connection';
 
 export { UnknownCursorError };
 
@@ -74,21 +72,15 @@ export class SqliteAuditStore implements AuditStore {
     private readonly writer: string,
     private readonly writeTimeoutMs = 5000,
   ) {
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-    this.db = new Database(path);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = FULL');
-    // Opening may wait for a lock (start-up only); afterwards writes never block: see whenUnlocked.
-    this.db.pragma('busy_timeout = 5000');
-    this.db.exec(SCHEMA);
-    const hasCounts = this.db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'audit_event_counts'`).get();
-    if (!hasCounts) this.db.transaction(() => this.db.exec(COUNTS_SCHEMA)).immediate();
+    this.db = openSqlite(path, SCHEMA, (db) => {
+      const hasCounts = db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'audit_event_counts'`).get();
+      if (!hasCounts) db.transaction(() => db.exec(COUNTS_SCHEMA)).immediate();
+    });
     const insert = this.db.prepare(`INSERT INTO audit_events (${AUDIT_COLUMNS.join(', ')}) VALUES (${AUDIT_COLUMNS.map((c) => `@${c}`).join(', ')})`);
     this.insertBatch = this.db.transaction((rows: AuditRow[]) => rows.forEach((row) => insert.run({ ...row, success: row.success ? 1 : 0 })));
     const last = this.db.prepare('SELECT hash FROM audit_events WHERE writer = ? ORDER BY seq DESC LIMIT 1').get(writer) as { hash: string } | undefined;
     this.lastHash = last?.hash ?? GENESIS_HASH;
     this.heartbeat = this.db.prepare('INSERT INTO monitoring_heartbeat (writer, at) VALUES (?, ?) ON CONFLICT (writer) DO UPDATE SET at = excluded.at');
-    this.db.pragma('busy_timeout = 0');
     this.committer = new GroupCommitter((batch) => this.write(batch), { defer: true });
   }
 

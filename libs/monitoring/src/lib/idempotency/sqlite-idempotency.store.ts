@@ -1,7 +1,5 @@
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import { whenUnlocked } from '../audit/sqlite-busy';
+import { openSqlite, whenUnlocked } from '../audit/sqlite-connection';
 import { IdempotencyClaim, IdempotencyRecord, IdempotencyStore } from './idempotency-store.interface';
 
 const SCHEMA = `
@@ -27,13 +25,7 @@ export class SqliteIdempotencyStore implements IdempotencyStore {
     path: string,
     private readonly writeTimeoutMs = 5000,
   ) {
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-    this.db = new Database(path);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = FULL');
-    this.db.pragma('busy_timeout = 5000');
-    this.db.exec(SCHEMA);
-    this.db.pragma('busy_timeout = 0');
+    this.db = openSqlite(path, SCHEMA);
     const get = this.db.prepare('SELECT * FROM idempotency_keys WHERE key = ?');
     const put = this.db.prepare(
       `INSERT INTO idempotency_keys (key, fingerprint, state, status, body, created_at) VALUES (@key, @fingerprint, 'in_flight', NULL, NULL, @now)

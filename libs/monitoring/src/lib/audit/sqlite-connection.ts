@@ -1,3 +1,25 @@
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+/**
+ * Opens a SQLite file as every store of the service does: WAL journal, synchronous=FULL (an acknowledged
+ * write survives a crash of the process and of the machine), `schema` applied. Opening may wait for a
+ * lock held by another connection (start-up only, so `setup` may prepare and migrate too); afterwards the
+ * busy timeout is 0 and writes go through {@link whenUnlocked}, so they never block the event loop.
+ */
+export function openSqlite(path: string, schema: string, setup?: (db: Database.Database) => void): Database.Database {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.pragma('busy_timeout = 5000');
+  db.exec(schema);
+  setup?.(db);
+  db.pragma('busy_timeout = 0');
+  return db;
+}
+
 /** SQLITE_BUSY and its extended codes: another connection (or process) holds the lock we need. */
 export function isSqliteBusy(err: unknown): boolean {
   const code = (err as { code?: unknown } | undefined)?.code;
