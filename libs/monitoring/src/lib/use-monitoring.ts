@@ -4,14 +4,15 @@ import { UNMATCHED_ROUTE_LABEL } from '@personai/contracts';
 import { AuditService } from './audit/audit.service';
 import { RejectionAuditService } from './audit/rejection-audit.service';
 import { MetricsService } from './metrics/metrics.service';
+import { RuntimeStatsService } from './runtime/runtime-stats.service';
 
 const MUTATING_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
-import { RuntimeStatsService } from './runtime/runtime-stats.service';
 
 /**
  * Binds the monitoring hooks to a Fastify-based app, before it listens: request metrics in Fastify's
  * `onResponse` hook (cheaper than a Nest interceptor, and it also sees requests that match no route)
- * the open-connection count, and the audit of mutating requests rejected before any handler. The app calls it; the module never does so behind its back.
+ * the open-connection count, and the audit of mutating requests rejected before any handler. The app
+ * calls it; the module never does so behind its back.
  */
 export function useMonitoring(app: INestApplication): void {
   const fastify = app.getHttpAdapter().getInstance() as FastifyInstance;
