@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import { GroupCommitter } from '../audit/group-committer';
 import { openSqlite, whenUnlocked } from '../audit/sqlite-connection';
 import { IdempotencyClaim, IdempotencyRecord, IdempotencyStore } from './idempotency-store.interface';
 
@@ -15,10 +16,19 @@ CREATE INDEX IF NOT EXISTS idempotency_keys_created ON idempotency_keys (created
 `;
 const PURGE_EVERY_MS = 60_000;
 
-/** Idempotency keys in the service's SQLite file (its own connection; lock waits never block the event loop). */
+type Operation =
+  | { kind: 'claim'; claim: IdempotencyClaim }
+  | { kind: 'complete'; key: string; status: number; body: string }
+  | { kind: 'release'; key: string };
+
+/**
+ * Idempotency keys in the service's SQLite file, on its own connection. Concurrent claims, answers and
+ * releases are written together in one transaction (group commit, like the audit log), so keyed requests
+ * share fsyncs; lock waits never block the event loop.
+ */
 export class SqliteIdempotencyStore implements IdempotencyStore {
   private readonly db: Database.Database;
-  private readonly claimTx: Database.Transaction<(c: IdempotencyClaim) => IdempotencyRecord | undefined>;
+  private readonly committer: GroupCommitter<Operation, IdempotencyRecord | undefined>;
   private lastPurge = 0;
 
   constructor(
@@ -31,8 +41,10 @@ export class SqliteIdempotencyStore implements IdempotencyStore {
       `INSERT INTO idempotency_keys (key, fingerprint, state, status, body, created_at) VALUES (@key, @fingerprint, 'in_flight', NULL, NULL, @now)
        ON CONFLICT (key) DO UPDATE SET fingerprint = excluded.fingerprint, state = 'in_flight', status = NULL, body = NULL, created_at = excluded.created_at`,
     );
+    const complete = this.db.prepare(`UPDATE idempotency_keys SET state = 'completed', status = @status, body = @body WHERE key = @key`);
+    const release = this.db.prepare(`DELETE FROM idempotency_keys WHERE key = ? AND state = 'in_flight'`);
     const purge = this.db.prepare('DELETE FROM idempotency_keys WHERE created_at < ?');
-    this.claimTx = this.db.transaction((c: IdempotencyClaim) => {
+    const claim = (c: IdempotencyClaim): IdempotencyRecord | undefined => {
       if (c.now - this.lastPurge > PURGE_EVERY_MS) {
         purge.run(c.now - c.ttlMs);
         this.lastPurge = c.now;
@@ -41,22 +53,33 @@ export class SqliteIdempotencyStore implements IdempotencyStore {
       if (existing && isLive(existing, c)) return existing;
       put.run(c);
       return undefined;
-    });
+    };
+    // Operations apply in order within the batch, so two claims of one key in the same batch still see each other.
+    const apply = this.db.transaction((batch: Operation[]) =>
+      batch.map((op) => {
+        if (op.kind === 'claim') return claim(op.claim);
+        if (op.kind === 'complete') complete.run(op);
+        else release.run(op.key);
+        return undefined;
+      }),
+    );
+    this.committer = new GroupCommitter((batch) => whenUnlocked(() => apply.immediate(batch), this.writeTimeoutMs), { defer: true });
   }
 
   claim(claim: IdempotencyClaim): Promise<IdempotencyRecord | undefined> {
-    return whenUnlocked(() => this.claimTx.immediate(claim), this.writeTimeoutMs);
+    return this.committer.submit({ kind: 'claim', claim });
   }
 
   async complete(key: string, status: number, body: string): Promise<void> {
-    await whenUnlocked(() => this.db.prepare(`UPDATE idempotency_keys SET state = 'completed', status = ?, body = ? WHERE key = ?`).run(status, body, key), this.writeTimeoutMs);
+    await this.committer.submit({ kind: 'complete', key, status, body });
   }
 
   async release(key: string): Promise<void> {
-    await whenUnlocked(() => this.db.prepare(`DELETE FROM idempotency_keys WHERE key = ? AND state = 'in_flight'`).run(key), this.writeTimeoutMs);
+    await this.committer.submit({ kind: 'release', key });
   }
 
   async close(): Promise<void> {
+    await this.committer.drain();
     if (this.db.open) this.db.close();
   }
 }
