@@ -10,7 +10,7 @@ const MUTATING_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 /**
  * Binds the monitoring hooks to a Fastify-based app, before it listens: request metrics in Fastify's
- * `onResponse` hook (cheaper than a Nest interceptor, and it also sees requests that match no route)
+ * `onResponse` hook (cheaper than a Nest interceptor, and it also sees requests that match no route),
  * the open-connection count, and the audit of mutating requests rejected before any handler. The app
  * calls it; the module never does so behind its back.
  */
@@ -21,19 +21,13 @@ export function useMonitoring(app: INestApplication): void {
   const audit = app.get(AuditService);
   const rejections = app.get(RejectionAuditService);
 
-  // A mutating request rejected before any audited handler ran (parser, guard, unknown route) is audited here.
+  const auditing = audit.enabled;
   fastify.addHook('onResponse', (request, reply, done) => {
-    if (reply.statusCode >= 400 && MUTATING_METHODS.has(request.method) && !audit.wasAudited(request.raw)) rejections.record(request, reply.statusCode);
+    if (metrics.enabled) metrics.recordRequest(request.method, request.routeOptions.url ?? UNMATCHED_ROUTE_LABEL, reply.statusCode, reply.elapsedTime / 1000);
+    // A mutating request rejected before any audited handler ran (parser, guard, unknown route) is audited here.
+    if (auditing && reply.statusCode >= 400 && MUTATING_METHODS.has(request.method) && !audit.wasAudited(request.raw)) rejections.record(request, reply.statusCode);
     done();
   });
-
-  if (metrics.enabled) {
-    fastify.addHook('onResponse', (request, reply, done) => {
-      const endpoint = request.routeOptions.url ?? UNMATCHED_ROUTE_LABEL;
-      metrics.recordRequest(request.method, endpoint, reply.statusCode, reply.elapsedTime / 1000);
-      done();
-    });
-  }
 
   fastify.server.on('connection', (socket) => {
     runtime.connectionOpened();
