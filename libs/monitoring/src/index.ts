@@ -13,3 +13,4 @@ export { RuntimeStatsService } from './lib/runtime/runtime-stats.service';
 export { HealthProbeService } from './lib/health/health-probe.service';
 export type { IdempotencyStore, IdempotencyRecord, IdempotencyClaim } from './lib/idempotency/idempotency-store.interface';
 export { IDEMPOTENCY_KEY_HEADER } from './lib/idempotency/idempotency.interceptor';
+export type { AuditStore, NewAuditEvent, AuditFilter, AuditPage, AuditVerification } from './lib/audit/audit-store.interface';

@@ -1,28 +1,11 @@
 import { SetMetadata, UseInterceptors, applyDecorators } from '@nestjs/common';
 import type { AuditEventType } from '@personai/contracts';
+import { AuditMetadata, AuditOptions } from './audit-metadata.interface';
 import { AUDIT_METADATA } from '../monitoring.constants';
 import { IdempotencyInterceptor } from '../idempotency/idempotency.interceptor';
 import { AuditInterceptor } from './audit.interceptor';
 
-export interface AuditOptions {
-  /** The verb recorded as `action`, e.g. `create`, `login`. */
-  action: string;
-  /**
-   * Fixed `resource_id` for routes without a resource of their own (e.g. `auth_system`).
-   * @default the response's `id`, else the route's `:id` parameter
-   */
-  resourceId?: string;
-  /**
-   * A control route (the database fault switch): never refused by the audit-store gate, so that an
-   * operator can still clear a fault while the store is down.
-   * @default false
-   */
-  control?: boolean;
-}
-
-export interface AuditMetadata extends AuditOptions {
-  eventType: AuditEventType;
-}
+export type { AuditOptions } from './audit-metadata.interface';
 
 /**
  * Marks a mutating route: before its handler runs, the request is refused (503, nothing done) when the

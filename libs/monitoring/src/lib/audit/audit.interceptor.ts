@@ -1,10 +1,10 @@
-import { CallHandler, ExecutionContext, HttpException, HttpStatus, Injectable, NestInterceptor, RequestMethod } from '@nestjs/common';
-import { HTTP_CODE_METADATA, METHOD_METADATA } from '@nestjs/common/constants';
+import { CallHandler, ExecutionContext, HttpException, HttpStatus, Injectable, NestInterceptor } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
 import { Observable, catchError, from, mergeMap, throwError } from 'rxjs';
 import { AUDIT_METADATA } from '../monitoring.constants';
-import { AuditMetadata } from './audit.decorator';
+import { AuditMetadata } from './audit-metadata.interface';
+import { successStatus } from './success-status';
 import { AuditService } from './audit.service';
 
 type Body = Record<string, unknown> | undefined;
@@ -61,14 +61,6 @@ export class AuditInterceptor implements NestInterceptor {
       await this.audit.record({ ...common, event_type: 'error_occurred', action: meta.action, success: false }, options);
     }
   }
-}
-
-/** The status a route answers on success: its @HttpCode, else 201 for POST and 200 otherwise. */
-export function successStatus(context: ExecutionContext): number {
-  const handler = context.getHandler();
-  const explicit = Reflect.getMetadata(HTTP_CODE_METADATA, handler) as number | undefined;
-  if (explicit) return explicit;
-  return Reflect.getMetadata(METHOD_METADATA, handler) === RequestMethod.POST ? HttpStatus.CREATED : HttpStatus.OK;
 }
 
 function pickString(source: Body, key: string): string | undefined {

@@ -16,7 +16,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { createHash } from 'node:crypto';
 import { Observable, catchError, from, mergeMap, of, throwError } from 'rxjs';
 import { canonicalJson } from '../audit/audit-hash';
-import { successStatus } from '../audit/audit.interceptor';
+import { successStatus } from '../audit/success-status';
 import { StoreAvailabilityService } from '../audit/store-availability.service';
 import { DEFAULT_IDEMPOTENCY_LEASE_MS, DEFAULT_IDEMPOTENCY_TTL_MS, IDEMPOTENCY_STORE, MONITORING_MODULE_OPTIONS } from '../monitoring.constants';
 import { MonitoringModuleOptions } from '../monitoring-options.interface';
