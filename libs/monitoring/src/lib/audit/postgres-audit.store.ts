@@ -1,13 +1,15 @@
 import type { AuditEvent } from '@personai/contracts';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { Pool } from 'pg';
+import type { Pool } from 'pg';
+import { DEFAULT_STORE_TIMEOUT_MS } from '../monitoring.constants';
 import { chainEvents, GENESIS_HASH, hashEvent } from './audit-hash';
 import { AUDIT_COLUMNS, AuditRow, ChainVerifier, toEvent, toRow } from './audit-row';
 import { AuditFilter, AuditPage, AuditStore, AuditVerification, NewAuditEvent, UnknownCursorError } from './audit-store.interface';
 import { GroupCommitter } from './group-committer';
+import { createPool, schemaOnFirstUse } from './postgres-connection';
 
-/** Schema migrations, applied in order under an advisory lock so replicas starting together do not race. */
+/** Schema migrations, applied in order on first use (`schemaOnFirstUse`). */
 const MIGRATIONS = [
   `CREATE TABLE IF NOT EXISTS audit_events (
      seq BIGSERIAL PRIMARY KEY,
@@ -46,30 +48,17 @@ export class PostgresAuditStore implements AuditStore {
   private readonly writer: string;
   private readonly committer: GroupCommitter<NewAuditEvent, AuditEvent>;
   private lastHash = GENESIS_HASH;
-  private schema?: Promise<void>;
+  /** Resolves once the schema is migrated (on first use). */
+  private readonly ready: () => Promise<void>;
 
-  /**
-   * @param timeoutMs the most any query may take, enforced by the server (`statement_timeout`) and by the
-   * client (`query_timeout`, which also ends a query whose connection went silent: a partition); getting a
-   * connection is bounded by 2 s, and TCP keepalive finds dead peers on idle connections.
-   */
+  /** @param timeoutMs the most any query may take (see `createPool`). */
   constructor(
     url: string,
     private readonly service: string,
-    timeoutMs = 5000,
+    timeoutMs = DEFAULT_STORE_TIMEOUT_MS,
   ) {
-    this.pool = new Pool({
-      connectionString: url,
-      max: 5,
-      connectionTimeoutMillis: 2000,
-      statement_timeout: timeoutMs,
-      query_timeout: timeoutMs + 500,
-      idle_in_transaction_session_timeout: timeoutMs,
-      keepAlive: true,
-      keepAliveInitialDelayMillis: 10_000,
-    });
-    // An idle client losing its connection must not crash the process; the next query reconnects.
-    this.pool.on('error', () => undefined);
+    this.pool = createPool(url, timeoutMs);
+    this.ready = schemaOnFirstUse(this.pool, MIGRATION_LOCK, MIGRATIONS);
     this.writer = `${service}/${hostname()}/${randomUUID().slice(0, 8)}`;
     this.committer = new GroupCommitter((batch) => this.write(batch));
   }
@@ -119,26 +108,6 @@ export class PostgresAuditStore implements AuditStore {
   async close(): Promise<void> {
     await this.committer.drain();
     await this.pool.end();
-  }
-
-  /** Migrates on first use; a failure (database down at start) is retried by the next call. */
-  private ready(): Promise<void> {
-    this.schema ??= this.migrate().catch((err: unknown) => {
-      this.schema = undefined;
-      throw err;
-    });
-    return this.schema;
-  }
-
-  private async migrate(): Promise<void> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
-      for (const sql of MIGRATIONS) await client.query(sql);
-    } finally {
-      await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined);
-      client.release();
-    }
   }
 
   private async write(batch: NewAuditEvent[]): Promise<AuditEvent[]> {

@@ -3,6 +3,7 @@ import type { AuditEvent } from '@personai/contracts';
 import { chainEvents, GENESIS_HASH, hashEvent } from './audit-hash';
 import { AUDIT_COLUMNS, AuditRow, ChainVerifier, toEvent, toRow } from './audit-row';
 import { AuditFilter, AuditPage, AuditStore, AuditVerification, NewAuditEvent, UnknownCursorError } from './audit-store.interface';
+import { DEFAULT_STORE_TIMEOUT_MS } from '../monitoring.constants';
 import { GroupCommitter } from './group-committer';
 import { openSqlite, whenUnlocked } from './sqlite-connection';
 
@@ -70,7 +71,7 @@ export class SqliteAuditStore implements AuditStore {
   constructor(
     path: string,
     private readonly writer: string,
-    private readonly writeTimeoutMs = 5000,
+    private readonly writeTimeoutMs = DEFAULT_STORE_TIMEOUT_MS,
   ) {
     this.db = openSqlite(path, SCHEMA, (db) => {
       const hasCounts = db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'audit_event_counts'`).get();

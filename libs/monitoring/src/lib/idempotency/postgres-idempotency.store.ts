@@ -1,6 +1,8 @@
-import { Pool } from 'pg';
+import type { Pool } from 'pg';
 import { IdempotencyClaim, IdempotencyRecord, IdempotencyStore } from './idempotency-store.interface';
-import { isLive } from './sqlite-idempotency.store';
+import { DEFAULT_STORE_TIMEOUT_MS } from '../monitoring.constants';
+import { createPool, schemaOnFirstUse } from '../audit/postgres-connection';
+import { isLive } from './idempotency-record';
 
 const SCHEMA = `CREATE TABLE IF NOT EXISTS idempotency_keys (
   service TEXT NOT NULL,
@@ -20,16 +22,16 @@ const PURGE_EVERY_MS = 60_000;
  */
 export class PostgresIdempotencyStore implements IdempotencyStore {
   private readonly pool: Pool;
-  private schema?: Promise<void>;
+  private readonly ready: () => Promise<void>;
   private lastPurge = 0;
 
   constructor(
     url: string,
     private readonly service: string,
-    timeoutMs = 5000,
+    timeoutMs = DEFAULT_STORE_TIMEOUT_MS,
   ) {
-    this.pool = new Pool({ connectionString: url, max: 5, connectionTimeoutMillis: 2000, statement_timeout: timeoutMs, query_timeout: timeoutMs + 500, idle_in_transaction_session_timeout: timeoutMs, keepAlive: true });
-    this.pool.on('error', () => undefined);
+    this.pool = createPool(url, timeoutMs);
+    this.ready = schemaOnFirstUse(this.pool, SCHEMA_LOCK, [SCHEMA]);
   }
 
   async claim(c: IdempotencyClaim): Promise<IdempotencyRecord | undefined> {
@@ -76,22 +78,5 @@ export class PostgresIdempotencyStore implements IdempotencyStore {
 
   async close(): Promise<void> {
     await this.pool.end();
-  }
-
-  private ready(): Promise<void> {
-    this.schema ??= (async () => {
-      const client = await this.pool.connect();
-      try {
-        await client.query('SELECT pg_advisory_lock($1)', [SCHEMA_LOCK]);
-        await client.query(SCHEMA);
-      } finally {
-        await client.query('SELECT pg_advisory_unlock($1)', [SCHEMA_LOCK]).catch(() => undefined);
-        client.release();
-      }
-    })().catch((err: unknown) => {
-      this.schema = undefined;
-      throw err;
-    });
-    return this.schema;
   }
 }

@@ -1,6 +1,8 @@
 import Database from 'better-sqlite3';
 import { GroupCommitter } from '../audit/group-committer';
+import { DEFAULT_STORE_TIMEOUT_MS } from '../monitoring.constants';
 import { openSqlite, whenUnlocked } from '../audit/sqlite-connection';
+import { isLive } from './idempotency-record';
 import { IdempotencyClaim, IdempotencyRecord, IdempotencyStore } from './idempotency-store.interface';
 
 const SCHEMA = `
@@ -33,7 +35,7 @@ export class SqliteIdempotencyStore implements IdempotencyStore {
 
   constructor(
     path: string,
-    private readonly writeTimeoutMs = 5000,
+    private readonly writeTimeoutMs = DEFAULT_STORE_TIMEOUT_MS,
   ) {
     this.db = openSqlite(path, SCHEMA);
     const get = this.db.prepare('SELECT * FROM idempotency_keys WHERE key = ?');
@@ -82,11 +84,4 @@ export class SqliteIdempotencyStore implements IdempotencyStore {
     await this.committer.drain();
     if (this.db.open) this.db.close();
   }
-}
-
-/** Whether an existing record still stands: not expired, and not an abandoned claim past its lease. */
-export function isLive(record: IdempotencyRecord, claim: IdempotencyClaim): boolean {
-  const age = claim.now - Number(record.created_at);
-  if (age > claim.ttlMs) return false;
-  return record.state === 'completed' || age <= claim.leaseMs;
 }

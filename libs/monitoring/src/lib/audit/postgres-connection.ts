@@ -1,0 +1,46 @@
+import { Pool } from 'pg';
+
+/**
+ * A pool as every store of the service uses it: any query is bounded by `timeoutMs`, on the server
+ * (`statement_timeout`) and on the client (`query_timeout`, which also ends a query whose connection went
+ * silent: a partition); getting a connection is bounded by 2 s, and TCP keepalive finds dead peers on idle
+ * connections. An idle client losing its connection never crashes the process; the next query reconnects.
+ */
+export function createPool(url: string, timeoutMs: number): Pool {
+  const pool = new Pool({
+    connectionString: url,
+    max: 5,
+    connectionTimeoutMillis: 2000,
+    statement_timeout: timeoutMs,
+    query_timeout: timeoutMs + 500,
+    idle_in_transaction_session_timeout: timeoutMs,
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
+  });
+  pool.on('error', () => undefined);
+  return pool;
+}
+
+/**
+ * Applies `statements` in order under an advisory lock (replicas starting together do not race), once:
+ * the returned function resolves when the schema is there, and a failure (database down at start) is
+ * retried by its next call.
+ */
+export function schemaOnFirstUse(pool: Pool, lock: number, statements: readonly string[]): () => Promise<void> {
+  let schema: Promise<void> | undefined;
+  const migrate = async (): Promise<void> => {
+    const client = await pool.connect();
+    try {
+      await client.query('SELECT pg_advisory_lock($1)', [lock]);
+      for (const sql of statements) await client.query(sql);
+    } finally {
+      await client.query('SELECT pg_advisory_unlock($1)', [lock]).catch(() => undefined);
+      client.release();
+    }
+  };
+  return () =>
+    (schema ??= migrate().catch((err: unknown) => {
+      schema = undefined;
+      throw err;
+    }));
+}
