@@ -60,8 +60,8 @@ const RETRY_BASE_MS = 50;
 /**
  * Calls to an upstream with a timeout per attempt, the request id propagated, bounded retries with
  * exponential backoff and full jitter for failures that are safe to retry, and an Idempotency-Key on
- * every POST (the same on each retry) so a retried write is applied once: a POST is retried only with a
- * key. A timeout is never retried: the call may still be running upstream, and retrying would multiply
+ * every POST (the same on each retry) so a retried write is applied once; a POST is never sent without
+ * one. A timeout is never retried: the call may still be running upstream, and retrying would multiply
  * the wait.
  */
 @Injectable()
@@ -87,6 +87,7 @@ export class UpstreamClient {
 
   private async withRetries<T>(options: UpstreamCallOptions, attempt: (idempotencyKey: string) => Promise<T>): Promise<T> {
     const attempts = options.attempts ?? 3;
+    // Every POST carries this key on every attempt (see send), which is what makes retrying a POST safe.
     const idempotencyKey = options.idempotencyKey ?? randomUUID();
     for (let n = 1; ; n += 1) {
       try {
@@ -94,7 +95,7 @@ export class UpstreamClient {
       } catch (err) {
         const failure = err instanceof UpstreamError ? err : new UpstreamError(options.upstream, 'unreachable', 'connection failed', true);
         this.metrics?.recordUpstreamError(options.upstream, failure.reason);
-        if (!failure.retryable || n >= attempts || !safeToRetry(options, idempotencyKey)) throw failure;
+        if (!failure.retryable || n >= attempts) throw failure;
         await new Promise((r) => setTimeout(r, Math.random() * RETRY_BASE_MS * 2 ** n));
       }
     }
@@ -124,10 +125,4 @@ export class UpstreamClient {
     }
     return res;
   }
-}
-
-/** GETs are safe to repeat; a POST only with an Idempotency-Key, which the receiving side honours. */
-function safeToRetry(options: UpstreamCallOptions, idempotencyKey: string | undefined): boolean {
-  const method = options.method ?? (options.body === undefined ? 'GET' : 'POST');
-  return method === 'GET' || Boolean(idempotencyKey);
 }
