@@ -17,7 +17,8 @@ export default [
           depConstraints: [
             { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:lib'] },
             { sourceTag: 'type:lib', onlyDependOnLibsWithTags: ['type:lib'] },
-            { sourceTag: 'type:e2e', onlyDependOnLibsWithTags: ['scope:contracts'] },
+            { sourceTag: 'type:e2e', onlyDependOnLibsWithTags: ['scope:contracts', 'type:tooling'] },
+            { sourceTag: 'type:tooling', onlyDependOnLibsWithTags: ['scope:contracts', 'type:tooling'] },
             { sourceTag: 'scope:contracts', onlyDependOnLibsWithTags: [] },
           ],
         },

@@ -3,9 +3,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-// Shared with the deploy checks; tools/ is not an Nx project.
-// eslint-disable-next-line @nx/enforce-module-boundaries
-import { allExpressions, metricNames, PROMETHEUS_DIR } from '../../tools/observability/rules';
+import { allExpressions, metricNames, PROMETHEUS_DIR } from '@personai/tools/observability';
 import { eventually, getText, postJson } from './support/http';
 import { declaredFamilies, parseSamples } from './support/prom-text';
 import { freePort } from './support/stack';

@@ -1,3 +1,4 @@
+import { SERVICE_NAMES } from '@personai/contracts';
 import fc from 'fast-check';
 import { eventually, getJson } from './support/http';
 import { targets } from './support/targets';
@@ -100,7 +101,7 @@ const ENDPOINTS: Endpoint[] = [
     path: fc.constant('/deliveries'),
     body: wire(bodyOf({ brief_id: id, user_id: id, channel: fc.constantFrom('slack', 'email', 'sms'), recipient: fc.constantFrom('U123', 'user@example.com', '+15550100000'), text, audio_id: id })),
   },
-  ...(['integration-controller', 'content-engine', 'media-engine', 'delivery-gateway'] as const).flatMap((service): Endpoint[] => [
+  ...SERVICE_NAMES.flatMap((service): Endpoint[] => [
     { family: 'GET /audit', service, method: 'GET', path: auditQuery.map((q) => `/audit?${q}`) },
     { family: 'GET /audit/verify', service, method: 'GET', path: auditQuery.map((q) => `/audit/verify?${q}`) },
     { family: 'GET /health, /metrics', service, method: 'GET', path: fc.tuple(fc.constantFrom('/health', '/health/live', '/health/ready', '/metrics'), queryOf({ verbose: fc.constant('1') })).map(([p, q]) => `${p}?${q}`) },

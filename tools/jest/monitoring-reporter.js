@@ -3,10 +3,11 @@
 const { mkdirSync, writeFileSync } = require('node:fs');
 const { basename, join } = require('node:path');
 
-const SERVICES = ['integration-controller', 'content-engine', 'media-engine', 'delivery-gateway'];
+const { SERVICES } = require('../manifest');
 const ALL = 'all services';
 
 const esc = (s) => String(s).replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]);
+// eslint-disable-next-line no-control-regex -- stripping ANSI colour codes is the point
 const strip = (s) => String(s).replace(/\u001b\[[0-9;]*m/g, '');
 
 class MonitoringReporter {

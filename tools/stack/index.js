@@ -5,11 +5,7 @@ const { createWriteStream, mkdirSync } = require('node:fs');
 const net = require('node:net');
 const { join } = require('node:path');
 
-const ROOT = join(__dirname, '..', '..');
-const FAKES = 'fake-upstreams';
-const SERVICES = ['integration-controller', 'content-engine', 'media-engine', 'delivery-gateway'];
-const DEFAULT_PORTS = { 'fake-upstreams': 8010, 'integration-controller': 8001, 'content-engine': 8002, 'media-engine': 8003, 'delivery-gateway': 8004 };
-const READY_PATH = { 'fake-upstreams': '/gmail/health' };
+const { ROOT, FAKES, SERVICES, DEFAULT_PORTS, READY_PATH, wiringFor } = require('../manifest');
 
 /** A TCP port nobody listens on right now. */
 function freePort() {
@@ -27,19 +23,7 @@ function freePort() {
 /** The environment wiring every service to the fakes and to each other. */
 function wiring(ports) {
   const url = (name) => `http://127.0.0.1:${ports[name]}`;
-  const fake = url(FAKES);
-  return {
-    GMAIL_API_URL: `${fake}/gmail`,
-    SLACK_API_URL: `${fake}/slack`,
-    QUICKBOOKS_API_URL: `${fake}/quickbooks`,
-    SALESFORCE_API_URL: `${fake}/salesforce`,
-    OPENAI_API_URL: `${fake}/openai`,
-    ELEVENLABS_API_URL: `${fake}/elevenlabs`,
-    SMS_API_URL: `${fake}/sms`,
-    CONTENT_ENGINE_URL: url('content-engine'),
-    MEDIA_ENGINE_URL: url('media-engine'),
-    DELIVERY_GATEWAY_URL: url('delivery-gateway'),
-  };
+  return wiringFor(url(FAKES), (s) => url(s.name));
 }
 
 /**

@@ -1,7 +1,7 @@
 // Typed access to the workspace's stack launcher (tools/stack), shared with `npm start`.
-// The launcher is plain CommonJS shared with scripts/start.mjs, not an Nx project: require it by path.
-// eslint-disable-next-line @nx/enforce-module-boundaries
-const launcher = require('../../../tools/stack/index.js') as StackLauncher;
+// The launcher is plain CommonJS shared with scripts/start.mjs (the workspace-tools project).
+import * as stackModule from '@personai/tools/stack';
+const launcher = stackModule as unknown as StackLauncher;
 
 export interface RunningStack {
   urls: Record<string, string>;

@@ -1,29 +1,52 @@
-/** Metric families every service exposes (CONTRACT.md §5); every series carries `service`. */
-export const CORE_METRIC_FAMILIES = [
-  'http_requests_total',
-  'http_request_duration_seconds',
-  'process_memory_usage_bytes',
-  'service_uptime_seconds',
-  'dependency_up',
-  'dependency_check_duration_seconds',
-  'queue_depth',
-  'active_connections',
-  'audit_events_total',
-  'process_start_time_seconds',
-  'upstream_errors_total',
-  'health_status',
-  'audit_write_failures_total',
-  'audit_refused_requests_total',
-  'audit_rejections_not_recorded_total',
-] as const;
+import manifest from '../services.json';
 
-/** Business families, each owned by the service where the business event happens. */
-export const BUSINESS_METRIC_FAMILIES = {
-  'integration-controller': ['briefs_processed_total', 'integrations_connected'],
-  'content-engine': ['content_generated_total'],
-  'media-engine': ['audio_generated_total'],
-  'delivery-gateway': ['messages_delivered_total'],
+/** One metric family of the catalogue: the monitoring library registers exactly these (a unit spec compares). */
+export interface MetricDefinition {
+  readonly name: string;
+  readonly type: 'counter' | 'gauge' | 'histogram';
+  readonly help: string;
+  readonly labels: readonly string[];
+  readonly buckets?: readonly number[];
+}
+
+/** Buckets for an API whose latency budget is 500 ms: fine below it, coarse above. */
+export const HTTP_DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] as const;
+const CHECK_DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5] as const;
+
+const metric = <T extends MetricDefinition>(m: T): T => m;
+
+/** The families the monitoring library registers on every service (CONTRACT.md §5); every series carries `service`. */
+export const MONITORING_METRICS = {
+  httpRequests: metric({ name: 'http_requests_total', type: 'counter', help: 'Total number of HTTP requests', labels: ['method', 'endpoint', 'status'] }),
+  httpDuration: metric({ name: 'http_request_duration_seconds', type: 'histogram', help: 'HTTP request duration in seconds', labels: ['method', 'endpoint', 'status'], buckets: HTTP_DURATION_BUCKETS }),
+  dependencyUp: metric({ name: 'dependency_up', type: 'gauge', help: 'Whether the dependency answered its last probe (1) or not (0)', labels: ['dependency'] }),
+  dependencyDuration: metric({ name: 'dependency_check_duration_seconds', type: 'histogram', help: 'Duration of dependency health probes in seconds', labels: ['dependency'], buckets: CHECK_DURATION_BUCKETS }),
+  auditEvents: metric({ name: 'audit_events_total', type: 'counter', help: 'Audit events recorded', labels: ['event_type', 'success'] }),
+  upstreamErrors: metric({ name: 'upstream_errors_total', type: 'counter', help: 'Failed calls to upstream APIs and services, by reason (every attempt)', labels: ['upstream', 'reason'] }),
+  healthStatus: metric({ name: 'health_status', type: 'gauge', help: 'Overall health from the last probe round: 1 for the current status, 0 for the others', labels: ['status'] }),
+  tokenExpiry: metric({ name: 'dependency_token_expiry_seconds', type: 'gauge', help: 'Seconds left on the access token of an OAuth-style dependency', labels: ['dependency'] }),
+  auditWriteFailures: metric({ name: 'audit_write_failures_total', type: 'counter', help: 'Audit events that could not be stored (their requests answered 503)', labels: [] }),
+  auditRefusals: metric({ name: 'audit_refused_requests_total', type: 'counter', help: 'Audited requests refused (503) before their handler ran, because the audit store was known to be unavailable', labels: [] }),
+  rejectionsNotRecorded: metric({ name: 'audit_rejections_not_recorded_total', type: 'counter', help: 'Requests rejected before any handler whose audit event was not written individually (over the rejection audit rate)', labels: [] }),
+  memory: metric({ name: 'process_memory_usage_bytes', type: 'gauge', help: 'Resident memory of the process in bytes', labels: [] }),
+  uptime: metric({ name: 'service_uptime_seconds', type: 'gauge', help: 'Service uptime in seconds', labels: [] }),
+  queueDepth: metric({ name: 'queue_depth', type: 'gauge', help: 'Jobs waiting or running in the service queues', labels: [] }),
+  activeConnections: metric({ name: 'active_connections', type: 'gauge', help: 'Open TCP connections to the HTTP server', labels: [] }),
 } as const;
+
+/** Families that appear only once a series exists (a dependency with a token), so not on every scrape. */
+const CONDITIONAL_FAMILIES: readonly string[] = [MONITORING_METRICS.tokenExpiry.name];
+
+/** Metric families every service exposes (CONTRACT.md §5): the catalogue's plus prom-client's start time. */
+export const CORE_METRIC_FAMILIES: readonly string[] = [
+  ...Object.values(MONITORING_METRICS)
+    .map((m) => m.name)
+    .filter((n) => !CONDITIONAL_FAMILIES.includes(n)),
+  'process_start_time_seconds',
+];
+
+/** Business families, each owned by the service where the business event happens (from the manifest). */
+export const BUSINESS_METRIC_FAMILIES: Readonly<Record<string, readonly string[]>> = Object.fromEntries(manifest.services.map((s) => [s.name, s.businessMetrics]));
 
 /** The `endpoint` label value of requests that match no route. */
 export const UNMATCHED_ROUTE_LABEL = '__unmatched__';

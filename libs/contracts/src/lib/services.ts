@@ -1,24 +1,47 @@
-/** The four monitored services and the fakes, with their default ports (CONTRACT.md §1). */
-export const SERVICE_PORTS = {
-  'integration-controller': 8001,
-  'content-engine': 8002,
-  'media-engine': 8003,
-  'delivery-gateway': 8004,
-} as const;
+import manifest from '../services.json';
 
-export type ServiceName = keyof typeof SERVICE_PORTS;
+/** One service as the manifest (libs/contracts/src/services.json) declares it. */
+export interface ServiceManifestEntry {
+  name: string;
+  port: number;
+  /** fake-upstreams APIs it calls: a non-critical `<upstream>_api` dependency, URL in `<UPSTREAM>_API_URL`. */
+  upstreams: string[];
+  /** Other services it calls, URL in `<SERVICE>_URL` (not reported in /health: a service's own health is its own). */
+  calls: string[];
+  /** Metric families the service owns besides the core ones. */
+  businessMetrics: string[];
+}
 
-export const SERVICE_NAMES = Object.keys(SERVICE_PORTS) as ServiceName[];
+export interface ServiceManifest {
+  image: string;
+  fakes: { name: string; port: number; readyPath: string };
+  /** Each upstream API fake-upstreams imitates, with the real API's base URL the prod overlay points at. */
+  upstreams: Record<string, { production: string }>;
+  services: ServiceManifestEntry[];
+}
 
-export const FAKE_UPSTREAMS_PORT = 8010;
+/** The manifest of the services: the one place a service, its port and its dependencies are declared. */
+export const SERVICE_MANIFEST: ServiceManifest = manifest;
+
+export type ServiceName = string;
+
+export const SERVICE_NAMES: readonly ServiceName[] = manifest.services.map((s) => s.name);
+
+/** The monitored services and their default ports (CONTRACT.md §1). */
+export const SERVICE_PORTS: Readonly<Record<ServiceName, number>> = Object.fromEntries(manifest.services.map((s) => [s.name, s.port]));
+
+export const FAKE_UPSTREAMS_PORT = manifest.fakes.port;
+
+/** The environment variable holding the base URL of an upstream API (`gmail` → `GMAIL_API_URL`). */
+export const upstreamUrlVariable = (upstream: string): string => `${upstream.toUpperCase()}_API_URL`;
+
+/** The environment variable holding the base URL of another service (`content-engine` → `CONTENT_ENGINE_URL`). */
+export const serviceUrlVariable = (service: string): string => `${service.toUpperCase().replace(/-/g, '_')}_URL`;
 
 /** Dependencies each service reports in GET /health; `database` is the only critical one. */
-export const SERVICE_DEPENDENCIES: Record<ServiceName, readonly string[]> = {
-  'integration-controller': ['gmail_api', 'slack_api', 'quickbooks_api', 'salesforce_api', 'database'],
-  'content-engine': ['openai_api', 'database'],
-  'media-engine': ['elevenlabs_api', 'database'],
-  'delivery-gateway': ['slack_api', 'gmail_api', 'sms_api', 'database'],
-};
+export const SERVICE_DEPENDENCIES: Readonly<Record<ServiceName, readonly string[]>> = Object.fromEntries(
+  manifest.services.map((s) => [s.name, [...s.upstreams.map((u) => `${u}_api`), 'database']]),
+);
 
 /** The monitoring routes every service serves (the e2e suite calls each; the deploy manifests probe them). */
 export const MONITORING_ROUTES = {

@@ -1,12 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { MetricDefinition, MONITORING_METRICS as M } from '@personai/contracts';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { MONITORING_MODULE_OPTIONS, MONITORING_REGISTRY } from '../monitoring.constants';
 import { MonitoringModuleOptions } from '../monitoring-options.interface';
 import { RuntimeStatsService } from '../runtime/runtime-stats.service';
-
-/** Buckets for an API whose latency budget is 500 ms: fine below it, coarse above. */
-export const HTTP_DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
-const CHECK_DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5];
 
 const MISNAMED_DEFAULT_GAUGES = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
 
@@ -53,38 +50,28 @@ export class MetricsService {
     runtime: RuntimeStatsService,
   ) {
     this.enabled = options.metricsEnabled !== false;
-    const registers = [registry];
-    const labelNames = ['method', 'endpoint', 'status'] as const;
-    this.httpRequests = new Counter({ name: 'http_requests_total', help: 'Total number of HTTP requests', labelNames, registers });
-    this.httpDuration = new Histogram({
-      name: 'http_request_duration_seconds',
-      help: 'HTTP request duration in seconds',
-      labelNames,
-      buckets: HTTP_DURATION_BUCKETS,
-      registers,
-    });
-    this.dependencyUp = new Gauge({ name: 'dependency_up', help: 'Whether the dependency answered its last probe (1) or not (0)', labelNames: ['dependency'], registers });
-    this.dependencyDuration = new Histogram({
-      name: 'dependency_check_duration_seconds',
-      help: 'Duration of dependency health probes in seconds',
-      labelNames: ['dependency'],
-      buckets: CHECK_DURATION_BUCKETS,
-      registers,
-    });
-    this.auditEvents = new Counter({ name: 'audit_events_total', help: 'Audit events recorded', labelNames: ['event_type', 'success'], registers });
-    this.upstreamErrors = new Counter({ name: 'upstream_errors_total', help: 'Failed calls to upstream APIs and services, by reason (every attempt)', labelNames: ['upstream', 'reason'], registers });
-    this.healthStatus = new Gauge({ name: 'health_status', help: 'Overall health from the last probe round: 1 for the current status, 0 for the others', labelNames: ['status'], registers });
-    this.tokenExpiry = new Gauge({ name: 'dependency_token_expiry_seconds', help: 'Seconds left on the access token of an OAuth-style dependency', labelNames: ['dependency'], registers });
-    this.auditWriteFailures = new Counter({ name: 'audit_write_failures_total', help: 'Audit events that could not be stored (their requests answered 503)', registers });
-    this.auditWriteFailures.inc(0);
-    this.auditRefusals = new Counter({ name: 'audit_refused_requests_total', help: 'Audited requests refused (503) before their handler ran, because the audit store was known to be unavailable', registers });
-    this.auditRefusals.inc(0);
-    this.rejectionsNotRecorded = new Counter({ name: 'audit_rejections_not_recorded_total', help: 'Requests rejected before any handler whose audit event was not written individually (over the rejection audit rate)', registers });
-    this.rejectionsNotRecorded.inc(0);
-    new Gauge({ name: 'process_memory_usage_bytes', help: 'Resident memory of the process in bytes', registers, collect() { this.set(process.memoryUsage.rss()); } });
-    new Gauge({ name: 'service_uptime_seconds', help: 'Service uptime in seconds', registers, collect() { this.set(process.uptime()); } });
-    new Gauge({ name: 'queue_depth', help: 'Jobs waiting or running in the service queues', registers, collect() { this.set(runtime.queueDepth()); } });
-    new Gauge({ name: 'active_connections', help: 'Open TCP connections to the HTTP server', registers, collect() { this.set(runtime.activeConnections()); } });
+    const counter = <L extends string>(m: MetricDefinition & { labels: readonly L[] }) => new Counter<L>({ name: m.name, help: m.help, labelNames: m.labels, registers: [registry] });
+    const gauge = <L extends string>(m: MetricDefinition & { labels: readonly L[] }, read?: () => number) =>
+      new Gauge<L>({ name: m.name, help: m.help, labelNames: m.labels, registers: [registry], ...(read ? { collect() { this.set(read()); } } : {}) });
+    const histogram = <L extends string>(m: MetricDefinition & { labels: readonly L[] }) =>
+      new Histogram<L>({ name: m.name, help: m.help, labelNames: m.labels, buckets: [...(m.buckets ?? [])], registers: [registry] });
+    this.httpRequests = counter(M.httpRequests);
+    this.httpDuration = histogram(M.httpDuration);
+    this.dependencyUp = gauge(M.dependencyUp);
+    this.dependencyDuration = histogram(M.dependencyDuration);
+    this.auditEvents = counter(M.auditEvents);
+    this.upstreamErrors = counter(M.upstreamErrors);
+    this.healthStatus = gauge(M.healthStatus);
+    this.tokenExpiry = gauge(M.tokenExpiry);
+    // Counters without labels start at 0, so rate() and increase() see their first event.
+    this.auditWriteFailures = counter(M.auditWriteFailures);
+    this.auditRefusals = counter(M.auditRefusals);
+    this.rejectionsNotRecorded = counter(M.rejectionsNotRecorded);
+    for (const c of [this.auditWriteFailures, this.auditRefusals, this.rejectionsNotRecorded]) c.inc(0);
+    gauge(M.memory, () => process.memoryUsage.rss());
+    gauge(M.uptime, () => process.uptime());
+    gauge(M.queueDepth, () => runtime.queueDepth());
+    gauge(M.activeConnections, () => runtime.activeConnections());
   }
 
   /**
