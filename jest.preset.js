@@ -5,6 +5,10 @@ const { pathsToModuleNameMapper } = require('./tools/jest/paths');
 
 const swcrc = JSON.parse(readFileSync(join(__dirname, '.swcrc'), 'utf8'));
 delete swcrc.$schema;
+// SWC rewrites the tsconfig path aliases to relative requires, so code Jest loads outside its module
+// registry (the e2e global setup) resolves them too; moduleNameMapper covers the rest.
+const { compilerOptions } = JSON.parse(readFileSync(join(__dirname, 'tsconfig.base.json'), 'utf8'));
+swcrc.jsc = { ...swcrc.jsc, baseUrl: __dirname, paths: compilerOptions.paths };
 
 module.exports = {
   testEnvironment: 'node',

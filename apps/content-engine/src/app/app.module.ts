@@ -1,6 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { MonitoringModule } from '@personai/monitoring';
-import { httpDependency, monitoringOptions, SERVICE_CONFIG, ServiceKitModule } from '@personai/service-kit';
+import { httpDependency, ServiceKitModule } from '@personai/service-kit';
 import { ContentEngineEnv } from '../config/content-engine.config';
 import { ContentModule } from './content/content.module';
 
@@ -10,11 +9,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [
-        ServiceKitModule.forRoot(config),
-        MonitoringModule.forRootAsync({
-          inject: [SERVICE_CONFIG],
-          useFactory: (c: ContentEngineEnv) => monitoringOptions(c, [httpDependency('openai_api', c.OPENAI_API_URL)]),
-        }),
+        ServiceKitModule.forService(config, { dependencies: [httpDependency('openai_api', config.OPENAI_API_URL)] }),
         ContentModule,
       ],
     };

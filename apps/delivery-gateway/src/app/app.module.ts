@@ -1,6 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { MonitoringModule } from '@personai/monitoring';
-import { httpDependency, monitoringOptions, SERVICE_CONFIG, ServiceKitModule } from '@personai/service-kit';
+import { httpDependency, ServiceKitModule } from '@personai/service-kit';
 import { DeliveryGatewayEnv } from '../config/delivery-gateway.config';
 import { DeliveriesModule } from './deliveries/deliveries.module';
 
@@ -10,15 +9,12 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [
-        ServiceKitModule.forRoot(config),
-        MonitoringModule.forRootAsync({
-          inject: [SERVICE_CONFIG],
-          useFactory: (c: DeliveryGatewayEnv) =>
-            monitoringOptions(c, [
-              httpDependency('slack_api', c.SLACK_API_URL, c.SLACK_BOT_TOKEN),
-              httpDependency('gmail_api', c.GMAIL_API_URL, c.GMAIL_SENDER_TOKEN),
-              httpDependency('sms_api', c.SMS_API_URL),
-            ]),
+        ServiceKitModule.forService(config, {
+          dependencies: [
+            httpDependency('slack_api', config.SLACK_API_URL, config.SLACK_BOT_TOKEN),
+            httpDependency('gmail_api', config.GMAIL_API_URL, config.GMAIL_SENDER_TOKEN),
+            httpDependency('sms_api', config.SMS_API_URL),
+          ],
         }),
         DeliveriesModule,
       ],

@@ -1,9 +1,9 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { MonitoringModule } from '@personai/monitoring';
-import { httpDependency, monitoringOptions, SERVICE_CONFIG, ServiceKitModule } from '@personai/service-kit';
+import { httpDependency, ServiceKitModule } from '@personai/service-kit';
 import { IntegrationControllerEnv } from '../config/integration-controller.config';
 import { AuthModule } from './auth/auth.module';
 import { BriefsModule } from './briefs/briefs.module';
+import { RedisHealthCheck } from './health/redis.health-check';
 import { IntegrationsModule } from './integrations/integrations.module';
 
 @Module({})
@@ -12,21 +12,20 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [
-        ServiceKitModule.forRoot(config),
-        MonitoringModule.forRootAsync({
-          inject: [SERVICE_CONFIG],
-          useFactory: (c: IntegrationControllerEnv) =>
-            monitoringOptions(c, [
-              httpDependency('gmail_api', c.GMAIL_API_URL, c.GMAIL_API_TOKEN),
-              httpDependency('slack_api', c.SLACK_API_URL, c.SLACK_API_TOKEN),
-              httpDependency('quickbooks_api', c.QUICKBOOKS_API_URL, c.QUICKBOOKS_API_TOKEN),
-              httpDependency('salesforce_api', c.SALESFORCE_API_URL, c.SALESFORCE_API_TOKEN),
-            ]),
+        ServiceKitModule.forService(config, {
+          dependencies: [
+            httpDependency('gmail_api', config.GMAIL_API_URL, config.GMAIL_API_TOKEN),
+            httpDependency('slack_api', config.SLACK_API_URL, config.SLACK_API_TOKEN),
+            httpDependency('quickbooks_api', config.QUICKBOOKS_API_URL, config.QUICKBOOKS_API_TOKEN),
+            httpDependency('salesforce_api', config.SALESFORCE_API_URL, config.SALESFORCE_API_TOKEN),
+          ],
+          checks: config.REDIS_URL ? [RedisHealthCheck] : [],
         }),
         AuthModule,
         IntegrationsModule,
         BriefsModule,
       ],
+      providers: config.REDIS_URL ? [RedisHealthCheck] : [],
     };
   }
 }

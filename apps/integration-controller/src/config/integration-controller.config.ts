@@ -1,5 +1,5 @@
 import { Type } from 'class-transformer';
-import { IsInt, IsString, Max, Min, MinLength } from 'class-validator';
+import { IsInt, IsOptional, IsString, Matches, Max, Min, MinLength } from 'class-validator';
 import { loadConfig, ServiceEnv, UpstreamUrl } from '@personai/service-kit';
 
 /** integration-controller's environment: the shared variables, the data upstreams and the other services. */
@@ -24,6 +24,10 @@ export class IntegrationControllerEnv extends ServiceEnv {
 
   @Type(() => Number) @IsInt({ message: 'BRIEF_CONCURRENCY must be an integer from 1 to 32' }) @Min(1) @Max(32)
   BRIEF_CONCURRENCY = 2;
+
+  /** Optional: a Redis server reported as the `redis` check of GET /health (redis://[user:pass@]host:port[/db]). */
+  @IsOptional() @Matches(/^rediss?:\/\/[^\s]+$/, { message: 'REDIS_URL must be a redis:// or rediss:// URL' })
+  REDIS_URL?: string;
 
 }
 

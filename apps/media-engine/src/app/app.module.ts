@@ -1,6 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { MonitoringModule } from '@personai/monitoring';
-import { httpDependency, monitoringOptions, SERVICE_CONFIG, ServiceKitModule } from '@personai/service-kit';
+import { httpDependency, ServiceKitModule } from '@personai/service-kit';
 import { MediaEngineEnv } from '../config/media-engine.config';
 import { AudioModule } from './audio/audio.module';
 
@@ -10,11 +9,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [
-        ServiceKitModule.forRoot(config),
-        MonitoringModule.forRootAsync({
-          inject: [SERVICE_CONFIG],
-          useFactory: (c: MediaEngineEnv) => monitoringOptions(c, [httpDependency('elevenlabs_api', c.ELEVENLABS_API_URL)]),
-        }),
+        ServiceKitModule.forService(config, { dependencies: [httpDependency('elevenlabs_api', config.ELEVENLABS_API_URL)] }),
         AudioModule,
       ],
     };

@@ -1,7 +1,8 @@
 import type { AuditStore } from './audit/audit-store.interface';
+import type { HealthCheckProvider } from './health/health-check.interface';
 import type { IdempotencyStore } from './idempotency/idempotency-store.interface';
 
-/** An external dependency probed over HTTP and reported in GET /health. */
+/** An external dependency probed over HTTP and reported in GET /health (the built-in HTTP check). */
 export interface DependencyOptions {
   /** Key in `dependencies` and `checks`, e.g. `gmail_api`. */
   name: string;
@@ -24,22 +25,6 @@ export interface DependencyOptions {
   tokenInfo?: { url: string; token: string };
 }
 
-/**
- * A check of the service's own (a queue, a cache, a licence), run in the background like the HTTP
- * dependencies: up when `check` resolves, down with its error's message when it throws, and down with
- * `timeout after N ms` when it does not settle within `timeoutMs`. It is never started twice.
- */
-export interface CustomCheckOptions {
-  /** Key in `dependencies` and `checks`. */
-  name: string;
-  /** Resolves (optionally with a warning, which makes the service `degraded`) when the thing is usable. */
-  check: () => Promise<void | { warning?: string }>;
-  /** @default false */
-  critical?: boolean;
-  /** @default 2000 */
-  timeoutMs?: number;
-}
-
 /** Options of {@link MonitoringModule.forRoot} / `forRootAsync`. */
 export interface MonitoringModuleOptions {
   /** `service` in every answer, metric label and audit event. */
@@ -48,8 +33,11 @@ export interface MonitoringModuleOptions {
   version: string;
   /** External dependencies; the audit store is always added as the critical `database` check. */
   dependencies?: DependencyOptions[];
-  /** Checks of the service's own, under the same deadline and schedule rules as every other check. */
-  checks?: CustomCheckOptions[];
+  /**
+   * Any other check (a queue, a cache, a Terminus indicator through `terminusCheck`), as an object or an
+   * injectable class: under the same deadline and schedule rules as the built-in HTTP and database checks.
+   */
+  checks?: HealthCheckProvider[];
   /**
    * How often dependencies are probed in the background.
    * @default 30000
@@ -72,12 +60,6 @@ export interface MonitoringModuleOptions {
   auditEnabled?: boolean;
   /** The audit store (the service's database): a SQLite file path, or a postgres:// URL. */
   auditDatabase: string;
-  /**
-   * Enables `POST/GET/DELETE /__faults/database` to make the service's own database fail or slow down.
-   * Never enable it in production.
-   * @default false
-   */
-  faultInjection?: boolean;
   /** An audit store to use instead of the SQLite file at `auditDatabase` (another adapter). */
   auditStore?: AuditStore;
   /**

@@ -9,6 +9,9 @@ export const AUDIT_STORE = 'AUDIT_STORE';
 /** The idempotency-key store (the service's own database). */
 export const IDEMPOTENCY_STORE = 'IDEMPOTENCY_STORE';
 
+/** Whether the module was imported with `faultInjection: true` (the stores then sit behind the fault switch). */
+export const FAULT_INJECTION_ENABLED = 'MONITORING_FAULT_INJECTION_ENABLED';
+
 /** Metadata key set by the @Audit() decorator. */
 export const AUDIT_METADATA = 'personai:audit';
 

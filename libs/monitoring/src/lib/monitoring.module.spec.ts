@@ -94,6 +94,7 @@ describe('MonitoringModule', () => {
 
   const registrations: [string, () => ReturnType<typeof MonitoringModule.forRoot>][] = [
     ['forRoot', () => MonitoringModule.forRoot(options())],
+    ['forRoot, not global (isGlobal: false)', () => MonitoringModule.forRoot({ ...options(), isGlobal: false })],
     ['forRootAsync with a factory', () => MonitoringModule.forRootAsync({ useFactory: options })],
     ['forRootAsync with a class', () => MonitoringModule.forRootAsync({ useClass: OptionsFactory })],
     [
@@ -383,10 +384,12 @@ describe('MonitoringModule', () => {
     });
   });
 
-  it('refuses the fault API unless fault injection is enabled', async () => {
+  it('does not mount the fault API unless fault injection is enabled', async () => {
     const app = await createTestApp({ imports: [MonitoringModule.forRoot(options())] });
     try {
-      expect((await app.inject({ method: 'POST', url: '/__faults/database', payload: { mode: 'down' } })).statusCode).toBe(404);
+      const res = await app.inject({ method: 'POST', url: '/__faults/database', payload: { mode: 'down' } });
+      expect(res.statusCode).toBe(404);
+      expect(res.json<{ message: string }>().message).toMatch(/^Cannot POST/); // no such route, not a refusing handler
     } finally {
       await app.close();
     }

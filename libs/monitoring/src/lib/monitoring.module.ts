@@ -1,6 +1,6 @@
-import { Inject, Module, OnApplicationShutdown } from '@nestjs/common';
+import { DynamicModule, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
+import { DatabaseFaultController } from './faults/database-fault.controller';
 import { TerminusModule } from '@nestjs/terminus';
-import { PrometheusModule } from '@willsoto/nestjs-prometheus';
 import { AuditStore } from './audit/audit-store.interface';
 import { AuditController } from './audit/audit.controller';
 import { AuditInterceptor } from './audit/audit.interceptor';
@@ -16,7 +16,7 @@ import { HttpDependencyHealthIndicator } from './health/http-dependency.health';
 import { SystemReadingsService } from './health/system-readings.service';
 import { MetricsController } from './metrics/metrics.controller';
 import { MetricsService, createRegistry } from './metrics/metrics.service';
-import { AUDIT_STORE, DEFAULT_STORE_TIMEOUT_MS, IDEMPOTENCY_STORE, MONITORING_MODULE_OPTIONS, MONITORING_REGISTRY } from './monitoring.constants';
+import { AUDIT_STORE, DEFAULT_STORE_TIMEOUT_MS, FAULT_INJECTION_ENABLED, IDEMPOTENCY_STORE, MONITORING_MODULE_OPTIONS, MONITORING_REGISTRY } from './monitoring.constants';
 import { RejectionAuditService } from './audit/rejection-audit.service';
 import { StoreAvailabilityService } from './audit/store-availability.service';
 import { FaultInjectingIdempotencyStore } from './faults/fault-injecting-idempotency.store';
@@ -24,29 +24,28 @@ import { IdempotencyInterceptor } from './idempotency/idempotency.interceptor';
 import { IdempotencyStore } from './idempotency/idempotency-store.interface';
 import { PostgresIdempotencyStore } from './idempotency/postgres-idempotency.store';
 import { SqliteIdempotencyStore } from './idempotency/sqlite-idempotency.store';
-import { ConfigurableModuleClass } from './monitoring.module-definition';
+import { ASYNC_OPTIONS_TYPE, ConfigurableModuleClass, OPTIONS_TYPE } from './monitoring.module-definition';
 import { MonitoringModuleOptions } from './monitoring-options.interface';
 import { RuntimeStatsService } from './runtime/runtime-stats.service';
-import { DatabaseFaultController } from './faults/database-fault.controller';
 import { DatabaseFaultService } from './faults/database-fault.service';
 import { FaultInjectingAuditStore } from './faults/fault-injecting-audit.store';
 
 /** The given store, PostgreSQL for a postgres:// URL, else the SQLite file; behind the fault switch when fault injection is on. */
-function createAuditStore(options: MonitoringModuleOptions, faults: DatabaseFaultService): AuditStore {
+function createAuditStore(options: MonitoringModuleOptions, faults: DatabaseFaultService, faultInjection: boolean): AuditStore {
   const timeout = options.storeTimeoutMs ?? DEFAULT_STORE_TIMEOUT_MS;
   const store =
     options.auditStore ??
     (isPostgresUrl(options.auditDatabase) ? new PostgresAuditStore(options.auditDatabase, options.serviceName, timeout) : new SqliteAuditStore(options.auditDatabase, options.serviceName, timeout));
-  return options.faultInjection ? new FaultInjectingAuditStore(store, faults) : store;
+  return faultInjection ? new FaultInjectingAuditStore(store, faults) : store;
 }
 
 /** The idempotency keys, in the same database as the audit log (an in-memory SQLite one when an audit store is given instead). */
-function createIdempotencyStore(options: MonitoringModuleOptions, faults: DatabaseFaultService): IdempotencyStore {
+function createIdempotencyStore(options: MonitoringModuleOptions, faults: DatabaseFaultService, faultInjection: boolean): IdempotencyStore {
   const timeout = options.storeTimeoutMs ?? DEFAULT_STORE_TIMEOUT_MS;
   const location = options.auditStore ? ':memory:' : options.auditDatabase;
   const store =
     options.idempotencyStore ?? (isPostgresUrl(location) ? new PostgresIdempotencyStore(location, options.serviceName, timeout) : new SqliteIdempotencyStore(location, timeout));
-  return options.faultInjection ? new FaultInjectingIdempotencyStore(store, faults) : store;
+  return faultInjection ? new FaultInjectingIdempotencyStore(store, faults) : store;
 }
 
 /**
@@ -57,14 +56,14 @@ function createIdempotencyStore(options: MonitoringModuleOptions, faults: Databa
 @Module({
   imports: [
     TerminusModule.forRoot({ logger: false }),
-    PrometheusModule.register({ controller: MetricsController, path: '/metrics', defaultMetrics: { enabled: false } }),
   ],
-  controllers: [HealthController, AuditController, DatabaseFaultController],
+  // The fault API's controller is added by `forRoot`/`forRootAsync` only with `faultInjection: true`.
+  controllers: [HealthController, MetricsController, AuditController],
   providers: [
     { provide: MONITORING_REGISTRY, useFactory: createRegistry, inject: [MONITORING_MODULE_OPTIONS] },
     DatabaseFaultService,
-    { provide: AUDIT_STORE, useFactory: createAuditStore, inject: [MONITORING_MODULE_OPTIONS, DatabaseFaultService] },
-    { provide: IDEMPOTENCY_STORE, useFactory: createIdempotencyStore, inject: [MONITORING_MODULE_OPTIONS, DatabaseFaultService] },
+    { provide: AUDIT_STORE, useFactory: createAuditStore, inject: [MONITORING_MODULE_OPTIONS, DatabaseFaultService, FAULT_INJECTION_ENABLED] },
+    { provide: IDEMPOTENCY_STORE, useFactory: createIdempotencyStore, inject: [MONITORING_MODULE_OPTIONS, DatabaseFaultService, FAULT_INJECTION_ENABLED] },
     StoreAvailabilityService,
     RejectionAuditService,
     IdempotencyInterceptor,
@@ -78,7 +77,6 @@ function createIdempotencyStore(options: MonitoringModuleOptions, faults: Databa
     AuditInterceptor,
     MonitoringTokenGuard,
   ],
-  // The options and the guard are exported for MetricsController, which willsoto's PrometheusModule hosts.
   exports: [MONITORING_MODULE_OPTIONS, MONITORING_REGISTRY, AUDIT_STORE, IDEMPOTENCY_STORE, RuntimeStatsService, MetricsService, HealthProbeService, AuditService, AuditInterceptor, IdempotencyInterceptor, StoreAvailabilityService, RejectionAuditService, MonitoringTokenGuard],
 })
 export class MonitoringModule extends ConfigurableModuleClass implements OnApplicationShutdown {
@@ -89,7 +87,20 @@ export class MonitoringModule extends ConfigurableModuleClass implements OnAppli
     super();
   }
 
+  static override forRoot(options: typeof OPTIONS_TYPE): DynamicModule {
+    return withFaultApi(super.forRoot(options), options.faultInjection);
+  }
+
+  static override forRootAsync(options: typeof ASYNC_OPTIONS_TYPE): DynamicModule {
+    return withFaultApi(super.forRootAsync(options), options.faultInjection);
+  }
+
   async onApplicationShutdown(): Promise<void> {
     await Promise.all([this.store.close(), this.idempotency.close()]);
   }
+}
+
+/** The fault API's controller, only in a module imported with `faultInjection: true`. */
+function withFaultApi(module: DynamicModule, faultInjection = false): DynamicModule {
+  return faultInjection ? { ...module, controllers: [...(module.controllers ?? []), DatabaseFaultController] } : module;
 }

@@ -1,10 +1,8 @@
-import { Body, Controller, Delete, Get, HttpCode, Inject, NotFoundException, Post, UseGuards } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Post, UseGuards } from '@nestjs/common';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
 import { Audit } from '../audit/audit.decorator';
 import { MonitoringTokenGuard } from '../auth/monitoring-token.guard';
-import { MONITORING_MODULE_OPTIONS } from '../monitoring.constants';
-import { MonitoringModuleOptions } from '../monitoring-options.interface';
 import { DatabaseFault, DatabaseFaultMode, DatabaseFaultService } from './database-fault.service';
 
 export class DatabaseFaultDto {
@@ -15,25 +13,23 @@ export class DatabaseFaultDto {
   latency_ms?: number;
 }
 
-/** `POST/GET/DELETE /__faults/database`: make the service's own database fail or slow down (tests and demos). */
+/**
+ * `POST/GET/DELETE /__faults/database`: make the service's own database fail or slow down (tests and demos).
+ * Registered only when the module is imported with `faultInjection: true`; absent from production wiring.
+ */
 @Controller('__faults/database')
 @UseGuards(MonitoringTokenGuard)
 export class DatabaseFaultController {
-  constructor(
-    private readonly faults: DatabaseFaultService,
-    @Inject(MONITORING_MODULE_OPTIONS) private readonly options: MonitoringModuleOptions,
-  ) {}
+  constructor(private readonly faults: DatabaseFaultService) {}
 
   @Post()
   @Audit('fault_injected', { action: 'set', resourceId: 'database', control: true })
   set(@Body() dto: DatabaseFaultDto): DatabaseFault {
-    this.assertEnabled();
     return this.faults.set(dto.mode, dto.latency_ms);
   }
 
   @Get()
   get(): { fault: DatabaseFault | null } {
-    this.assertEnabled();
     return { fault: this.faults.current() };
   }
 
@@ -41,11 +37,7 @@ export class DatabaseFaultController {
   @HttpCode(204)
   @Audit('fault_injected', { action: 'clear', resourceId: 'database', control: true })
   clear(): void {
-    this.assertEnabled();
     this.faults.clear();
   }
 
-  private assertEnabled(): void {
-    if (!this.options.faultInjection) throw new NotFoundException('fault injection is disabled (FAULT_INJECTION_ENABLED=false)');
-  }
 }

@@ -1,15 +1,26 @@
+import { ModuleRef } from '@nestjs/core';
 import { HealthIndicatorResult } from '@nestjs/terminus';
 import { StoreAvailabilityService } from '../audit/store-availability.service';
 import { MetricsService, createRegistry } from '../metrics/metrics.service';
 import { MonitoringModuleOptions } from '../monitoring-options.interface';
 import { RuntimeStatsService } from '../runtime/runtime-stats.service';
 import { DatabaseHealthIndicator } from './database.health';
+import { HealthCheck } from './health-check.interface';
 import { HealthProbeService } from './health-probe.service';
 import { HttpDependencyHealthIndicator } from './http-dependency.health';
 import { SystemReadingsService } from './system-readings.service';
 
 const up = (name: string): HealthIndicatorResult => ({ [name]: { status: 'up' } });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A check given as an injectable class: resolved from the app's providers, here by a stub ModuleRef. */
+class QueueBacklogCheck implements HealthCheck {
+  readonly name = 'queue_backlog';
+  readonly critical = true;
+  async check() {
+    return { warning: 'oldest job waiting 90 s' };
+  }
+}
 
 /** A prober over stub indicators: `hung` never answers, `fast` and the database answer at once. */
 function prober(intervalMs: number) {
@@ -27,6 +38,7 @@ function prober(intervalMs: number) {
     checks: [
       { name: 'own_hung', timeoutMs: 50, check: () => ((calls.own_hung += 1), new Promise<void>(() => undefined)) },
       { name: 'own_failing', check: async () => Promise.reject(new Error('queue is full')) },
+      QueueBacklogCheck,
     ],
   };
   const http = {
@@ -39,7 +51,8 @@ function prober(intervalMs: number) {
   const system = { sample: () => undefined } as unknown as SystemReadingsService;
   const availability = new StoreAvailabilityService(options);
   const metrics = new MetricsService(createRegistry(options), options, new RuntimeStatsService());
-  return { probes: new HealthProbeService(options, http, database, system, metrics, availability), calls, availability };
+  const moduleRef = { get: (cls: new () => HealthCheck) => new cls() } as unknown as ModuleRef;
+  return { probes: new HealthProbeService(options, http, database, system, metrics, availability, moduleRef), calls, availability };
 }
 
 describe('HealthProbeService', () => {
@@ -56,6 +69,7 @@ describe('HealthProbeService', () => {
     expect([calls.hung, calls.own_hung]).toEqual([1, 1]);
     expect(checks['own_hung']).toMatchObject({ status: 'down', error: expect.stringMatching(/^timeout after 50 ms/) });
     expect(checks['own_failing']).toMatchObject({ status: 'down', critical: false, error: 'queue is full' });
+    expect(checks['queue_backlog']).toMatchObject({ status: 'up', critical: true, warning: 'oldest job waiting 90 s' });
     expect(calls.fast).toBeGreaterThanOrEqual(4);
     expect(calls.database).toBeGreaterThanOrEqual(4);
     expect(checks['database'].last_checked > firstDatabaseCheck).toBe(true);

@@ -1,10 +1,11 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
-import { HealthIndicatorResult } from '@nestjs/terminus';
+import { ModuleRef } from '@nestjs/core';
 import type { CheckResult } from '@personai/contracts';
 import { StoreAvailabilityService } from '../audit/store-availability.service';
 import { MetricsService } from '../metrics/metrics.service';
 import { DEFAULT_DEPENDENCY_TIMEOUT_MS, DEFAULT_HEALTH_CHECK_INTERVAL_MS, MONITORING_MODULE_OPTIONS } from '../monitoring.constants';
-import { CustomCheckOptions, DependencyOptions, MonitoringModuleOptions } from '../monitoring-options.interface';
+import { MonitoringModuleOptions } from '../monitoring-options.interface';
+import { CheckOutcome, HealthCheck, HealthCheckProvider, terminusCheck } from './health-check.interface';
 import { DatabaseHealthIndicator } from './database.health';
 import { HttpDependencyHealthIndicator } from './http-dependency.health';
 import { markStale, overallStatus, staleAfterMs } from './health-status';
@@ -15,9 +16,9 @@ interface Probe {
   name: string;
   critical: boolean;
   timeoutMs: number;
-  run: () => Promise<HealthIndicatorResult>;
+  run: () => Promise<void | CheckOutcome>;
   /** The attempt still running, if any: a hung check is never started twice. */
-  inFlight?: { work: Promise<HealthIndicatorResult>; since: number };
+  inFlight?: { work: Promise<void | CheckOutcome>; since: number };
   timer?: NodeJS.Timeout;
 }
 
@@ -32,9 +33,10 @@ type Detail = { status: 'up' | 'down'; message?: string; warning?: string; token
 @Injectable()
 export class HealthProbeService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(HealthProbeService.name);
-  private readonly probes: Probe[];
+  private probes: Probe[] = [];
   private readonly intervalMs: number;
   private readonly results: Record<string, CheckResult> = {};
+  private readonly sources: HealthCheckProvider[];
   private systemTimer?: NodeJS.Timeout;
   private stopped = false;
 
@@ -45,27 +47,20 @@ export class HealthProbeService implements OnApplicationBootstrap, OnModuleDestr
     private readonly system: SystemReadingsService,
     private readonly metrics: MetricsService,
     private readonly storeAvailability: StoreAvailabilityService,
+    private readonly moduleRef: ModuleRef,
   ) {
     this.intervalMs = options.healthCheckIntervalMs ?? DEFAULT_HEALTH_CHECK_INTERVAL_MS;
-    this.probes = [
-      ...(options.dependencies ?? []).map((d: DependencyOptions) => ({
-        name: d.name,
-        critical: d.critical ?? false,
-        timeoutMs: d.timeoutMs ?? DEFAULT_DEPENDENCY_TIMEOUT_MS,
-        run: () => http.check(d),
-      })),
-      ...(options.checks ?? []).map((c: CustomCheckOptions) => ({
-        name: c.name,
-        critical: c.critical ?? false,
-        timeoutMs: c.timeoutMs ?? DEFAULT_DEPENDENCY_TIMEOUT_MS,
-        run: () => customCheck(c),
-      })),
-      { name: 'database', critical: true, timeoutMs: options.databaseTimeoutMs ?? DEFAULT_DEPENDENCY_TIMEOUT_MS, run: () => database.check('database') },
+    // The built-ins are checks like any other: each HTTP dependency, then the database (always critical).
+    const builtIn: HealthCheck[] = [
+      ...(options.dependencies ?? []).map((d) => terminusCheck(d.name, () => http.check(d), { critical: d.critical, timeoutMs: d.timeoutMs })),
+      terminusCheck('database', () => database.check('database'), { critical: true, timeoutMs: options.databaseTimeoutMs }),
     ];
+    this.sources = [...builtIn.slice(0, -1), ...(options.checks ?? []), builtIn[builtIn.length - 1]];
     // A failed write is the freshest evidence about the database: /health and readiness show it at once
     // (as the audit gate does), and the database is checked again now rather than at its next turn.
     storeAvailability.onWriteFailure((reason) => {
-      const probe = this.probes.find((p) => p.name === 'database') as Probe;
+      const probe = this.probes.find((p) => p.name === 'database');
+      if (!probe) return; // not started yet: the first check runs before the app listens
       this.record(probe, { status: 'down', message: `a write failed: ${reason}` }, 0);
       if (!this.stopped) void this.check(probe);
     });
@@ -73,6 +68,7 @@ export class HealthProbeService implements OnApplicationBootstrap, OnModuleDestr
 
   /** The first result of every check is in before the app listens, so /health/ready is truthful from the start. */
   async onApplicationBootstrap(): Promise<void> {
+    this.probes = this.sources.map((source) => this.probeOf(source));
     this.system.sample();
     await this.probeNow();
     this.systemTimer = setInterval(() => this.system.sample(), this.intervalMs);
@@ -102,6 +98,12 @@ export class HealthProbeService implements OnApplicationBootstrap, OnModuleDestr
     return staleAfterMs(this.intervalMs, probe?.timeoutMs ?? DEFAULT_DEPENDENCY_TIMEOUT_MS);
   }
 
+  /** A check class is resolved from the app's modules (it is a provider there); an object is used as it is. */
+  private probeOf(source: HealthCheckProvider): Probe {
+    const check: HealthCheck = typeof source === 'function' ? this.moduleRef.get(source, { strict: false }) : source;
+    return { name: check.name, critical: check.critical ?? false, timeoutMs: check.timeoutMs ?? DEFAULT_DEPENDENCY_TIMEOUT_MS, run: () => check.check() };
+  }
+
   /** Each check waits a full interval after its previous attempt settled or hit its deadline. */
   private schedule(probe: Probe): void {
     if (this.stopped) return;
@@ -113,7 +115,8 @@ export class HealthProbeService implements OnApplicationBootstrap, OnModuleDestr
     const started = performance.now();
     let detail: Detail;
     try {
-      detail = (await withDeadline(this.attempt(probe), this.remaining(probe)))[probe.name] as Detail;
+      const outcome = await withDeadline(this.attempt(probe), this.remaining(probe));
+      detail = { status: 'up', warning: outcome?.warning, token_expires_in_s: outcome?.tokenExpiresInSeconds };
     } catch (err) {
       detail = { status: 'down', message: this.failureMessage(probe, err) };
     }
@@ -121,7 +124,7 @@ export class HealthProbeService implements OnApplicationBootstrap, OnModuleDestr
   }
 
   /** The attempt in flight, or a new one. */
-  private attempt(probe: Probe): Promise<HealthIndicatorResult> {
+  private attempt(probe: Probe): Promise<void | CheckOutcome> {
     if (!probe.inFlight) {
       const work = Promise.resolve().then(probe.run);
       probe.inFlight = { work, since: Date.now() };
@@ -163,15 +166,5 @@ export class HealthProbeService implements OnApplicationBootstrap, OnModuleDestr
     this.metrics.recordDependencyCheck(probe.name, detail.status === 'up', latency / 1000);
     if (detail.token_expires_in_s !== undefined) this.metrics.recordTokenExpiry(probe.name, detail.token_expires_in_s);
     this.metrics.recordHealthStatus(overallStatus(this.checks()));
-  }
-}
-
-/** A service's own check as an indicator result: up (with its warning) when it resolves, down with the reason when it throws. */
-async function customCheck(options: CustomCheckOptions): Promise<HealthIndicatorResult> {
-  try {
-    const result = await options.check();
-    return { [options.name]: { status: 'up', ...(result?.warning ? { warning: result.warning } : {}) } };
-  } catch (err) {
-    return { [options.name]: { status: 'down', message: err instanceof Error ? err.message : String(err) } };
   }
 }

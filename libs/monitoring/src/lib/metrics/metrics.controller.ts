@@ -1,5 +1,4 @@
 import { Controller, Get, Inject, NotFoundException, Res, UnauthorizedException } from '@nestjs/common';
-import { PrometheusController } from '@willsoto/nestjs-prometheus';
 import type { FastifyReply } from 'fastify';
 import { Registry } from 'prom-client';
 import { MonitoringTokenGuard } from '../auth/monitoring-token.guard';
@@ -8,22 +7,20 @@ import { MonitoringModuleOptions } from '../monitoring-options.interface';
 import { MetricsService } from './metrics.service';
 
 /**
- * GET /metrics, mounted by @willsoto/nestjs-prometheus, serving this app's own registry
- * (the library's default controller reads prom-client's global one, which two apps in one process would share).
+ * GET /metrics, serving this app's own registry (not prom-client's global one, which two apps in one
+ * process would share), in the Prometheus text format.
  */
-@Controller()
-export class MetricsController extends PrometheusController {
+@Controller('metrics')
+export class MetricsController {
   constructor(
     @Inject(MONITORING_REGISTRY) private readonly registry: Registry,
     @Inject(MONITORING_MODULE_OPTIONS) private readonly options: MonitoringModuleOptions,
     private readonly metrics: MetricsService,
     private readonly token: MonitoringTokenGuard,
-  ) {
-    super();
-  }
+  ) {}
 
   @Get()
-  override async index(@Res({ passthrough: true }) reply: FastifyReply): Promise<string> {
+  async index(@Res({ passthrough: true }) reply: FastifyReply): Promise<string> {
     if (!this.metrics.enabled) throw new NotFoundException('metrics are disabled (METRICS_ENABLED=false)');
     if (this.options.metricsRequireToken && !this.token.isAuthorized(reply.request)) {
       throw new UnauthorizedException('a valid monitoring token is required (Authorization: Bearer <token>)');

@@ -1,5 +1,4 @@
 import { DynamicModule, INestApplication } from '@nestjs/common';
-import { parseDuration } from '@personai/monitoring';
 import { ConfigError, ServiceEnv } from '../config/service-env';
 import { installGracefulShutdown } from './graceful-shutdown';
 import { createServiceApp, listenService } from './service-app';
@@ -15,8 +14,8 @@ export function runService<C extends ServiceEnv>(loadConfig: () => C, moduleFor:
     const app = await createServiceApp(moduleFor(config), config);
     bind.forEach((hook) => hook(app));
     installGracefulShutdown(app, {
-      drainDelayMs: parseDuration(config.SHUTDOWN_DRAIN_DELAY, { allowZero: true }) ?? 0,
-      gracePeriodMs: parseDuration(config.SHUTDOWN_GRACE_PERIOD) ?? 25_000,
+      drainDelayMs: config.shutdownDrainDelayMs,
+      gracePeriodMs: config.shutdownGracePeriodMs,
     });
     await listenService(app, config.SERVICE_NAME, config.PORT, config.HOST);
   };

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { DependencyOptions, MonitoringModuleOptions, parseDuration } from '@personai/monitoring';
+import { DependencyOptions, MonitoringModuleOptions } from '@personai/monitoring';
 import { ServiceEnv } from './service-env';
 
 /** MonitoringModule options from the shared environment (CONTRACT.md §3) plus the service's dependencies. */
@@ -7,18 +7,17 @@ export function monitoringOptions(config: ServiceEnv, dependencies: DependencyOp
   return {
     serviceName: config.SERVICE_NAME,
     version: config.SERVICE_VERSION,
-    dependencies: dependencies.map((d) => ({ timeoutMs: parseDuration(config.DEPENDENCY_TIMEOUT), ...d })),
-    healthCheckIntervalMs: parseDuration(config.HEALTH_CHECK_INTERVAL),
-    databaseTimeoutMs: parseDuration(config.DEPENDENCY_TIMEOUT),
-    storeTimeoutMs: parseDuration(config.STORE_TIMEOUT),
-    idempotencyTtlMs: parseDuration(config.IDEMPOTENCY_KEY_TTL),
-    tokenExpiryWarningSeconds: Math.floor((parseDuration(config.TOKEN_EXPIRY_WARNING) ?? 300_000) / 1000),
+    dependencies: dependencies.map((d) => ({ timeoutMs: config.dependencyTimeoutMs, ...d })),
+    healthCheckIntervalMs: config.healthCheckIntervalMs,
+    databaseTimeoutMs: config.dependencyTimeoutMs,
+    storeTimeoutMs: config.storeTimeoutMs,
+    idempotencyTtlMs: config.idempotencyTtlMs,
+    tokenExpiryWarningSeconds: Math.floor(config.tokenExpiryWarningMs / 1000),
     metricsEnabled: config.METRICS_ENABLED === 'true',
     auditEnabled: config.AUDIT_ENABLED === 'true',
     auditDatabase: config.AUDIT_DATABASE_URL || join(config.DATA_DIR, config.SERVICE_NAME, 'audit.db'),
     monitoringToken: config.MONITORING_TOKEN,
     metricsRequireToken: config.METRICS_REQUIRE_TOKEN === 'true',
-    faultInjection: config.FAULT_INJECTION_ENABLED === 'true',
   };
 }
 

@@ -88,6 +88,29 @@ export class ServiceEnv {
   /** Directory of the default SQLite audit store. */
   @IsString() @MinLength(1)
   DATA_DIR = 'data';
+
+  // The durations above in milliseconds, parsed once by loadConfig (never re-parsed, no fallbacks at use).
+  healthCheckIntervalMs!: number;
+  dependencyTimeoutMs!: number;
+  storeTimeoutMs!: number;
+  idempotencyTtlMs!: number;
+  tokenExpiryWarningMs!: number;
+  shutdownDrainDelayMs!: number;
+  shutdownGracePeriodMs!: number;
+  rateLimitWindowMs!: number;
+}
+
+/** Sets the `…Ms` fields from the validated duration strings. */
+function parseDurations(config: ServiceEnv): void {
+  const ms = (value: string) => parseDuration(value, { allowZero: true }) as number;
+  config.healthCheckIntervalMs = ms(config.HEALTH_CHECK_INTERVAL);
+  config.dependencyTimeoutMs = ms(config.DEPENDENCY_TIMEOUT);
+  config.storeTimeoutMs = ms(config.STORE_TIMEOUT);
+  config.idempotencyTtlMs = ms(config.IDEMPOTENCY_KEY_TTL);
+  config.tokenExpiryWarningMs = ms(config.TOKEN_EXPIRY_WARNING);
+  config.shutdownDrainDelayMs = ms(config.SHUTDOWN_DRAIN_DELAY);
+  config.shutdownGracePeriodMs = ms(config.SHUTDOWN_GRACE_PERIOD);
+  config.rateLimitWindowMs = ms(config.RATE_LIMIT_WINDOW);
 }
 
 /** A configuration that failed validation; its message names every bad variable. */
@@ -110,6 +133,7 @@ export function loadConfig<T extends ServiceEnv>(cls: new () => T, env: NodeJS.P
     problems.push(`  SHUTDOWN_DRAIN_DELAY=${JSON.stringify(config.SHUTDOWN_DRAIN_DELAY)}: must be shorter than SHUTDOWN_GRACE_PERIOD (${config.SHUTDOWN_GRACE_PERIOD})`);
   }
   if (problems.length > 0) throw new ConfigError(`invalid configuration:\n${problems.join('\n')}`);
+  parseDurations(config);
   return config;
 }
 

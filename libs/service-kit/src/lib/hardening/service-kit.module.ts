@@ -1,10 +1,11 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { ThrottlerModule } from '@nestjs/throttler';
-import { parseDuration } from '@personai/monitoring';
+import { DependencyOptions, HealthCheckProvider, MonitoringModule } from '@personai/monitoring';
 import { LoggerModule } from 'nestjs-pino';
 import { ServiceConfigModule } from '../config/service-config.module';
 import { ServiceEnv } from '../config/service-env';
+import { monitoringOptions } from '../config/monitoring-options';
 import { loggerParams } from './logging';
 import { MutationThrottlerGuard } from './mutation-throttler.guard';
 
@@ -21,9 +22,25 @@ export class ServiceKitModule {
       imports: [
         ServiceConfigModule.forRoot(config),
         LoggerModule.forRoot(loggerParams(config)),
-        ...(limited ? [ThrottlerModule.forRoot({ throttlers: [{ ttl: parseDuration(config.RATE_LIMIT_WINDOW) ?? 60_000, limit: config.RATE_LIMIT_MAX }], errorMessage: 'too many requests; retry after the number of seconds in Retry-After' })] : []),
+        ...(limited ? [ThrottlerModule.forRoot({ throttlers: [{ ttl: config.rateLimitWindowMs, limit: config.RATE_LIMIT_MAX }], errorMessage: 'too many requests; retry after the number of seconds in Retry-After' })] : []),
       ],
       providers: limited ? [{ provide: APP_GUARD, useClass: MutationThrottlerGuard }] : [],
     };
+  }
+
+  /**
+   * A monitored service's whole platform wiring in one import: `forRoot(config)` plus the MonitoringModule
+   * configured from the shared environment, with the service's HTTP dependencies and other checks
+   * (objects, or injectable classes the app provides). The fault API is mounted only when
+   * FAULT_INJECTION_ENABLED=true (which loadConfig refuses in production).
+   */
+  static forService(config: ServiceEnv, health: { dependencies?: DependencyOptions[]; checks?: HealthCheckProvider[] } = {}): DynamicModule {
+    const root = ServiceKitModule.forRoot(config);
+    const monitoring = MonitoringModule.forRoot({
+      ...monitoringOptions(config, health.dependencies ?? []),
+      checks: health.checks,
+      faultInjection: config.FAULT_INJECTION_ENABLED === 'true',
+    });
+    return { ...root, imports: [...(root.imports ?? []), monitoring] };
   }
 }
