@@ -11,3 +11,4 @@ export type { AuditStoreHarness } from './lib/testing/audit-store-contract';
 export { PostgresAuditStore } from './lib/audit/postgres-audit.store';
 export { describeIdempotencyStoreContract } from './lib/testing/idempotency-store-contract';
 export type { IdempotencyStoreHarness } from './lib/testing/idempotency-store-contract';
+export { MemoryAuditBackend } from './lib/testing/memory-audit.backend';

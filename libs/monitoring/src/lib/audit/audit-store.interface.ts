@@ -1,4 +1,5 @@
 import type { AuditEvent } from '@personai/contracts';
+import type { AuditRow } from './audit-row';
 
 /** An event as the service hands it to the store, before id, chain and hash are added. */
 export type NewAuditEvent = Omit<AuditEvent, 'id' | 'prev_hash' | 'hash'>;
@@ -30,15 +31,46 @@ export interface AuditVerification {
 /** Raised when a cursor (`before`, `Last-Event-ID`) names an event the store does not hold. */
 export class UnknownCursorError extends Error {}
 
-/** Where audit events are kept. `append` resolves only once the event is durable. */
-export interface AuditStore {
+/** The writing side of an audit log. `append` resolves only once the event is durable. */
+export interface AuditWriter {
   append(event: NewAuditEvent): Promise<AuditEvent>;
+  /** Resolves once a small write has committed: the store can take what the service needs of it. */
+  ping(): Promise<void>;
+  /** Writes what is still queued, then releases the database. */
+  close(): Promise<void>;
+}
+
+/** The reading side: GET /audit, its stream and /audit/verify. */
+export interface AuditReader {
   /** The most recent `limit` matching events, oldest first, and the count of all matches. */
   query(filter: AuditFilter, limit: number): Promise<AuditPage>;
   /** Up to `limit` events recorded after the event `cursorId` (from the start when null), oldest first. */
   after(cursorId: string | null, limit: number, eventType?: string): Promise<AuditEvent[]>;
   verify(): Promise<AuditVerification>;
-  /** Resolves once a small write has committed: the store can take what the service needs of it. */
-  ping(): Promise<void>;
+}
+
+/** Where audit events are kept: both sides (`ChainedAuditStore` over an `AuditBackend` is the one implementation). */
+export interface AuditStore extends AuditWriter, AuditReader {}
+
+/**
+ * What a database must do to hold an audit log; the hash chain, group commit and verification live once,
+ * in `ChainedAuditStore`. Rows are `AuditRow`s; their order of insertion is the commit order.
+ */
+export interface AuditBackend {
+  /** Inserts the rows in one transaction; resolves once they are durable. */
+  insert(rows: AuditRow[]): Promise<void>;
+  /** The hash of the last row `writer` inserted, or null when it has none (its chain starts at genesis). */
+  head(writer: string): Promise<string | null>;
+  /**
+   * Up to `limit` rows inserted after the row with id `cursorId` (from the first when null), in commit
+   * order, optionally of one event type. Throws UnknownCursorError for an id it does not hold.
+   */
+  range(cursorId: string | null, limit: number, eventType?: string): Promise<AuditRow[]>;
+  /** Commits a small write (a heartbeat): proves the database takes writes now. */
+  ping(writer: string): Promise<void>;
   close(): Promise<void>;
+  /** A filtered query the database answers with its indexes; without it, the store scans `range`. */
+  query?(filter: AuditFilter, limit: number): Promise<{ total: number; rows: AuditRow[] }>;
+  /** Group commit waits one event-loop turn before writing (for a synchronous driver). @default false */
+  readonly deferCommit?: boolean;
 }

@@ -1,12 +1,10 @@
-import type { AuditEvent } from '@personai/contracts';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Pool } from 'pg';
 import { DEFAULT_STORE_TIMEOUT_MS } from '../monitoring.constants';
-import { chainEvents, GENESIS_HASH, hashEvent } from './audit-hash';
-import { AUDIT_COLUMNS, AuditRow, ChainVerifier, toEvent, toRow } from './audit-row';
-import { AuditFilter, AuditPage, AuditStore, AuditVerification, NewAuditEvent, UnknownCursorError } from './audit-store.interface';
-import { GroupCommitter } from './group-committer';
+import { AUDIT_COLUMNS, AuditRow } from './audit-row';
+import { AuditBackend, AuditFilter, UnknownCursorError } from './audit-store.interface';
+import { ChainedAuditStore } from './chained-audit.store';
 import { createPool, schemaOnFirstUse } from './postgres-connection';
 
 /** Schema migrations, applied in order on first use (`schemaOnFirstUse`). */
@@ -35,7 +33,6 @@ const MIGRATIONS = [
   'CREATE TABLE IF NOT EXISTS monitoring_heartbeat (writer TEXT PRIMARY KEY, at TIMESTAMPTZ NOT NULL)',
 ];
 const MIGRATION_LOCK = 7_302_114_001;
-const VERIFY_PAGE = 5000;
 
 /**
  * PostgreSQL audit store, for several replicas (and services) sharing one database. Each process
@@ -43,15 +40,19 @@ const VERIFY_PAGE = 5000;
  * head; rows of other services in the same table are never read. Concurrent appends of a process
  * are written together in one INSERT (group commit) and acknowledged once committed.
  */
-export class PostgresAuditStore implements AuditStore {
+export class PostgresAuditStore extends ChainedAuditStore {
+  /** @param timeoutMs the most any query may take (see `createPool`). */
+  constructor(url: string, service: string, timeoutMs = DEFAULT_STORE_TIMEOUT_MS) {
+    super(new PostgresAuditBackend(url, service, timeoutMs), `${service}/${hostname()}/${randomUUID().slice(0, 8)}`);
+  }
+}
+
+/** The PostgreSQL side of the audit log: one table shared by services, each reading only its own rows. */
+export class PostgresAuditBackend implements AuditBackend {
   private readonly pool: Pool;
-  private readonly writer: string;
-  private readonly committer: GroupCommitter<NewAuditEvent, AuditEvent>;
-  private lastHash = GENESIS_HASH;
   /** Resolves once the schema is migrated (on first use). */
   private readonly ready: () => Promise<void>;
 
-  /** @param timeoutMs the most any query may take (see `createPool`). */
   constructor(
     url: string,
     private readonly service: string,
@@ -59,65 +60,45 @@ export class PostgresAuditStore implements AuditStore {
   ) {
     this.pool = createPool(url, timeoutMs);
     this.ready = schemaOnFirstUse(this.pool, MIGRATION_LOCK, MIGRATIONS);
-    this.writer = `${service}/${hostname()}/${randomUUID().slice(0, 8)}`;
-    this.committer = new GroupCommitter((batch) => this.write(batch));
   }
 
-  append(event: NewAuditEvent): Promise<AuditEvent> {
-    return this.committer.submit(event);
-  }
-
-  async query(filter: AuditFilter, limit: number): Promise<AuditPage> {
+  async insert(rows: AuditRow[]): Promise<void> {
     await this.ready();
-    const { where, params } = await this.whereClause(filter);
-    const total = await this.pool.query<{ n: string }>(`SELECT COUNT(*) AS n FROM audit_events ${where}`, params);
-    const rows = await this.pool.query<AuditRow & { seq: string }>(`SELECT * FROM audit_events ${where} ORDER BY seq DESC LIMIT $${params.length + 1}`, [...params, limit]);
-    return { total: Number(total.rows[0].n), events: rows.rows.reverse().map(toEvent) };
+    const values: unknown[] = [];
+    const tuples = rows.map((row) => `(${AUDIT_COLUMNS.map((c) => `$${values.push(row[c])}`).join(', ')})`);
+    await this.pool.query(`INSERT INTO audit_events (${AUDIT_COLUMNS.join(', ')}) VALUES ${tuples.join(', ')}`, values);
   }
 
-  async after(cursorId: string | null, limit: number, eventType?: string): Promise<AuditEvent[]> {
+  async head(writer: string): Promise<string | null> {
+    await this.ready();
+    const res = await this.pool.query<{ hash: string }>('SELECT hash FROM audit_events WHERE service = $1 AND writer = $2 ORDER BY seq DESC LIMIT 1', [this.service, writer]);
+    return res.rows[0]?.hash ?? null;
+  }
+
+  async range(cursorId: string | null, limit: number, eventType?: string): Promise<AuditRow[]> {
     await this.ready();
     const seq = cursorId === null ? 0 : await this.seqOf(cursorId);
     const params: unknown[] = [this.service, seq, limit];
     const typeClause = eventType ? `AND event_type = $${params.push(eventType)}` : '';
-    const rows = await this.pool.query<AuditRow>(`SELECT * FROM audit_events WHERE service = $1 AND seq > $2 ${typeClause} ORDER BY seq LIMIT $3`, params);
-    return rows.rows.map(toEvent);
+    return (await this.pool.query<AuditRow>(`SELECT * FROM audit_events WHERE service = $1 AND seq > $2 ${typeClause} ORDER BY seq LIMIT $3`, params)).rows;
   }
 
-  async verify(): Promise<AuditVerification> {
+  async query(filter: AuditFilter, limit: number): Promise<{ total: number; rows: AuditRow[] }> {
     await this.ready();
-    const verifier = new ChainVerifier(GENESIS_HASH, hashEvent);
-    let seq = '0';
-    for (;;) {
-      const page = await this.pool.query<AuditRow & { seq: string }>('SELECT * FROM audit_events WHERE service = $1 AND seq > $2 ORDER BY seq LIMIT $3', [this.service, seq, VERIFY_PAGE]);
-      for (const row of page.rows) {
-        if (!verifier.accept(row)) return { intact: false, checked: verifier.checked, firstBrokenId: row.id };
-      }
-      if (page.rows.length < VERIFY_PAGE) return { intact: true, checked: verifier.checked, firstBrokenId: null };
-      seq = page.rows[page.rows.length - 1].seq;
-    }
+    const { where, params } = await this.whereClause(filter);
+    const total = await this.pool.query<{ n: string }>(`SELECT COUNT(*) AS n FROM audit_events ${where}`, params);
+    const rows = await this.pool.query<AuditRow>(`SELECT * FROM audit_events ${where} ORDER BY seq DESC LIMIT $${params.length + 1}`, [...params, limit]);
+    return { total: Number(total.rows[0].n), rows: rows.rows.reverse() };
   }
 
   /** Commits a heartbeat row: proves a write can commit, which SELECT 1 does not (it passes while writes are blocked). */
-  async ping(): Promise<void> {
+  async ping(writer: string): Promise<void> {
     await this.ready();
-    await this.pool.query('INSERT INTO monitoring_heartbeat (writer, at) VALUES ($1, now()) ON CONFLICT (writer) DO UPDATE SET at = excluded.at', [this.writer]);
+    await this.pool.query('INSERT INTO monitoring_heartbeat (writer, at) VALUES ($1, now()) ON CONFLICT (writer) DO UPDATE SET at = excluded.at', [writer]);
   }
 
-  /** Writes what is still queued, then closes the pool. */
   async close(): Promise<void> {
-    await this.committer.drain();
     await this.pool.end();
-  }
-
-  private async write(batch: NewAuditEvent[]): Promise<AuditEvent[]> {
-    await this.ready();
-    const chained = chainEvents(batch, this.writer, this.lastHash);
-    const values: unknown[] = [];
-    const tuples = chained.map(toRow).map((row) => `(${AUDIT_COLUMNS.map((c) => `$${values.push(row[c])}`).join(', ')})`);
-    await this.pool.query(`INSERT INTO audit_events (${AUDIT_COLUMNS.join(', ')}) VALUES ${tuples.join(', ')}`, values);
-    this.lastHash = chained[chained.length - 1].hash;
-    return chained.map(({ writer: _writer, ...event }) => event);
   }
 
   private async seqOf(id: string): Promise<string> {

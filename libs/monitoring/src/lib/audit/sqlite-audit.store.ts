@@ -1,10 +1,8 @@
 import Database from 'better-sqlite3';
-import type { AuditEvent } from '@personai/contracts';
-import { chainEvents, GENESIS_HASH, hashEvent } from './audit-hash';
-import { AUDIT_COLUMNS, AuditRow, ChainVerifier, toEvent, toRow } from './audit-row';
-import { AuditFilter, AuditPage, AuditStore, AuditVerification, NewAuditEvent, UnknownCursorError } from './audit-store.interface';
+import { AUDIT_COLUMNS, AuditRow } from './audit-row';
+import { AuditBackend, AuditFilter, UnknownCursorError } from './audit-store.interface';
 import { DEFAULT_STORE_TIMEOUT_MS } from '../monitoring.constants';
-import { GroupCommitter } from './group-committer';
+import { ChainedAuditStore } from './chained-audit.store';
 import { openSqlite, whenUnlocked } from './sqlite-connection';
 
 export { UnknownCursorError };
@@ -56,21 +54,26 @@ INSERT INTO audit_event_counts (event_type, n) SELECT event_type, COUNT(*) FROM 
  * acknowledged event survives a crash of the process (and of the machine). Concurrent appends
  * share one transaction (group commit). One writer chain per file, continued across restarts.
  */
-export class SqliteAuditStore implements AuditStore {
-  private readonly db: Database.Database;
-  private readonly insertBatch: Database.Transaction<(rows: AuditRow[]) => void>;
-  private readonly committer: GroupCommitter<NewAuditEvent, AuditEvent>;
-  private lastHash: string;
-  private readonly statements = new Map<string, Database.Statement>();
-  private readonly heartbeat: Database.Statement;
-
+export class SqliteAuditStore extends ChainedAuditStore {
   /**
    * @param writeTimeoutMs how long a write (or the health check's write) waits for a lock held by another
    * connection before it fails; the waiting happens on timers, never blocking the event loop.
    */
+  constructor(path: string, writer: string, writeTimeoutMs = DEFAULT_STORE_TIMEOUT_MS) {
+    super(new SqliteAuditBackend(path, writeTimeoutMs), writer);
+  }
+}
+
+/** The SQLite side of the audit log: rows, indexes and per-type counts in one file. */
+export class SqliteAuditBackend implements AuditBackend {
+  readonly deferCommit = true;
+  private readonly db: Database.Database;
+  private readonly insertBatch: Database.Transaction<(rows: AuditRow[]) => void>;
+  private readonly statements = new Map<string, Database.Statement>();
+  private readonly heartbeat: Database.Statement;
+
   constructor(
     path: string,
-    private readonly writer: string,
     private readonly writeTimeoutMs = DEFAULT_STORE_TIMEOUT_MS,
   ) {
     this.db = openSqlite(path, SCHEMA, (db) => {
@@ -79,55 +82,38 @@ export class SqliteAuditStore implements AuditStore {
     });
     const insert = this.db.prepare(`INSERT INTO audit_events (${AUDIT_COLUMNS.join(', ')}) VALUES (${AUDIT_COLUMNS.map((c) => `@${c}`).join(', ')})`);
     this.insertBatch = this.db.transaction((rows: AuditRow[]) => rows.forEach((row) => insert.run({ ...row, success: row.success ? 1 : 0 })));
-    const last = this.db.prepare('SELECT hash FROM audit_events WHERE writer = ? ORDER BY seq DESC LIMIT 1').get(writer) as { hash: string } | undefined;
-    this.lastHash = last?.hash ?? GENESIS_HASH;
     this.heartbeat = this.db.prepare('INSERT INTO monitoring_heartbeat (writer, at) VALUES (?, ?) ON CONFLICT (writer) DO UPDATE SET at = excluded.at');
-    this.committer = new GroupCommitter((batch) => this.write(batch), { defer: true });
   }
 
-  append(event: NewAuditEvent): Promise<AuditEvent> {
-    return this.committer.submit(event);
+  async insert(rows: AuditRow[]): Promise<void> {
+    await whenUnlocked(() => this.insertBatch.immediate(rows), this.writeTimeoutMs);
   }
 
-  async query(filter: AuditFilter, limit: number): Promise<AuditPage> {
+  async head(writer: string): Promise<string | null> {
+    const last = this.statement('SELECT hash FROM audit_events WHERE writer = ? ORDER BY seq DESC LIMIT 1').get(writer) as { hash: string } | undefined;
+    return last?.hash ?? null;
+  }
+
+  async range(cursorId: string | null, limit: number, eventType?: string): Promise<AuditRow[]> {
+    const seq = cursorId === null ? 0 : this.seqOf(cursorId);
+    const typeClause = eventType ? 'AND event_type = @eventType' : '';
+    return this.statement(`SELECT * FROM audit_events WHERE seq > @seq ${typeClause} ORDER BY seq LIMIT @limit`).all({ seq, eventType, limit }) as AuditRow[];
+  }
+
+  async query(filter: AuditFilter, limit: number): Promise<{ total: number; rows: AuditRow[] }> {
     const { where, params } = this.whereClause(filter);
     const total = this.countOf(filter, where, params);
     const rows = this.statement(`SELECT * FROM audit_events ${where} ORDER BY seq DESC LIMIT @limit`).all({ ...params, limit }) as AuditRow[];
-    return { total, events: rows.reverse().map(toEvent) };
-  }
-
-  async after(cursorId: string | null, limit: number, eventType?: string): Promise<AuditEvent[]> {
-    const seq = cursorId === null ? 0 : this.seqOf(cursorId);
-    const typeClause = eventType ? 'AND event_type = @eventType' : '';
-    const rows = this.statement(`SELECT * FROM audit_events WHERE seq > @seq ${typeClause} ORDER BY seq LIMIT @limit`).all({ seq, eventType, limit }) as AuditRow[];
-    return rows.map(toEvent);
-  }
-
-  async verify(): Promise<AuditVerification> {
-    const verifier = new ChainVerifier(GENESIS_HASH, hashEvent);
-    for (const row of this.db.prepare('SELECT * FROM audit_events ORDER BY seq').iterate() as IterableIterator<AuditRow>) {
-      if (!verifier.accept(row)) return { intact: false, checked: verifier.checked, firstBrokenId: row.id };
-    }
-    return { intact: true, checked: verifier.checked, firstBrokenId: null };
+    return { total, rows: rows.reverse() };
   }
 
   /** Commits a heartbeat row: proves a write can take the lock and reach the disk, which SELECT 1 does not. */
-  async ping(): Promise<void> {
-    await whenUnlocked(() => this.heartbeat.run(this.writer, new Date().toISOString()), this.writeTimeoutMs);
+  async ping(writer: string): Promise<void> {
+    await whenUnlocked(() => this.heartbeat.run(writer, new Date().toISOString()), this.writeTimeoutMs);
   }
 
-  /** Writes what is still queued, then closes the file. */
   async close(): Promise<void> {
-    await this.committer.drain();
     if (this.db.open) this.db.close();
-  }
-
-  private async write(batch: NewAuditEvent[]): Promise<AuditEvent[]> {
-    const chained = chainEvents(batch, this.writer, this.lastHash);
-    const rows = chained.map(toRow);
-    await whenUnlocked(() => this.insertBatch.immediate(rows), this.writeTimeoutMs);
-    this.lastHash = chained[chained.length - 1].hash;
-    return chained.map(({ writer: _writer, ...event }) => event);
   }
 
   /** `total_events`: from the per-type counts when the filter is by type alone (or empty), else counted. */

@@ -1,0 +1,31 @@
+import { describeAuditStoreContract } from '../testing/audit-store-contract';
+import { MemoryAuditBackend } from '../testing/memory-audit.backend';
+import { ChainedAuditStore } from './chained-audit.store';
+
+// A new backend needs only insert, head and range: the chain, group commit, verification and (without a
+// native query) filtering come from ChainedAuditStore, and the same contract holds.
+describeAuditStoreContract('in-memory (ChainedAuditStore over the smallest backend)', async () => {
+  const backend = new MemoryAuditBackend();
+  const service = 'spec';
+  let store = new ChainedAuditStore(backend, service);
+  return {
+    service,
+    get store() {
+      return store;
+    },
+    async reopen() {
+      await store.close();
+      store = new ChainedAuditStore(backend, service);
+      return store;
+    },
+    async tamper(kind, id) {
+      const index = backend.rows.findIndex((r) => r.id === id);
+      if (kind === 'update-user') backend.rows[index].user_id = 'mallory';
+      if (kind === 'update-details') backend.rows[index].details = '{"i":999}';
+      if (kind === 'delete') backend.rows.splice(index, 1);
+    },
+    async cleanup() {
+      await store.close();
+    },
+  };
+});

@@ -1,0 +1,38 @@
+import type { AuditRow } from '../audit/audit-row';
+import { AuditBackend, UnknownCursorError } from '../audit/audit-store.interface';
+
+/**
+ * An audit backend in memory: the smallest backend (insert, head, range; no native query), for tests and
+ * as the skeleton a new database adapter starts from. Rows outlive `close`, so a "restart" (a new
+ * ChainedAuditStore on the same backend) sees them, as it would a database's.
+ */
+export class MemoryAuditBackend implements AuditBackend {
+  readonly rows: AuditRow[] = [];
+
+  async insert(rows: AuditRow[]): Promise<void> {
+    this.rows.push(...rows.map((r) => ({ ...r })));
+  }
+
+  async head(writer: string): Promise<string | null> {
+    for (let i = this.rows.length - 1; i >= 0; i -= 1) if (this.rows[i].writer === writer) return this.rows[i].hash;
+    return null;
+  }
+
+  async range(cursorId: string | null, limit: number, eventType?: string): Promise<AuditRow[]> {
+    const start = cursorId === null ? 0 : this.rows.findIndex((r) => r.id === cursorId) + 1;
+    if (start === 0 && cursorId !== null) throw new UnknownCursorError(`no audit event with id ${cursorId}`);
+    return this.rows
+      .slice(start)
+      .filter((r) => eventType === undefined || r.event_type === eventType)
+      .slice(0, limit)
+      .map((r) => ({ ...r }));
+  }
+
+  async ping(): Promise<void> {
+    // Nothing to reach: memory is always writable.
+  }
+
+  async close(): Promise<void> {
+    // The rows stay, like a database's after a client disconnects.
+  }
+}
