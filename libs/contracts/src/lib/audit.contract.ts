@@ -19,7 +19,8 @@ export interface AuditEvent {
   id: string;
   timestamp: string;
   service: string;
-  event_type: AuditEventType;
+  /** One of AUDIT_EVENT_TYPES for the four services; any snake_case type an app declares in general. */
+  event_type: string;
   user_id: string | null;
   resource_id: string | null;
   action: string;

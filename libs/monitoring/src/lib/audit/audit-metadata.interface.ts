@@ -1,4 +1,3 @@
-import type { AuditEventType } from '@personai/contracts';
 
 export interface AuditOptions {
   /** The verb recorded as `action`, e.g. `create`, `login`. */
@@ -17,5 +16,11 @@ export interface AuditOptions {
 }
 
 export interface AuditMetadata extends AuditOptions {
-  eventType: AuditEventType;
+  eventType: string;
 }
+
+/**
+ * Event types are the app's own (any snake_case name it gives `@Audit`); the library records its own
+ * `error_occurred`, `audit_accessed`, `request_rejected` and `fault_injected`.
+ */
+export const AUDIT_EVENT_TYPE_PATTERN = /^[a-z][a-z0-9_]{0,63}$/;

@@ -1,6 +1,6 @@
 import { Transform, Type } from 'class-transformer';
-import { IsBoolean, IsIn, IsInt, IsISO8601, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
-import { AUDIT_EVENT_TYPES, AuditEventType } from '@personai/contracts';
+import { IsBoolean, IsInt, IsISO8601, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { AUDIT_EVENT_TYPE_PATTERN } from './audit-metadata.interface';
 
 /** Query parameters of GET /audit; anything else is rejected with 400 naming the parameter. */
 export class AuditQueryDto {
@@ -8,8 +8,9 @@ export class AuditQueryDto {
   @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(1000)
   limit = 50;
 
-  @IsOptional() @IsIn(AUDIT_EVENT_TYPES)
-  event_type?: AuditEventType;
+  /** Any event type an app declares (snake_case); one nobody recorded matches nothing. */
+  @IsOptional() @Matches(AUDIT_EVENT_TYPE_PATTERN, { message: 'event_type must be a snake_case event type, e.g. brief_created' })
+  event_type?: string;
 
   @IsOptional() @IsString() @MaxLength(200)
   user_id?: string;
@@ -46,6 +47,7 @@ function normalizeDate(value: unknown): unknown {
 
 /** Query parameters of GET /audit/stream. */
 export class AuditStreamQueryDto {
-  @IsOptional() @IsIn(AUDIT_EVENT_TYPES)
-  event_type?: AuditEventType;
+  /** Any event type an app declares (snake_case); one nobody recorded matches nothing. */
+  @IsOptional() @Matches(AUDIT_EVENT_TYPE_PATTERN, { message: 'event_type must be a snake_case event type, e.g. brief_created' })
+  event_type?: string;
 }

@@ -1,6 +1,5 @@
 import { SetMetadata, UseInterceptors, applyDecorators } from '@nestjs/common';
-import type { AuditEventType } from '@personai/contracts';
-import { AuditMetadata, AuditOptions } from './audit-metadata.interface';
+import { AUDIT_EVENT_TYPE_PATTERN, AuditMetadata, AuditOptions } from './audit-metadata.interface';
 import { AUDIT_METADATA } from '../monitoring.constants';
 import { IdempotencyInterceptor } from '../idempotency/idempotency.interceptor';
 import { AuditInterceptor } from './audit.interceptor';
@@ -12,9 +11,10 @@ export type { AuditOptions } from './audit-metadata.interface';
  * audit store is known to be unavailable; a request with an `Idempotency-Key` is answered once and
  * replayed after that; one audit event per request, success or failure, is committed before the response
  * is sent. Binds the audit and idempotency interceptors to this route only (audit outermost, so it also
- * records replays, 409 and 422 answers).
+ * records replays, 409 and 422 answers). `eventType` is the app's own, any snake_case name.
  */
-export function Audit(eventType: AuditEventType, options: AuditOptions): MethodDecorator {
+export function Audit(eventType: string, options: AuditOptions): MethodDecorator {
+  if (!AUDIT_EVENT_TYPE_PATTERN.test(eventType)) throw new Error(`@Audit('${eventType}'): an event type is a snake_case name, e.g. brief_created`);
   const interceptors = options.control ? [AuditInterceptor] : [AuditInterceptor, IdempotencyInterceptor];
   return applyDecorators(SetMetadata(AUDIT_METADATA, { eventType, ...options } satisfies AuditMetadata), UseInterceptors(...interceptors));
 }

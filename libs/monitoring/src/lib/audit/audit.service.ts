@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, ServiceUnavailableException } from '@nestjs/common';
 import { Observable, Subject } from 'rxjs';
-import type { AuditEvent, AuditEventType } from '@personai/contracts';
+import type { AuditEvent } from '@personai/contracts';
 import { MetricsService } from '../metrics/metrics.service';
 import { RuntimeStatsService } from '../runtime/runtime-stats.service';
 import { AUDIT_STORE, MONITORING_MODULE_OPTIONS } from '../monitoring.constants';
@@ -11,7 +11,7 @@ import { StoreAvailabilityService } from './store-availability.service';
 
 /** What a caller states about an event; the service adds time, service name, redaction and the chain. */
 export interface AuditRecord {
-  event_type: AuditEventType;
+  event_type: string;
   action: string;
   success: boolean;
   user_id?: string | null;
