@@ -1,0 +1,2 @@
+// The plugin's generators are listed in generators.json; nothing else is exported.
+module.exports = {};
