@@ -1,0 +1,102 @@
+import { execFileSync, spawn } from 'node:child_process';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { builtinModules } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+
+const ROOT = join(__dirname, '..', '..');
+const DIST = join(ROOT, 'dist', 'libs');
+const workspace = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+const manifestOf = (lib: string) => JSON.parse(readFileSync(join(DIST, lib, 'package.json'), 'utf8')) as { dependencies?: Record<string, string>; peerDependencies?: Record<string, string> };
+const npm = (args: string[], cwd: string) => execFileSync('npm', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+
+/** Every JS file of a built package, recursively. */
+function jsFiles(dir: string): string[] {
+  return readdirSync(dir).flatMap((f) => (statSync(join(dir, f)).isDirectory() ? jsFiles(join(dir, f)) : f.endsWith('.js') ? [join(dir, f)] : []));
+}
+
+// @personai/monitoring as a user gets it: built (monitoring:build), packed with npm pack, installed from
+// the tarball into an app outside the workspace (no path aliases, no workspace node_modules), booted.
+describe('@personai/monitoring, packed and installed like a published package', () => {
+  let scratch: string;
+
+  beforeAll(() => {
+    scratch = mkdtempSync(join(tmpdir(), 'personai-pack-'));
+  });
+  afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+  it.each(['contracts', 'monitoring'])('@personai/%s declares every package its code requires (dependencies or peers)', (lib) => {
+    const pkg = manifestOf(lib);
+    const declared = new Set([...Object.keys(pkg.dependencies ?? {}), ...Object.keys(pkg.peerDependencies ?? {})]);
+    const required = new Set<string>();
+    for (const file of jsFiles(join(DIST, lib))) {
+      for (const m of readFileSync(file, 'utf8').matchAll(/require\("([^".][^"]*)"\)/g)) {
+        const name = m[1].startsWith('@') ? m[1].split('/').slice(0, 2).join('/') : m[1].split('/')[0];
+        if (!name.startsWith('node:') && !builtinModules.includes(name)) required.add(name);
+      }
+    }
+    expect(required.size).toBeGreaterThan(0);
+    expect([...required].filter((r) => !declared.has(r))).toEqual([]);
+  });
+
+  it('boots in a scratch NestJS app from the tarball and serves /health, /metrics and /audit', async () => {
+    const packs = join(scratch, 'packs');
+    const app = join(scratch, 'app');
+    for (const dir of [packs, app]) execFileSync('mkdir', ['-p', dir]);
+    const tarballs = ['contracts', 'monitoring'].map((lib) => join(packs, npm(['pack', '--silent', '--pack-destination', packs], join(DIST, lib)).trim().split('\n').pop() as string));
+    const peers = Object.keys(manifestOf('monitoring').peerDependencies ?? {}).filter((p) => p !== '@nestjs/testing');
+    writeFileSync(
+      join(app, 'package.json'),
+      JSON.stringify({ name: 'scratch-app', private: true, dependencies: { ...Object.fromEntries(peers.map((p) => [p, workspace.dependencies[p]])), '@personai/contracts': `file:${tarballs[0]}`, '@personai/monitoring': `file:${tarballs[1]}` } }),
+    );
+    // Registry packages come from npm's cache when it has them. Install scripts are skipped: better-sqlite3's
+    // native addon (same version, same Node) is copied from the workspace instead of compiled again.
+    npm(['install', '--prefer-offline', '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error'], app);
+    const sqlite = (dir: string) => JSON.parse(readFileSync(join(dir, 'node_modules', 'better-sqlite3', 'package.json'), 'utf8')).version as string;
+    expect(sqlite(app)).toBe(sqlite(ROOT));
+    cpSync(join(ROOT, 'node_modules', 'better-sqlite3', 'build'), join(app, 'node_modules', 'better-sqlite3', 'build'), { recursive: true });
+
+    writeFileSync(
+      join(app, 'main.js'),
+      `require('reflect-metadata');
+const { Module } = require('@nestjs/common');
+const { NestFactory } = require('@nestjs/core');
+const { FastifyAdapter } = require('@nestjs/platform-fastify');
+const { MonitoringModule, useMonitoring } = require('@personai/monitoring');
+class AppModule {}
+Module({ imports: [MonitoringModule.forRoot({ serviceName: 'scratch-app', version: '1.2.3', auditDatabase: __dirname + '/data/audit.db' })] })(AppModule);
+(async () => {
+  const app = await NestFactory.create(AppModule, new FastifyAdapter(), { logger: false });
+  useMonitoring(app);
+  await app.listen(0, '127.0.0.1');
+  console.log(JSON.stringify({ url: await app.getUrl(), resolved: require.resolve('@personai/monitoring') }));
+})();
+`,
+    );
+    const child = spawn(process.execPath, ['main.js'], { cwd: app, env: { PATH: process.env['PATH'] ?? '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      const started = await new Promise<{ url: string; resolved: string }>((resolve, reject) => {
+        let out = '';
+        child.stdout.on('data', (c: Buffer) => {
+          out += c.toString();
+          if (out.includes('\n')) resolve(JSON.parse(out.split('\n')[0]));
+        });
+        child.stderr.on('data', (c: Buffer) => (out += c.toString()));
+        child.on('exit', (code) => reject(new Error(`the scratch app exited with ${code}: ${out}`)));
+      });
+      expect(relative(app, started.resolved)).toBe(join('node_modules', '@personai', 'monitoring', 'index.js'));
+      const base = started.url.replace('[::1]', '127.0.0.1');
+      const health = await fetch(`${base}/health`);
+      expect(health.status).toBe(200);
+      expect(await health.json()).toMatchObject({ status: 'healthy', service: 'scratch-app', version: '1.2.3', dependencies: { database: true } });
+      const metrics = await (await fetch(`${base}/metrics`)).text();
+      expect(metrics).toContain('http_requests_total{method="GET",endpoint="/health",status="200",service="scratch-app"} 1');
+      expect(metrics).toContain('dependency_up{dependency="database",service="scratch-app"} 1');
+      const audit = await fetch(`${base}/audit`);
+      expect(audit.status).toBe(200);
+      expect(await audit.json()).toMatchObject({ service: 'scratch-app', events: expect.any(Array) });
+    } finally {
+      child.kill('SIGKILL');
+    }
+  }, 240_000);
+});
