@@ -79,7 +79,7 @@ describeLocal('all services: a live Prometheus with the repo rules', () => {
       const result = await query('up{job="personai-services"} == 1');
       return result.length === SERVICE_NAMES.length ? result : undefined;
     }, 20_000);
-    expect(up).toHaveLength(4);
+    expect(up).toHaveLength(SERVICE_NAMES.length);
     expect(await eventually('the fakes scraped', async () => ((await query('up{job="fake-upstreams"} == 1')).length === 1 ? true : undefined), 20_000)).toBe(true);
     for (const rule of ['service:http_requests:rate5m', 'service:http_request_duration_seconds:p99_5m', 'service_dependency:dependency_up:avg5m', 'service:process_cpu:rate5m']) {
       const result = await eventually(`${rule} to have data`, async () => ((await query(rule)).length > 0 ? await query(rule) : undefined), 20_000);
