@@ -10,9 +10,17 @@ delete swcrc.$schema;
 const { compilerOptions } = JSON.parse(readFileSync(join(__dirname, 'tsconfig.base.json'), 'utf8'));
 swcrc.jsc = { ...swcrc.jsc, baseUrl: __dirname, paths: compilerOptions.paths };
 
+const ESM_ONLY = ['content-disposition'];
+
 module.exports = {
   testEnvironment: 'node',
-  transform: { '^.+\\.ts$': ['@swc/jest', { ...swcrc, swcrc: false }] },
+  transform: {
+    '^.+\\.ts$': ['@swc/jest', { ...swcrc, swcrc: false }],
+    // ESM-only dependencies (content-disposition 3, under @fastify/static, which serves /docs): Node loads
+    // them with require(esm), Jest's module registry cannot, so SWC compiles them to CommonJS.
+    [`/node_modules/(${ESM_ONLY.join('|')})/.+\\.js$`]: ['@swc/jest', { ...swcrc, swcrc: false, jsc: { ...swcrc.jsc, parser: { syntax: 'ecmascript' } } }],
+  },
+  transformIgnorePatterns: [`/node_modules/(?!(${ESM_ONLY.join('|')})/)`],
   moduleFileExtensions: ['ts', 'js', 'json'],
   moduleNameMapper: pathsToModuleNameMapper(),
   testMatch: ['**/?(*.)+(spec).ts'],

@@ -19,6 +19,8 @@ const TIMEOUT_MS = 500;
 const STORE_TIMEOUT_MS = 2000;
 /** The promise: a dead dependency shows within two probe intervals plus the check's deadline. */
 const DETECTION_MS = 2 * INTERVAL_MS + TIMEOUT_MS;
+/** How long /health is sampled, healthy, just before each fault: the reference for its latency under the fault. */
+const HEALTHY_WINDOW_MS = 1500;
 const TIMING = { HEALTH_CHECK_INTERVAL: `${INTERVAL_MS}ms`, DEPENDENCY_TIMEOUT: `${TIMEOUT_MS}ms`, STORE_TIMEOUT: `${STORE_TIMEOUT_MS}ms`, UPSTREAM_TIMEOUT_MS: '1000' };
 
 interface Sample {
@@ -50,13 +52,19 @@ async function timed<T>(call: Promise<JsonResponse<T>>): Promise<JsonResponse<T>
   return { ...res, total: performance.now() - started };
 }
 
-/** What an on-call engineer would check first, in one assertion: the partition was seen in time, /health stayed fast, the siblings went on. */
-function partitionReport(samples: Sample[], frozenAt: number, down: string, sibling: string) {
+/**
+ * What an on-call engineer would check first, in one assertion: the partition was seen in time, /health
+ * stayed as fast as it was before the fault (its p99 within 2× the healthy p99 measured just before, in
+ * the same run, plus 2 ms: the machine is shared, so no absolute figure), no answer waited on the hung
+ * dependency (every one well under the check's deadline), the siblings went on.
+ */
+function partitionReport(samples: Sample[], healthy: Sample[], frozenAt: number, down: string, sibling: string) {
   const detected = samples.find((s) => s.body.dependencies[down] === false);
   const after = samples.filter((s) => detected && s.at >= detected.at);
   return {
     detectedWithinBudget: detected !== undefined && detected.at - frozenAt <= DETECTION_MS,
-    p99Below10ms: p99(samples) < 10,
+    p99AsFastAsHealthy: p99(samples) <= 2 * p99(healthy) + 2,
+    noAnswerWaited: Math.max(...samples.map((x) => x.ms)) < TIMEOUT_MS / 2,
     siblingReprobed: new Set(after.map((s) => s.body.checks[sibling].last_checked)).size >= 2,
     siblingUp: after.every((s) => s.body.checks[sibling].status === 'up'),
   };
@@ -83,11 +91,12 @@ describeLocal('a real partition: PostgreSQL and an HTTP upstream behind a TCP pr
     await Promise.all([pg.stop(), api.stop()]);
   });
 
-  it('PostgreSQL silent: unhealthy within 2 × interval + timeout, /health p99 < 10 ms, openai re-probed, audited POSTs 503 within their deadline; healthy again after it heals', async () => {
+  it('PostgreSQL silent: unhealthy within 2 × interval + timeout, /health p99 as when healthy, openai re-probed, audited POSTs 503 within their deadline; healthy again after it heals', async () => {
     // Open several pooled connections first (concurrent reads), so requests in the partition take a
     // connection that goes silent mid-query rather than only failing to connect.
     await Promise.all(Array.from({ length: 6 }, () => getJson(`${base}/audit?limit=5`)));
     const before = await fakeApiCalls(fakeUpstreams as string);
+    const healthy = await watchHealth(base, HEALTHY_WINDOW_MS);
     pg.freeze();
     const frozenAt = performance.now();
     // Sent into the partition before anything knows of it. With a key, the key's claim is the first write:
@@ -96,8 +105,8 @@ describeLocal('a real partition: PostgreSQL and an HTTP upstream behind a TCP pr
     const intoPartition = timed(postJson(`${base}/content`, { brief_id: 'partition', user_id: 'u1' }, { 'idempotency-key': 'pg-partition-1' }));
     const pastGate = timed(postJson(`${base}/content`, { brief_id: 'partition', user_id: 'u1' }));
     const samples = await watchHealth(base, DETECTION_MS + 4 * INTERVAL_MS);
-    console.log(`PostgreSQL partition: ${samples.length} GET /health, p99 ${p99(samples).toFixed(1)} ms, detected after ${((samples.find((s) => !s.body.dependencies['database'])?.at ?? NaN) - frozenAt).toFixed(0)} ms`);
-    expect(partitionReport(samples, frozenAt, 'database', 'openai_api')).toEqual({ detectedWithinBudget: true, p99Below10ms: true, siblingReprobed: true, siblingUp: true });
+    console.log(`PostgreSQL partition: ${samples.length} GET /health, p99 ${p99(samples).toFixed(1)} ms (healthy just before: ${p99(healthy).toFixed(1)} ms), detected after ${((samples.find((s) => !s.body.dependencies['database'])?.at ?? NaN) - frozenAt).toFixed(0)} ms`);
+    expect(partitionReport(samples, healthy, frozenAt, 'database', 'openai_api')).toEqual({ detectedWithinBudget: true, p99AsFastAsHealthy: true, noAnswerWaited: true, siblingReprobed: true, siblingUp: true });
     const last = samples[samples.length - 1];
     expect([last.body.status, last.body.checks['database'].error]).toEqual(['unhealthy', expect.stringMatching(/^timeout after 500 ms/)]);
     expect((await getJson(`${base}/health/ready`)).status).toBe(503);
@@ -116,12 +125,13 @@ describeLocal('a real partition: PostgreSQL and an HTTP upstream behind a TCP pr
     expect((await postJson(`${base}/content`, { brief_id: 'healed', user_id: 'u1' })).status).toBe(201);
   });
 
-  it('HTTP upstream silent: openai_api down within 2 × interval + timeout, /health p99 < 10 ms, database re-probed; up again after it heals', async () => {
+  it('HTTP upstream silent: openai_api down within 2 × interval + timeout, /health p99 as when healthy, database re-probed; up again after it heals', async () => {
+    const healthy = await watchHealth(base, HEALTHY_WINDOW_MS);
     api.freeze();
     const frozenAt = performance.now();
     const samples = await watchHealth(base, DETECTION_MS + 4 * INTERVAL_MS);
-    console.log(`upstream partition: ${samples.length} GET /health, p99 ${p99(samples).toFixed(1)} ms`);
-    expect(partitionReport(samples, frozenAt, 'openai_api', 'database')).toEqual({ detectedWithinBudget: true, p99Below10ms: true, siblingReprobed: true, siblingUp: true });
+    console.log(`upstream partition: ${samples.length} GET /health, p99 ${p99(samples).toFixed(1)} ms (healthy just before: ${p99(healthy).toFixed(1)} ms)`);
+    expect(partitionReport(samples, healthy, frozenAt, 'openai_api', 'database')).toEqual({ detectedWithinBudget: true, p99AsFastAsHealthy: true, noAnswerWaited: true, siblingReprobed: true, siblingUp: true });
     expect(samples[samples.length - 1].body).toMatchObject({ status: 'degraded', checks: { openai_api: { status: 'down', error: expect.stringMatching(/^timeout after 500 ms/) } } });
     api.heal();
     await eventually('openai_api to be up again', async () => ((await getJson<HealthResponse>(`${base}/health`)).body.status === 'healthy' ? true : undefined), 15_000);
@@ -157,14 +167,15 @@ describeLocal('a SQLite store whose write lock another process holds (content-en
     return child;
   }
 
-  it('reports the database down within 2 × interval + timeout while /health stays under 10 ms (p99), refuses audited POSTs within their deadline, and recovers when the lock is released', async () => {
+  it('reports the database down within 2 × interval + timeout while /health stays as fast as when healthy (p99), refuses audited POSTs within their deadline, and recovers when the lock is released', async () => {
     const before = await fakeApiCalls(fakeUpstreams as string);
+    const healthy = await watchHealth(base, HEALTHY_WINDOW_MS);
     holder = await holdWriteLock(join(dataDir, 'content-engine', 'audit.db'));
     const lockedAt = performance.now();
     const intoLock = timed(postJson(`${base}/content`, { brief_id: 'locked', user_id: 'u1' }, { 'idempotency-key': 'sqlite-lock-1' }));
     const samples = await watchHealth(base, DETECTION_MS + 4 * INTERVAL_MS);
-    console.log(`SQLite lock held: ${samples.length} GET /health, p99 ${p99(samples).toFixed(1)} ms`);
-    expect(partitionReport(samples, lockedAt, 'database', 'openai_api')).toEqual({ detectedWithinBudget: true, p99Below10ms: true, siblingReprobed: true, siblingUp: true });
+    console.log(`SQLite lock held: ${samples.length} GET /health, p99 ${p99(samples).toFixed(1)} ms (healthy just before: ${p99(healthy).toFixed(1)} ms)`);
+    expect(partitionReport(samples, healthy, lockedAt, 'database', 'openai_api')).toEqual({ detectedWithinBudget: true, p99AsFastAsHealthy: true, noAnswerWaited: true, siblingReprobed: true, siblingUp: true });
     expect(samples[samples.length - 1].body.status).toBe('unhealthy');
     const first = await intoLock;
     expect([first.status, first.total < STORE_TIMEOUT_MS + 1500]).toEqual([503, true]);

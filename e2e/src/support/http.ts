@@ -1,3 +1,4 @@
+import { OpenApiConformance, OpenApiDocument } from './openapi';
 import { targets } from './targets';
 
 /** Small HTTP helpers for the suite: JSON in, JSON out, with the status and headers kept. */
@@ -38,14 +39,39 @@ async function readJson<T>(method: string, url: string, res: Response): Promise<
   }
 }
 
+/** Every JSON answer of a service the suite reads is checked against that service's own /openapi.json. */
+const conformance = new OpenApiConformance(async (base) => {
+  const res = await fetch(`${base}/openapi.json`, { signal: AbortSignal.timeout(10_000) });
+  if (!res.ok) throw new Error(`${base}/openapi.json answered HTTP ${res.status}: every service publishes its API there`);
+  return (await res.json()) as OpenApiDocument;
+});
+
+/** The service base URL `url` belongs to (the suite's targets and any service it started itself), or null for the fakes. */
+function serviceBase(url: string): string | null {
+  const { fakeUpstreams } = targets();
+  const origin = new URL(url).origin;
+  return fakeUpstreams && url.startsWith(fakeUpstreams) ? null : origin;
+}
+
+async function conforming<T>(method: string, url: string, res: Response, ms: number): Promise<JsonResponse<T>> {
+  const body = await readJson<T>(method, url, res);
+  const base = serviceBase(url);
+  if (base) {
+    const { pathname } = new URL(url);
+    const errors = await conformance.errors(base, method, pathname, res.status, body);
+    if (errors.length > 0) throw new Error(`${describeCall(method, url)} answered HTTP ${res.status} with a body its /openapi.json does not document: ${errors.join('; ')}`);
+  }
+  return { status: res.status, headers: res.headers, body, ms };
+}
+
 export async function getJson<T>(url: string, headers: Record<string, string> = {}): Promise<JsonResponse<T>> {
   const { res, ms } = await call('GET', url, { headers });
-  return { status: res.status, headers: res.headers, body: await readJson<T>('GET', url, res), ms };
+  return conforming<T>('GET', url, res, ms);
 }
 
 export async function postJson<T>(url: string, payload: unknown, headers: Record<string, string> = {}): Promise<JsonResponse<T>> {
   const { res, ms } = await call('POST', url, { headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(payload) });
-  return { status: res.status, headers: res.headers, body: await readJson<T>('POST', url, res), ms };
+  return conforming<T>('POST', url, res, ms);
 }
 
 /** DELETE, for clearing faults: gone already (404) is fine too. */
@@ -68,4 +94,10 @@ export async function eventually<T>(what: string, probe: () => Promise<T | undef
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/** What the conformance check finds wrong with `body` as `method url`'s answer (for the OpenAPI spec's own checks). */
+export function openApiErrors(method: string, url: string, status: number, body: unknown): Promise<string[]> {
+  const { origin, pathname } = new URL(url);
+  return conformance.errors(origin, method, pathname, status, body);
 }

@@ -12,6 +12,7 @@ export { AuditService } from './lib/audit/audit.service';
 export { MetricsService, createServiceRegistry } from './lib/metrics/metrics.service';
 export { describeFetchError } from './lib/health/http-dependency.health';
 export { RuntimeStatsService } from './lib/runtime/runtime-stats.service';
+export { ShutdownState, APP_SHUTDOWN_STATE } from './lib/runtime/shutdown-state';
 export { HealthProbeService } from './lib/health/health-probe.service';
 export type { IdempotencyStore, IdempotencyRecord, IdempotencyClaim } from './lib/idempotency/idempotency-store.interface';
 export { IDEMPOTENCY_KEY_HEADER } from './lib/idempotency/idempotency.interceptor';

@@ -10,7 +10,7 @@ import { HEALTH_KEYS, HealthResponse } from '@personai/contracts';
 import { Audit } from './audit/audit.decorator';
 import { HealthProbeService } from './health/health-probe.service';
 import { MonitoringModule } from './monitoring.module';
-import { RuntimeStatsService } from './runtime/runtime-stats.service';
+import { ShutdownState } from './runtime/shutdown-state';
 import { MonitoringModuleOptions } from './monitoring-options.interface';
 import { createTestApp } from './testing/create-test-app';
 
@@ -254,7 +254,7 @@ describe('MonitoringModule', () => {
     const app = await createTestApp({ imports: [MonitoringModule.forRoot(options())] });
     try {
       expect((await app.inject({ method: 'GET', url: '/health/ready' })).statusCode).toBe(200);
-      app.get(RuntimeStatsService).markShuttingDown();
+      app.get(ShutdownState).begin();
       const ready = await app.inject({ method: 'GET', url: '/health/ready' });
       expect(ready.statusCode).toBe(503);
       expect(ready.json().error.shutdown).toEqual({ status: 'down', message: 'shutting down' });

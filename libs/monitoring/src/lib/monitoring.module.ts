@@ -1,4 +1,4 @@
-import { DynamicModule, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
+import { BeforeApplicationShutdown, DynamicModule, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
 import { DatabaseFaultController } from './faults/database-fault.controller';
 import { TerminusModule } from '@nestjs/terminus';
 import { AuditStore } from './audit/audit-store.interface';
@@ -27,6 +27,7 @@ import { SqliteIdempotencyStore } from './idempotency/sqlite-idempotency.store';
 import { ASYNC_OPTIONS_TYPE, ConfigurableModuleClass, OPTIONS_TYPE } from './monitoring.module-definition';
 import { MonitoringModuleOptions } from './monitoring-options.interface';
 import { RuntimeStatsService } from './runtime/runtime-stats.service';
+import { APP_SHUTDOWN_STATE, ShutdownState } from './runtime/shutdown-state';
 import { DatabaseFaultService } from './faults/database-fault.service';
 import { FaultInjectingAuditStore } from './faults/fault-injecting-audit.store';
 
@@ -68,6 +69,8 @@ function createIdempotencyStore(options: MonitoringModuleOptions, faults: Databa
     RejectionAuditService,
     IdempotencyInterceptor,
     RuntimeStatsService,
+    // The app's shutdown state when it provides one (service-kit does), else the module's own.
+    { provide: ShutdownState, useFactory: (app?: ShutdownState) => app ?? new ShutdownState(), inject: [{ token: APP_SHUTDOWN_STATE, optional: true }] },
     MetricsService,
     SystemReadingsService,
     HttpDependencyHealthIndicator,
@@ -77,14 +80,20 @@ function createIdempotencyStore(options: MonitoringModuleOptions, faults: Databa
     AuditInterceptor,
     MonitoringTokenGuard,
   ],
-  exports: [MONITORING_MODULE_OPTIONS, MONITORING_REGISTRY, AUDIT_STORE, IDEMPOTENCY_STORE, RuntimeStatsService, MetricsService, HealthProbeService, AuditService, AuditInterceptor, IdempotencyInterceptor, StoreAvailabilityService, RejectionAuditService, MonitoringTokenGuard],
+  exports: [MONITORING_MODULE_OPTIONS, MONITORING_REGISTRY, AUDIT_STORE, IDEMPOTENCY_STORE, RuntimeStatsService, ShutdownState, MetricsService, HealthProbeService, AuditService, AuditInterceptor, IdempotencyInterceptor, StoreAvailabilityService, RejectionAuditService, MonitoringTokenGuard],
 })
-export class MonitoringModule extends ConfigurableModuleClass implements OnApplicationShutdown {
+export class MonitoringModule extends ConfigurableModuleClass implements BeforeApplicationShutdown, OnApplicationShutdown {
   constructor(
     @Inject(AUDIT_STORE) private readonly store: AuditStore,
     @Inject(IDEMPOTENCY_STORE) private readonly idempotency: IdempotencyStore,
+    private readonly shutdown: ShutdownState,
   ) {
     super();
+  }
+
+  /** Nest is shutting down (service-kit has usually said so already, at SIGTERM): readiness fails from now on. */
+  beforeApplicationShutdown(): void {
+    this.shutdown.begin();
   }
 
   static override forRoot(options: typeof OPTIONS_TYPE): DynamicModule {

@@ -1,3 +1,4 @@
+import { ApiCreatedResponse } from '@nestjs/swagger';
 import { Body, Controller, Post, Req } from '@nestjs/common';
 import { Audit } from '@personai/monitoring';
 import { upstreamContext } from '@personai/service-kit';
@@ -10,6 +11,7 @@ export class ContentController {
   constructor(private readonly content: ContentService) {}
 
   @Post()
+  @ApiCreatedResponse({ type: GeneratedContent })
   @Audit('content_generated', { action: 'generate' })
   create(@Body() dto: CreateContentDto, @Req() request: FastifyRequest): Promise<GeneratedContent> {
     return this.content.generate(dto, upstreamContext(request));

@@ -1,3 +1,4 @@
+import { ApiProperty } from '@nestjs/swagger';
 import { Inject, Injectable } from '@nestjs/common';
 import { MetricsService } from '@personai/monitoring';
 import { callFor, SERVICE_CONFIG, UpstreamClient, UpstreamContext } from '@personai/service-kit';
@@ -12,12 +13,13 @@ interface ChatCompletion {
   usage?: { total_tokens?: number };
 }
 
-export interface GeneratedContent {
-  id: string;
-  brief_id: string;
-  text: string;
-  model: string;
-  tokens: number;
+/** The answer of POST /content. */
+export class GeneratedContent {
+  @ApiProperty({ example: 'content_0b6c…' }) id!: string;
+  @ApiProperty() brief_id!: string;
+  @ApiProperty() text!: string;
+  @ApiProperty() model!: string;
+  @ApiProperty({ type: 'integer', minimum: 0 }) tokens!: number;
 }
 
 const SYSTEM_PROMPT = 'You write a short, friendly spoken daily brief from the sources given. No lists, no markdown.';

@@ -1,3 +1,4 @@
+import { ApiCreatedResponse } from '@nestjs/swagger';
 import { Body, Controller, Post, Req } from '@nestjs/common';
 import { Audit } from '@personai/monitoring';
 import { upstreamContext } from '@personai/service-kit';
@@ -10,6 +11,7 @@ export class DeliveriesController {
   constructor(private readonly deliveries: DeliveriesService) {}
 
   @Post()
+  @ApiCreatedResponse({ type: Delivery })
   @Audit('message_delivered', { action: 'deliver' })
   create(@Body() dto: CreateDeliveryDto, @Req() request: FastifyRequest): Promise<Delivery> {
     return this.deliveries.deliver(dto, upstreamContext(request));

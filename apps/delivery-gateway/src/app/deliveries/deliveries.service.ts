@@ -1,3 +1,4 @@
+import { ApiProperty } from '@nestjs/swagger';
 import { Inject, Injectable } from '@nestjs/common';
 import { MetricsService } from '@personai/monitoring';
 import { callFor, SERVICE_CONFIG, UpstreamCallOptions, UpstreamClient, UpstreamContext } from '@personai/service-kit';
@@ -6,10 +7,11 @@ import { Counter } from 'prom-client';
 import { DeliveryGatewayEnv } from '../../config/delivery-gateway.config';
 import { CreateDeliveryDto, DELIVERY_CHANNELS, DeliveryChannel } from './create-delivery.dto';
 
-export interface Delivery {
-  id: string;
-  channel: DeliveryChannel;
-  status: 'delivered';
+/** The answer of POST /deliveries. */
+export class Delivery {
+  @ApiProperty() id!: string;
+  @ApiProperty({ enum: DELIVERY_CHANNELS }) channel!: DeliveryChannel;
+  @ApiProperty({ enum: ['delivered'] }) status!: 'delivered';
 }
 
 type ChannelCall = { url: string; options: Omit<UpstreamCallOptions, 'requestId' | 'timeoutMs'> };

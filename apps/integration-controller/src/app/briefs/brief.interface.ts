@@ -1,24 +1,34 @@
-import type { BriefChannel } from './create-brief.dto';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { BRIEF_CHANNELS, BriefChannel } from './create-brief.dto';
 
-export type StepStatus = 'pending' | 'running' | 'completed' | 'failed' | 'skipped';
+export const STEP_STATUSES = ['pending', 'running', 'completed', 'failed', 'skipped'] as const;
+export type StepStatus = (typeof STEP_STATUSES)[number];
 
-export interface BriefStep {
-  name: string;
-  status: StepStatus;
-  error?: string;
+export class BriefStep {
+  @ApiProperty() name!: string;
+  @ApiProperty({ enum: STEP_STATUSES }) status!: StepStatus;
+  @ApiPropertyOptional() error?: string;
 }
 
-export interface Brief {
-  id: string;
-  user_id: string;
-  date: string;
-  channels: BriefChannel[];
-  status: 'queued' | 'running' | 'completed' | 'failed';
+/** A brief and each step of its pipeline (GET /briefs/:id). */
+export class Brief {
+  @ApiProperty() id!: string;
+  @ApiProperty() user_id!: string;
+  @ApiProperty({ format: 'date' }) date!: string;
+  @ApiProperty({ enum: BRIEF_CHANNELS, isArray: true }) channels!: BriefChannel[];
+  @ApiProperty({ enum: ['queued', 'running', 'completed', 'failed'] }) status!: 'queued' | 'running' | 'completed' | 'failed';
   /** Why the brief failed when no single step did (the pipeline itself threw). */
-  error?: string;
-  steps: BriefStep[];
-  created_at: string;
-  updated_at: string;
+  @ApiPropertyOptional() error?: string;
+  @ApiProperty({ type: () => [BriefStep] }) steps!: BriefStep[];
+  @ApiProperty({ format: 'date-time' }) created_at!: string;
+  @ApiProperty({ format: 'date-time' }) updated_at!: string;
   /** The request id of POST /briefs, carried through every hop of the pipeline. */
-  request_id: string;
+  @ApiProperty() request_id!: string;
+}
+
+/** The answer of POST /briefs (202): the brief is queued. */
+export class QueuedBrief {
+  @ApiProperty() id!: string;
+  @ApiProperty({ enum: ['queued'] }) status!: 'queued';
+  @ApiProperty() user_id!: string;
 }

@@ -1,26 +1,30 @@
+import { ApiCreatedResponse, ApiOkResponse } from '@nestjs/swagger';
 import { Body, Controller, Delete, Get, Param, Post, Query } from '@nestjs/common';
 import { Audit } from '@personai/monitoring';
 import { ConnectIntegrationDto, ListIntegrationsQuery } from './integration.dto';
-import { Integration, IntegrationsService } from './integrations.service';
+import { DisconnectedIntegration, Integration, IntegrationList, IntegrationsService } from './integrations.service';
 
 @Controller('integrations')
 export class IntegrationsController {
   constructor(private readonly integrations: IntegrationsService) {}
 
   @Post()
+  @ApiCreatedResponse({ type: Integration })
   @Audit('integration_connected', { action: 'connect' })
   connect(@Body() dto: ConnectIntegrationDto): Integration {
     return this.integrations.connect(dto);
   }
 
   @Get()
-  list(@Query() query: ListIntegrationsQuery): { integrations: Integration[] } {
+  @ApiOkResponse({ type: IntegrationList })
+  list(@Query() query: ListIntegrationsQuery): IntegrationList {
     return { integrations: this.integrations.list(query.user_id) };
   }
 
   @Delete(':id')
+  @ApiOkResponse({ type: DisconnectedIntegration })
   @Audit('integration_disconnected', { action: 'disconnect' })
-  disconnect(@Param('id') id: string): { id: string; status: 'disconnected' } {
+  disconnect(@Param('id') id: string): DisconnectedIntegration {
     return this.integrations.disconnect(id);
   }
 }

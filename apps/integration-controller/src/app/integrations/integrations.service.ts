@@ -1,14 +1,27 @@
+import { ApiProperty } from '@nestjs/swagger';
 import { Injectable, NotFoundException } from '@nestjs/common';
 import { MetricsService } from '@personai/monitoring';
 import { randomUUID } from 'node:crypto';
 import { ConnectIntegrationDto, Provider, PROVIDERS } from './integration.dto';
 
-export interface Integration {
-  id: string;
-  user_id: string;
-  provider: Provider;
-  status: 'connected';
-  connected_at: string;
+/** A connected integration as the API shows it (never its token). */
+export class Integration {
+  @ApiProperty() id!: string;
+  @ApiProperty() user_id!: string;
+  @ApiProperty({ enum: PROVIDERS }) provider!: Provider;
+  @ApiProperty({ enum: ['connected'] }) status!: 'connected';
+  @ApiProperty({ format: 'date-time' }) connected_at!: string;
+}
+
+/** The answer of GET /integrations. */
+export class IntegrationList {
+  @ApiProperty({ type: () => [Integration] }) integrations!: Integration[];
+}
+
+/** The answer of DELETE /integrations/:id. */
+export class DisconnectedIntegration {
+  @ApiProperty() id!: string;
+  @ApiProperty({ enum: ['disconnected'] }) status!: 'disconnected';
 }
 
 interface StoredIntegration extends Integration {

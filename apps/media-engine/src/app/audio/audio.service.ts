@@ -1,3 +1,4 @@
+import { ApiProperty } from '@nestjs/swagger';
 import { Inject, Injectable } from '@nestjs/common';
 import { MetricsService } from '@personai/monitoring';
 import { callFor, SERVICE_CONFIG, UpstreamClient, UpstreamContext } from '@personai/service-kit';
@@ -6,11 +7,12 @@ import { Counter } from 'prom-client';
 import { MediaEngineEnv } from '../../config/media-engine.config';
 import { CreateAudioDto } from './create-audio.dto';
 
-export interface GeneratedAudio {
-  id: string;
-  brief_id: string;
-  duration_seconds: number;
-  bytes: number;
+/** The answer of POST /audio. */
+export class GeneratedAudio {
+  @ApiProperty() id!: string;
+  @ApiProperty() brief_id!: string;
+  @ApiProperty({ minimum: 0 }) duration_seconds!: number;
+  @ApiProperty({ type: 'integer', minimum: 0 }) bytes!: number;
 }
 
 /** Voices a brief with the ElevenLabs-compatible upstream. */

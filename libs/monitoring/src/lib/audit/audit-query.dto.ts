@@ -1,39 +1,48 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import { IsBoolean, IsInt, IsISO8601, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
 import { AUDIT_EVENT_TYPE_PATTERN } from './audit-metadata.interface';
 
 /** Query parameters of GET /audit; anything else is rejected with 400 naming the parameter. */
 export class AuditQueryDto {
-  /** @default 50 */
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 1000, default: 50 })
   @IsOptional() @Type(() => Number) @IsInt() @Min(1) @Max(1000)
   limit = 50;
 
   /** Any event type an app declares (snake_case); one nobody recorded matches nothing. */
+  @ApiPropertyOptional({ pattern: AUDIT_EVENT_TYPE_PATTERN.source })
   @IsOptional() @Matches(AUDIT_EVENT_TYPE_PATTERN, { message: 'event_type must be a snake_case event type, e.g. brief_created' })
   event_type?: string;
 
+  @ApiPropertyOptional({ maxLength: 200 })
   @IsOptional() @IsString() @MaxLength(200)
   user_id?: string;
 
+  @ApiPropertyOptional({ maxLength: 200 })
   @IsOptional() @IsString() @MaxLength(200)
   resource_id?: string;
 
+  @ApiPropertyOptional({ maxLength: 200 })
   @IsOptional() @IsString() @MaxLength(200)
   request_id?: string;
 
+  @ApiPropertyOptional({ type: 'boolean' })
   @IsOptional()
   @Transform(({ value }) => (value === 'true' ? true : value === 'false' ? false : value))
   @IsBoolean({ message: 'success must be true or false' })
   success?: boolean;
 
+  @ApiPropertyOptional({ format: 'date-time' })
   @IsOptional() @IsISO8601({ strict: true })
   @Transform(({ value }) => normalizeDate(value))
   since?: string;
 
+  @ApiPropertyOptional({ format: 'date-time' })
   @IsOptional() @IsISO8601({ strict: true })
   @Transform(({ value }) => normalizeDate(value))
   until?: string;
 
+  @ApiPropertyOptional({ maxLength: 200, description: 'an event id: only older events (paging back)' })
   @IsOptional() @IsString() @MaxLength(200)
   before?: string;
 }
@@ -48,6 +57,7 @@ function normalizeDate(value: unknown): unknown {
 /** Query parameters of GET /audit/stream. */
 export class AuditStreamQueryDto {
   /** Any event type an app declares (snake_case); one nobody recorded matches nothing. */
+  @ApiPropertyOptional({ pattern: AUDIT_EVENT_TYPE_PATTERN.source })
   @IsOptional() @Matches(AUDIT_EVENT_TYPE_PATTERN, { message: 'event_type must be a snake_case event type, e.g. brief_created' })
   event_type?: string;
 }

@@ -1,5 +1,7 @@
 import { BadRequestException, Controller, Get, Headers, Inject, MessageEvent, NotFoundException, Query, Req, Sse, UseGuards, ValidationPipe } from '@nestjs/common';
+import { ApiBearerAuth, ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { AuditResponse, AuditVerifyResponse } from '@personai/contracts';
+import { MONITORING_OPENAPI_SCHEMAS } from '../openapi/monitoring-schemas';
 import type { FastifyRequest } from 'fastify';
 import { Observable, map } from 'rxjs';
 import { MonitoringTokenGuard } from '../auth/monitoring-token.guard';
@@ -15,6 +17,8 @@ const QUERY_PIPE = new ValidationPipe({ transform: true, whitelist: true, forbid
  * GET /audit (the seed's shape, filtered and paged), GET /audit/verify (the hash chains) and
  * GET /audit/stream (Server-Sent Events). Every read is itself recorded as `audit_accessed`.
  */
+@ApiTags('monitoring')
+@ApiBearerAuth()
 @Controller('audit')
 @UseGuards(MonitoringTokenGuard)
 export class AuditController {
@@ -24,6 +28,7 @@ export class AuditController {
   ) {}
 
   @Get()
+  @ApiOkResponse({ description: 'the most recent matching events, oldest first', schema: MONITORING_OPENAPI_SCHEMAS.auditResponse })
   async list(@Query(QUERY_PIPE) query: AuditQueryDto, @Req() request: FastifyRequest): Promise<AuditResponse> {
     this.assertEnabled();
     const { limit, ...filter } = query;
@@ -33,6 +38,7 @@ export class AuditController {
   }
 
   @Get('verify')
+  @ApiOkResponse({ description: 'whether every writer chain is intact', schema: MONITORING_OPENAPI_SCHEMAS.auditVerify })
   async verify(@Req() request: FastifyRequest): Promise<AuditVerifyResponse> {
     this.assertEnabled();
     const result = await this.audit.verify();
@@ -42,6 +48,8 @@ export class AuditController {
 
   /** New events as `id:` + JSON `data:`; reconnecting with `Last-Event-ID` resumes from the store. */
   @Sse('stream')
+  @ApiProduces('text/event-stream')
+  @ApiOkResponse({ description: 'new events as Server-Sent Events (`id:` is the event id; resume with Last-Event-ID)', schema: MONITORING_OPENAPI_SCHEMAS.auditEvent })
   async stream(
     @Query(QUERY_PIPE) query: AuditStreamQueryDto,
     @Headers('last-event-id') lastEventId: string | undefined,

@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, ServiceUnavailableException } from '@nestjs
 import { Observable, Subject } from 'rxjs';
 import type { AuditEvent } from '@personai/contracts';
 import { MetricsService } from '../metrics/metrics.service';
-import { RuntimeStatsService } from '../runtime/runtime-stats.service';
+import { ShutdownState } from '../runtime/shutdown-state';
 import { AUDIT_STORE, MONITORING_MODULE_OPTIONS } from '../monitoring.constants';
 import { MonitoringModuleOptions } from '../monitoring-options.interface';
 import { AuditFilter, AuditPage, AuditStore, AuditVerification } from './audit-store.interface';
@@ -34,12 +34,12 @@ export class AuditService {
     @Inject(AUDIT_STORE) private readonly store: AuditStore,
     @Inject(MONITORING_MODULE_OPTIONS) private readonly options: MonitoringModuleOptions,
     private readonly metrics: MetricsService,
-    private readonly runtime: RuntimeStatsService,
+    private readonly shutdown: ShutdownState,
     private readonly availability: StoreAvailabilityService,
   ) {
     this.enabled = options.auditEnabled !== false;
     // Open /audit/stream responses end when shutdown begins, so that the HTTP server can close.
-    runtime.onShutdown(() => this.committed.complete());
+    shutdown.onShutdown(() => this.committed.complete());
   }
 
   /**
@@ -117,7 +117,7 @@ export class AuditService {
    * everything committed after it, then continues live, with no gap and no duplicate in between.
    */
   stream(afterId: string | null, eventType?: string): Observable<AuditEvent> {
-    if (this.runtime.isShuttingDown()) throw new ServiceUnavailableException('shutting down; reconnect to another instance');
+    if (this.shutdown.isShuttingDown()) throw new ServiceUnavailableException('shutting down; reconnect to another instance');
     return new Observable<AuditEvent>((subscriber) => {
       const held: AuditEvent[] = [];
       const replayed = new Set<string>();

@@ -1,16 +1,20 @@
 import { Controller, Get, Header, Inject, Req, Res } from '@nestjs/common';
+import { ApiOkResponse, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckResult, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import type { CheckResult, HealthResponse } from '@personai/contracts';
+import { MONITORING_OPENAPI_SCHEMAS } from '../openapi/monitoring-schemas';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { MonitoringTokenGuard } from '../auth/monitoring-token.guard';
 import { MONITORING_MODULE_OPTIONS } from '../monitoring.constants';
 import { MonitoringModuleOptions } from '../monitoring-options.interface';
 import { RuntimeStatsService } from '../runtime/runtime-stats.service';
+import { ShutdownState } from '../runtime/shutdown-state';
 import { HealthProbeService } from './health-probe.service';
 import { httpStatusFor, overallStatus } from './health-status';
 import { SystemReadingsService } from './system-readings.service';
 
 /** GET /health (the seed's shape), GET /health/live and GET /health/ready (the Kubernetes probes). */
+@ApiTags('monitoring')
 @Controller('health')
 export class HealthController {
   constructor(
@@ -18,6 +22,7 @@ export class HealthController {
     private readonly probes: HealthProbeService,
     private readonly system: SystemReadingsService,
     private readonly runtime: RuntimeStatsService,
+    private readonly shutdown: ShutdownState,
     private readonly terminus: HealthCheckService,
     private readonly indicators: HealthIndicatorService,
     private readonly token: MonitoringTokenGuard,
@@ -25,6 +30,8 @@ export class HealthController {
 
   @Get()
   @Header('Cache-Control', 'no-store')
+  @ApiOkResponse({ description: 'healthy or degraded: every check, from the last background round', schema: MONITORING_OPENAPI_SCHEMAS.health })
+  @ApiServiceUnavailableResponse({ description: 'unhealthy: a critical check is down', schema: MONITORING_OPENAPI_SCHEMAS.health })
   health(@Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply): HealthResponse {
     const checks = this.probes.checks();
     const status = overallStatus(checks);
@@ -47,7 +54,9 @@ export class HealthController {
   /** The process only: never looks at dependencies, so a dependency outage never restarts pods. */
   @Get('live')
   @Header('Cache-Control', 'no-store')
-  @HealthCheck()
+  // Terminus' own OpenAPI answer is not documented: a failure is rendered as the shared JSON error (503).
+  @HealthCheck({ swaggerDocumentation: false, noCache: true })
+  @ApiOkResponse({ description: 'ready (or live): every check named in `details`', schema: MONITORING_OPENAPI_SCHEMAS.probe })
   live(): Promise<HealthCheckResult> {
     return this.terminus.check([() => this.indicators.check('process').up({ uptime: Math.floor(process.uptime()) })]);
   }
@@ -55,13 +64,15 @@ export class HealthController {
   /** Critical dependencies from the last probe round; 503 from the moment shutdown starts. */
   @Get('ready')
   @Header('Cache-Control', 'no-store')
-  @HealthCheck()
+  // Terminus' own OpenAPI answer is not documented: a failure is rendered as the shared JSON error (503).
+  @HealthCheck({ swaggerDocumentation: false, noCache: true })
+  @ApiOkResponse({ description: 'ready (or live): every check named in `details`', schema: MONITORING_OPENAPI_SCHEMAS.probe })
   ready(): Promise<HealthCheckResult> {
     const critical = Object.entries(this.probes.checks()).filter(([, c]) => c.critical);
     return this.terminus.check([
       () => {
         const session = this.indicators.check('shutdown');
-        return this.runtime.isShuttingDown() ? session.down({ message: 'shutting down' }) : session.up();
+        return this.shutdown.isShuttingDown() ? session.down({ message: 'shutting down' }) : session.up();
       },
       ...critical.map(([name, c]) => () => {
         const session = this.indicators.check(name);

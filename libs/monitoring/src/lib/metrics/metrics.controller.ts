@@ -1,4 +1,5 @@
 import { Controller, Get, Inject, NotFoundException, Res, UnauthorizedException } from '@nestjs/common';
+import { ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { Registry } from 'prom-client';
 import { MonitoringTokenGuard } from '../auth/monitoring-token.guard';
@@ -10,6 +11,7 @@ import { MetricsService } from './metrics.service';
  * GET /metrics, serving this app's own registry (not prom-client's global one, which two apps in one
  * process would share), in the Prometheus text format.
  */
+@ApiTags('monitoring')
 @Controller('metrics')
 export class MetricsController {
   constructor(
@@ -20,6 +22,8 @@ export class MetricsController {
   ) {}
 
   @Get()
+  @ApiProduces('text/plain; version=0.0.4; charset=utf-8')
+  @ApiOkResponse({ description: 'every metric family in the Prometheus text format', schema: { type: 'string' } })
   async index(@Res({ passthrough: true }) reply: FastifyReply): Promise<string> {
     if (!this.metrics.enabled) throw new NotFoundException('metrics are disabled (METRICS_ENABLED=false)');
     if (this.options.metricsRequireToken && !this.token.isAuthorized(reply.request)) {

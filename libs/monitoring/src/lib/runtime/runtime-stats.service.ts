@@ -1,12 +1,10 @@
-import { BeforeApplicationShutdown, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 
-/** Real counts behind `queue_depth` and `active_connections`, and the shutdown flag readiness reads. */
+/** Real counts behind `queue_depth` and `active_connections`. */
 @Injectable()
-export class RuntimeStatsService implements BeforeApplicationShutdown {
+export class RuntimeStatsService {
   private readonly queues = new Map<string, () => number>();
   private connections = 0;
-  private shuttingDown = false;
-  private readonly shutdownListeners: (() => void)[] = [];
 
   /** A queue of the service reports its depth (waiting plus running jobs) through `depth`. */
   registerQueue(name: string, depth: () => number): void {
@@ -30,26 +28,5 @@ export class RuntimeStatsService implements BeforeApplicationShutdown {
   /** Open TCP connections to the service's HTTP server (keep-alive ones included). */
   activeConnections(): number {
     return this.connections;
-  }
-
-  /** Shutdown has begun: readiness fails from now on, and the listeners (e.g. open audit streams) end their work. */
-  markShuttingDown(): void {
-    if (this.shuttingDown) return;
-    this.shuttingDown = true;
-    this.shutdownListeners.splice(0).forEach((listener) => listener());
-  }
-
-  /** Calls `listener` once, when shutdown begins. */
-  onShutdown(listener: () => void): void {
-    if (this.shuttingDown) listener();
-    else this.shutdownListeners.push(listener);
-  }
-
-  isShuttingDown(): boolean {
-    return this.shuttingDown;
-  }
-
-  beforeApplicationShutdown(): void {
-    this.markShuttingDown();
   }
 }

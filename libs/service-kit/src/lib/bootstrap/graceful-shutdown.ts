@@ -1,6 +1,6 @@
 import { INestApplication, Logger } from '@nestjs/common';
 import type { Server } from 'node:http';
-import { runtimeStatsOf } from './service-app';
+import { shutdownStateOf } from './service-app';
 
 export interface GracefulShutdownOptions {
   /** After SIGTERM, how long the service keeps serving with readiness down, so load balancers stop routing to it. */
@@ -33,7 +33,7 @@ export function installGracefulShutdown(app: INestApplication, options: Graceful
     started ??= (async () => {
       const drain = signal === 'SIGTERM' ? options.drainDelayMs : 0;
       logger.log(`${signal}: readiness down; closing in ${drain} ms, grace period ${options.gracePeriodMs} ms`);
-      runtimeStatsOf(app)?.markShuttingDown();
+      shutdownStateOf(app)?.begin();
       const deadline = setTimeout(() => {
         logger.error(`shutdown did not finish within ${options.gracePeriodMs} ms; exiting with work in flight`);
         exit(1);

@@ -3,12 +3,14 @@ import { ModuleRef, NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyInstance } from 'fastify';
 import helmet from 'helmet';
-import { RuntimeStatsService } from '@personai/monitoring';
+import { ShutdownState } from '@personai/monitoring';
 import { Logger as PinoLogger } from 'nestjs-pino';
 import type { ServiceEnv } from '../config/service-env';
 import { AccessLogController, pinoOptions } from '../hardening/logging';
 import { REQUEST_ID_HEADER, requestIdFor } from '../http/request-id';
 import { AllExceptionsFilter } from './all-exceptions.filter';
+import { API_DOCS_PATH, publishApiDocs } from './api-docs';
+import { SERVICE_CONFIG } from '../config/service-config.constants';
 
 /** Body limit of every service: a brief request is a few hundred bytes. */
 export const BODY_LIMIT_BYTES = 1_048_576;
@@ -47,28 +49,39 @@ const securityHeaders = helmet({
   crossOriginResourcePolicy: { policy: 'same-origin' },
 });
 
+/** The same for the API docs page (Swagger UI): its own scripts, styles and images may load, nothing else. */
+const docsSecurityHeaders = helmet({
+  contentSecurityPolicy: {
+    useDefaults: false,
+    directives: { defaultSrc: ["'none'"], scriptSrc: ["'self'"], styleSrc: ["'self'", "'unsafe-inline'"], imgSrc: ["'self'", 'data:'], connectSrc: ["'self'"], frameAncestors: ["'none'"] },
+  },
+  crossOriginResourcePolicy: { policy: 'same-origin' },
+});
+
 /** Validation, JSON errors, security headers and the request-id header; also used by specs (signals are `runService`'s). */
 export function configureServiceApp(app: INestApplication): void {
   app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));
   app.useGlobalFilters(new AllExceptionsFilter());
+  const config = optionalProvider<ServiceEnv>(app, SERVICE_CONFIG);
+  if (config) publishApiDocs(app, { title: config.SERVICE_NAME, version: config.SERVICE_VERSION });
   const fastify = app.getHttpAdapter().getInstance() as FastifyInstance;
-  const runtime = runtimeStatsOf(app);
+  const shutdown = shutdownStateOf(app);
   fastify.addHook('onRequest', (request, reply, done) => {
-    securityHeaders(request.raw, reply.raw, () => undefined);
+    (request.url.startsWith(API_DOCS_PATH) ? docsSecurityHeaders : securityHeaders)(request.raw, reply.raw, () => undefined);
     reply.header(REQUEST_ID_HEADER, request.id);
     // While draining after SIGTERM, every answer closes its connection: clients reconnect, and the load
     // balancer (which saw readiness fail) sends them elsewhere, so no request races the final close.
-    if (runtime?.isShuttingDown()) reply.header('connection', 'close');
+    if (shutdown?.isShuttingDown()) reply.header('connection', 'close');
     done();
   });
 }
 
-/** The app's RuntimeStatsService, if it imports the MonitoringModule (the fakes do not). */
-export function runtimeStatsOf(app: INestApplication): RuntimeStatsService | undefined {
-  return optionalProvider(app, RuntimeStatsService);
+/** The app's ShutdownState: service-kit's own provider (ServiceKitModule), absent in an app without it. */
+export function shutdownStateOf(app: INestApplication): ShutdownState | undefined {
+  return optionalProvider(app, ShutdownState);
 }
 
-function optionalProvider<T>(app: INestApplication, token: Type<T>): T | undefined {
+function optionalProvider<T>(app: INestApplication, token: Type<T> | string): T | undefined {
   try {
     // Through ModuleRef: the app's own get() would log an error for a missing provider before throwing.
     return app.get(ModuleRef).get(token, { strict: false });
