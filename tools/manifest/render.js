@@ -8,17 +8,17 @@ const fakePort = manifest.fakes.port;
 const image = (name) => `${manifest.image}/${name}`;
 const yamlLines = (vars) => Object.entries(vars).map(([k, v]) => `  ${k}: ${v}\n`).join('');
 
+/** The metadata every object of a service carries: its name and the app labels. */
+const metadata = (objectName, app = objectName) =>
+  `metadata:\n  name: ${objectName}\n  labels:\n    app.kubernetes.io/name: ${app}\n    app.kubernetes.io/part-of: personai`;
+
 /** One service's Kubernetes base: ConfigMap, Deployment, Service, PDB, HPA, NetworkPolicy, ServiceMonitor. */
 function kubernetesBase({ name, port, ...service }) {
   const urls = yamlLines(serviceWiring({ name, port, ...service }, `http://${FAKES}:${fakePort}`, (s) => `http://${s.name}:${s.port}`));
   return `# ${GENERATED}
 apiVersion: v1
 kind: ConfigMap
-metadata:
-  name: ${name}-config
-  labels:
-    app.kubernetes.io/name: ${name}
-    app.kubernetes.io/part-of: personai
+${metadata(`${name}-config`, name)}
 data:
   SERVICE_NAME: ${name}
   PORT: '${port}'
@@ -35,11 +35,7 @@ data:
 ${urls}---
 apiVersion: apps/v1
 kind: Deployment
-metadata:
-  name: ${name}
-  labels:
-    app.kubernetes.io/name: ${name}
-    app.kubernetes.io/part-of: personai
+${metadata(name)}
 spec:
   replicas: 2
   revisionHistoryLimit: 5
@@ -135,11 +131,7 @@ spec:
 ---
 apiVersion: v1
 kind: Service
-metadata:
-  name: ${name}
-  labels:
-    app.kubernetes.io/name: ${name}
-    app.kubernetes.io/part-of: personai
+${metadata(name)}
 spec:
   type: ClusterIP
   selector:
@@ -152,11 +144,7 @@ spec:
 ---
 apiVersion: policy/v1
 kind: PodDisruptionBudget
-metadata:
-  name: ${name}
-  labels:
-    app.kubernetes.io/name: ${name}
-    app.kubernetes.io/part-of: personai
+${metadata(name)}
 spec:
   minAvailable: 1
   selector:
@@ -165,11 +153,7 @@ spec:
 ---
 apiVersion: autoscaling/v2
 kind: HorizontalPodAutoscaler
-metadata:
-  name: ${name}
-  labels:
-    app.kubernetes.io/name: ${name}
-    app.kubernetes.io/part-of: personai
+${metadata(name)}
 spec:
   scaleTargetRef:
     apiVersion: apps/v1
@@ -187,11 +171,7 @@ spec:
 ---
 apiVersion: networking.k8s.io/v1
 kind: NetworkPolicy
-metadata:
-  name: ${name}
-  labels:
-    app.kubernetes.io/name: ${name}
-    app.kubernetes.io/part-of: personai
+${metadata(name)}
 spec:
   podSelector:
     matchLabels:
@@ -212,11 +192,7 @@ spec:
 ---
 apiVersion: monitoring.coreos.com/v1
 kind: ServiceMonitor
-metadata:
-  name: ${name}
-  labels:
-    app.kubernetes.io/name: ${name}
-    app.kubernetes.io/part-of: personai
+${metadata(name)}
     release: prometheus
 spec:
   selector:

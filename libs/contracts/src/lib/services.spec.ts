@@ -1,8 +1,21 @@
-import { SERVICE_DEPENDENCIES, SERVICE_NAMES, SERVICE_PORTS } from './services';
+import { SERVICE_DEPENDENCIES, SERVICE_MANIFEST, SERVICE_NAMES, SERVICE_PORTS } from './services';
 
-describe('service catalogue', () => {
-  it('lists the four services on 8001-8004', () => {
-    expect(SERVICE_NAMES.map((s) => SERVICE_PORTS[s])).toEqual([8001, 8002, 8003, 8004]);
+describe('service catalogue (the manifest)', () => {
+  it('keeps the contract’s four services on 8001-8004 (CONTRACT.md §1)', () => {
+    expect(SERVICE_PORTS).toMatchObject({ 'integration-controller': 8001, 'content-engine': 8002, 'media-engine': 8003, 'delivery-gateway': 8004 });
+  });
+
+  it('gives every service a kebab-case name and a port of its own, none the fakes’', () => {
+    expect(new Set(SERVICE_NAMES).size).toBe(SERVICE_NAMES.length);
+    expect(SERVICE_NAMES.filter((n) => !/^[a-z][a-z0-9]*(-[a-z0-9]+)+$/.test(n))).toEqual([]);
+    const ports = [SERVICE_MANIFEST.fakes.port, ...SERVICE_NAMES.map((s) => SERVICE_PORTS[s])];
+    expect(new Set(ports).size).toBe(ports.length);
+  });
+
+  it('names only upstreams the fakes imitate and services it declares', () => {
+    const upstreams = Object.keys(SERVICE_MANIFEST.upstreams);
+    expect(SERVICE_MANIFEST.services.flatMap((s) => s.upstreams.filter((u) => !upstreams.includes(u)))).toEqual([]);
+    expect(SERVICE_MANIFEST.services.flatMap((s) => s.calls.filter((c) => !SERVICE_NAMES.includes(c) || c === s.name))).toEqual([]);
   });
 
   it('gives every service a database dependency', () => {

@@ -7,25 +7,14 @@ import { ChainedAuditStore } from './chained-audit.store';
 describeAuditStoreContract('in-memory (ChainedAuditStore over the smallest backend)', async () => {
   const backend = new MemoryAuditBackend();
   const service = 'spec';
-  let store = new ChainedAuditStore(backend, service);
   return {
     service,
-    get store() {
-      return store;
-    },
-    async reopen() {
-      await store.close();
-      store = new ChainedAuditStore(backend, service);
-      return store;
-    },
+    open: () => new ChainedAuditStore(backend, service),
     async tamper(kind, id) {
       const index = backend.rows.findIndex((r) => r.id === id);
       if (kind === 'update-user') backend.rows[index].user_id = 'mallory';
       if (kind === 'update-details') backend.rows[index].details = '{"i":999}';
       if (kind === 'delete') backend.rows.splice(index, 1);
-    },
-    async cleanup() {
-      await store.close();
     },
   };
 });

@@ -25,22 +25,11 @@ async function sql(text: string, params: unknown[]): Promise<void> {
 describeAuditStoreContract('PostgreSQL', async () => {
   // Each run writes under its own service name, the store's isolation key, so runs never see each other.
   const service = `spec_${randomUUID().slice(0, 8)}`;
-  let store = new PostgresAuditStore(URL, service);
   return {
     service,
-    get store() {
-      return store;
-    },
-    async reopen() {
-      await store.close();
-      store = new PostgresAuditStore(URL, service);
-      return store;
-    },
+    open: () => new PostgresAuditStore(URL, service),
     tamper: (kind, id) => sql(TAMPER[kind], [id]),
-    async cleanup() {
-      await store.close();
-      await sql('DELETE FROM audit_events WHERE service = $1', [service]);
-    },
+    cleanup: () => sql('DELETE FROM audit_events WHERE service = $1', [service]),
   };
 });
 

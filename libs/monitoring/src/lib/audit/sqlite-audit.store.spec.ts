@@ -15,24 +15,15 @@ describeAuditStoreContract('SQLite', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'audit-sqlite-'));
   const path = join(dir, 'nested', 'audit.db');
   const service = 'spec';
-  let store = new SqliteAuditStore(path, service);
   return {
     service,
-    get store() {
-      return store;
-    },
-    async reopen() {
-      await store.close();
-      store = new SqliteAuditStore(path, service);
-      return store;
-    },
+    open: () => new SqliteAuditStore(path, service),
     async tamper(kind, id) {
       const db = new Database(path);
       db.prepare(TAMPER[kind]).run(id);
       db.close();
     },
     async cleanup() {
-      await store.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };

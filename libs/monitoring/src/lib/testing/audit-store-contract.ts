@@ -3,12 +3,40 @@ import { AuditStore, NewAuditEvent, UnknownCursorError } from '../audit/audit-st
 
 /** What the contract needs from an adapter under test. */
 export interface AuditStoreHarness {
-  store: AuditStore;
-  /** Closes the store and opens a new one on the same data (a restart). */
-  reopen(): Promise<AuditStore>;
+  /** The service the events are written for. */
+  service: string;
+  /** Opens a store on the adapter's data; called again after a close for a restart. */
+  open(): AuditStore;
   /** Changes the stored data behind the store's back, as an intruder with database access would. */
   tamper(kind: 'update-user' | 'update-details' | 'delete', id: string): Promise<void>;
-  cleanup(): Promise<void>;
+  /** Removes the data once the store is closed. */
+  cleanup?(): Promise<void>;
+}
+
+/** The harness as the contract drives it: the open store, a restart, the end. */
+interface RunningHarness extends AuditStoreHarness {
+  store: AuditStore;
+  reopen(): Promise<AuditStore>;
+  end(): Promise<void>;
+}
+
+function run(harness: AuditStoreHarness): RunningHarness {
+  let store = harness.open();
+  return {
+    ...harness,
+    get store() {
+      return store;
+    },
+    async reopen() {
+      await store.close();
+      store = harness.open();
+      return store;
+    },
+    async end() {
+      await store.close();
+      await harness.cleanup?.();
+    },
+  };
 }
 
 export function sampleEvent(i: number, service: string, over: Partial<NewAuditEvent> = {}): NewAuditEvent {
@@ -27,15 +55,15 @@ export function sampleEvent(i: number, service: string, over: Partial<NewAuditEv
 }
 
 /** The behaviour every audit store adapter must have; run by each adapter's spec against the real database. */
-export function describeAuditStoreContract(name: string, open: () => Promise<AuditStoreHarness & { service: string }>): void {
+export function describeAuditStoreContract(name: string, open: () => Promise<AuditStoreHarness>): void {
   describe(`${name} audit store contract`, () => {
-    let h: AuditStoreHarness & { service: string };
+    let h: RunningHarness;
 
     beforeEach(async () => {
-      h = await open();
+      h = run(await open());
       for (let i = 1; i <= 30; i += 1) await h.store.append(sampleEvent(i, h.service));
     });
-    afterEach(() => h.cleanup());
+    afterEach(() => h.end());
 
     it('chains every event to the previous one, starting from the genesis hash', async () => {
       const { events } = await h.store.query({}, 1000);
