@@ -50,12 +50,12 @@ export class HealthProbeService implements OnApplicationBootstrap, OnModuleDestr
     private readonly moduleRef: ModuleRef,
   ) {
     this.intervalMs = options.healthCheckIntervalMs ?? DEFAULT_HEALTH_CHECK_INTERVAL_MS;
-    // The built-ins are checks like any other: each HTTP dependency, then the database (always critical).
-    const builtIn: HealthCheck[] = [
+    // The built-ins are checks like any other: each HTTP dependency, the app's own, then the database (always critical).
+    this.sources = [
       ...(options.dependencies ?? []).map((d) => terminusCheck(d.name, () => http.check(d), { critical: d.critical, timeoutMs: d.timeoutMs })),
+      ...(options.checks ?? []),
       terminusCheck('database', () => database.check('database'), { critical: true, timeoutMs: options.databaseTimeoutMs }),
     ];
-    this.sources = [...builtIn.slice(0, -1), ...(options.checks ?? []), builtIn[builtIn.length - 1]];
     // A failed write is the freshest evidence about the database: /health and readiness show it at once
     // (as the audit gate does), and the database is checked again now rather than at its next turn.
     storeAvailability.onWriteFailure((reason) => {
