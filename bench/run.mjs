@@ -10,6 +10,7 @@
 //
 // Writes reports/bench/<time>/bench.md and bench.json (and reports/bench/latest.md). Exit code 1 when a
 // target is missed (in --quick mode only when a correctness check fails: errors, lost events, inexact totals).
+import '../scripts/require-node.mjs';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync, copyFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';

@@ -1,6 +1,7 @@
 // `npm run demo`: the seed's quick demo in a terminal. Builds and starts its own stack (free ports, a
 // temporary data directory), then shows: health of all services, sample metrics, a brief through the
 // pipeline with its audit trail, and a fault injected and cleared.
+import './require-node.mjs';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';

@@ -1,5 +1,6 @@
 // `npm run monitor`: the monitoring suite (e2e/) against running services: MONITORING_TARGETS, or the
 // local ports of `npm start`. Writes reports/monitoring/<time>/junit.xml and report.html.
+import './require-node.mjs';
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';

@@ -1,5 +1,6 @@
 // `npm start`: builds everything, starts fake-upstreams and the four services with embedded
 // defaults (SQLite audit stores under data/), prints their URLs and live status; Ctrl-C stops all.
+import './require-node.mjs';
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 

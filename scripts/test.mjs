@@ -1,5 +1,6 @@
 // `npm test`: lint, typecheck, unit and integration specs, builds, then the e2e suite against the
 // built services (started by its global setup). Ends with one line of totals across every Jest project.
+import './require-node.mjs';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';

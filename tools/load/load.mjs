@@ -2,6 +2,7 @@
 // optionally while a fault is active on the fake upstreams. Prints throughput, latency percentiles
 // and errors per scenario and writes reports/load/load.json.
 //   npm run load -- [--seconds 10] [--connections 10] [--fault '{"target":"openai","mode":"latency","latency_ms":100}']
+import '../../scripts/require-node.mjs';
 import autocannon from 'autocannon';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -1,13 +1,14 @@
-import { DynamicModule, INestApplication, Logger, Type, ValidationPipe } from '@nestjs/common';
+import { DynamicModule, INestApplication, Logger, Type } from '@nestjs/common';
 import { ModuleRef, NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyInstance } from 'fastify';
-import helmet from 'helmet';
 import { ShutdownState } from '@personai/monitoring';
 import { Logger as PinoLogger } from 'nestjs-pino';
 import type { ServiceEnv } from '../config/service-env';
-import { AccessLogController, pinoOptions } from '../hardening/logging';
+import { AccessLogController, bindRequestContext, loggerParams, serviceLogger } from '../hardening/logging';
 import { REQUEST_ID_HEADER, requestIdFor } from '../http/request-id';
+import { CompiledValidationPipe } from '../http/compiled-validation.pipe';
+import { API_SECURITY_HEADERS, DOCS_SECURITY_HEADERS } from '../http/security-headers';
 import { AllExceptionsFilter } from './all-exceptions.filter';
 import { API_DOCS_PATH, publishApiDocs } from './api-docs';
 import { SERVICE_CONFIG } from '../config/service-config.constants';
@@ -22,7 +23,7 @@ export const BODY_LIMIT_BYTES = 1_048_576;
 export function serviceAdapter(config?: ServiceEnv): FastifyAdapter {
   // While closing, requests already on an open connection are still served (with `Connection: close`)
   // rather than answered 503: a client that got through before the close is not failed.
-  const logging = config ? { logger: pinoOptions(config), logController: new AccessLogController() } : {};
+  const logging = config ? { loggerInstance: serviceLogger(config), logController: new AccessLogController(config.ACCESS_LOG_SAMPLE_RATE) } : {};
   return new FastifyAdapter({ genReqId: requestIdFor, bodyLimit: BODY_LIMIT_BYTES, return503OnClosing: false, ...logging });
 }
 
@@ -39,41 +40,25 @@ export async function createServiceApp(module: Type<unknown> | DynamicModule, co
   return app;
 }
 
-/**
- * Security headers (helmet), set for a JSON API: nothing may be framed, loaded or sniffed; HSTS for when
- * TLS terminates in front. Built once and applied in the request hook: @fastify/helmet rebuilds helmet's
- * middleware on every request (6% of a cheap route's CPU in a profile). Fastify sends no X-Powered-By.
- */
-const securityHeaders = helmet({
-  contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
-  crossOriginResourcePolicy: { policy: 'same-origin' },
-});
-
-/** The same for the API docs page (Swagger UI): its own scripts, styles and images may load, nothing else. */
-const docsSecurityHeaders = helmet({
-  contentSecurityPolicy: {
-    useDefaults: false,
-    directives: { defaultSrc: ["'none'"], scriptSrc: ["'self'"], styleSrc: ["'self'", "'unsafe-inline'"], imgSrc: ["'self'", 'data:'], connectSrc: ["'self'"], frameAncestors: ["'none'"] },
-  },
-  crossOriginResourcePolicy: { policy: 'same-origin' },
-});
-
 /** Validation, JSON errors, security headers and the request-id header; also used by specs (signals are `runService`'s). */
 export function configureServiceApp(app: INestApplication): void {
-  app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));
+  app.useGlobalPipes(new CompiledValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));
   app.useGlobalFilters(new AllExceptionsFilter());
   const config = optionalProvider<ServiceEnv>(app, SERVICE_CONFIG);
   if (config) publishApiDocs(app, { title: config.SERVICE_NAME, version: config.SERVICE_VERSION });
   const fastify = app.getHttpAdapter().getInstance() as FastifyInstance;
   const shutdown = shutdownStateOf(app);
+  // Security headers (helmet's, captured once: see security-headers.ts), the request id, and while
+  // draining `Connection: close`. Fastify sends no X-Powered-By.
   fastify.addHook('onRequest', (request, reply, done) => {
-    (request.url.startsWith(API_DOCS_PATH) ? docsSecurityHeaders : securityHeaders)(request.raw, reply.raw, () => undefined);
+    reply.headers(request.url.startsWith(API_DOCS_PATH) ? DOCS_SECURITY_HEADERS : API_SECURITY_HEADERS);
     reply.header(REQUEST_ID_HEADER, request.id);
     // While draining after SIGTERM, every answer closes its connection: clients reconnect, and the load
     // balancer (which saw readiness fail) sends them elsewhere, so no request races the final close.
     if (shutdown?.isShuttingDown()) reply.header('connection', 'close');
     done();
   });
+  if (config) bindRequestContext(fastify, loggerParams(config));
 }
 
 /** The app's ShutdownState: service-kit's own provider (ServiceKitModule), absent in an app without it. */

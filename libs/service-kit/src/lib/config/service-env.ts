@@ -1,7 +1,7 @@
 // class-transformer's @Type reads design-time metadata: make sure the polyfill is loaded first.
 import 'reflect-metadata';
 import { plainToInstance } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength, ValidationError, validateSync } from 'class-validator';
+import { IsIn, IsInt, IsNumber, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength, ValidationError, validateSync } from 'class-validator';
 import { Type } from 'class-transformer';
 import { parseDuration } from '@personai/monitoring';
 
@@ -65,6 +65,10 @@ export class ServiceEnv {
 
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace'], { message: 'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace' })
   LOG_LEVEL = 'info';
+
+  /** Share of successful requests (status < 400) that get an access-log line, 0 to 1; errors are always logged. */
+  @Type(() => Number) @IsNumber({}, { message: 'ACCESS_LOG_SAMPLE_RATE must be a number from 0 to 1' }) @Min(0, { message: 'ACCESS_LOG_SAMPLE_RATE must be a number from 0 to 1' }) @Max(1, { message: 'ACCESS_LOG_SAMPLE_RATE must be a number from 0 to 1' })
+  ACCESS_LOG_SAMPLE_RATE = 1;
 
   /** Timeout of each call to an upstream API or another service (each service may set its own default). */
   @Type(() => Number) @IsInt({ message: 'UPSTREAM_TIMEOUT_MS must be an integer number of milliseconds' }) @Min(100) @Max(120_000)

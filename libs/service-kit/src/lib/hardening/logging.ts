@@ -1,7 +1,8 @@
-import { RequestMethod } from '@nestjs/common';
+import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { LogController } from 'fastify';
-import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify';
 import type { Params } from 'nestjs-pino';
+import { PinoLogger } from 'nestjs-pino';
+import pino from 'pino';
 import type { Logger, LoggerOptions } from 'pino';
 import type { ServiceEnv } from '../config/service-env';
 
@@ -14,36 +15,67 @@ export const REDACTED_PATHS = [
   ...['password', 'token', 'access_token', 'refresh_token', 'api_key', 'apiKey', 'secret', 'authorization'].flatMap((k) => [k, `*.${k}`]),
 ];
 
-/** Probes and scrapes are polled every few seconds: no access-log line for them. */
+/** Probes and scrapes are polled every few seconds: no access-log line and no request context for them. */
 const QUIET_ROUTES = new Set(['/health/live', '/health/ready', '/metrics']);
 
-/** The request-id field of every line logged while serving a request (Fastify's child logger binds it). */
+/** The request-id field of every line logged while serving a request. */
 export const REQUEST_ID_LOG_KEY = 'request_id';
 
-/** pino options of a service: JSON lines on stdout at LOG_LEVEL, `service` on every line, secrets redacted. */
+/** pino options of a service: JSON lines at LOG_LEVEL, `service` on every line, secrets redacted. */
 export function pinoOptions(config: ServiceEnv): LoggerOptions {
   return { level: config.LOG_LEVEL, base: { service: config.SERVICE_NAME }, redact: { paths: REDACTED_PATHS, censor: '[REDACTED]' } };
 }
 
+const loggers = new WeakMap<ServiceEnv, Logger>();
+
 /**
- * nestjs-pino on Fastify's own pino logger (`useExisting`): Nest's Logger writes through pino, and a line
- * logged while serving a request goes through that request's child logger, so it carries `request_id`.
- * (nestjs-pino's own pino-http middleware cost about two thirds of a cheap route's throughput; this
- * binding, about a fifth, measured with wrk on one pinned CPU.)
+ * The one pino logger of a service (per configuration object): Fastify's logger (access log, request
+ * child loggers) and nestjs-pino's root, writing to stdout through pino's asynchronous destination.
+ * A line is handed to the kernel as soon as the previous write finished, so lines written while a write
+ * is in flight go out together in one write (no timer, no size threshold: an idle service's line leaves
+ * at once). pino flushes what is pending synchronously when the process exits, which graceful shutdown
+ * (and any `process.exit`) ends with; only a SIGKILL can lose the lines of the last write in flight.
+ */
+export function serviceLogger(config: ServiceEnv): Logger {
+  let logger = loggers.get(config);
+  if (!logger) {
+    logger = pino(pinoOptions(config), pino.destination({ dest: 1, sync: false }));
+    loggers.set(config, logger);
+  }
+  return logger;
+}
+
+/**
+ * nestjs-pino on the service's logger: Nest's Logger writes through pino. Its HTTP middleware is not
+ * mounted (`forRoutes: []`): the request context is bound by `bindRequestContext`, in Fastify's own
+ * request hook, which costs a fraction of a Nest middleware on every request.
  */
 export function loggerParams(config: ServiceEnv): Params {
-  // Probes and scrapes log nothing while answering: they skip the request-context binding (and its cost).
-  const exclude = ['health', 'health/live', 'health/ready', 'metrics'].map((path) => ({ path, method: RequestMethod.GET }));
-  return { useExisting: true, pinoHttp: pinoOptions(config), exclude };
+  return { useExisting: true, pinoHttp: { logger: serviceLogger(config) }, forRoutes: [] };
+}
+
+/**
+ * Every line logged while serving a request (through Nest's Logger or an injected PinoLogger) carries
+ * the request's `request_id`: the request runs inside nestjs-pino's logging context, bound in Fastify's
+ * onRequest hook (AsyncLocalStorage; cheap on Node 24, where it rides on the async context frame).
+ * Probes and scrapes log nothing and skip it.
+ */
+export function bindRequestContext(fastify: FastifyInstance, params: Params): void {
+  const context = new PinoLogger(params);
+  fastify.addHook('onRequest', (request, _reply, done) => {
+    if (QUIET_ROUTES.has(request.routeOptions.url ?? '')) return done();
+    context.runInContext(done, { bindings: { [REQUEST_ID_LOG_KEY]: request.id } });
+  });
 }
 
 /**
  * The access log, through Fastify's own log controller: one line per answered request (probes and
  * scrapes excepted), at error level for 5xx, warn for 4xx, info otherwise, with method, URL, status and
- * time; nothing is built when the level is off. `request_id` comes from the request's child logger.
+ * time; nothing is built when the level is off. With a sample rate below 1, that share of successful
+ * answers is logged; an error is always logged. `request_id` comes from the request's child logger.
  */
 export class AccessLogController extends LogController {
-  constructor() {
+  constructor(private readonly sampleRate = 1) {
     super({ requestIdLogLabel: REQUEST_ID_LOG_KEY });
   }
 
@@ -59,6 +91,7 @@ export class AccessLogController extends LogController {
   override requestCompleted(error: Error | null, request: FastifyRequest, reply: FastifyReply): void {
     const status = reply.statusCode;
     const level = error || status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info';
+    if (level === 'info' && this.sampleRate < 1 && Math.random() >= this.sampleRate) return;
     const log = reply.log as FastifyBaseLogger & Partial<Pick<Logger, 'isLevelEnabled'>>;
     if (!log.isLevelEnabled?.(level) || this.isLogDisabled(request)) return;
     const line = { req: { method: request.method, url: request.url, remote_address: request.ip }, res: { statusCode: status }, response_time_ms: reply.elapsedTime, ...(error ? { err: error } : {}) };
