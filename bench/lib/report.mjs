@@ -10,7 +10,7 @@ export function renderMarkdown(report) {
     '',
     `Node ${machine.node}, ${machine.cpus} CPUs, load by ${machine.tool}${machine.pinned ? ', servers and load generator pinned to different CPUs' : ''}. ` +
       `${config.rounds} interleaved round(s) of ${config.seconds} s per scenario after a ${config.warmupSeconds} s warm-up; figures are medians over rounds; ` +
-      `ratios are taken round by round against a reference measured seconds apart. Services run from dist/ with NODE_ENV=production.`,
+      `the scenario order rotates between rounds; ratios are taken round by round (each round's ratios are in bench.json), then the median. Services run from dist/ with NODE_ENV=production.`,
     ...(profiles ? ['', '**Profiled run**: the measured services ran under the V8 profiler, whose overhead is in their figures; judge the targets on a run without `--profile`.'] : []),
     '',
     '## Targets',
@@ -21,13 +21,14 @@ export function renderMarkdown(report) {
   ];
   if (scenarios) {
     const bare = scenarios.find((s) => s.key === 'bare');
+    const bareNest = scenarios.find((s) => s.key === 'bare_nest');
     lines.push(
       '',
       '## HTTP scenarios',
       '',
-      '| # | Scenario | Connections | req/s | × bare node:http | p50 | p99 (median) | p99 (worst round) | non-2xx / socket errors |',
-      '|---|---|---|---|---|---|---|---|---|',
-      ...scenarios.map((s, i) => `| ${i + 1} | ${s.label} | ${s.connections} | ${rps(s.rps)} | ${(s.rps / bare.rps).toFixed(2)} | ${ms(s.p50_ms)} | ${ms(s.p99_ms)} | ${ms(s.worst_p99_ms)} | ${s.non_2xx} / ${s.socket_errors} |`),
+      '| # | Scenario | Connections | req/s | × bare node:http | × bare NestJS | p50 | p99 (median) | p99 (worst round) | non-2xx / socket errors |',
+      '|---|---|---|---|---|---|---|---|---|---|',
+      ...scenarios.map((s, i) => `| ${i + 1} | ${s.label} | ${s.connections} | ${rps(s.rps)} | ${(s.rps / bare.rps).toFixed(2)} | ${(s.rps / bareNest.rps).toFixed(2)} | ${ms(s.p50_ms)} | ${ms(s.p99_ms)} | ${ms(s.worst_p99_ms)} | ${s.non_2xx} / ${s.socket_errors} |`),
       '',
       `Audited POST: ${report.post_audit_events.server_2xx.toLocaleString('en-US')} answered 2xx by the server (${report.post_audit_events.client_2xx.toLocaleString('en-US')} received by the load generator within the measured windows), ${report.post_audit_events.stored.toLocaleString('en-US')} user_login events stored.`,
       '',

@@ -1,5 +1,5 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -49,12 +49,11 @@ describe('@personai/monitoring, packed and installed like a published package', 
       join(app, 'package.json'),
       JSON.stringify({ name: 'scratch-app', private: true, dependencies: { ...Object.fromEntries(peers.map((p) => [p, workspace.dependencies[p]])), '@personai/contracts': `file:${tarballs[0]}`, '@personai/monitoring': `file:${tarballs[1]}` } }),
     );
-    // Registry packages come from npm's cache when it has them. Install scripts are skipped: better-sqlite3's
-    // native addon (same version, same Node) is copied from the workspace instead of compiled again.
+    // Registry packages come from npm's cache when it has them. No install script is needed: better-sqlite3 13
+    // ships its N-API binaries in the package.
     npm(['install', '--prefer-offline', '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error'], app);
     const sqlite = (dir: string) => JSON.parse(readFileSync(join(dir, 'node_modules', 'better-sqlite3', 'package.json'), 'utf8')).version as string;
     expect(sqlite(app)).toBe(sqlite(ROOT));
-    cpSync(join(ROOT, 'node_modules', 'better-sqlite3', 'build'), join(app, 'node_modules', 'better-sqlite3', 'build'), { recursive: true });
 
     writeFileSync(
       join(app, 'main.js'),

@@ -6,6 +6,8 @@ export { MONITORING_MODULE_OPTIONS } from './lib/monitoring.constants';
 export { parseDuration } from './lib/duration';
 export { isPostgresUrl } from './lib/audit/audit-database-url';
 export { useMonitoring } from './lib/use-monitoring';
+export type { UseMonitoringOptions } from './lib/use-monitoring';
+export { ProbeAnswers, PROBE_PATHS } from './lib/health/probe-answers';
 export { Audit } from './lib/audit/audit.decorator';
 export type { AuditOptions } from './lib/audit/audit.decorator';
 export { AuditService } from './lib/audit/audit.service';

@@ -12,6 +12,7 @@ import { MonitoringTokenGuard } from './auth/monitoring-token.guard';
 import { DatabaseHealthIndicator } from './health/database.health';
 import { HealthProbeService } from './health/health-probe.service';
 import { HealthController } from './health/health.controller';
+import { ProbeAnswers } from './health/probe-answers';
 import { HttpDependencyHealthIndicator } from './health/http-dependency.health';
 import { SystemReadingsService } from './health/system-readings.service';
 import { MetricsController } from './metrics/metrics.controller';
@@ -76,11 +77,12 @@ function createIdempotencyStore(options: MonitoringModuleOptions, faults: Databa
     HttpDependencyHealthIndicator,
     DatabaseHealthIndicator,
     HealthProbeService,
+    ProbeAnswers,
     AuditService,
     AuditInterceptor,
     MonitoringTokenGuard,
   ],
-  exports: [MONITORING_MODULE_OPTIONS, MONITORING_REGISTRY, AUDIT_STORE, IDEMPOTENCY_STORE, RuntimeStatsService, ShutdownState, MetricsService, HealthProbeService, AuditService, AuditInterceptor, IdempotencyInterceptor, StoreAvailabilityService, RejectionAuditService, MonitoringTokenGuard],
+  exports: [MONITORING_MODULE_OPTIONS, MONITORING_REGISTRY, AUDIT_STORE, IDEMPOTENCY_STORE, RuntimeStatsService, ShutdownState, MetricsService, HealthProbeService, ProbeAnswers, AuditService, AuditInterceptor, IdempotencyInterceptor, StoreAvailabilityService, RejectionAuditService, MonitoringTokenGuard],
 })
 export class MonitoringModule extends ConfigurableModuleClass implements BeforeApplicationShutdown, OnApplicationShutdown {
   constructor(

@@ -13,6 +13,11 @@ export class MonitoringTokenGuard implements CanActivate {
     this.expected = options.monitoringToken ? digest(options.monitoringToken) : undefined;
   }
 
+  /** Whether a token is configured at all. */
+  get enabled(): boolean {
+    return this.expected !== undefined;
+  }
+
   canActivate(context: ExecutionContext): boolean {
     if (this.isAuthorized(context.switchToHttp().getRequest<FastifyRequest>())) return true;
     throw new UnauthorizedException('a valid monitoring token is required (Authorization: Bearer <token>)');

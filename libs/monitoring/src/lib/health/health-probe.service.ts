@@ -39,6 +39,8 @@ export class HealthProbeService implements OnApplicationBootstrap, OnModuleDestr
   private readonly sources: HealthCheckProvider[];
   private systemTimer?: NodeJS.Timeout;
   private stopped = false;
+  /** Goes up with every recorded result: answers rendered from an older round are rendered again. */
+  private round = 0;
 
   constructor(
     @Inject(MONITORING_MODULE_OPTIONS) options: MonitoringModuleOptions,
@@ -90,6 +92,11 @@ export class HealthProbeService implements OnApplicationBootstrap, OnModuleDestr
   /** The last results; one older than its staleness limit is reported down and `stale`. */
   checks(): Record<string, CheckResult> {
     return markStale(this.results, (name) => this.staleAfter(name), Date.now());
+  }
+
+  /** A number that changes whenever a check records a result (see ProbeAnswers). */
+  resultsVersion(): number {
+    return this.round;
   }
 
   /** How old a check's result may get before it no longer counts: two intervals plus its deadline. */
@@ -162,6 +169,7 @@ export class HealthProbeService implements OnApplicationBootstrap, OnModuleDestr
       this.logger.warn(`dependency ${probe.name} is down: ${detail.message ?? 'no reason given'}`);
     }
     this.results[probe.name] = check;
+    this.round += 1;
     if (probe.name === 'database') this.storeAvailability.reportCheck(detail.status === 'up', detail.message);
     this.metrics.recordDependencyCheck(probe.name, detail.status === 'up', latency / 1000);
     if (detail.token_expires_in_s !== undefined) this.metrics.recordTokenExpiry(probe.name, detail.token_expires_in_s);

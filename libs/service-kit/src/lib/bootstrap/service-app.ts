@@ -7,6 +7,7 @@ import { Logger as PinoLogger } from 'nestjs-pino';
 import type { ServiceEnv } from '../config/service-env';
 import { AccessLogController, bindRequestContext, loggerParams, serviceLogger } from '../hardening/logging';
 import { REQUEST_ID_HEADER, requestIdFor } from '../http/request-id';
+import { guardMutatingRoutes, MutationThrottlerGuard } from '../hardening/mutation-throttler.guard';
 import { CompiledValidationPipe } from '../http/compiled-validation.pipe';
 import { API_SECURITY_HEADERS, DOCS_SECURITY_HEADERS } from '../http/security-headers';
 import { AllExceptionsFilter } from './all-exceptions.filter';
@@ -59,6 +60,8 @@ export function configureServiceApp(app: INestApplication): void {
     done();
   });
   if (config) bindRequestContext(fastify, loggerParams(config));
+  const throttler = optionalProvider(app, MutationThrottlerGuard);
+  if (throttler) guardMutatingRoutes(app, throttler);
 }
 
 /** The app's ShutdownState: service-kit's own provider (ServiceKitModule), absent in an app without it. */

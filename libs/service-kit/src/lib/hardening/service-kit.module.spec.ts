@@ -1,3 +1,5 @@
+import { Controller, Get, Module, Post } from '@nestjs/common';
+import { GUARDS_METADATA } from '@nestjs/common/constants';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { HealthProbeService, ShutdownState } from '@personai/monitoring';
 import { loadConfig, ServiceEnv } from '../config/service-env';
@@ -39,5 +41,29 @@ describe('ServiceKitModule.forService', () => {
   it('mounts the fault API when FAULT_INJECTION_ENABLED=true', async () => {
     app = await createServiceTestApp(ServiceKitModule.forService(load({ FAULT_INJECTION_ENABLED: 'true' })));
     expect((await app.inject({ method: 'GET', url: '/__faults/database' })).json()).toEqual({ fault: null });
+  });
+
+  it('rate-limits mutating routes only, with no guard at all on reads', async () => {
+    @Controller('things')
+    class ThingsController {
+      @Get()
+      list(): { things: string[] } {
+        return { things: [] };
+      }
+
+      @Post()
+      create(): { ok: boolean } {
+        return { ok: true };
+      }
+    }
+    @Module({ imports: [ServiceKitModule.forService(load({ RATE_LIMIT_MAX: '2' }))], controllers: [ThingsController] })
+    class ThingsModule {}
+    app = await createServiceTestApp({ module: ThingsModule });
+    const posts = [];
+    for (let i = 0; i < 3; i += 1) posts.push((await app.inject({ method: 'POST', url: '/things', remoteAddress: '10.0.0.9' })).statusCode);
+    expect(posts).toEqual([201, 201, 429]);
+    for (let i = 0; i < 5; i += 1) expect((await app.inject({ method: 'GET', url: '/things', remoteAddress: '10.0.0.9' })).statusCode).toBe(200);
+    const guards = (name: 'list' | 'create') => (Reflect.getMetadata(GUARDS_METADATA, ThingsController.prototype[name]) as unknown[] | undefined) ?? [];
+    expect([guards('list').length, guards('create').length]).toEqual([0, 1]);
   });
 });

@@ -1,5 +1,4 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { APP_GUARD } from '@nestjs/core';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { DependencyOptions, HealthCheckProvider, MonitoringModule } from '@personai/monitoring';
 import { LoggerModule } from 'nestjs-pino';
@@ -24,7 +23,7 @@ export class ServiceKitModule {
         LoggerModule.forRoot(loggerParams(config)),
         ...(limited ? [ThrottlerModule.forRoot({ throttlers: [{ ttl: config.rateLimitWindowMs, limit: config.RATE_LIMIT_MAX }], errorMessage: 'too many requests; retry after the number of seconds in Retry-After' })] : []),
       ],
-      providers: limited ? [{ provide: APP_GUARD, useClass: MutationThrottlerGuard }] : [],
+      providers: limited ? [MutationThrottlerGuard] : [],
     };
   }
 

@@ -1,0 +1,92 @@
+// `npm run bench`'s layer rows: bare NestJS 11 on Fastify answering GET /integrations?user_id= with the
+// same JSON as integration-controller, plus the service layers named in BENCH_LAYERS (comma-separated),
+// each exactly as service-kit and libs/monitoring apply it in a service. Not a service: a measuring rig.
+//
+//   validation        the workspace's CompiledValidationPipe (the route takes a query DTO)
+//   validation-real   Nest's ValidationPipe with the same options (what the compiled pipe replaces)
+//   headers           helmet's security headers (captured once) and the x-request-id header
+//   context           the pino logger and the request context (request_id on every line of a request)
+//   access-log        the access log at info, one line per request, to stdout
+//   throttler         rate limiting of mutating routes (guards on POST handlers only; the GET has none)
+//   filter            the JSON exception filter
+//   monitoring        MonitoringModule (metrics hook, audit and idempotency interceptors, probes) + useMonitoring
+//   all               every layer above but validation-real
+import 'reflect-metadata';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Controller, Get, INestApplication, Module, Query, ValidationPipe } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { ThrottlerModule } from '@nestjs/throttler';
+import { MonitoringModule, useMonitoring } from '@personai/monitoring';
+import {
+  AccessLogController,
+  AllExceptionsFilter,
+  API_SECURITY_HEADERS,
+  bindRequestContext,
+  CompiledValidationPipe,
+  guardMutatingRoutes,
+  loadConfig,
+  loggerParams,
+  MutationThrottlerGuard,
+  REQUEST_ID_HEADER,
+  requestIdFor,
+  serviceLogger,
+  ServiceEnv,
+} from '@personai/service-kit';
+import { IsString, MaxLength, MinLength } from 'class-validator';
+import { LoggerModule } from 'nestjs-pino';
+import type { FastifyInstance } from 'fastify';
+
+const KNOWN = ['validation', 'validation-real', 'headers', 'context', 'access-log', 'throttler', 'filter', 'monitoring'];
+const asked = (process.env['BENCH_LAYERS'] ?? '').split(',').filter(Boolean);
+const layers = new Set(asked.includes('all') ? KNOWN.filter((l) => l !== 'validation-real') : asked);
+for (const layer of layers) if (!KNOWN.includes(layer)) throw new Error(`BENCH_LAYERS: unknown layer ${layer} (known: ${KNOWN.join(', ')}, all)`);
+
+const config = loadConfig(ServiceEnv, { ...process.env, SERVICE_NAME: 'bench-layers', LOG_LEVEL: layers.has('access-log') ? 'info' : 'error', DATA_DIR: mkdtempSync(join(tmpdir(), 'bench-layers-')) });
+
+class ListQuery {
+  @IsString() @MinLength(1) @MaxLength(100)
+  user_id!: string;
+}
+
+@Controller('integrations')
+class IntegrationsController {
+  @Get()
+  list(@Query() _query: ListQuery): { integrations: unknown[] } {
+    return { integrations: [] };
+  }
+}
+
+const imports = [
+  ...(layers.has('context') || layers.has('access-log') ? [LoggerModule.forRoot(loggerParams(config))] : []),
+  ...(layers.has('throttler') ? [ThrottlerModule.forRoot({ throttlers: [{ ttl: 60_000, limit: 1_000_000 }] })] : []),
+  ...(layers.has('monitoring') ? [MonitoringModule.forRoot({ serviceName: 'bench-layers', version: '0', auditDatabase: join(config.DATA_DIR, 'audit.db'), healthCheckIntervalMs: 5000 })] : []),
+];
+
+@Module({ imports, controllers: [IntegrationsController], providers: layers.has('throttler') ? [MutationThrottlerGuard] : [] })
+class BenchModule {}
+
+async function main(): Promise<void> {
+  const logging = layers.has('access-log') || layers.has('context') ? { loggerInstance: serviceLogger(config), ...(layers.has('access-log') ? { logController: new AccessLogController(1) } : { disableRequestLogging: true }) } : {};
+  const headers = layers.has('headers') ? { genReqId: requestIdFor } : {};
+  const app = await NestFactory.create<NestFastifyApplication>(BenchModule, new FastifyAdapter({ ...logging, ...headers }), { logger: false });
+  const fastify = app.getHttpAdapter().getInstance() as FastifyInstance;
+  if (layers.has('validation')) app.useGlobalPipes(new CompiledValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));
+  if (layers.has('validation-real')) app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));
+  if (layers.has('filter')) app.useGlobalFilters(new AllExceptionsFilter());
+  if (layers.has('headers')) {
+    fastify.addHook('onRequest', (request, reply, done) => {
+      reply.headers(API_SECURITY_HEADERS);
+      reply.header(REQUEST_ID_HEADER, request.id);
+      done();
+    });
+  }
+  if (layers.has('context')) bindRequestContext(fastify, loggerParams(config));
+  if (layers.has('throttler')) guardMutatingRoutes(app as INestApplication, app.get(MutationThrottlerGuard));
+  if (layers.has('monitoring')) useMonitoring(app as INestApplication);
+  await app.listen(Number(process.env['PORT']), '127.0.0.1');
+}
+
+void main();
