@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { pinnedCommand } from './load.mjs';
 
 const require = createRequire(import.meta.url);
-const { freePort, stopChild, waitUntilUp, ROOT } = require('../../tools/stack/index.js');
+const { freePort, stopChild, waitUntilUp, ROOT, COMPILE_CACHE_DIR } = require('../../tools/stack/index.js');
 export { freePort, ROOT };
 
 /**
@@ -19,7 +19,7 @@ export async function startNode(setup, { name, script, env = {}, readyPath, node
   port ??= await freePort();
   const [cmd, argv] = pinnedCommand(setup, setup.serverCpu, process.execPath, [...nodeArgs, script]);
   const since = performance.now();
-  const child = spawn(cmd, argv, { cwd: ROOT, env: { ...process.env, LOG_LEVEL: logLevel, ...env, PORT: String(port) }, stdio: ['ignore', 'ignore', 'inherit'] });
+  const child = spawn(cmd, argv, { cwd: ROOT, env: { ...process.env, LOG_LEVEL: logLevel, NODE_COMPILE_CACHE: COMPILE_CACHE_DIR, ...env, PORT: String(port) }, stdio: ['ignore', 'ignore', 'inherit'] });
   const url = `http://127.0.0.1:${port}`;
   // Polled every 10 ms, so that the start-up time is measured to about that.
   await waitUntilUp(name, `${url}${readyPath}`, child, 20_000, { intervalMs: 10, accept: (status) => status === 200 }).catch(async (err) => {

@@ -36,6 +36,13 @@ describe('docker/Dockerfile', () => {
     expect(`${runtime[healthcheck]} ${runtime[healthcheck + 1]}`).toContain(MONITORING_ROUTES.live);
   });
 
+  it("runs the workspace's pinned Node.js (.node-version), the one CI tests on, with its compile cache in /tmp", () => {
+    const pinned = readFileSync(join(ROOT, '.node-version'), 'utf8').trim();
+    const image = /^ARG NODE_IMAGE=node:(\d+)\.(\d+)-/.exec(lines.find((l) => l.startsWith('ARG NODE_IMAGE=')) ?? '');
+    expect(image?.slice(1, 3).join('.')).toBe(pinned.split('.').slice(0, 2).join('.'));
+    expect(runtime.find((l) => l.startsWith('ENV '))).toMatch(/NODE_COMPILE_CACHE=\/tmp\//);
+  });
+
   it('builds the app named by the APP build argument from its Nx build', () => {
     expect(lines.some((l) => l.includes('nx run "$APP:build"'))).toBe(true);
     expect(runtime.some((l) => l.includes('dist/apps/${APP}/'))).toBe(true);

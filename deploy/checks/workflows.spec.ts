@@ -13,7 +13,7 @@ function validate(path: string): { status: number | null; output: string } {
   return { status: run.status, output: `${run.stdout}${run.stderr}` };
 }
 
-type Workflow = { on: Record<string, unknown>; jobs: Record<string, { services?: Record<string, unknown>; steps: { uses?: string; run?: string; if?: string }[] }> };
+type Workflow = { on: Record<string, unknown>; jobs: Record<string, { services?: Record<string, unknown>; steps: { uses?: string; run?: string; if?: string; with?: Record<string, unknown> }[] }> };
 const load = (f: string) => parse(readFileSync(join(WORKFLOWS, f), 'utf8')) as Workflow;
 
 describe('GitHub Actions workflows', () => {
@@ -29,6 +29,16 @@ describe('GitHub Actions workflows', () => {
     const path = join(mkdtempSync(join(tmpdir(), 'wf-')), 'broken.yml');
     writeFileSync(path, 'on: push\njobs:\n  x:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v4\n        runn: echo\n');
     expect(validate(path).status).not.toBe(0);
+  });
+
+  it.each(files)("%s runs on the workspace's pinned Node.js (.node-version)", (file) => {
+    const setups = Object.values(load(file).jobs).flatMap((j) => j.steps.filter((s) => s.uses?.startsWith('actions/setup-node')));
+    expect(setups.length).toBeGreaterThan(0);
+    for (const setup of setups) expect(setup.with).toMatchObject({ 'node-version-file': '.node-version' });
+  });
+
+  it('ci.yml installs every test tool the suite needs (promtool, prometheus, amtool, redis-server) with the script npm test names', () => {
+    expect(load('ci.yml').jobs['test'].steps.some((s) => s.run?.includes('bash scripts/install-test-tools.sh'))).toBe(true);
   });
 
   it('ci.yml tests every push and pull request with a PostgreSQL service and uploads the reports', () => {

@@ -38,7 +38,7 @@ describeLocal('integration-controller with RATE_LIMIT_MAX=5 and LOG_LEVEL=info',
     service = new ServiceProcess(
       'integration-controller',
       await freePort(),
-      { ...fakes, DATA_DIR: dataDir, RATE_LIMIT_MAX: '5', RATE_LIMIT_WINDOW: '30s', LOG_LEVEL: 'info', FAULT_INJECTION_ENABLED: 'true', DEMO_PASSWORD: 'hunter2-secret' },
+      { ...fakes, DATA_DIR: dataDir, RATE_LIMIT_MAX: '5', RATE_LIMIT_WINDOW: '30s', LOG_LEVEL: 'info', FAULT_INJECTION_ENABLED: 'true', DEMO_PASSWORD: 'hunter2-secret', SHUTDOWN_DRAIN_DELAY: '0s' },
       { captureOutput: true },
     );
     base = await service.start();
@@ -90,5 +90,23 @@ describeLocal('integration-controller with RATE_LIMIT_MAX=5 and LOG_LEVEL=info',
     const access = ofRequest.find((r) => r['msg'] === 'request errored');
     expect(access).toMatchObject({ level: 50, req: { method: 'POST', url: '/integrations' }, res: { statusCode: 503 }, response_time_ms: expect.any(Number) });
     for (const secret of ['hunter2-secret', 'sk-live-header-secret', 'ya29.body-secret-token']) expect(service.output).not.toContain(secret);
+  });
+
+  it('writes every access-log line before it exits on SIGTERM (the asynchronous log buffer is flushed)', async () => {
+    const count = 400;
+    for (let i = 0; i < count; i += 50) {
+      const batch = Array.from({ length: Math.min(50, count - i) }, (_, j) => fetch(`${base}/integrations?user_id=flush_user`, { headers: { 'x-request-id': `flush-check-${i + j}` } }).then(async (r) => (await r.arrayBuffer(), r.status)));
+      expect(new Set(await Promise.all(batch))).toEqual(new Set([200]));
+    }
+    // At once after the last answer: lines still in the buffer must reach stdout before the process ends.
+    expect(await service.kill('SIGTERM')).toEqual({ code: 0, signal: null });
+    const ids = service.output
+      .split('\n')
+      .filter((l) => l.includes('flush-check-'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .filter((r) => r['msg'] === 'request completed')
+      .map((r) => r['request_id']);
+    expect(new Set(ids).size).toBe(count);
+    expect(ids.length).toBe(count);
   });
 });

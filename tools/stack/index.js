@@ -58,6 +58,9 @@ function stopChild(child, graceMs = 10_000) {
   });
 }
 
+/** Where services started from here keep Node's compile cache (one per user and machine, like the images' /tmp). */
+const COMPILE_CACHE_DIR = join(require('node:os').tmpdir(), 'personai-node-compile-cache');
+
 /**
  * Starts the stack. Options: ports ('default' or 'free'), dataDir, logDir (children's output goes
  * there; else inherited), env (extra variables for every service), timeoutMs.
@@ -68,7 +71,8 @@ async function startStack(options = {}) {
   const dataDir = options.dataDir ?? join(ROOT, 'data');
   // A local stack has no load balancer in front and one client address: close at once on SIGTERM (the
   // Kubernetes default is a 5 s drain) and no rate limit (load tests and suites would hit it).
-  const env = { ...process.env, SHUTDOWN_DRAIN_DELAY: '0s', RATE_LIMIT_MAX: '0', ...wiring(ports), DATA_DIR: dataDir, ...(options.env ?? {}) };
+  // Node's compile cache (as the images set it): a restarted service skips compiling its modules again.
+  const env = { ...process.env, SHUTDOWN_DRAIN_DELAY: '0s', RATE_LIMIT_MAX: '0', NODE_COMPILE_CACHE: COMPILE_CACHE_DIR, ...wiring(ports), DATA_DIR: dataDir, ...(options.env ?? {}) };
   if (options.logDir) mkdirSync(options.logDir, { recursive: true });
   const children = {};
   const stop = async () => {
@@ -101,4 +105,4 @@ async function startStack(options = {}) {
   return { urls, ports, dataDir, children, stop };
 }
 
-module.exports = { startStack, freePort, stopChild, waitUntilUp, wiring, SERVICES, FAKES, DEFAULT_PORTS, ROOT };
+module.exports = { startStack, freePort, stopChild, waitUntilUp, wiring, SERVICES, FAKES, DEFAULT_PORTS, ROOT, COMPILE_CACHE_DIR };

@@ -28,18 +28,21 @@ export function pinoOptions(config: ServiceEnv): LoggerOptions {
 
 const loggers = new WeakMap<ServiceEnv, Logger>();
 
+/** The longest a log line waits in the buffer. */
+export const LOG_FLUSH_INTERVAL_MS = 100;
+
 /**
  * The one pino logger of a service (per configuration object): Fastify's logger (access log, request
- * child loggers) and nestjs-pino's root, writing to stdout through pino's asynchronous destination.
- * A line is handed to the kernel as soon as the previous write finished, so lines written while a write
- * is in flight go out together in one write (no timer, no size threshold: an idle service's line leaves
- * at once). pino flushes what is pending synchronously when the process exits, which graceful shutdown
- * (and any `process.exit`) ends with; only a SIGKILL can lose the lines of the last write in flight.
+ * child loggers) and nestjs-pino's root, writing to stdout through pino's asynchronous destination: lines
+ * collect in a buffer written out once it holds 4 KiB, or every 100 ms, whichever comes first, so a busy
+ * service makes one write for dozens of lines and a quiet one still shows its lines within 100 ms. pino
+ * flushes what is buffered synchronously when the process exits (graceful shutdown ends with
+ * `process.exit`), so no line is lost on a shutdown; a SIGKILL loses at most the last 100 ms of lines.
  */
 export function serviceLogger(config: ServiceEnv): Logger {
   let logger = loggers.get(config);
   if (!logger) {
-    logger = pino(pinoOptions(config), pino.destination({ dest: 1, sync: false }));
+    logger = pino(pinoOptions(config), pino.destination({ dest: 1, sync: false, minLength: 4096, periodicFlush: LOG_FLUSH_INTERVAL_MS }));
     loggers.set(config, logger);
   }
   return logger;
