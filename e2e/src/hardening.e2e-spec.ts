@@ -85,7 +85,7 @@ describeLocal('integration-controller with RATE_LIMIT_MAX=5 and LOG_LEVEL=info',
     const records = lines.map((l) => JSON.parse(l) as Record<string, unknown>); // every line is JSON
     expect(records.every((r) => r['service'] === 'integration-controller' && typeof r['level'] === 'number' && typeof r['time'] === 'number')).toBe(true);
     const ofRequest = records.filter((r) => r['request_id'] === requestId);
-    // The handler's own error line and the access-log line (pino-http calls a 5xx answer "request errored").
+    // The handler's own error line and the access-log line (a 5xx answer is logged as "request errored").
     expect(ofRequest.map((r) => r['msg'])).toEqual(expect.arrayContaining([expect.stringContaining('audit store write failed'), 'request errored']));
     const access = ofRequest.find((r) => r['msg'] === 'request errored');
     expect(access).toMatchObject({ level: 50, req: { method: 'POST', url: '/integrations' }, res: { statusCode: 503 }, response_time_ms: expect.any(Number) });

@@ -5,7 +5,7 @@
 //   validation        the workspace's CompiledValidationPipe (the route takes a query DTO)
 //   validation-real   Nest's ValidationPipe with the same options (what the compiled pipe replaces)
 //   headers           helmet's security headers (captured once) and the x-request-id header
-//   context           the pino logger and the request context (request_id on every line of a request)
+//   context           the pino logger (lazy request loggers) and the request context (request_id on every line of a request)
 //   access-log        the access log at info, one line per request, to stdout
 //   throttler         rate limiting of mutating routes (guards on POST handlers only; the GET has none)
 //   filter            the JSON exception filter
@@ -21,22 +21,21 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import { ThrottlerModule } from '@nestjs/throttler';
 import { MonitoringModule, useMonitoring } from '@personai/monitoring';
 import {
-  AccessLogController,
   AllExceptionsFilter,
   API_SECURITY_HEADERS,
   bindRequestContext,
   CompiledValidationPipe,
   guardMutatingRoutes,
   loadConfig,
-  loggerParams,
   MutationThrottlerGuard,
   REQUEST_ID_HEADER,
   requestIdFor,
-  serviceLogger,
+  fastifyLogging,
   ServiceEnv,
+  ServiceLogger,
+  serviceLogger,
 } from '@personai/service-kit';
 import { IsString, MaxLength, MinLength } from 'class-validator';
-import { LoggerModule } from 'nestjs-pino';
 import type { FastifyInstance } from 'fastify';
 
 const KNOWN = ['validation', 'validation-real', 'headers', 'context', 'access-log', 'throttler', 'filter', 'monitoring'];
@@ -60,7 +59,6 @@ class IntegrationsController {
 }
 
 const imports = [
-  ...(layers.has('context') || layers.has('access-log') ? [LoggerModule.forRoot(loggerParams(config))] : []),
   ...(layers.has('throttler') ? [ThrottlerModule.forRoot({ throttlers: [{ ttl: 60_000, limit: 1_000_000 }] })] : []),
   ...(layers.has('monitoring') ? [MonitoringModule.forRoot({ serviceName: 'bench-layers', version: '0', auditDatabase: join(config.DATA_DIR, 'audit.db'), healthCheckIntervalMs: 5000 })] : []),
 ];
@@ -69,7 +67,9 @@ const imports = [
 class BenchModule {}
 
 async function main(): Promise<void> {
-  const logging = layers.has('access-log') || layers.has('context') ? { loggerInstance: serviceLogger(config), ...(layers.has('access-log') ? { logController: new AccessLogController(1) } : { disableRequestLogging: true }) } : {};
+  // The service's logging: its pino logger, lazy request loggers and (with access-log) the access log.
+  const { logController, ...logger } = fastifyLogging(config);
+  const logging = layers.has('access-log') ? { ...logger, logController } : layers.has('context') ? { ...logger, disableRequestLogging: true } : {};
   const headers = layers.has('headers') ? { genReqId: requestIdFor } : {};
   const app = await NestFactory.create<NestFastifyApplication>(BenchModule, new FastifyAdapter({ ...logging, ...headers }), { logger: false });
   const fastify = app.getHttpAdapter().getInstance() as FastifyInstance;
@@ -83,10 +83,15 @@ async function main(): Promise<void> {
       done();
     });
   }
-  if (layers.has('context')) bindRequestContext(fastify, loggerParams(config));
+  if (layers.has('context')) {
+    app.useLogger(new ServiceLogger(serviceLogger(config)));
+    bindRequestContext(fastify);
+  }
   if (layers.has('throttler')) guardMutatingRoutes(app as INestApplication, app.get(MutationThrottlerGuard));
   if (layers.has('monitoring')) useMonitoring(app as INestApplication);
   await app.listen(Number(process.env['PORT']), '127.0.0.1');
+  // Exits cleanly on SIGTERM, so that a CPU profile (node --cpu-prof) is written.
+  process.once('SIGTERM', () => void app.close().then(() => process.exit(0)));
 }
 
 void main();

@@ -13,6 +13,6 @@ export { monitoringOptions, httpDependency } from './lib/config/monitoring-optio
 export { UpstreamUrl } from './lib/config/upstream-url.decorator';
 export { ServiceKitModule } from './lib/hardening/service-kit.module';
 export { MutationThrottlerGuard, guardMutatingRoutes } from './lib/hardening/mutation-throttler.guard';
-export { loggerParams, pinoOptions, REDACTED_PATHS, serviceLogger, bindRequestContext, AccessLogController } from './lib/hardening/logging';
+export { pinoOptions, REDACTED_PATHS, serviceLogger, bindRequestContext, AccessLogController, ServiceLogger, LazyRequestLogger, fastifyLogging } from './lib/hardening/logging';
 export { CompiledValidationPipe } from './lib/http/compiled-validation.pipe';
 export { API_SECURITY_HEADERS, precomputedSecurityHeaders } from './lib/http/security-headers';

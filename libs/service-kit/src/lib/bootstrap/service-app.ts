@@ -3,9 +3,8 @@ import { ModuleRef, NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyInstance } from 'fastify';
 import { ShutdownState } from '@personai/monitoring';
-import { Logger as PinoLogger } from 'nestjs-pino';
 import type { ServiceEnv } from '../config/service-env';
-import { AccessLogController, bindRequestContext, loggerParams, serviceLogger } from '../hardening/logging';
+import { bindRequestContext, fastifyLogging, ServiceLogger } from '../hardening/logging';
 import { REQUEST_ID_HEADER, requestIdFor } from '../http/request-id';
 import { guardMutatingRoutes, MutationThrottlerGuard } from '../hardening/mutation-throttler.guard';
 import { CompiledValidationPipe } from '../http/compiled-validation.pipe';
@@ -24,7 +23,7 @@ export const BODY_LIMIT_BYTES = 1_048_576;
 export function serviceAdapter(config?: ServiceEnv): FastifyAdapter {
   // While closing, requests already on an open connection are still served (with `Connection: close`)
   // rather than answered 503: a client that got through before the close is not failed.
-  const logging = config ? { loggerInstance: serviceLogger(config), logController: new AccessLogController(config.ACCESS_LOG_SAMPLE_RATE) } : {};
+  const logging = config ? fastifyLogging(config) : {};
   return new FastifyAdapter({ genReqId: requestIdFor, bodyLimit: BODY_LIMIT_BYTES, return503OnClosing: false, ...logging });
 }
 
@@ -34,7 +33,7 @@ export function serviceAdapter(config?: ServiceEnv): FastifyAdapter {
  */
 export async function createServiceApp(module: Type<unknown> | DynamicModule, config: ServiceEnv): Promise<NestFastifyApplication> {
   const app = await NestFactory.create<NestFastifyApplication>(module, serviceAdapter(config), { bufferLogs: true, abortOnError: false });
-  const logger = optionalProvider(app, PinoLogger);
+  const logger = optionalProvider(app, ServiceLogger);
   if (logger) app.useLogger(logger);
   else app.flushLogs();
   configureServiceApp(app);
@@ -59,7 +58,7 @@ export function configureServiceApp(app: INestApplication): void {
     if (shutdown?.isShuttingDown()) reply.header('connection', 'close');
     done();
   });
-  if (config) bindRequestContext(fastify, loggerParams(config));
+  if (config) bindRequestContext(fastify);
   const throttler = optionalProvider(app, MutationThrottlerGuard);
   if (throttler) guardMutatingRoutes(app, throttler);
 }

@@ -1,9 +1,9 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { LoggerService } from '@nestjs/common';
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { LogController } from 'fastify';
-import type { Params } from 'nestjs-pino';
-import { PinoLogger } from 'nestjs-pino';
 import pino from 'pino';
-import type { Logger, LoggerOptions } from 'pino';
+import type { Bindings, ChildLoggerOptions, Level, Logger, LoggerOptions } from 'pino';
 import type { ServiceEnv } from '../config/service-env';
 
 /** Never in a log line: credentials in headers, and secret-looking fields of anything logged. */
@@ -21,6 +21,9 @@ const QUIET_ROUTES = new Set(['/health/live', '/health/ready', '/metrics']);
 /** The request-id field of every line logged while serving a request. */
 export const REQUEST_ID_LOG_KEY = 'request_id';
 
+/** The longest a log line waits in the buffer. */
+export const LOG_FLUSH_INTERVAL_MS = 100;
+
 /** pino options of a service: JSON lines at LOG_LEVEL, `service` on every line, secrets redacted. */
 export function pinoOptions(config: ServiceEnv): LoggerOptions {
   return { level: config.LOG_LEVEL, base: { service: config.SERVICE_NAME }, redact: { paths: REDACTED_PATHS, censor: '[REDACTED]' } };
@@ -28,16 +31,13 @@ export function pinoOptions(config: ServiceEnv): LoggerOptions {
 
 const loggers = new WeakMap<ServiceEnv, Logger>();
 
-/** The longest a log line waits in the buffer. */
-export const LOG_FLUSH_INTERVAL_MS = 100;
-
 /**
- * The one pino logger of a service (per configuration object): Fastify's logger (access log, request
- * child loggers) and nestjs-pino's root, writing to stdout through pino's asynchronous destination: lines
- * collect in a buffer written out once it holds 4 KiB, or every 100 ms, whichever comes first, so a busy
- * service makes one write for dozens of lines and a quiet one still shows its lines within 100 ms. pino
- * flushes what is buffered synchronously when the process exits (graceful shutdown ends with
- * `process.exit`), so no line is lost on a shutdown; a SIGKILL loses at most the last 100 ms of lines.
+ * The one pino logger of a service (per configuration object): Fastify's logger and the one behind Nest's
+ * `Logger` (ServiceLogger), writing to stdout through pino's asynchronous destination: lines collect in a
+ * buffer written out once it holds 4 KiB, or every 100 ms, whichever comes first, so a busy service makes
+ * one write for dozens of lines and a quiet one still shows its lines within 100 ms. pino flushes what is
+ * buffered synchronously when the process exits (graceful shutdown ends with `process.exit`), so no line
+ * is lost on a shutdown; a SIGKILL loses at most the last 100 ms of lines.
  */
 export function serviceLogger(config: ServiceEnv): Logger {
   let logger = loggers.get(config);
@@ -48,37 +48,137 @@ export function serviceLogger(config: ServiceEnv): Logger {
   return logger;
 }
 
+const LEVELS: Level[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'];
+type LogFn = (...args: unknown[]) => void;
+
 /**
- * nestjs-pino on the service's logger: Nest's Logger writes through pino. Its HTTP middleware is not
- * mounted (`forRoutes: []`): the request context is bound by `bindRequestContext`, in Fastify's own
- * request hook, which costs a fraction of a Nest middleware on every request.
+ * A request's logger (Fastify's `request.log`) that becomes a pino child only when a line is written at
+ * an enabled level: a request that logs nothing (nearly all of them) costs no child logger, whose
+ * creation serialises and redacts its bindings. Every line it writes carries the request's bindings.
  */
-export function loggerParams(config: ServiceEnv): Params {
-  return { useExisting: true, pinoHttp: { logger: serviceLogger(config) }, forRoutes: [] };
+export class LazyRequestLogger {
+  private instance?: Logger;
+
+  constructor(
+    private readonly root: Logger,
+    private readonly childBindings: Bindings,
+    private readonly options?: ChildLoggerOptions,
+  ) {}
+
+  get level(): string {
+    return this.instance?.level ?? this.root.level;
+  }
+
+  set level(level: string) {
+    this.real().level = level;
+  }
+
+  isLevelEnabled(level: string): boolean {
+    return (this.instance ?? this.root).isLevelEnabled(level);
+  }
+
+  bindings(): Bindings {
+    return this.real().bindings();
+  }
+
+  child(bindings: Bindings, options?: ChildLoggerOptions): Logger {
+    return this.real().child(bindings, options);
+  }
+
+  silent(): void {
+    return;
+  }
+
+  private real(): Logger {
+    return (this.instance ??= this.root.child(this.childBindings, this.options));
+  }
+
+  declare fatal: LogFn;
+  declare error: LogFn;
+  declare warn: LogFn;
+  declare info: LogFn;
+  declare debug: LogFn;
+  declare trace: LogFn;
+}
+for (const level of LEVELS) {
+  LazyRequestLogger.prototype[level] = function (this: LazyRequestLogger, ...args: unknown[]) {
+    if (this.isLevelEnabled(level)) (this['real']() as unknown as Record<Level, LogFn>)[level](...args);
+  };
+}
+
+/** The logger of the request being served, for Nest's Logger (see bindRequestContext). */
+const requestLogger = new AsyncLocalStorage<FastifyBaseLogger>();
+
+/**
+ * Every line logged while serving a request (through Nest's Logger, i.e. ServiceLogger) goes through that
+ * request's logger, so it carries `request_id`: the request runs inside an AsyncLocalStorage context
+ * holding `request.log`, entered in Fastify's onRequest hook (cheap on Node 24, where it rides on the
+ * async context frame; the request's logger itself is lazy). Probes and scrapes log nothing and skip it.
+ */
+export function bindRequestContext(fastify: FastifyInstance): void {
+  fastify.addHook('onRequest', (request, _reply, done) => {
+    if (QUIET_ROUTES.has(request.routeOptions.url ?? '')) return done();
+    requestLogger.run(request.log, done);
+  });
 }
 
 /**
- * Every line logged while serving a request (through Nest's Logger or an injected PinoLogger) carries
- * the request's `request_id`: the request runs inside nestjs-pino's logging context, bound in Fastify's
- * onRequest hook (AsyncLocalStorage; cheap on Node 24, where it rides on the async context frame).
- * Probes and scrapes log nothing and skip it.
+ * Nest's Logger on the service's pino logger (`app.useLogger`): `log` is info, `verbose` trace; the Nest
+ * context is the `context` field; an Error goes to `err`. Inside a request, the request's logger writes
+ * the line (with `request_id`).
  */
-export function bindRequestContext(fastify: FastifyInstance, params: Params): void {
-  const context = new PinoLogger(params);
-  fastify.addHook('onRequest', (request, _reply, done) => {
-    if (QUIET_ROUTES.has(request.routeOptions.url ?? '')) return done();
-    context.runInContext(done, { bindings: { [REQUEST_ID_LOG_KEY]: request.id } });
-  });
+export class ServiceLogger implements LoggerService {
+  constructor(private readonly root: Logger) {}
+
+  log(message: unknown, ...params: unknown[]): void {
+    this.write('info', message, params);
+  }
+
+  error(message: unknown, ...params: unknown[]): void {
+    this.write('error', message, params);
+  }
+
+  warn(message: unknown, ...params: unknown[]): void {
+    this.write('warn', message, params);
+  }
+
+  debug(message: unknown, ...params: unknown[]): void {
+    this.write('debug', message, params);
+  }
+
+  verbose(message: unknown, ...params: unknown[]): void {
+    this.write('trace', message, params);
+  }
+
+  fatal(message: unknown, ...params: unknown[]): void {
+    this.write('fatal', message, params);
+  }
+
+  private write(level: Level, message: unknown, params: unknown[]): void {
+    const logger = (requestLogger.getStore() ?? this.root) as unknown as Logger;
+    if (!logger.isLevelEnabled(level)) return;
+    // Nest passes the context last; Logger.error(message, stack, context) passes a stack before it.
+    const context = params.length > 0 && typeof params[params.length - 1] === 'string' ? (params[params.length - 1] as string) : undefined;
+    const stack = level === 'error' && params.length === 2 && typeof params[0] === 'string' ? params[0] : undefined;
+    const fields: Record<string, unknown> = context ? { context } : {};
+    if (message instanceof Error) logger[level]({ ...fields, err: message }, message.message);
+    else if (typeof message === 'object' && message !== null) logger[level]({ ...fields, ...message });
+    else logger[level](stack ? { ...fields, stack } : fields, String(message));
+  }
 }
 
 /**
  * The access log, through Fastify's own log controller: one line per answered request (probes and
  * scrapes excepted), at error level for 5xx, warn for 4xx, info otherwise, with method, URL, status and
  * time; nothing is built when the level is off. With a sample rate below 1, that share of successful
- * answers is logged; an error is always logged. `request_id` comes from the request's child logger.
+ * answers is logged; an error is always logged. The line is written by the service's logger with the
+ * request's `request_id` in it (no per-request child logger).
  */
 export class AccessLogController extends LogController {
-  constructor(private readonly sampleRate = 1) {
+  constructor(
+    private readonly logger: Logger,
+    private readonly sampleRate = 1,
+  ) {
     super({ requestIdLogLabel: REQUEST_ID_LOG_KEY });
   }
 
@@ -94,10 +194,19 @@ export class AccessLogController extends LogController {
   override requestCompleted(error: Error | null, request: FastifyRequest, reply: FastifyReply): void {
     const status = reply.statusCode;
     const level = error || status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info';
+    if (!this.logger.isLevelEnabled(level) || this.isLogDisabled(request)) return;
     if (level === 'info' && this.sampleRate < 1 && Math.random() >= this.sampleRate) return;
-    const log = reply.log as FastifyBaseLogger & Partial<Pick<Logger, 'isLevelEnabled'>>;
-    if (!log.isLevelEnabled?.(level) || this.isLogDisabled(request)) return;
-    const line = { req: { method: request.method, url: request.url, remote_address: request.ip }, res: { statusCode: status }, response_time_ms: reply.elapsedTime, ...(error ? { err: error } : {}) };
-    log[level](line, level === 'error' ? 'request errored' : 'request completed');
+    const line = { [REQUEST_ID_LOG_KEY]: request.id, req: { method: request.method, url: request.url, remote_address: request.ip }, res: { statusCode: status }, response_time_ms: reply.elapsedTime, ...(error ? { err: error } : {}) };
+    this.logger[level](line, level === 'error' ? 'request errored' : 'request completed');
   }
+}
+
+/** Fastify's logger options of a service: its pino logger, lazy request loggers, the access log. */
+export function fastifyLogging(config: ServiceEnv): { loggerInstance: Logger; childLoggerFactory: (logger: Logger, bindings: Bindings, options: ChildLoggerOptions) => FastifyBaseLogger; logController: AccessLogController } {
+  const logger = serviceLogger(config);
+  return {
+    loggerInstance: logger,
+    childLoggerFactory: (parent, bindings, options) => new LazyRequestLogger(parent, bindings, options) as unknown as FastifyBaseLogger,
+    logController: new AccessLogController(logger, config.ACCESS_LOG_SAMPLE_RATE),
+  };
 }

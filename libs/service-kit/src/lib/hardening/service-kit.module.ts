@@ -1,16 +1,15 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { DependencyOptions, HealthCheckProvider, MonitoringModule } from '@personai/monitoring';
-import { LoggerModule } from 'nestjs-pino';
 import { ServiceConfigModule } from '../config/service-config.module';
 import { ServiceEnv } from '../config/service-env';
 import { monitoringOptions } from '../config/monitoring-options';
-import { loggerParams } from './logging';
+import { serviceLogger, ServiceLogger } from './logging';
 import { MutationThrottlerGuard } from './mutation-throttler.guard';
 
 /**
- * What every service imports first: its validated configuration (SERVICE_CONFIG), nestjs-pino on the
- * Fastify pino logger (`createServiceApp` gives Fastify the same options) and, unless RATE_LIMIT_MAX=0, rate limiting of mutating routes per client address.
+ * What every service imports first: its validated configuration (SERVICE_CONFIG), the service's pino
+ * logger for Nest's Logger (`createServiceApp` gives Fastify the same logger) and, unless RATE_LIMIT_MAX=0, rate limiting of mutating routes per client address.
  */
 @Module({})
 export class ServiceKitModule {
@@ -20,10 +19,11 @@ export class ServiceKitModule {
       module: ServiceKitModule,
       imports: [
         ServiceConfigModule.forRoot(config),
-        LoggerModule.forRoot(loggerParams(config)),
         ...(limited ? [ThrottlerModule.forRoot({ throttlers: [{ ttl: config.rateLimitWindowMs, limit: config.RATE_LIMIT_MAX }], errorMessage: 'too many requests; retry after the number of seconds in Retry-After' })] : []),
       ],
-      providers: limited ? [MutationThrottlerGuard] : [],
+      // Nest's Logger on the service's pino logger (createServiceApp hands it to app.useLogger).
+      providers: [{ provide: ServiceLogger, useValue: new ServiceLogger(serviceLogger(config)) }, ...(limited ? [MutationThrottlerGuard] : [])],
+      exports: [ServiceLogger],
     };
   }
 

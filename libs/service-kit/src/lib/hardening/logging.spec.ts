@@ -1,0 +1,78 @@
+import { Writable } from 'node:stream';
+import Fastify from 'fastify';
+import pino from 'pino';
+import { AccessLogController, bindRequestContext, LazyRequestLogger, ServiceLogger } from './logging';
+
+/** A pino logger writing into an array of parsed lines. */
+function memoryLogger(level = 'info') {
+  const lines: Record<string, unknown>[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      for (const l of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(l));
+      done();
+    },
+  });
+  return { logger: pino({ level, base: { service: 'spec' } }, stream), lines };
+}
+
+describe('request logging', () => {
+  it('creates no child logger for a request that logs nothing, and one (with its bindings) when it logs', () => {
+    const { logger, lines } = memoryLogger('warn');
+    const child = jest.spyOn(logger, 'child');
+    const lazy = new LazyRequestLogger(logger, { request_id: 'r-1' });
+    lazy.info('below the level');
+    lazy.debug({ a: 1 }, 'below the level');
+    expect(child).not.toHaveBeenCalled();
+    expect(lazy.isLevelEnabled('info')).toBe(false);
+    lazy.warn({ a: 1 }, 'written');
+    lazy.error('written too');
+    expect(child).toHaveBeenCalledTimes(1);
+    expect(lines.map((l) => [l['request_id'], l['msg']])).toEqual([
+      ['r-1', 'written'],
+      ['r-1', 'written too'],
+    ]);
+  });
+
+  it("puts the request's id on every line Nest's Logger writes while serving it, and on its access-log line", async () => {
+    const { logger, lines } = memoryLogger();
+    const nest = new ServiceLogger(logger);
+    const app = Fastify({
+      loggerInstance: logger,
+      genReqId: (req) => String(req.headers['x-request-id']),
+      childLoggerFactory: (parent, bindings, options) => new LazyRequestLogger(parent, bindings, options) as never,
+      logController: new AccessLogController(logger),
+    });
+    bindRequestContext(app);
+    app.get('/things', async () => {
+      await new Promise((r) => setTimeout(r, 5));
+      nest.warn('inside the handler, after an await', 'ThingsService');
+      return { ok: true };
+    });
+    await app.ready();
+    await Promise.all(['a-1', 'b-2'].map((id) => app.inject({ method: 'GET', url: '/things', headers: { 'x-request-id': id } })));
+    nest.log('outside any request', 'Bootstrap');
+    await app.close();
+    const byMsg = (msg: string) => lines.filter((l) => l['msg'] === msg).map((l) => l['request_id']).sort();
+    expect(byMsg('inside the handler, after an await')).toEqual(['a-1', 'b-2']);
+    expect(lines.find((l) => l['msg'] === 'inside the handler, after an await')).toMatchObject({ context: 'ThingsService', level: 40 });
+    expect(byMsg('request completed')).toEqual(['a-1', 'b-2']);
+    expect(lines.find((l) => l['msg'] === 'outside any request')).toMatchObject({ context: 'Bootstrap', level: 30 });
+    expect(lines.find((l) => l['msg'] === 'outside any request')).not.toHaveProperty('request_id');
+  });
+
+  it('samples successful access-log lines at ACCESS_LOG_SAMPLE_RATE and always logs errors', async () => {
+    const { logger, lines } = memoryLogger();
+    const app = Fastify({ loggerInstance: logger, logController: new AccessLogController(logger, 0) });
+    app.get('/ok', async () => ({ ok: true }));
+    app.get('/fail', async () => {
+      throw new Error('boom');
+    });
+    for (let i = 0; i < 20; i += 1) await app.inject({ method: 'GET', url: '/ok' });
+    await app.inject({ method: 'GET', url: '/fail' });
+    await app.inject({ method: 'GET', url: '/missing' });
+    await app.close();
+    expect(lines.filter((l) => l['msg'] === 'request completed' && (l['res'] as { statusCode: number }).statusCode === 200)).toEqual([]);
+    expect(lines.filter((l) => l['msg'] === 'request errored')).toHaveLength(1);
+    expect(lines.filter((l) => l['msg'] === 'request completed' && (l['res'] as { statusCode: number }).statusCode === 404)).toHaveLength(1);
+  });
+});
