@@ -66,8 +66,9 @@ const log = (line) => console.log(`[bench] ${line}`);
 const BENCH_ENV = { HEALTH_CHECK_INTERVAL: '5s', NODE_ENV: 'production', SHUTDOWN_DRAIN_DELAY: '0s', RATE_LIMIT_MAX: '0' };
 const USER = 'bench_user';
 // The service layers measured one at a time on bare NestJS (bench/layers/src/main.ts).
-const LAYERS = ['validation', 'validation-real', 'headers', 'context', 'access-log', 'throttler', 'filter', 'monitoring', 'all'];
+const LAYERS = ['none', 'validation', 'validation-real', 'headers', 'context', 'access-log', 'throttler', 'filter', 'monitoring', 'all'];
 const LAYER_LABELS = {
+  none: 'no layer (the layer rows\' baseline: the same app, its route taking the query DTO)',
   validation: 'compiled validation (CompiledValidationPipe)',
   'validation-real': "Nest's ValidationPipe (what the compiled pipe replaces)",
   headers: 'security headers and request id',
@@ -150,7 +151,7 @@ async function httpPhase(ports, env, target) {
   // Bare NestJS with one service layer at a time (bench/layers), so that the cost of each is a row.
   const layers = {};
   for (const layer of LAYERS) {
-    layers[layer] = await startNode(setup, { name: `bare NestJS + ${layer}`, script: join(ROOT, 'dist', 'apps', 'bench-layers', 'main.js'), env: { BENCH_LAYERS: layer }, readyPath: `/integrations?user_id=${USER}` });
+    layers[layer] = await startNode(setup, { name: `bare NestJS + ${layer}`, script: join(ROOT, 'dist', 'apps', 'bench-layers', 'main.js'), env: { BENCH_LAYERS: layer === 'none' ? '' : layer }, readyPath: `/integrations?user_id=${USER}` });
     running.push(layers[layer]);
   }
   const hanging = await startHangingUpstream();
@@ -224,7 +225,8 @@ async function httpPhase(ports, env, target) {
 
   const x = (v) => `${v.toFixed(2)}×`;
   target('(reference) bare NestJS on Fastify vs bare node:http (throughput)', x(ratio('bare_nest', 'bare')), 'none', true, 'reference');
-  for (const layer of LAYERS) target(`(layer) bare NestJS + ${LAYER_LABELS[layer]} vs bare NestJS`, x(ratio(`layer_${layer}`, 'bare_nest')), 'none', true, 'reference');
+  target('(layer baseline) bench/layers with no layer vs bare NestJS', x(ratio('layer_none', 'bare_nest')), 'none', true, 'reference');
+  for (const layer of LAYERS.filter((l) => l !== 'none')) target(`(layer) + ${LAYER_LABELS[layer]}, vs no layer`, x(ratio(`layer_${layer}`, 'layer_none')), 'none', true, 'reference');
   target('GET /integrations, every layer and monitoring on, vs bare NestJS', x(ratio('route_on', 'bare_nest')), '≥ 0.80×', ratio('route_on', 'bare_nest') >= 0.8);
   target('The same with the access log at info vs bare NestJS', x(ratio('route_log', 'bare_nest')), '≥ 0.70×', ratio('route_log', 'bare_nest') >= 0.7);
   target('Route with monitoring vs without (throughput)', x(ratio('route_on', 'route_off')), '≥ 0.90×', ratio('route_on', 'route_off') >= 0.9);

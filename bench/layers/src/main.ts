@@ -10,7 +10,7 @@
 //   throttler         rate limiting of mutating routes (guards on POST handlers only; the GET has none)
 //   filter            the JSON exception filter
 //   monitoring        MonitoringModule (metrics hook, audit and idempotency interceptors, probes) + useMonitoring
-//   all               every layer above but validation-real
+//   all               every layer above but validation-real (all,-<layer>: all but that one)
 import 'reflect-metadata';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -40,7 +40,8 @@ import type { FastifyInstance } from 'fastify';
 
 const KNOWN = ['validation', 'validation-real', 'headers', 'context', 'access-log', 'throttler', 'filter', 'monitoring'];
 const asked = (process.env['BENCH_LAYERS'] ?? '').split(',').filter(Boolean);
-const layers = new Set(asked.includes('all') ? KNOWN.filter((l) => l !== 'validation-real') : asked);
+const layers = new Set(asked.includes('all') ? KNOWN.filter((l) => l !== 'validation-real') : asked.filter((l) => !l.startsWith('-')));
+for (const excluded of asked.filter((l) => l.startsWith('-'))) layers.delete(excluded.slice(1)); // all,-access-log: every layer but one
 for (const layer of layers) if (!KNOWN.includes(layer)) throw new Error(`BENCH_LAYERS: unknown layer ${layer} (known: ${KNOWN.join(', ')}, all)`);
 
 const config = loadConfig(ServiceEnv, { ...process.env, SERVICE_NAME: 'bench-layers', LOG_LEVEL: layers.has('access-log') ? 'info' : 'error', DATA_DIR: mkdtempSync(join(tmpdir(), 'bench-layers-')) });
