@@ -7,10 +7,13 @@
 //   npm run bench -- --quick            smoke check, under a minute
 //   npm run bench -- --profile          also write V8 CPU profiles of the measured services and summarize them
 //   options: --rounds N --seconds S --events N --tool wrk|autocannon --only http|audit
+//            --other-node <path to another node binary>: the two framework references also run on it
+//            (the services cannot: better-sqlite3 13 needs Node 22 or later)
 //
 // Writes reports/bench/<time>/bench.md and bench.json (and reports/bench/latest.md). Exit code 1 when a
 // target is missed (in --quick mode only when a correctness check fails: errors, lost events, inexact totals).
 import '../scripts/require-node.mjs';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync, copyFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -34,6 +37,7 @@ const { values: args } = parseArgs({
     events: { type: 'string' },
     tool: { type: 'string' },
     only: { type: 'string' },
+    'other-node': { type: 'string' },
   },
 });
 if (args.only && !['http', 'audit'].includes(args.only)) throw new Error('--only must be http or audit');
@@ -143,6 +147,15 @@ async function httpPhase(ports, env, target) {
   const bare = await startNode(setup, { name: 'bare node:http', script: join(ROOT, 'bench', 'bare-server.mjs'), readyPath: '/' });
   const bareNest = await startNode(setup, { name: 'bare NestJS', script: join(ROOT, 'bench', 'bare-nest.cjs'), readyPath: `/integrations` });
   running.push(bare, bareNest);
+  const otherNode = args['other-node'];
+  const otherVersion = otherNode ? execFileSync(otherNode, ['--version']).toString().trim() : undefined;
+  const other = otherNode
+    ? {
+        bare: await startNode(setup, { name: `bare node:http on ${otherVersion}`, script: join(ROOT, 'bench', 'bare-server.mjs'), readyPath: '/', nodePath: otherNode }),
+        nest: await startNode(setup, { name: `bare NestJS on ${otherVersion}`, script: join(ROOT, 'bench', 'bare-nest.cjs'), readyPath: '/integrations', nodePath: otherNode }),
+      }
+    : undefined;
+  if (other) running.push(other.bare, other.nest);
   const icOff = await startService(setup, 'integration-controller', { ...env, DATA_DIR: join(dataRoot, 'off'), METRICS_ENABLED: 'false', AUDIT_ENABLED: 'false' });
   running.push(icOff);
   // The same service with the access log on (LOG_LEVEL=info, one line per request to stdout, here /dev/null).
@@ -163,6 +176,12 @@ async function httpPhase(ports, env, target) {
   const scenarios = [
     { key: 'bare', label: 'bare node:http, same JSON (reference)', url: `${bare.url}${route}` },
     { key: 'bare_nest', label: 'bare NestJS 11 on Fastify, same route (framework reference)', url: `${bareNest.url}${route}` },
+    ...(other
+      ? [
+          { key: 'other_bare', label: `bare node:http on Node ${otherVersion}`, url: `${other.bare.url}${route}` },
+          { key: 'other_nest', label: `bare NestJS on Node ${otherVersion}`, url: `${other.nest.url}${route}` },
+        ]
+      : []),
     { key: 'route_on', label: 'GET /integrations, monitoring on', url: `${icOn.url}${route}` },
     { key: 'route_off', label: 'GET /integrations, METRICS_ENABLED=false AUDIT_ENABLED=false', url: `${icOff.url}${route}` },
     { key: 'route_log', label: 'GET /integrations, monitoring on, access log at info', url: `${icLog.url}${route}` },
@@ -225,6 +244,10 @@ async function httpPhase(ports, env, target) {
 
   const x = (v) => `${v.toFixed(2)}×`;
   target('(reference) bare NestJS on Fastify vs bare node:http (throughput)', x(ratio('bare_nest', 'bare')), 'none', true, 'reference');
+  if (other) {
+    target(`(runtime) bare node:http on ${process.version} vs on ${otherVersion}`, x(ratio('bare', 'other_bare')), 'none', true, 'reference');
+    target(`(runtime) bare NestJS on ${process.version} vs on ${otherVersion}`, x(ratio('bare_nest', 'other_nest')), 'none', true, 'reference');
+  }
   target('(layer baseline) bench/layers with no layer vs bare NestJS', x(ratio('layer_none', 'bare_nest')), 'none', true, 'reference');
   for (const layer of LAYERS.filter((l) => l !== 'none')) target(`(layer) + ${LAYER_LABELS[layer]}, vs no layer`, x(ratio(`layer_${layer}`, 'layer_none')), 'none', true, 'reference');
   target('GET /integrations, every layer and monitoring on, vs bare NestJS', x(ratio('route_on', 'bare_nest')), '≥ 0.80×', ratio('route_on', 'bare_nest') >= 0.8);

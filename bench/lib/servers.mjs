@@ -15,9 +15,9 @@ export { freePort, ROOT };
  * Starts `script` with node and `env`, waits for `readyPath` to answer 200.
  * Returns the process, its base URL and the time from spawn to ready (ms).
  */
-export async function startNode(setup, { name, script, env = {}, readyPath, nodeArgs = [], logLevel = 'error', port }) {
+export async function startNode(setup, { name, script, env = {}, readyPath, nodeArgs = [], logLevel = 'error', port, nodePath = process.execPath }) {
   port ??= await freePort();
-  const [cmd, argv] = pinnedCommand(setup, setup.serverCpu, process.execPath, [...nodeArgs, script]);
+  const [cmd, argv] = pinnedCommand(setup, setup.serverCpu, nodePath, [...nodeArgs, script]);
   const since = performance.now();
   const child = spawn(cmd, argv, { cwd: ROOT, env: { ...process.env, LOG_LEVEL: logLevel, NODE_COMPILE_CACHE: COMPILE_CACHE_DIR, ...env, PORT: String(port) }, stdio: ['ignore', 'ignore', 'inherit'] });
   const url = `http://127.0.0.1:${port}`;

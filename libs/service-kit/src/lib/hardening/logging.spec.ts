@@ -1,5 +1,5 @@
 import { Writable } from 'node:stream';
-import Fastify from 'fastify';
+import Fastify, { FastifyInstance } from 'fastify';
 import pino from 'pino';
 import { AccessLogController, bindRequestContext, LazyRequestLogger, ServiceLogger } from './logging';
 
@@ -39,10 +39,10 @@ describe('request logging', () => {
     const app = Fastify({
       loggerInstance: logger,
       genReqId: (req) => String(req.headers['x-request-id']),
-      childLoggerFactory: (parent, bindings, options) => new LazyRequestLogger(parent, bindings, options) as never,
+      childLoggerFactory: (parent, bindings, options) => new LazyRequestLogger(parent as unknown as pino.Logger, bindings, options) as never,
       logController: new AccessLogController(logger),
     });
-    bindRequestContext(app);
+    bindRequestContext(app as unknown as FastifyInstance);
     app.get('/things', async () => {
       await new Promise((r) => setTimeout(r, 5));
       nest.warn('inside the handler, after an await', 'ThingsService');
