@@ -60,6 +60,20 @@ describe('request logging', () => {
     expect(lines.find((l) => l['msg'] === 'outside any request')).not.toHaveProperty('request_id');
   });
 
+  it("keeps a stack Nest's exception handler passes as a stack, not as the context", () => {
+    const { logger, lines } = memoryLogger();
+    const nest = new ServiceLogger(logger);
+    const stack = new Error('boom').stack as string;
+    nest.error('boom', stack);
+    nest.error('with context', stack, 'ExceptionsHandler');
+    nest.error('context only', 'AuditService');
+    expect(lines.map((l) => [l['msg'], l['context'], typeof l['stack']])).toEqual([
+      ['boom', undefined, 'string'],
+      ['with context', 'ExceptionsHandler', 'string'],
+      ['context only', 'AuditService', 'undefined'],
+    ]);
+  });
+
   it('samples successful access-log lines at ACCESS_LOG_SAMPLE_RATE and always logs errors', async () => {
     const { logger, lines } = memoryLogger();
     const app = Fastify({ loggerInstance: logger, logController: new AccessLogController(logger, 0) });

@@ -172,14 +172,21 @@ export class ServiceLogger implements LoggerService {
   private write(level: Level, message: unknown, params: unknown[]): void {
     const logger = (requestLogger.getStore() ?? this.root) as unknown as Logger;
     if (!logger.isLevelEnabled(level)) return;
-    // Nest passes the context last; Logger.error(message, stack, context) passes a stack before it.
-    const context = params.length > 0 && typeof params[params.length - 1] === 'string' ? (params[params.length - 1] as string) : undefined;
-    const stack = level === 'error' && params.length === 2 && typeof params[0] === 'string' ? params[0] : undefined;
+    // Nest passes the context last; Logger.error(message, stack, context) passes a stack before it, and
+    // Nest's own exception handler calls error(message, stack) with no context.
+    const last = params[params.length - 1];
+    const context = typeof last === 'string' && !looksLikeStack(last) ? last : undefined;
+    const stack = params.find((p): p is string => typeof p === 'string' && looksLikeStack(p));
     const fields: Record<string, unknown> = context ? { context } : {};
     if (message instanceof Error) logger[level]({ ...fields, err: message }, message.message);
     else if (typeof message === 'object' && message !== null) logger[level]({ ...fields, ...message });
     else logger[level](stack ? { ...fields, stack } : fields, String(message));
   }
+}
+
+/** A stack trace as Error.stack writes it: a first line, then "    at …" frames. */
+function looksLikeStack(value: string): boolean {
+  return /\n\s+at /.test(value);
 }
 
 /**
