@@ -21,15 +21,15 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import { ThrottlerModule } from '@nestjs/throttler';
 import { MonitoringModule, useMonitoring } from '@personai/monitoring';
 import {
+  addResponseHeaders,
   AllExceptionsFilter,
-  API_SECURITY_HEADERS,
   bindRequestContext,
   CompiledValidationPipe,
   guardMutatingRoutes,
   loadConfig,
   MutationThrottlerGuard,
-  REQUEST_ID_HEADER,
   requestIdFor,
+  SERVICE_VALIDATION_OPTIONS,
   fastifyLogging,
   ServiceEnv,
   ServiceLogger,
@@ -74,16 +74,10 @@ async function main(): Promise<void> {
   const headers = layers.has('headers') ? { genReqId: requestIdFor } : {};
   const app = await NestFactory.create<NestFastifyApplication>(BenchModule, new FastifyAdapter({ ...logging, ...headers }), { logger: false });
   const fastify = app.getHttpAdapter().getInstance() as FastifyInstance;
-  if (layers.has('validation')) app.useGlobalPipes(new CompiledValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));
-  if (layers.has('validation-real')) app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));
+  if (layers.has('validation')) app.useGlobalPipes(new CompiledValidationPipe(SERVICE_VALIDATION_OPTIONS));
+  if (layers.has('validation-real')) app.useGlobalPipes(new ValidationPipe(SERVICE_VALIDATION_OPTIONS));
   if (layers.has('filter')) app.useGlobalFilters(new AllExceptionsFilter());
-  if (layers.has('headers')) {
-    fastify.addHook('onRequest', (request, reply, done) => {
-      reply.headers(API_SECURITY_HEADERS);
-      reply.header(REQUEST_ID_HEADER, request.id);
-      done();
-    });
-  }
+  if (layers.has('headers')) addResponseHeaders(fastify);
   if (layers.has('context')) {
     app.useLogger(new ServiceLogger(serviceLogger(config)));
     bindRequestContext(fastify);

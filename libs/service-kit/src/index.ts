@@ -1,5 +1,5 @@
 export { ServiceEnv, loadConfig, ConfigError } from './lib/config/service-env';
-export { createServiceApp, configureServiceApp, listenService } from './lib/bootstrap/service-app';
+export { createServiceApp, configureServiceApp, listenService, addResponseHeaders, SERVICE_VALIDATION_OPTIONS } from './lib/bootstrap/service-app';
 export { runService } from './lib/bootstrap/run-service';
 export { installGracefulShutdown } from './lib/bootstrap/graceful-shutdown';
 export type { GracefulShutdownOptions } from './lib/bootstrap/graceful-shutdown';

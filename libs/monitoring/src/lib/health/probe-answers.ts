@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { MONITORING_ROUTES } from '@personai/contracts';
 import type { CheckResult, HealthResponse } from '@personai/contracts';
 import type { FastifyRequest } from 'fastify';
 import { MonitoringTokenGuard } from '../auth/monitoring-token.guard';
@@ -11,7 +12,7 @@ import { httpStatusFor, overallStatus } from './health-status';
 import { SystemReadingsService } from './system-readings.service';
 
 /** The probe routes served from ready bytes. */
-export const PROBE_PATHS = ['/health', '/health/live', '/health/ready'] as const;
+export const PROBE_PATHS = [MONITORING_ROUTES.health, MONITORING_ROUTES.live, MONITORING_ROUTES.ready] as const;
 export type ProbePath = (typeof PROBE_PATHS)[number];
 
 /** A rendered answer: status and the exact JSON bytes. */
@@ -91,11 +92,12 @@ export class ProbeAnswers {
       return { status, body: Buffer.from(JSON.stringify(body)) };
     }
     // Terminus' answer shape: each indicator in `info` (all up) and `details`, an empty `error`.
+    const critical = path === '/health/ready' ? this.criticalChecks() : [];
     const indicators: Record<string, Record<string, unknown>> =
       path === '/health/live'
         ? { process: { uptime: Math.floor(process.uptime()), status: 'up' } }
-        : Object.fromEntries([['shutdown', { status: 'up' }], ...this.criticalChecks().map(([name]) => [name, { status: 'up' }])]);
-    const allUp = path === '/health/live' || this.criticalChecks().every(([, c]) => c.status === 'up');
+        : Object.fromEntries([['shutdown', { status: 'up' }], ...critical.map(([name]) => [name, { status: 'up' }])]);
+    const allUp = critical.every(([, c]) => c.status === 'up');
     return { status: allUp ? 200 : 503, body: Buffer.from(JSON.stringify({ status: 'ok', info: indicators, error: {}, details: indicators })) };
   }
 }

@@ -40,16 +40,14 @@ export async function createServiceApp(module: Type<unknown> | DynamicModule, co
   return app;
 }
 
-/** Validation, JSON errors, security headers and the request-id header; also used by specs (signals are `runService`'s). */
-export function configureServiceApp(app: INestApplication): void {
-  app.useGlobalPipes(new CompiledValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));
-  app.useGlobalFilters(new AllExceptionsFilter());
-  const config = optionalProvider<ServiceEnv>(app, SERVICE_CONFIG);
-  if (config) publishApiDocs(app, { title: config.SERVICE_NAME, version: config.SERVICE_VERSION });
-  const fastify = app.getHttpAdapter().getInstance() as FastifyInstance;
-  const shutdown = shutdownStateOf(app);
-  // Security headers (helmet's, captured once: see security-headers.ts), the request id, and while
-  // draining `Connection: close`. Fastify sends no X-Powered-By.
+/** The validation every service applies to its input: unknown fields refused, values turned into the DTO. */
+export const SERVICE_VALIDATION_OPTIONS = { whitelist: true, forbidNonWhitelisted: true, transform: true } as const;
+
+/**
+ * Security headers (helmet's, captured once: see security-headers.ts; the docs page gets its own), the
+ * request id, and while draining `Connection: close`, on every answer. Fastify sends no X-Powered-By.
+ */
+export function addResponseHeaders(fastify: FastifyInstance, shutdown?: ShutdownState): void {
   fastify.addHook('onRequest', (request, reply, done) => {
     reply.headers(request.url.startsWith(API_DOCS_PATH) ? DOCS_SECURITY_HEADERS : API_SECURITY_HEADERS);
     reply.header(REQUEST_ID_HEADER, request.id);
@@ -58,6 +56,16 @@ export function configureServiceApp(app: INestApplication): void {
     if (shutdown?.isShuttingDown()) reply.header('connection', 'close');
     done();
   });
+}
+
+/** Validation, JSON errors, security headers and the request-id header; also used by specs (signals are `runService`'s). */
+export function configureServiceApp(app: INestApplication): void {
+  app.useGlobalPipes(new CompiledValidationPipe(SERVICE_VALIDATION_OPTIONS));
+  app.useGlobalFilters(new AllExceptionsFilter());
+  const config = optionalProvider<ServiceEnv>(app, SERVICE_CONFIG);
+  if (config) publishApiDocs(app, { title: config.SERVICE_NAME, version: config.SERVICE_VERSION });
+  const fastify = app.getHttpAdapter().getInstance() as FastifyInstance;
+  addResponseHeaders(fastify, shutdownStateOf(app));
   if (config) bindRequestContext(fastify);
   const throttler = optionalProvider(app, MutationThrottlerGuard);
   if (throttler) guardMutatingRoutes(app, throttler);

@@ -2,6 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import type { LoggerService } from '@nestjs/common';
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { LogController } from 'fastify';
+import { MONITORING_ROUTES } from '@personai/contracts';
 import pino from 'pino';
 import type { Bindings, ChildLoggerOptions, Level, Logger, LoggerOptions } from 'pino';
 import type { ServiceEnv } from '../config/service-env';
@@ -16,7 +17,7 @@ export const REDACTED_PATHS = [
 ];
 
 /** Probes and scrapes are polled every few seconds: no access-log line and no request context for them. */
-const QUIET_ROUTES = new Set(['/health/live', '/health/ready', '/metrics']);
+const QUIET_ROUTES = new Set<string>([MONITORING_ROUTES.live, MONITORING_ROUTES.ready, MONITORING_ROUTES.metrics]);
 
 /** The request-id field of every line logged while serving a request. */
 export const REQUEST_ID_LOG_KEY = 'request_id';
