@@ -2,7 +2,11 @@ import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createServiceTestApp, startStubServer, StubServer, tempDir } from '@personai/service-kit/testing';
 import { loadIntegrationControllerConfig } from '../config/integration-controller.config';
 import { AppModule } from './app.module';
-import { BriefPipelineService } from './briefs/brief-pipeline.service';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { IntegrationControllerEnv } from '../config/integration-controller.config';
+import { JOB_QUEUE, JobQueue } from './queue/job-queue';
+import { STATE_STORE, StateStore } from './state/state-store.interface';
 
 interface Brief {
   status: string;
@@ -23,11 +27,12 @@ describe('integration-controller', () => {
   let stub: StubServer;
   let app: NestFastifyApplication;
   let dir: ReturnType<typeof tempDir>;
+  let config: IntegrationControllerEnv;
 
   beforeEach(async () => {
     dir = tempDir('integration-controller');
     stub = await startStubServer((req, res) => res.end(JSON.stringify(answer(req.url))));
-    const config = loadIntegrationControllerConfig({
+    config = loadIntegrationControllerConfig({
       DATA_DIR: dir.path,
       LOG_LEVEL: 'error',
       DEMO_PASSWORD: 'open-sesame',
@@ -35,6 +40,10 @@ describe('integration-controller', () => {
       CONTENT_ENGINE_URL: stub.url,
       MEDIA_ENGINE_URL: stub.url,
       DELIVERY_GATEWAY_URL: stub.url,
+      QUEUE_MAX_ATTEMPTS: '2',
+      QUEUE_RETRY_BACKOFF: '20ms',
+      QUEUE_POLL_INTERVAL: '20ms',
+      HEALTH_CHECK_INTERVAL: '200ms',
     });
     app = await createServiceTestApp(AppModule.forConfig(config));
   });
@@ -140,15 +149,56 @@ describe('integration-controller', () => {
       expect(errors.events).toEqual([expect.objectContaining({ action: 'content', success: false, user_id: 'u2', details: { step: 'content', error: 'content_engine: answered HTTP 502' } })]);
     });
 
-    it('ends failed with the reason when the pipeline itself throws, never running forever', async () => {
+    it('retries a run that throws with backoff, then dead-letters the job and fails the brief with the reason, never running forever', async () => {
       const now = new Date().toISOString();
-      const brief: Brief & Parameters<BriefPipelineService['run']>[0] = {
-        id: 'brief_broken', user_id: 'u3', date: now.slice(0, 10), channels: ['sms'], status: 'queued', created_at: now, updated_at: now, request_id: 'r',
-        steps: [{ name: 'audio', status: 'pending' }],
-      };
-      await app.get(BriefPipelineService).run(brief);
-      expect([brief.status, brief.error, brief.steps]).toEqual(['failed', 'brief brief_broken has no step content', [{ name: 'audio', status: 'skipped' }]]);
-      expect((await get('/metrics')).body).toContain('briefs_processed_total{status="failed",service="integration-controller"} 1');
+      const store = app.get<StateStore>(STATE_STORE);
+      await store.insertBrief(
+        { id: 'brief_broken', user_id: 'u3', date: now.slice(0, 10), channels: ['sms'], status: 'queued', created_at: now, updated_at: now, request_id: 'r', steps: [{ name: 'audio', status: 'pending' }], outputs: {} },
+        { runAt: Date.now() },
+      );
+      await app.get<JobQueue>(JOB_QUEUE).add('brief_broken', 'r');
+      const brief = await finished('brief_broken');
+      expect([brief.status, brief.error, brief.steps]).toEqual(['failed', 'gave up after 2 runs: brief brief_broken has no step content', [{ name: 'audio', status: 'skipped' }]]);
+      await new Promise((r) => setTimeout(r, 1100)); // the queue's next reading
+      const metrics = (await get('/metrics')).body;
+      expect(metrics).toContain('briefs_processed_total{status="failed",service="integration-controller"} 1');
+      expect(metrics).toContain('queue_jobs_total{outcome="retried",service="integration-controller"} 1');
+      expect(metrics).toContain('queue_jobs_total{outcome="dead_lettered",service="integration-controller"} 1');
+      expect(metrics).toContain('queue_depth{state="failed",service="integration-controller"} 1');
+      const health = (await get('/health')).json();
+      expect(health.checks.queue).toMatchObject({ status: 'up', warning: '1 dead-lettered job(s)' });
+      expect(health.status).toBe('degraded');
+    });
+
+    it('keeps integrations and briefs across a restart, with access tokens encrypted at rest', async () => {
+      await post('/integrations', { user_id: 'u4', provider: 'slack', access_token: 'plaintext-slack-token-4242' });
+      const created = (await post('/briefs', { user_id: 'u4', channels: ['email'] })).json();
+      await finished(created.id);
+      await app.close();
+      app = await createServiceTestApp(AppModule.forConfig(config));
+      expect((await get('/integrations?user_id=u4')).json().integrations).toEqual([expect.objectContaining({ provider: 'slack' })]);
+      expect((await get(`/briefs/${created.id}`)).json()).toMatchObject({ id: created.id, status: 'completed' });
+      const bytes = readFileSync(join(dir.path, 'integration-controller', 'audit.db'));
+      expect(bytes.includes(Buffer.from('plaintext-slack-token-4242'))).toBe(false);
+      expect(bytes.includes(Buffer.from(created.id))).toBe(true); // the file read is the one holding the state
+    });
+
+    it('lists a user\'s briefs newest first, by status, a page at a time', async () => {
+      const ids: string[] = [];
+      for (let i = 0; i < 5; i += 1) ids.push((await post('/briefs', { user_id: 'u5', channels: ['sms'] })).json().id);
+      for (const id of ids) await finished(id);
+      const first = (await get('/briefs?user_id=u5&limit=2')).json();
+      expect(first.briefs.map((b: { id: string }) => b.id)).toEqual([ids[4], ids[3]]);
+      const second = (await get(`/briefs?user_id=u5&limit=2&cursor=${first.next_cursor}`)).json();
+      const third = (await get(`/briefs?user_id=u5&limit=2&cursor=${second.next_cursor}`)).json();
+      expect([...second.briefs, ...third.briefs].map((b: { id: string }) => b.id)).toEqual([ids[2], ids[1], ids[0]]);
+      expect(third.next_cursor).toBeUndefined();
+      expect((await get('/briefs?user_id=u5&status=completed&limit=100')).json().briefs).toHaveLength(5);
+      expect((await get('/briefs?user_id=u5&status=queued')).json().briefs).toEqual([]);
+      expect((await get('/briefs?user_id=u5&status=lost')).statusCode).toBe(400);
+      expect((await get('/briefs?user_id=u5&limit=1000')).statusCode).toBe(400);
+      expect((await get('/briefs?user_id=u5&cursor=bm9wZQ')).statusCode).toBe(400);
+      expect((await get('/briefs')).statusCode).toBe(400);
     });
 
     it.each([

@@ -12,6 +12,11 @@ export interface MetricDefinition {
 /** Buckets for an API whose latency budget is 500 ms: fine below it, coarse above. */
 export const HTTP_DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] as const;
 const CHECK_DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5] as const;
+/** A job (a brief through the whole pipeline) takes from tens of milliseconds to minutes. */
+export const JOB_DURATION_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300] as const;
+
+/** `outcome` of `queue_jobs_total`: one run of a job ended done, ended to be retried, or ended for good (dead letter). */
+export const QUEUE_JOB_OUTCOMES = ['completed', 'retried', 'dead_lettered'] as const;
 
 const metric = <T extends MetricDefinition>(m: T): T => m;
 
@@ -30,7 +35,10 @@ export const MONITORING_METRICS = {
   rejectionsNotRecorded: metric({ name: 'audit_rejections_not_recorded_total', type: 'counter', help: 'Requests rejected before any handler whose audit event was not written individually (over the rejection audit rate)', labels: [] }),
   memory: metric({ name: 'process_memory_usage_bytes', type: 'gauge', help: 'Resident memory of the process in bytes', labels: [] }),
   uptime: metric({ name: 'service_uptime_seconds', type: 'gauge', help: 'Service uptime in seconds', labels: [] }),
-  queueDepth: metric({ name: 'queue_depth', type: 'gauge', help: 'Jobs waiting or running in the service queues', labels: [] }),
+  queueDepth: metric({ name: 'queue_depth', type: 'gauge', help: 'Jobs in the service queue by state (waiting, active, delayed for a retry, failed: dead-lettered); a shared queue reads the same on every replica', labels: ['state'] }),
+  queueOldestAge: metric({ name: 'queue_oldest_job_age_seconds', type: 'gauge', help: 'Seconds the oldest runnable job has waited (0 when none waits)', labels: [] }),
+  queueJobs: metric({ name: 'queue_jobs_total', type: 'counter', help: 'Job runs finished by this replica, by outcome (completed, retried, dead_lettered)', labels: ['outcome'] }),
+  queueJobDuration: metric({ name: 'queue_job_duration_seconds', type: 'histogram', help: 'Duration of job runs on this replica in seconds, by outcome', labels: ['outcome'], buckets: JOB_DURATION_BUCKETS }),
   activeConnections: metric({ name: 'active_connections', type: 'gauge', help: 'Open TCP connections to the HTTP server', labels: [] }),
 } as const;
 

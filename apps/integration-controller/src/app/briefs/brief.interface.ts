@@ -10,13 +10,16 @@ export class BriefStep {
   @ApiPropertyOptional() error?: string;
 }
 
+export const BRIEF_STATUSES = ['queued', 'running', 'completed', 'failed'] as const;
+export type BriefStatus = (typeof BRIEF_STATUSES)[number];
+
 /** A brief and each step of its pipeline (GET /briefs/:id). */
 export class Brief {
   @ApiProperty() id!: string;
   @ApiProperty() user_id!: string;
   @ApiProperty({ format: 'date' }) date!: string;
   @ApiProperty({ enum: BRIEF_CHANNELS, isArray: true }) channels!: BriefChannel[];
-  @ApiProperty({ enum: ['queued', 'running', 'completed', 'failed'] }) status!: 'queued' | 'running' | 'completed' | 'failed';
+  @ApiProperty({ enum: BRIEF_STATUSES }) status!: BriefStatus;
   /** Why the brief failed when no single step did (the pipeline itself threw). */
   @ApiPropertyOptional() error?: string;
   @ApiProperty({ type: () => [BriefStep] }) steps!: BriefStep[];
@@ -31,4 +34,11 @@ export class QueuedBrief {
   @ApiProperty() id!: string;
   @ApiProperty({ enum: ['queued'] }) status!: 'queued';
   @ApiProperty() user_id!: string;
+}
+
+/** The answer of GET /briefs: a user's briefs, newest first, and the cursor of the next page. */
+export class BriefList {
+  @ApiProperty({ type: () => [Brief] }) briefs!: Brief[];
+  /** Pass as `cursor` for the next (older) page; absent on the last page. */
+  @ApiPropertyOptional() next_cursor?: string;
 }

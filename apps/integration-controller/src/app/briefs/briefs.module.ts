@@ -2,13 +2,12 @@ import { Module } from '@nestjs/common';
 import { UpstreamClient } from '@personai/service-kit';
 import { IntegrationsModule } from '../integrations/integrations.module';
 import { BriefPipelineService } from './brief-pipeline.service';
-import { BriefQueueService } from './brief-queue.service';
 import { BriefsController } from './briefs.controller';
 import { BriefsService } from './briefs.service';
 
 @Module({
   imports: [IntegrationsModule],
   controllers: [BriefsController],
-  providers: [BriefsService, BriefQueueService, BriefPipelineService, UpstreamClient],
+  providers: [BriefsService, BriefPipelineService, UpstreamClient],
 })
 export class BriefsModule {}

@@ -8,12 +8,13 @@ import { IntegrationControllerEnv } from '../../config/integration-controller.co
  * `redis` in GET /health when REDIS_URL is set: up when a PING on the service's own connection answers
  * PONG. The connection never queues commands while it is down (a check fails at once, naming why) and
  * reconnects in the background; a command on a connection that went silent fails at its deadline.
- * Not critical yet: nothing depends on Redis until the job queue moves there.
+ * Critical: the brief queue runs on this Redis, so without it no brief can be queued (POST /briefs
+ * answers 503) and readiness fails.
  */
 @Injectable()
 export class RedisHealthCheck implements HealthCheck, OnModuleInit, OnModuleDestroy {
   readonly name = 'redis';
-  readonly critical = false;
+  readonly critical = true;
   readonly timeoutMs: number;
   private readonly logger = new Logger(RedisHealthCheck.name);
   private readonly client: Redis;

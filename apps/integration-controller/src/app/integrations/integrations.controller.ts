@@ -11,20 +11,20 @@ export class IntegrationsController {
   @Post()
   @ApiCreatedResponse({ type: Integration })
   @Audit('integration_connected', { action: 'connect' })
-  connect(@Body() dto: ConnectIntegrationDto): Integration {
+  connect(@Body() dto: ConnectIntegrationDto): Promise<Integration> {
     return this.integrations.connect(dto);
   }
 
   @Get()
   @ApiOkResponse({ type: IntegrationList })
-  list(@Query() query: ListIntegrationsQuery): IntegrationList {
-    return { integrations: this.integrations.list(query.user_id) };
+  async list(@Query() query: ListIntegrationsQuery): Promise<IntegrationList> {
+    return { integrations: await this.integrations.list(query.user_id) };
   }
 
   @Delete(':id')
   @ApiOkResponse({ type: DisconnectedIntegration })
   @Audit('integration_disconnected', { action: 'disconnect' })
-  disconnect(@Param('id') id: string): DisconnectedIntegration {
+  disconnect(@Param('id') id: string): Promise<DisconnectedIntegration> {
     return this.integrations.disconnect(id);
   }
 }

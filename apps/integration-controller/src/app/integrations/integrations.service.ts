@@ -1,7 +1,10 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { Injectable, NotFoundException } from '@nestjs/common';
+import { Inject, Injectable, Logger, NotFoundException, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { MetricsService } from '@personai/monitoring';
 import { randomUUID } from 'node:crypto';
+import { unavailableOnFailure } from '../state/unavailable';
+import { STATE_STORE, StateStore, StoredIntegration } from '../state/state-store.interface';
+import { TokenCipher } from '../state/token-cipher';
 import { ConnectIntegrationDto, Provider, PROVIDERS } from './integration.dto';
 
 /** A connected integration as the API shows it (never its token). */
@@ -24,57 +27,80 @@ export class DisconnectedIntegration {
   @ApiProperty({ enum: ['disconnected'] }) status!: 'disconnected';
 }
 
-interface StoredIntegration extends Integration {
-  access_token: string;
-}
-
-/** Users' connected integrations (in memory: the demo's system of record is the audit log). */
+/**
+ * Users' connected integrations, in the service's database (any replica answers, a restart loses
+ * nothing); access tokens only encrypted (TokenCipher), never in an answer or a log.
+ */
 @Injectable()
-export class IntegrationsService {
-  private readonly integrations = new Map<string, StoredIntegration>();
+export class IntegrationsService implements OnModuleInit, OnModuleDestroy {
+  private readonly logger = new Logger(IntegrationsService.name);
+  private counts: Record<string, number> | undefined;
+  private timer?: NodeJS.Timeout;
 
-  constructor(metrics: MetricsService) {
-    metrics.gauge('integrations_connected', 'Integrations currently connected, by provider', ['provider'], (gauge) => {
-      for (const provider of PROVIDERS) gauge.set({ provider }, this.countFor(provider));
+  constructor(
+    @Inject(STATE_STORE) private readonly store: StateStore,
+    private readonly cipher: TokenCipher,
+    metrics: MetricsService,
+  ) {
+    // Read from the shared database: the same on every replica (aggregate with max, not sum).
+    metrics.gauge('integrations_connected', 'Integrations currently connected, by provider (the whole database: the same on every replica)', ['provider'], (gauge) => {
+      gauge.reset();
+      if (this.counts) for (const provider of PROVIDERS) gauge.set({ provider }, this.counts[provider] ?? 0);
     });
   }
 
-  /** Connects a provider for a user; reconnecting replaces the previous token. */
-  connect(dto: ConnectIntegrationDto): Integration {
-    const existing = [...this.integrations.values()].find((i) => i.user_id === dto.user_id && i.provider === dto.provider);
-    const stored: StoredIntegration = {
-      id: existing?.id ?? `int_${randomUUID()}`,
-      user_id: dto.user_id,
-      provider: dto.provider,
-      status: 'connected',
-      connected_at: new Date().toISOString(),
-      access_token: dto.access_token,
-    };
-    this.integrations.set(stored.id, stored);
+  onModuleInit(): void {
+    void this.refreshCounts();
+    this.timer = setInterval(() => void this.refreshCounts(), 5000);
+    this.timer.unref();
+  }
+
+  onModuleDestroy(): void {
+    clearInterval(this.timer);
+  }
+
+  /** Connects a provider for a user; reconnecting replaces the previous token (the id stays). */
+  async connect(dto: ConnectIntegrationDto): Promise<Integration> {
+    const stored = await unavailableOnFailure(() =>
+      this.store.connectIntegration({
+        id: `int_${randomUUID()}`,
+        user_id: dto.user_id,
+        provider: dto.provider,
+        status: 'connected',
+        connected_at: new Date().toISOString(),
+        token_ciphertext: this.cipher.encrypt(dto.access_token),
+      }),
+    );
+    void this.refreshCounts();
     return publicView(stored);
   }
 
-  list(userId: string): Integration[] {
-    return [...this.integrations.values()].filter((i) => i.user_id === userId).map(publicView);
+  async list(userId: string): Promise<Integration[]> {
+    return (await unavailableOnFailure(() => this.store.listIntegrations(userId))).map(publicView);
   }
 
   /** The access token of a connected integration, for reading its data; undefined once disconnected. */
-  accessToken(id: string): string | undefined {
-    return this.integrations.get(id)?.access_token;
+  async accessToken(id: string): Promise<string | undefined> {
+    const stored = await this.store.getIntegration(id);
+    return stored && this.cipher.decrypt(stored.token_ciphertext);
   }
 
-  disconnect(id: string): { id: string; status: 'disconnected' } {
-    if (!this.integrations.delete(id)) throw new NotFoundException(`no integration with id ${id}`);
+  async disconnect(id: string): Promise<{ id: string; status: 'disconnected' }> {
+    if (!(await unavailableOnFailure(() => this.store.deleteIntegration(id)))) throw new NotFoundException(`no integration with id ${id}`);
+    void this.refreshCounts();
     return { id, status: 'disconnected' };
   }
 
-  private countFor(provider: Provider): number {
-    let n = 0;
-    for (const i of this.integrations.values()) if (i.provider === provider) n += 1;
-    return n;
+  private async refreshCounts(): Promise<void> {
+    try {
+      this.counts = await this.store.countIntegrations();
+    } catch (err) {
+      this.counts = undefined;
+      this.logger.warn(`could not count integrations: ${err instanceof Error ? err.message : String(err)}`);
+    }
   }
 }
 
-function publicView({ access_token: _token, ...integration }: StoredIntegration): Integration {
+function publicView({ token_ciphertext: _token, ...integration }: StoredIntegration): Integration {
   return integration;
 }

@@ -1,9 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { MetricDefinition, MONITORING_METRICS as M } from '@personai/contracts';
+import { MetricDefinition, MONITORING_METRICS as M, QUEUE_JOB_OUTCOMES } from '@personai/contracts';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { MONITORING_MODULE_OPTIONS, MONITORING_REGISTRY } from '../monitoring.constants';
 import { MonitoringModuleOptions } from '../monitoring-options.interface';
-import { RuntimeStatsService } from '../runtime/runtime-stats.service';
+import { QUEUE_STATES, RuntimeStatsService } from '../runtime/runtime-stats.service';
 
 const MISNAMED_DEFAULT_GAUGES = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
 
@@ -42,6 +42,8 @@ export class MetricsService {
   private readonly auditWriteFailures: Counter;
   private readonly auditRefusals: Counter;
   private readonly rejectionsNotRecorded: Counter;
+  private readonly queueJobs: Counter<'outcome'>;
+  private readonly queueJobDuration: Histogram<'outcome'>;
   private readonly requestSeries = new Map<string, { count: Counter.Internal; duration: Histogram.Internal<'method' | 'endpoint' | 'status'> }>();
 
   constructor(
@@ -70,7 +72,26 @@ export class MetricsService {
     for (const c of [this.auditWriteFailures, this.auditRefusals, this.rejectionsNotRecorded]) c.inc(0);
     gauge(M.memory, () => process.memoryUsage.rss());
     gauge(M.uptime, () => process.uptime());
-    gauge(M.queueDepth, () => runtime.queueDepth());
+    // A queue that cannot be read (its Redis is down) leaves its gauges empty: no sample beats a stale one.
+    new Gauge<'state'>({
+      name: M.queueDepth.name, help: M.queueDepth.help, labelNames: ['state'], registers: [registry],
+      collect() {
+        this.reset();
+        const s = runtime.queueSnapshot();
+        if (s) for (const state of QUEUE_STATES) this.set({ state }, s.counts[state]);
+      },
+    });
+    new Gauge({
+      name: M.queueOldestAge.name, help: M.queueOldestAge.help, registers: [registry],
+      collect() {
+        this.reset();
+        const s = runtime.queueSnapshot();
+        if (s) this.set(s.oldestJobAgeSeconds);
+      },
+    });
+    this.queueJobs = counter(M.queueJobs);
+    this.queueJobDuration = histogram(M.queueJobDuration);
+    for (const outcome of QUEUE_JOB_OUTCOMES) this.queueJobs.inc({ outcome }, 0);
     gauge(M.activeConnections, () => runtime.activeConnections());
   }
 
@@ -122,6 +143,12 @@ export class MetricsService {
   /** One failed attempt to call an upstream (`timeout`, `unreachable`, `auth`, `bad_status`, `bad_body`). */
   recordUpstreamError(upstream: string, reason: string): void {
     this.upstreamErrors.inc({ upstream, reason });
+  }
+
+  /** One run of a queued job ended: `completed`, `retried` (it failed and runs again later) or `dead_lettered`. */
+  recordJob(outcome: (typeof QUEUE_JOB_OUTCOMES)[number], seconds: number): void {
+    this.queueJobs.inc({ outcome });
+    this.queueJobDuration.observe({ outcome }, seconds);
   }
 
   /** A business counter on this service's registry (e.g. `briefs_processed_total{status}`). */

@@ -49,6 +49,8 @@ export class UpstreamError extends HttpException {
     readonly reason: UpstreamFailure,
     detail: string,
     readonly retryable = false,
+    /** The HTTP status the upstream answered, when it answered. */
+    readonly upstreamStatus?: number,
   ) {
     const status = reason === 'timeout' ? HttpStatus.GATEWAY_TIMEOUT : HttpStatus.BAD_GATEWAY;
     super({ statusCode: status, error: status === HttpStatus.GATEWAY_TIMEOUT ? 'Gateway Timeout' : 'Bad Gateway', message: `${upstream}: ${detail}` }, status);
@@ -120,8 +122,8 @@ export class UpstreamClient {
     if (!res.ok) {
       const text = await res.text().catch(() => '');
       this.logger.warn(`${options.upstream} answered ${res.status} to ${method} ${url}: ${text.slice(0, 200)}`);
-      if (res.status === 401 || res.status === 403) throw new UpstreamError(options.upstream, 'auth', `access token rejected (HTTP ${res.status})`);
-      throw new UpstreamError(options.upstream, 'bad_status', `answered HTTP ${res.status}`, [502, 503, 504].includes(res.status));
+      if (res.status === 401 || res.status === 403) throw new UpstreamError(options.upstream, 'auth', `access token rejected (HTTP ${res.status})`, false, res.status);
+      throw new UpstreamError(options.upstream, 'bad_status', `answered HTTP ${res.status}`, [502, 503, 504].includes(res.status), res.status);
     }
     return res;
   }
