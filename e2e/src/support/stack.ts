@@ -7,6 +7,7 @@ export interface RunningStack {
   urls: Record<string, string>;
   ports: Record<string, number>;
   dataDir: string;
+  children: Record<string, import('node:child_process').ChildProcess>;
   stop: () => Promise<void>;
 }
 
@@ -21,8 +22,10 @@ export interface StackOptions {
 interface StackLauncher {
   startStack: (options: StackOptions) => Promise<RunningStack>;
   freePort: () => Promise<number>;
+  stopChild: (child: import('node:child_process').ChildProcess) => Promise<void>;
+  wiring: (ports: Record<string, number>) => Record<string, string>;
   ROOT: string;
   SERVICES: readonly string[];
 }
 
-export const { startStack, freePort, ROOT, SERVICES } = launcher;
+export const { startStack, freePort, stopChild, wiring, ROOT, SERVICES } = launcher;
