@@ -6,7 +6,7 @@
 //   npm run bench                       full run (about 5 minutes)
 //   npm run bench -- --quick            smoke check, under a minute
 //   npm run bench -- --profile          also write V8 CPU profiles of the measured services and summarize them
-//   options: --rounds N --seconds S --events N --tool wrk|autocannon --only http|audit
+//   options: --rounds N --seconds S --events N --briefs N --tool wrk|autocannon --only http|audit|pipeline
 //            --other-node <path to another node binary>: the two framework references also run on it
 //            (the services cannot: better-sqlite3 13 needs Node 22 or later)
 //
@@ -20,6 +20,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { benchAuditQuery } from './lib/audit-query.mjs';
+import { benchPipeline } from './lib/pipeline.mjs';
 import { loadSetup, runLoad } from './lib/load.mjs';
 import { summarizeProfile } from './lib/profile.mjs';
 import { renderMarkdown } from './lib/report.mjs';
@@ -35,12 +36,13 @@ const { values: args } = parseArgs({
     rounds: { type: 'string' },
     seconds: { type: 'string' },
     events: { type: 'string' },
+    briefs: { type: 'string' },
     tool: { type: 'string' },
     only: { type: 'string' },
     'other-node': { type: 'string' },
   },
 });
-if (args.only && !['http', 'audit'].includes(args.only)) throw new Error('--only must be http or audit');
+if (args.only && !['http', 'audit', 'pipeline'].includes(args.only)) throw new Error('--only must be http, audit or pipeline');
 const quick = args.quick;
 const config = {
   rounds: Number(args.rounds ?? (quick ? 1 : 5)),
@@ -48,6 +50,7 @@ const config = {
   warmupSeconds: quick ? 1 : 3,
   connections: 50,
   events: Number(args.events ?? (quick ? 100_000 : 1_000_000)),
+  briefs: Number(args.briefs ?? (quick ? 60 : 400)),
   auditSeconds: quick ? 2 : 10,
   startups: quick ? 1 : 3,
   idleMs: quick ? 1000 : 3000,
@@ -92,8 +95,10 @@ async function main() {
   const env = { ...BENCH_ENV, ...wiring(ports) };
   const targets = [];
   const target = (name, figure, goal, met, kind = 'performance') => targets.push({ name, figure, goal, met, kind });
-  const http = args.only === 'audit' ? undefined : await httpPhase(ports, env, target);
-  const audit = args.only === 'http' ? undefined : await auditPhase(env, target);
+  const phase = (name) => !args.only || args.only === name;
+  const http = phase('http') ? await httpPhase(ports, env, target) : undefined;
+  const audit = phase('audit') ? await auditPhase(env, target) : undefined;
+  const pipeline = phase('pipeline') ? await pipelinePhase(target) : undefined;
 
   const report = {
     when: new Date().toISOString(),
@@ -102,6 +107,7 @@ async function main() {
     config,
     ...http,
     audit_query: audit,
+    pipeline,
     targets,
     profiles: args.profile ? summarizeProfiles() : undefined,
   };
@@ -280,6 +286,18 @@ async function auditPhase(env, target) {
     target(`GET /audit ${q.name} filter, total_events exact`, `${q.total_events.toLocaleString()} of ${q.expected_total.toLocaleString()}`, 'exact', q.total_exact && q.non_2xx === 0, 'correctness');
   }
   return audit;
+}
+
+/** Briefs per second through the whole pipeline on each queue backend (fakes without latency). */
+async function pipelinePhase(target) {
+  log(`${config.briefs} briefs through the pipeline on each queue backend`);
+  const rows = await benchPipeline(setup, { briefs: config.briefs, clients: 10, concurrency: 8, dataDir: join(dataRoot, 'pipeline'), env: BENCH_ENV, redisUrl: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', log });
+  for (const r of rows) {
+    target(`Briefs through the pipeline, ${r.backend}`, `${r.briefs_per_second.toFixed(1)} briefs/s`, 'reported', true, 'reference');
+    target(`Briefs through the pipeline, ${r.backend}: every brief completed, each side effect once`, `${r.completed} of ${r.briefs} completed; fakes ${JSON.stringify(r.calls)}`, 'exact', r.exact, 'correctness');
+  }
+  if (rows.length === 2) target('Briefs per second, BullMQ ÷ embedded', `${(rows[1].briefs_per_second / rows[0].briefs_per_second).toFixed(2)}×`, 'reported', true, 'reference');
+  return rows;
 }
 
 /** node flags writing a CPU profile of the process to profiles/<phase>/ when it exits. */

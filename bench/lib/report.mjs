@@ -49,6 +49,16 @@ export function renderMarkdown(report) {
       ...audit.rows.map((q) => `| \`${q.filter}\` | ${q.total_events.toLocaleString('en-US')} | ${q.expected_total.toLocaleString('en-US')} | ${rps(q.rps)} | ${ms(q.p50_ms)} | ${ms(q.p99_ms)} |`),
     );
   }
+  if (report.pipeline?.length) {
+    lines.push(
+      '',
+      `## Briefs through the whole pipeline (fakes without latency, ${report.pipeline[0].clients} posting clients, BRIEF_CONCURRENCY ${report.pipeline[0].concurrency})`,
+      '',
+      '| Queue backend | Briefs | Completed | Failed | Refused | Seconds | Briefs/s | Side effects at the fakes |',
+      '|---|---|---|---|---|---|---|---|',
+      ...report.pipeline.map((r) => `| ${r.backend} | ${r.briefs} | ${r.completed} | ${r.failed} | ${r.refused} | ${r.seconds.toFixed(1)} | ${r.briefs_per_second.toFixed(1)} | ${Object.entries(r.calls).map(([k, v]) => `${k} ${v}`).join(', ')} |`),
+    );
+  }
   for (const profile of profiles ?? []) {
     lines.push(
       '',

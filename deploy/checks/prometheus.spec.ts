@@ -25,7 +25,7 @@ describe('Prometheus configuration', () => {
     expect([test.status, test.output.trim()]).toEqual([0, expect.stringMatching(/SUCCESS$/)]);
     const tested = new Set([...readFileSync(join(PROMETHEUS_DIR, 'tests', 'alerts.test.yml'), 'utf8').matchAll(/alertname: (\w+)/g)].map((m) => m[1]));
     const alerts = ruleGroups().flatMap((g) => g.rules.filter((r) => r.alert).map((r) => r.alert as string));
-    expect(alerts.sort()).toEqual(['AuditWriteFailures', 'BriefPipelineFailing', 'DependencyDown', 'HighErrorRate', 'HighLatencyP99', 'ServiceDown', 'ServiceUnhealthy', 'TokenExpiringSoon']);
+    expect(alerts.sort()).toEqual(['AuditWriteFailures', 'BriefPipelineFailing', 'DependencyDown', 'HighErrorRate', 'HighLatencyP99', 'QueueBacklogOld', 'QueueDeadLetters', 'ServiceDown', 'ServiceUnhealthy', 'TokenExpiringSoon']);
     expect(alerts.filter((a) => !tested.has(a))).toEqual([]);
   });
 

@@ -13,7 +13,7 @@ const { local, fakeUpstreams } = targets();
 const describeLocal = local ? describe : describe.skip;
 
 /** A check added through the open extension point (an injectable class in the app), attacked from outside. */
-describeLocal('integration-controller with REDIS_URL: the redis check (its own redis-server, behind a TCP proxy)', () => {
+describeLocal('integration-controller with REDIS_URL: the redis check of its BullMQ queue (its own redis-server, behind a TCP proxy)', () => {
   let dataDir: string;
   let redisPort: number;
   let redis: ChildProcess | undefined;
@@ -62,21 +62,27 @@ describeLocal('integration-controller with REDIS_URL: the redis check (its own r
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it('reports redis up, non-critical, beside the other dependencies', async () => {
+  it('reports redis up, critical (the brief queue runs on it), beside the other dependencies', async () => {
     const health = await eventually('redis to be up', async () => ((await redisCheck()).checks['redis']?.status === 'up' ? redisCheck() : undefined));
     expect(health.dependencies).toMatchObject({ redis: true, database: true });
-    expect(health.checks['redis']).toMatchObject({ status: 'up', critical: false });
+    expect(health.checks['redis']).toMatchObject({ status: 'up', critical: true });
     expect(health.status).toBe('healthy');
   });
 
-  it('reports a partitioned Redis (connections open, nothing forwarded) down within its deadline, degraded not unhealthy', async () => {
+  it('reports a partitioned Redis (connections open, nothing forwarded) down within its deadline: unhealthy, not ready, no brief queued', async () => {
     proxy.freeze();
     try {
       const health = await eventually('redis to be reported down', async () => ((await redisCheck()).checks['redis']?.status === 'down' ? redisCheck() : undefined), 10_000);
-      expect(health.status).toBe('degraded');
+      expect(health.status).toBe('unhealthy');
       expect(health.dependencies['redis']).toBe(false);
       const ready = await fetch(`${base}/health/ready`);
-      expect(ready.status).toBe(200); // not critical: readiness stays up
+      expect(ready.status).toBe(503); // critical: the pod leaves the Service's endpoints
+      // A POST while Redis is silent answers 503 within the command deadline (500 ms here), and stores nothing.
+      const since = Date.now();
+      const refused = await fetch(`${base}/briefs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user_id: 'partitioned', channels: ['sms'] }) });
+      expect(refused.status).toBe(503);
+      expect(Date.now() - since).toBeLessThan(5_000);
+      expect((await getJson<{ briefs: unknown[] }>(`${base}/briefs?user_id=partitioned`)).body.briefs).toEqual([]);
     } finally {
       proxy.heal();
     }
@@ -86,7 +92,7 @@ describeLocal('integration-controller with REDIS_URL: the redis check (its own r
   it('reports a stopped Redis down with the reason, and up again once it is back (the client reconnects on its own)', async () => {
     await stopRedis();
     const down = await eventually('redis to be reported down', async () => ((await redisCheck()).checks['redis']?.status === 'down' ? redisCheck() : undefined), 10_000);
-    expect(down.status).toBe('degraded');
+    expect(down.status).toBe('unhealthy');
     const metrics = await (await fetch(`${base}/metrics`)).text();
     expect(metrics).toContain('dependency_up{dependency="redis",service="integration-controller"} 0');
     await startRedis();
