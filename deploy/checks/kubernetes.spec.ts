@@ -1,4 +1,4 @@
-import { MONITORING_ROUTES, SERVICE_NAMES, SERVICE_PORTS } from '@personai/contracts';
+import { MONITORING_ROUTES, SERVICE_MANIFEST, SERVICE_NAMES, SERVICE_PORTS } from '@personai/contracts';
 import { ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor';
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler';
@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 
 type Obj = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string } } & Record<string, unknown>;
-type Container = { name: string; ports: { name: string; containerPort: number }[]; env?: { name: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } }[]; securityContext: Record<string, unknown>; resources: { requests: object; limits: object }; livenessProbe: Probe; readinessProbe: Probe; startupProbe: Probe; lifecycle?: { preStop?: { exec: { command: string[] } } } };
+type Container = { name: string; ports: { name: string; containerPort: number }[]; env?: { name: string; valueFrom?: { secretKeyRef?: { name: string; key: string; optional?: boolean } } }[]; securityContext: Record<string, unknown>; resources: { requests: object; limits: object }; livenessProbe: Probe; readinessProbe: Probe; startupProbe: Probe; lifecycle?: { preStop?: { exec: { command: string[] } } } };
 type Probe = { httpGet: { path: string; port: string } };
 const seconds = (duration: string | undefined): number => Number(/^(\d+)s$/.exec(duration ?? '')?.[1] ?? NaN);
 
@@ -94,6 +94,14 @@ describe.each(['dev', 'prod'])('the %s overlay', (overlay) => {
     expect(svc.spec.ports).toEqual([expect.objectContaining({ port: SERVICE_PORTS[service], targetPort: 'http' })]);
   });
 
+  it('gives every integration-controller replica the one token key (a required Secret) and the queue\'s Redis only when its Secret exists', () => {
+    const deployment = find('Deployment', 'integration-controller') as Obj & { spec: { replicas: number; template: { spec: { containers: Container[] } } } };
+    const env = Object.fromEntries((deployment.spec.template.spec.containers[0].env ?? []).map((e) => [e.name, e.valueFrom?.secretKeyRef]));
+    expect(env['TOKEN_ENCRYPTION_KEY']).toEqual({ name: 'personai-token-key', key: 'key' });
+    expect(env['REDIS_URL']).toEqual({ name: 'personai-redis', key: 'url', optional: true });
+    if (overlay === 'dev') expect(find('Secret', 'personai-token-key')).toBeDefined();
+  });
+
   it.each(SERVICE_NAMES)('runs %s non-root, read-only, with limits, secrets by reference and a drain that ends before the kubelet sends SIGKILL', (service) => {
     const deployment = find('Deployment', service) as Obj & { spec: { template: { spec: { securityContext: Record<string, unknown>; containers: Container[]; terminationGracePeriodSeconds: number } } } };
     const pod = deployment.spec.template.spec;
@@ -103,7 +111,8 @@ describe.each(['dev', 'prod'])('the %s overlay', (overlay) => {
     expect(container.resources.requests).toBeDefined();
     expect(container.resources.limits).toBeDefined();
     const secrets = Object.fromEntries((container.env ?? []).filter((e) => e.valueFrom?.secretKeyRef).map((e) => [e.name, e.valueFrom?.secretKeyRef?.name]));
-    expect(secrets).toEqual({ AUDIT_DATABASE_URL: 'personai-audit-db', MONITORING_TOKEN: 'personai-monitoring' });
+    const own = SERVICE_MANIFEST.services.find((s) => s.name === service)?.secrets ?? [];
+    expect(secrets).toEqual({ AUDIT_DATABASE_URL: 'personai-audit-db', MONITORING_TOKEN: 'personai-monitoring', ...Object.fromEntries(own.map((x) => [x.env, x.secret])) });
     // The app drains on SIGTERM; its whole shutdown must end before the kubelet's SIGKILL.
     const config = (find('ConfigMap', `${service}-config`) as Obj & { data: Record<string, string> }).data;
     const drain = seconds(config['SHUTDOWN_DRAIN_DELAY']);

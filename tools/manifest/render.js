@@ -13,6 +13,19 @@ const metadata = (objectName, app = objectName) =>
   `metadata:\n  name: ${objectName}\n  labels:\n    app.kubernetes.io/name: ${app}\n    app.kubernetes.io/part-of: personai`;
 
 /** One service's Kubernetes base: ConfigMap, Deployment, Service, PDB, HPA, NetworkPolicy, ServiceMonitor. */
+/** The dev values of the services' own Secrets, by Secret: [[name, ['key=value', ...]], ...]. */
+const devSecrets = () => {
+  const bySecret = new Map();
+  for (const x of manifest.services.flatMap((sv) => sv.secrets ?? []).filter((e) => e.dev !== undefined)) bySecret.set(x.secret, [...(bySecret.get(x.secret) ?? []), `${x.key}=${x.dev}`]);
+  return [...bySecret.entries()];
+};
+
+/** A service's own Secret references (manifest `secrets`), after the ones every service has. */
+const ownSecrets = (service) =>
+  (service.secrets ?? [])
+    .map((x) => `        - name: ${x.env}\n          valueFrom:\n            secretKeyRef:\n              name: ${x.secret}\n              key: ${x.key}\n${x.optional ? '              optional: true\n' : ''}`)
+    .join('');
+
 function kubernetesBase({ name, port, ...service }) {
   const urls = yamlLines(serviceWiring({ name, port, ...service }, `http://${FAKES}:${fakePort}`, (s) => `http://${s.name}:${s.port}`));
   return `# ${GENERATED}
@@ -85,7 +98,7 @@ spec:
               name: personai-monitoring
               key: token
               optional: true
-        resources:
+${ownSecrets(service)}        resources:
           requests:
             cpu: 100m
             memory: 128Mi
@@ -243,6 +256,8 @@ const devOverlay = () =>
       secretGenerator: [
         { name: 'personai-audit-db', literals: ['url=postgres://personai@postgres.personai-dev.svc:5432/personai'] },
         { name: 'personai-monitoring', literals: ['token=dev-monitoring-token-change-me'] },
+        // The services' own Secrets with a dev value in the manifest (prod creates its own out of band).
+        ...devSecrets().map(([secret, literals]) => ({ name: secret, literals })),
       ],
       generatorOptions: { disableNameSuffixHash: true },
     },
@@ -308,7 +323,7 @@ function composeService(s, i) {
   return `  ${s.name}:
     <<: *service
     build: { <<: *build, args: { APP: ${s.name} } }
-    environment: { <<: *env, SERVICE_NAME: ${s.name}, PORT: '${s.port}' }
+    environment: { <<: *env, SERVICE_NAME: ${s.name}, PORT: '${s.port}'${(s.secrets ?? []).filter((x) => x.dev !== undefined).map((x) => `, ${x.env}: '${x.dev}'`).join('')} }
     ports: ['${s.port}:${s.port}']
     ${healthcheck}${calls ? `\n    depends_on:\n      <<: *depends${calls}` : ''}
 `;

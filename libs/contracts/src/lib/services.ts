@@ -8,6 +8,10 @@ export interface ServiceManifestEntry {
   upstreams: string[];
   /** Other services it calls, URL in `<SERVICE>_URL` (not reported in /health: a service's own health is its own). */
   calls: string[];
+  /** Checks of its own in /health besides its upstreams and the database (integration-controller's job `queue`). */
+  checks?: string[];
+  /** Environment variables it reads from Secrets (Kubernetes), besides the audit database and the monitoring token. */
+  secrets?: { env: string; secret: string; key: string; optional?: boolean; /** The value of the dev overlay and compose (never prod). */ dev?: string }[];
   /** Metric families the service owns besides the core ones. */
   businessMetrics: string[];
 }
@@ -38,9 +42,12 @@ export const upstreamUrlVariable = (upstream: string): string => `${upstream.toU
 /** The environment variable holding the base URL of another service (`content-engine` → `CONTENT_ENGINE_URL`). */
 export const serviceUrlVariable = (service: string): string => `${service.toUpperCase().replace(/-/g, '_')}_URL`;
 
-/** Dependencies each service reports in GET /health; `database` is the only critical one. */
+/**
+ * Dependencies each service reports in GET /health in its default configuration; `database` is the only
+ * critical one (integration-controller adds a critical `redis` when REDIS_URL is set).
+ */
 export const SERVICE_DEPENDENCIES: Readonly<Record<ServiceName, readonly string[]>> = Object.fromEntries(
-  manifest.services.map((s) => [s.name, [...s.upstreams.map((u) => `${u}_api`), 'database']]),
+  manifest.services.map((s: ServiceManifestEntry) => [s.name, [...s.upstreams.map((u) => `${u}_api`), ...(s.checks ?? []), 'database']]),
 );
 
 /** The monitoring routes every service serves (the e2e suite calls each; the deploy manifests probe them). */

@@ -25,6 +25,7 @@ export class EmbeddedJobQueue implements JobQueue {
   private readonly logger = new Logger('EmbeddedJobQueue');
   private readonly owner = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
   private readonly running = new Map<string, Promise<void>>();
+  private readonly heartbeats = new Map<string, NodeJS.Timeout>();
   private handler?: BriefJobHandler;
   private stopping = false;
   private pollTimer?: NodeJS.Timeout;
@@ -78,6 +79,9 @@ export class EmbeddedJobQueue implements JobQueue {
       clearTimeout(timer);
     }
     // Jobs still running are handed back (not counted as an attempt): another replica, or this one restarted, runs them.
+    // Their leases are no longer renewed, and a late finish of this process is ignored (it no longer holds them).
+    for (const timer of this.heartbeats.values()) clearInterval(timer);
+    this.heartbeats.clear();
     await Promise.allSettled([...this.running.keys()].map((id) => this.store.finishJob(id, this.owner, { kind: 'release' })));
   }
 
@@ -129,6 +133,7 @@ export class EmbeddedJobQueue implements JobQueue {
         (err: unknown) => this.logger.warn(`could not extend the lease of ${job.briefId}: ${String(err)}`),
       );
     }, Math.max(100, Math.floor(this.options.visibilityTimeoutMs / 3)));
+    this.heartbeats.set(job.briefId, heartbeat);
     try {
       if (job.attempt > this.options.maxAttempts) throw new Error(`its process stopped during each of ${this.options.maxAttempts} runs`);
       await handler.run(job);
@@ -151,6 +156,7 @@ export class EmbeddedJobQueue implements JobQueue {
       }
     } finally {
       clearInterval(heartbeat);
+      this.heartbeats.delete(job.briefId);
     }
   }
 }

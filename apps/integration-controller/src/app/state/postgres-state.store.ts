@@ -106,8 +106,14 @@ export class PostgresStateStore implements StateStore {
   async listBriefs(q: BriefListQuery): Promise<StoredBrief[]> {
     const args: unknown[] = [q.userId];
     const where = ['user_id = $1'];
-    if (q.status) (args.push(q.status), where.push(`status = $${args.length}`));
-    if (q.before) (args.push(q.before.created_at, q.before.id), where.push(`(created_at, id) < ($${args.length - 1}, $${args.length})`));
+    if (q.status) {
+      args.push(q.status);
+      where.push(`status = $${args.length}`);
+    }
+    if (q.before) {
+      args.push(q.before.created_at, q.before.id);
+      where.push(`(created_at, id) < ($${args.length - 1}, $${args.length})`);
+    }
     args.push(q.limit);
     return (await this.query(`SELECT * FROM ic_briefs WHERE ${where.join(' AND ')} ORDER BY created_at DESC, id DESC LIMIT $${args.length}`, args)).map(briefFromRow);
   }

@@ -110,8 +110,14 @@ export class SqliteStateStore implements StateStore {
   async listBriefs(q: BriefListQuery): Promise<StoredBrief[]> {
     const where = ['user_id = ?'];
     const args: unknown[] = [q.userId];
-    if (q.status) (where.push('status = ?'), args.push(q.status));
-    if (q.before) (where.push('(created_at < ? OR (created_at = ? AND id < ?))'), args.push(q.before.created_at, q.before.created_at, q.before.id));
+    if (q.status) {
+      where.push('status = ?');
+      args.push(q.status);
+    }
+    if (q.before) {
+      where.push('(created_at < ? OR (created_at = ? AND id < ?))');
+      args.push(q.before.created_at, q.before.created_at, q.before.id);
+    }
     const rows = this.db.prepare(`SELECT * FROM ic_briefs WHERE ${where.join(' AND ')} ORDER BY created_at DESC, id DESC LIMIT ?`).all(...args, q.limit) as Record<string, unknown>[];
     return rows.map(briefFromRow);
   }
