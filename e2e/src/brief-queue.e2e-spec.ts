@@ -17,35 +17,40 @@ const SIDE_EFFECT_APIS = ['openai', 'elevenlabs', 'slack', 'gmail', 'sms'];
 const sideEffects = (calls: Record<string, number>) => Object.fromEntries(SIDE_EFFECT_APIS.map((k) => [k, calls[k] ?? 0]));
 const completedSteps = (b: Brief) => b.steps.filter((s) => s.status === 'completed').map((s) => s.name);
 
-describeLocal.each([
+const BACKENDS = [
   ['the embedded queue (SQLite)', {}],
   ['BullMQ on Redis', { REDIS_URL: SHARED_REDIS_URL }],
-] as const)('briefs on %s: kill -9 with 20 briefs in flight', (_name, queueEnv) => {
+] as const;
+
+describeLocal.each(BACKENDS)('briefs on %s: stopped with 20 briefs in flight', (_name, queueEnv) => {
   const stack = new BriefStack();
   beforeAll(() => stack.start(), 60_000);
   afterAll(() => stack.stop());
 
-  it('completes every brief after a restart, and the fakes saw each text, voice and message exactly once', async () => {
-    const env = { ...queueEnv, QUEUE_PREFIX: `e2e-${randomBytes(4).toString('hex')}`, BRIEF_CONCURRENCY: '10' };
-    const first = await stack.replica('ic', env);
+  it.each([
+    ['kill -9 (no shutdown hook runs)', 'SIGKILL', { code: null, signal: 'SIGKILL' }],
+    ['SIGTERM (running jobs finish or are handed back; the process exits 0)', 'SIGTERM', { code: 0, signal: null }],
+  ] as const)('%s, then a restart: every brief completes, and the fakes saw each text, voice and message exactly once', async (_how, signal, exit) => {
+    const env = { ...queueEnv, QUEUE_PREFIX: `e2e-${randomBytes(4).toString('hex')}`, BRIEF_CONCURRENCY: '10', SHUTDOWN_GRACE_PERIOD: '20s' };
+    const first = await stack.replica(`ic-${signal}`, env);
     const base = await first.start();
-    // Slow APIs with jitter, so that briefs are spread over every stage when the process dies.
+    // Slow APIs with jitter, so that briefs are spread over every stage when the process stops.
     await stack.slow(100, ['openai', 'elevenlabs', 'slack', 'gmail', 'sms'], 500);
     const before = await stack.calls();
-    const ids = await postBriefs(base, `crash_${Date.now()}`, 20);
+    const ids = await postBriefs(base, `stop_${signal}_${Date.now()}`, 20);
 
     // The worst moment: texts, voices and messages are all mid-flight (some done, most not).
     await eventually('some messages to be sent', async () => {
       const moved = sideEffects(await stack.calls());
       return moved['sms'] - (before['sms'] ?? 0) >= 2 ? true : undefined;
     });
-    expect(await first.kill('SIGKILL')).toEqual({ code: null, signal: 'SIGKILL' });
-    const atCrash = sideEffects(await stack.calls());
-    expect(atCrash['openai'] - (before['openai'] ?? 0)).toBeLessThan(20); // the crash really left texts, voices and messages undone
-    expect(atCrash['elevenlabs'] - (before['elevenlabs'] ?? 0)).toBeLessThan(20);
-    expect(atCrash['sms'] - (before['sms'] ?? 0)).toBeLessThan(20);
+    expect(await first.kill(signal)).toEqual(exit);
+    const atStop = sideEffects(await stack.calls());
+    expect(atStop['openai'] - (before['openai'] ?? 0)).toBeLessThan(20); // the stop really left texts, voices and messages undone
+    expect(atStop['elevenlabs'] - (before['elevenlabs'] ?? 0)).toBeLessThan(20);
+    expect(atStop['sms'] - (before['sms'] ?? 0)).toBeLessThan(20);
 
-    const second = await stack.replica('ic', env, first.port);
+    const second = await stack.replica(`ic-${signal}`, env, first.port);
     await second.start();
     const briefs = await allFinished(base, ids, 90_000);
     expect(briefs.map((b) => b.status)).toEqual(ids.map(() => 'completed'));

@@ -33,6 +33,7 @@ export class EmbeddedJobQueue implements JobQueue {
   private filling = false;
   private refill = false;
   private last?: QueueSnapshot;
+  private claimError?: string;
 
   constructor(
     private readonly store: StateStore,
@@ -115,8 +116,12 @@ export class EmbeddedJobQueue implements JobQueue {
             }));
           }
         } while (this.refill && !this.stopping);
+        this.claimError = undefined;
       } catch (err) {
-        this.logger.warn(`could not claim a job: ${err instanceof Error ? err.message : String(err)}`);
+        // Once per distinct reason, not once per poll, while the database is away.
+        const reason = err instanceof Error ? err.message : String(err);
+        if (reason !== this.claimError) this.logger.warn(`could not claim a job: ${reason}`);
+        this.claimError = reason;
       } finally {
         this.filling = false;
       }
