@@ -3,3 +3,4 @@ export { startStubServer } from '@personai/monitoring/testing';
 export type { StubServer, StubRequest, StubHandler } from '@personai/monitoring/testing';
 export { createServiceTestApp } from './lib/testing/create-service-test-app';
 export { tempDir } from './lib/testing/temp-dir';
+export { freshDatabase, PG_TEST_URL } from './lib/testing/fresh-database';

@@ -1,13 +1,10 @@
-import { Client } from 'pg';
+import { freshDatabase } from '@personai/service-kit/testing';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PostgresStateStore } from './postgres-state.store';
 import { SqliteStateStore } from './sqlite-state.store';
 import { StateStore, StoredBrief } from './state-store.interface';
-
-/** The real PostgreSQL server of the machine (trust auth); each run gets a database of its own. */
-const PG_URL = process.env['PG_TEST_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 interface Harness {
   /** A new connection to the same database, as another process or replica would open. */
@@ -118,20 +115,6 @@ describeStateStore('SQLite', async () => {
 });
 
 describeStateStore('PostgreSQL', async () => {
-  const name = `ic_state_spec_${process.pid}_${Date.now()}_${Math.floor(Math.random() * 1e6)}`;
-  const admin = new Client({ connectionString: PG_URL });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = new URL(PG_URL);
-  url.pathname = `/${name}`;
-  return {
-    open: () => new PostgresStateStore(url.toString(), 5000),
-    cleanup: async () => {
-      const c = new Client({ connectionString: PG_URL });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await c.end();
-    },
-  };
+  const db = await freshDatabase('ic_state_spec');
+  return { open: () => new PostgresStateStore(db.url, 5000), cleanup: db.drop };
 });
