@@ -69,7 +69,7 @@ export class BullMqJobQueue implements JobQueue {
     await this.queue.add('brief', { briefId, requestId }, {
       jobId: briefId,
       attempts: this.options.maxAttempts,
-      backoff: { type: 'exponential', delay: this.options.retryBackoffMs },
+      backoff: { type: 'capped-exponential' },
       removeOnComplete: { age: 3600, count: 10_000 },
       removeOnFail: { age: 14 * 24 * 3600 },
     });
@@ -93,22 +93,34 @@ export class BullMqJobQueue implements JobQueue {
       lockDuration: this.options.visibilityTimeoutMs,
       stalledInterval: Math.max(1000, Math.floor(this.options.visibilityTimeoutMs / 2)),
       maxStalledCount: this.options.maxAttempts,
-      settings: { backoffStrategy: (attempts: number) => backoffMs(this.options.retryBackoffMs, attempts) },
+      // The same delays as the embedded queue: QUEUE_RETRY_BACKOFF doubling per run, capped at 5 minutes.
+      settings: { backoffStrategy: (attemptsMade: number) => backoffMs(this.options.retryBackoffMs, attemptsMade) },
       autorun: false,
     });
     this.worker.on('error', (err: Error) => this.noteError(err));
     // A job failed for good, by its last attempt or by stalling too often (its worker kept dying): its brief fails.
     this.worker.on('failed', (job, err) => {
-      if (!job) return;
-      void job.isFailed().then(async (failed) => {
-        if (!failed) return;
-        if (/stalled/.test(err.message)) await this.handler?.deadLettered(briefJob(job), err.message);
-      });
+      if (!job || !/stalled/.test(err.message)) return;
+      void job
+        .isFailed()
+        .then((failed) => (failed ? this.handler?.deadLettered(briefJob(job), err.message) : undefined))
+        .catch((e: unknown) => this.logger.error(`could not fail brief ${job.data.briefId} after its job stalled too often: ${String(e)}`));
     });
-    void this.queue
-      .setGlobalConcurrency(this.options.concurrency)
-      .catch((err: unknown) => this.logger.warn(`could not set the global concurrency yet: ${String(err)}`))
-      .finally(() => void this.worker?.run().catch((err: unknown) => this.logger.error(`the worker stopped: ${String(err)}`)));
+    // The worker takes jobs only once BullMQ's global concurrency is set, so BRIEF_CONCURRENCY holds across replicas from the first job.
+    void this.setGlobalConcurrency().then(() => this.worker?.run().catch((err: unknown) => this.logger.error(`the worker stopped: ${String(err)}`)));
+  }
+
+  private async setGlobalConcurrency(): Promise<void> {
+    for (;;) {
+      try {
+        await this.queue.setGlobalConcurrency(this.options.concurrency);
+        return;
+      } catch (err) {
+        this.noteError(err);
+        await new Promise((r) => setTimeout(r, 1000));
+        if (!this.worker) return;
+      }
+    }
   }
 
   snapshot(): QueueSnapshot | undefined {
@@ -119,6 +131,7 @@ export class BullMqJobQueue implements JobQueue {
     clearInterval(this.statsTimer);
     if (this.worker) {
       const worker = this.worker;
+      this.worker = undefined;
       let timer: NodeJS.Timeout | undefined;
       const graceful = worker.close().then(() => true);
       const finished = await Promise.race([graceful, new Promise<false>((r) => (timer = setTimeout(() => r(false), Math.max(0, deadline - Date.now()))))]);
