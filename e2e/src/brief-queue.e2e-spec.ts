@@ -64,7 +64,10 @@ describeLocal.each(BACKENDS)('briefs on %s: stopped with 20 briefs in flight', (
   }, 180_000);
 });
 
-describeLocal('two replicas of integration-controller on one PostgreSQL and one Redis', () => {
+describeLocal.each([
+  ['one PostgreSQL and one Redis (BullMQ)', { REDIS_URL: SHARED_REDIS_URL }],
+  ['one PostgreSQL (the embedded queue)', {}],
+] as const)('two replicas of integration-controller on %s', (_name, queueEnv) => {
   const stack = new BriefStack();
   let db: { url: string; drop: () => Promise<void> };
   let a: string;
@@ -73,8 +76,8 @@ describeLocal('two replicas of integration-controller on one PostgreSQL and one 
     await stack.start();
     db = await freshDatabase('ic_replicas');
     const env = {
+      ...queueEnv,
       DATABASE_URL: db.url,
-      REDIS_URL: SHARED_REDIS_URL,
       QUEUE_PREFIX: `e2e-${randomBytes(4).toString('hex')}`,
       TOKEN_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
       BRIEF_CONCURRENCY: '2',
