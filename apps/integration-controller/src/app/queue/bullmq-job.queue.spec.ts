@@ -58,7 +58,13 @@ describe('BullMqJobQueue (real Redis)', () => {
     expect(runs.map(([n]) => n)).toEqual([1, 2, 3]);
     expect(runs[2][1] - runs[1][1]).toBeGreaterThanOrEqual(35); // 20 ms, then 40 ms
     expect(dead).toEqual([['brief_bad', 'run 3 failed']]);
-    expect(await queue.jobState('brief_bad')).toBe('failed');
+    // The handler hears of the dead letter before BullMQ moves the job to failed: wait for that move.
+    let state = await queue.jobState('brief_bad');
+    for (let i = 0; i < 200 && state !== 'failed'; i += 1) {
+      await new Promise((r) => setTimeout(r, 10));
+      state = await queue.jobState('brief_bad');
+    }
+    expect(state).toBe('failed');
     await until('the dead letter in the readings', () => queue?.snapshot()?.counts.failed === 1);
     const text = await m.registry.metrics();
     expect(text).toContain('queue_jobs_total{outcome="retried",service="spec"} 2');

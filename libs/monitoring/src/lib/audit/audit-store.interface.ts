@@ -26,6 +26,12 @@ export interface AuditVerification {
   intact: boolean;
   checked: number;
   firstBrokenId: string | null;
+  /** With signed checkpoints: per writer, the last event a valid checkpoint covers. */
+  anchoredThrough?: Record<string, { event_id: string | null; event_count: number; checkpoint_sequence: number }>;
+  /** With signed checkpoints: events after their writer's last checkpoint (not tampering; not yet provable). */
+  unanchored?: number;
+  /** With signed checkpoints: what was found, named (see AuditFindingKind). */
+  findings?: { kind: string; writer: string; event_id?: string; checkpoint_sequence?: number; detail: string }[];
 }
 
 /** Raised when a cursor (`before`, `Last-Event-ID`) names an event the store does not hold. */
@@ -61,6 +67,8 @@ export interface AuditBackend {
   insert(rows: AuditRow[]): Promise<void>;
   /** The hash of the last row `writer` inserted, or null when it has none (its chain starts at genesis). */
   head(writer: string): Promise<string | null>;
+  /** The writer's last row and how many rows its chain holds (for checkpoints); a backend without it cannot checkpoint. */
+  headInfo?(writer: string): Promise<{ id: string; hash: string; count: number } | null>;
   /**
    * Up to `limit` rows inserted after the row with id `cursorId` (from the first when null), in commit
    * order, optionally of one event type. Throws UnknownCursorError for an id it does not hold.

@@ -2,6 +2,8 @@ import type { AuditEvent } from '@personai/contracts';
 import { chainEvents, GENESIS_HASH, hashEvent } from './audit-hash';
 import { AuditRow, ChainVerifier, toEvent, toRow } from './audit-row';
 import { AuditBackend, AuditFilter, AuditPage, AuditStore, AuditVerification, NewAuditEvent } from './audit-store.interface';
+import { AuditCheckpointer } from './audit-checkpointer';
+import { verifyAuditRows } from './audit-verifier';
 import { GroupCommitter } from './group-committer';
 
 const PAGE = 5000;
@@ -13,14 +15,24 @@ const PAGE = 5000;
  */
 export class ChainedAuditStore implements AuditStore {
   private readonly committer: GroupCommitter<NewAuditEvent, AuditEvent>;
-  private lastHash?: Promise<string>;
+  private lastHead?: Promise<{ hash: string; count: number }>;
+  private checkpointer?: AuditCheckpointer;
 
   constructor(
     private readonly backend: AuditBackend,
-    /** This process's chain: one per SQLite file, one per process on a shared PostgreSQL. */
+    /** This process's chain: one per SQLite file; on a shared PostgreSQL one per writer id (stable: the chain continues across restarts). */
     readonly writer: string,
   ) {
     this.committer = new GroupCommitter((batch) => this.write(batch), { defer: backend.deferCommit ?? false });
+  }
+
+  /** Signs checkpoints of this writer's chain (every N events, every T seconds, at close) and checks them in `verify`. */
+  withCheckpoints(checkpointer: AuditCheckpointer): this {
+    if (!this.backend.headInfo) throw new Error('this audit backend cannot count a writer\'s chain (headInfo), so it cannot checkpoint');
+    this.checkpointer = checkpointer;
+    // Read the chain's head now: its length is checked against the last checkpoint, and published, before any write.
+    void this.loadHead().catch(() => undefined);
+    return this;
   }
 
   append(event: NewAuditEvent): Promise<AuditEvent> {
@@ -40,11 +52,21 @@ export class ChainedAuditStore implements AuditStore {
   }
 
   async verify(): Promise<AuditVerification> {
+    if (this.checkpointer) {
+      const { checkpoints, unreadable } = this.checkpointer.read();
+      return verifyAuditRows(this.rows(), checkpoints, this.checkpointer.publicKey, unreadable);
+    }
     const verifier = new ChainVerifier(GENESIS_HASH, hashEvent);
     for await (const row of this.rows()) {
       if (!verifier.accept(row)) return { intact: false, checked: verifier.checked, firstBrokenId: row.id };
     }
     return { intact: true, checked: verifier.checked, firstBrokenId: null };
+  }
+
+  /** Signs a checkpoint now if events were written since the last one (tests; the timer and close do it otherwise). */
+  async checkpoint(): Promise<void> {
+    await this.committer.drain();
+    await this.checkpointer?.checkpointIfNew();
   }
 
   ping(): Promise<void> {
@@ -53,22 +75,37 @@ export class ChainedAuditStore implements AuditStore {
 
   async close(): Promise<void> {
     await this.committer.drain();
+    await this.checkpointer?.close();
     await this.backend.close();
   }
 
+  /** The head is read once (at the first write, or when checkpoints start): the chain continues from this writer's last stored row. */
+  private loadHead(): Promise<{ hash: string; count: number }> {
+    this.lastHead ??= (async () => {
+      if (this.checkpointer && this.backend.headInfo) {
+        const info = await this.backend.headInfo(this.writer);
+        this.checkpointer.started(info?.id ?? null, info?.hash ?? GENESIS_HASH, info?.count ?? 0);
+        return { hash: info?.hash ?? GENESIS_HASH, count: info?.count ?? 0 };
+      }
+      return { hash: (await this.backend.head(this.writer)) ?? GENESIS_HASH, count: 0 };
+    })();
+    return this.lastHead;
+  }
+
   private async write(batch: NewAuditEvent[]): Promise<AuditEvent[]> {
-    // The head is read once, on the first write: the chain continues from this writer's last stored row.
-    this.lastHash ??= this.backend.head(this.writer).then((h) => h ?? GENESIS_HASH);
-    let prev: string;
+    let head: { hash: string; count: number };
     try {
-      prev = await this.lastHash;
+      head = await this.loadHead();
     } catch (err) {
-      this.lastHash = undefined; // read it again on the next write
+      this.lastHead = undefined; // read it again on the next write
       throw err;
     }
-    const chained = chainEvents(batch, this.writer, prev);
+    const chained = chainEvents(batch, this.writer, head.hash);
     await this.backend.insert(chained.map(toRow));
-    this.lastHash = Promise.resolve(chained[chained.length - 1].hash);
+    const last = chained[chained.length - 1];
+    const next = { hash: last.hash, count: head.count + chained.length };
+    this.lastHead = Promise.resolve(next);
+    this.checkpointer?.committed(last.id, next.hash, next.count);
     return chained.map(({ writer: _writer, ...event }) => event);
   }
 

@@ -42,8 +42,9 @@ const MIGRATION_LOCK = 7_302_114_001;
  */
 export class PostgresAuditStore extends ChainedAuditStore {
   /** @param timeoutMs the most any query may take (see `createPool`). */
-  constructor(url: string, service: string, timeoutMs = DEFAULT_STORE_TIMEOUT_MS) {
-    super(new PostgresAuditBackend(url, service, timeoutMs), `${service}/${hostname()}/${randomUUID().slice(0, 8)}`);
+  /** @param writer a stable id continues its chain across restarts (the pod name); by default a new chain per process. */
+  constructor(url: string, service: string, timeoutMs = DEFAULT_STORE_TIMEOUT_MS, writer = `${service}/${hostname()}/${randomUUID().slice(0, 8)}`) {
+    super(new PostgresAuditBackend(url, service, timeoutMs), writer);
   }
 }
 
@@ -73,6 +74,14 @@ export class PostgresAuditBackend implements AuditBackend {
     await this.ready();
     const res = await this.pool.query<{ hash: string }>('SELECT hash FROM audit_events WHERE service = $1 AND writer = $2 ORDER BY seq DESC LIMIT 1', [this.service, writer]);
     return res.rows[0]?.hash ?? null;
+  }
+
+  async headInfo(writer: string): Promise<{ id: string; hash: string; count: number } | null> {
+    await this.ready();
+    const last = await this.pool.query<{ id: string; hash: string }>('SELECT id, hash FROM audit_events WHERE service = $1 AND writer = $2 ORDER BY seq DESC LIMIT 1', [this.service, writer]);
+    if (!last.rows[0]) return null;
+    const count = await this.pool.query<{ n: string }>('SELECT COUNT(*) AS n FROM audit_events WHERE service = $1 AND writer = $2', [this.service, writer]);
+    return { ...last.rows[0], count: Number(count.rows[0].n) };
   }
 
   async range(cursorId: string | null, limit: number, eventType?: string): Promise<AuditRow[]> {

@@ -94,6 +94,13 @@ export class SqliteAuditBackend implements AuditBackend {
     return last?.hash ?? null;
   }
 
+  async headInfo(writer: string): Promise<{ id: string; hash: string; count: number } | null> {
+    const last = this.statement('SELECT id, hash FROM audit_events WHERE writer = ? ORDER BY seq DESC LIMIT 1').get(writer) as { id: string; hash: string } | undefined;
+    if (!last) return null;
+    const { n } = this.statement('SELECT COUNT(*) AS n FROM audit_events WHERE writer = ?').get(writer) as { n: number };
+    return { ...last, count: n };
+  }
+
   async range(cursorId: string | null, limit: number, eventType?: string): Promise<AuditRow[]> {
     const seq = cursorId === null ? 0 : this.seqOf(cursorId);
     const typeClause = eventType ? 'AND event_type = @eventType' : '';

@@ -18,6 +18,12 @@ export class MemoryAuditBackend implements AuditBackend {
     return null;
   }
 
+  async headInfo(writer: string): Promise<{ id: string; hash: string; count: number } | null> {
+    const mine = this.rows.filter((r) => r.writer === writer);
+    const last = mine[mine.length - 1];
+    return last ? { id: last.id, hash: last.hash, count: mine.length } : null;
+  }
+
   async range(cursorId: string | null, limit: number, eventType?: string): Promise<AuditRow[]> {
     const start = cursorId === null ? 0 : this.rows.findIndex((r) => r.id === cursorId) + 1;
     if (start === 0 && cursorId !== null) throw new UnknownCursorError(`no audit event with id ${cursorId}`);

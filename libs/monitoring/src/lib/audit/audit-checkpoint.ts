@@ -1,0 +1,116 @@
+import { Logger } from '@nestjs/common';
+import { createPrivateKey, createPublicKey, generateKeyPairSync, KeyObject, sign, verify } from 'node:crypto';
+import { chmodSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { canonicalJson } from './audit-hash';
+
+/**
+ * What a writer signs: how long its chain was (event_count), where it ended (head_id, head_hash), and the
+ * previous checkpoint's signature, so checkpoints form a chain of their own (as CloudTrail's digests do).
+ */
+export interface CheckpointBody {
+  service: string;
+  writer: string;
+  /** 1, 2, 3, … per writer, without gaps. */
+  sequence: number;
+  /** The last event the checkpoint covers (null for an empty chain). */
+  head_id: string | null;
+  head_hash: string;
+  /** Events in the writer's chain up to and including head_id. */
+  event_count: number;
+  timestamp: string;
+  /** The signature of checkpoint sequence - 1 (null for the first). */
+  prev_signature: string | null;
+}
+
+/** A signed checkpoint: Ed25519 over the canonical JSON of the body, base64. */
+export interface AuditCheckpoint extends CheckpointBody {
+  signature: string;
+}
+
+export function signCheckpoint(body: CheckpointBody, privateKey: KeyObject): AuditCheckpoint {
+  return { ...body, signature: sign(null, Buffer.from(canonicalJson(body)), privateKey).toString('base64') };
+}
+
+export function checkpointSignatureValid(checkpoint: AuditCheckpoint, publicKey: KeyObject): boolean {
+  const { signature, ...body } = checkpoint;
+  try {
+    return verify(null, Buffer.from(canonicalJson(body)), publicKey, Buffer.from(signature, 'base64'));
+  } catch {
+    return false;
+  }
+}
+
+/** The signing key: from `file` (PEM, PKCS#8 Ed25519); when `generate` and the file is absent, a new key is written there once. */
+export function loadSigningKey(file: string, generate: boolean): { privateKey: KeyObject; publicKey: KeyObject } {
+  if (!existsSync(file)) {
+    if (!generate) throw new Error(`AUDIT_SIGNING_KEY_FILE ${file} does not exist`);
+    mkdirSync(dirname(file), { recursive: true });
+    const { privateKey } = generateKeyPairSync('ed25519');
+    try {
+      writeFileSync(file, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600, flag: 'wx' });
+      chmodSync(file, 0o600);
+      new Logger('AuditCheckpoints').warn(`no AUDIT_SIGNING_KEY_FILE: generated an Ed25519 signing key into ${file}; keep its public key (GET /audit/checkpoints/public-key) with your audit evidence`);
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'EEXIST') throw err;
+    }
+  }
+  const privateKey = createPrivateKey(readFileSync(file));
+  if (privateKey.asymmetricKeyType !== 'ed25519') throw new Error(`${file} is a ${privateKey.asymmetricKeyType} key; audit checkpoints need an Ed25519 key (openssl genpkey -algorithm ed25519)`);
+  return { privateKey, publicKey: createPublicKey(privateKey) };
+}
+
+/** A public key in PEM (SPKI), as GET /audit/checkpoints/public-key serves it and the verifier reads it. */
+export function publicKeyPem(key: KeyObject): string {
+  return key.export({ type: 'spki', format: 'pem' }).toString();
+}
+
+const safeName = (s: string) => s.replace(/[^A-Za-z0-9._-]/g, '_');
+
+/**
+ * Checkpoints kept outside the audit database: one append-only NDJSON file per writer in a directory that
+ * should be another volume (or a bucket with object lock, mounted), which the database's credentials
+ * cannot edit. Each checkpoint is fsynced before it counts as written.
+ */
+export class DirectoryCheckpointAnchor {
+  constructor(readonly dir: string) {}
+
+  append(checkpoint: AuditCheckpoint): void {
+    mkdirSync(this.dir, { recursive: true });
+    const fd = openSync(join(this.dir, `${safeName(checkpoint.service)}__${safeName(checkpoint.writer)}.ndjson`), 'a', 0o640);
+    try {
+      writeSync(fd, `${JSON.stringify(checkpoint)}\n`);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  /** Every checkpoint of `service` (all writers); a line that is not a checkpoint is returned as `unreadable`. */
+  read(service: string): { checkpoints: AuditCheckpoint[]; unreadable: string[] } {
+    const checkpoints: AuditCheckpoint[] = [];
+    const unreadable: string[] = [];
+    if (!existsSync(this.dir)) return { checkpoints, unreadable };
+    for (const file of readdirSync(this.dir).filter((f) => f.startsWith(`${safeName(service)}__`) && f.endsWith('.ndjson')).sort()) {
+      readFileSync(join(this.dir, file), 'utf8')
+        .split('\n')
+        .forEach((line, n) => {
+          if (!line.trim()) return;
+          try {
+            const cp = JSON.parse(line) as AuditCheckpoint;
+            if (cp.service === service && typeof cp.writer === 'string' && typeof cp.signature === 'string') checkpoints.push(cp);
+            else unreadable.push(`${file}:${n + 1}`);
+          } catch {
+            unreadable.push(`${file}:${n + 1}`);
+          }
+        });
+    }
+    return { checkpoints, unreadable };
+  }
+
+  /** The last checkpoint of one writer, to continue its sequence after a restart. */
+  last(service: string, writer: string): AuditCheckpoint | undefined {
+    const mine = this.read(service).checkpoints.filter((c) => c.writer === writer);
+    return mine.sort((a, b) => a.sequence - b.sequence)[mine.length - 1];
+  }
+}
