@@ -38,9 +38,23 @@ export interface AuditResponse {
   events: AuditEvent[];
 }
 
+/** One thing GET /audit/verify found (with signed checkpoints on). */
+export interface AuditFindingResponse {
+  kind: 'edited' | 'inserted' | 'deleted' | 'truncated' | 'rewritten' | 'forged_checkpoint' | 'missing_checkpoint' | 'unanchored';
+  writer: string;
+  event_id?: string;
+  checkpoint_sequence?: number;
+  detail: string;
+}
+
 export interface AuditVerifyResponse {
   service: string;
   intact: boolean;
   checked_events: number;
   first_broken_id: string | null;
+  /** With signed checkpoints: per writer, the last event a valid checkpoint covers. */
+  anchored_through?: Record<string, { event_id: string | null; event_count: number; checkpoint_sequence: number }>;
+  /** With signed checkpoints: events after their writer's last checkpoint (not tampering, not yet provable). */
+  unanchored_events?: number;
+  findings?: AuditFindingResponse[];
 }

@@ -35,6 +35,8 @@ export const MONITORING_METRICS = {
   rejectionsNotRecorded: metric({ name: 'audit_rejections_not_recorded_total', type: 'counter', help: 'Requests rejected before any handler whose audit event was not written individually (over the rejection audit rate)', labels: [] }),
   memory: metric({ name: 'process_memory_usage_bytes', type: 'gauge', help: 'Resident memory of the process in bytes', labels: [] }),
   uptime: metric({ name: 'service_uptime_seconds', type: 'gauge', help: 'Service uptime in seconds', labels: [] }),
+  auditChainLength: metric({ name: 'audit_chain_length', type: 'gauge', help: 'Events in this process\'s audit writer chain (Prometheus keeps an independent record of how long each chain was)', labels: ['writer'] }),
+  auditCheckpointSequence: metric({ name: 'audit_checkpoint_sequence', type: 'gauge', help: 'Sequence number of the writer\'s last signed audit checkpoint', labels: ['writer'] }),
   queueDepth: metric({ name: 'queue_depth', type: 'gauge', help: 'Jobs in the service queue by state (waiting, active, delayed for a retry, failed: dead-lettered); a shared queue reads the same on every replica', labels: ['state'] }),
   queueOldestAge: metric({ name: 'queue_oldest_job_age_seconds', type: 'gauge', help: 'Seconds the oldest runnable job has waited (0 when none waits)', labels: [] }),
   queueJobs: metric({ name: 'queue_jobs_total', type: 'counter', help: 'Job runs finished by this replica, by outcome (completed, retried, dead_lettered)', labels: ['outcome'] }),
@@ -43,7 +45,7 @@ export const MONITORING_METRICS = {
 } as const;
 
 /** Families that appear only once a series exists (a dependency with a token), so not on every scrape. */
-const CONDITIONAL_FAMILIES: readonly string[] = [MONITORING_METRICS.tokenExpiry.name];
+const CONDITIONAL_FAMILIES: readonly string[] = [MONITORING_METRICS.tokenExpiry.name, MONITORING_METRICS.auditChainLength.name, MONITORING_METRICS.auditCheckpointSequence.name];
 
 /** Metric families every service exposes (CONTRACT.md §5): the catalogue's plus prom-client's start time. */
 export const CORE_METRIC_FAMILIES: readonly string[] = [

@@ -60,6 +60,13 @@ export interface MonitoringModuleOptions {
   auditEnabled?: boolean;
   /** The audit store (the service's database): a SQLite file path, or a postgres:// URL. */
   auditDatabase: string;
+  /**
+   * This process's audit writer id on a shared PostgreSQL: stable (the pod name) so that its chain, and its
+   * checkpoints, continue across restarts. Two live processes must never share one. @default a new id per process
+   */
+  auditWriterId?: string;
+  /** Signed checkpoints of the audit chain (off when absent). */
+  auditCheckpoints?: AuditCheckpointOptions;
   /** An audit store to use instead of the SQLite file at `auditDatabase` (another adapter). */
   auditStore?: AuditStore;
   /**
@@ -105,4 +112,16 @@ export interface MonitoringModuleOptions {
    * @default the directory of `auditDatabase`
    */
   diskPath?: string;
+}
+
+/** Where and how often audit checkpoints are signed and anchored. */
+export interface AuditCheckpointOptions {
+  /** PEM (PKCS#8) Ed25519 private key. */
+  signingKeyFile: string;
+  /** Generate the key into `signingKeyFile` when it does not exist (with a warning). */
+  generateKey: boolean;
+  /** The append-only directory the checkpoints are anchored in (another volume than the database's). */
+  anchorDir: string;
+  everyEvents: number;
+  intervalMs: number;
 }

@@ -6,6 +6,9 @@ export const MONITORING_REGISTRY = 'MONITORING_REGISTRY';
 /** The audit store the module writes to and reads from. */
 export const AUDIT_STORE = 'AUDIT_STORE';
 
+/** The audit writer's checkpointer (null when checkpoints are off). */
+export const AUDIT_CHECKPOINTER = 'AUDIT_CHECKPOINTER';
+
 /** The idempotency-key store (the service's own database). */
 export const IDEMPOTENCY_STORE = 'IDEMPOTENCY_STORE';
 

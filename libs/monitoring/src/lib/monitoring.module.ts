@@ -1,7 +1,11 @@
 import { BeforeApplicationShutdown, DynamicModule, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
 import { DatabaseFaultController } from './faults/database-fault.controller';
 import { TerminusModule } from '@nestjs/terminus';
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import { AuditStore } from './audit/audit-store.interface';
+import { DirectoryCheckpointAnchor, loadSigningKey } from './audit/audit-checkpoint';
+import { AuditCheckpointer } from './audit/audit-checkpointer';
 import { AuditController } from './audit/audit.controller';
 import { AuditInterceptor } from './audit/audit.interceptor';
 import { AuditService } from './audit/audit.service';
@@ -17,7 +21,7 @@ import { HttpDependencyHealthIndicator } from './health/http-dependency.health';
 import { SystemReadingsService } from './health/system-readings.service';
 import { MetricsController } from './metrics/metrics.controller';
 import { MetricsService, createRegistry } from './metrics/metrics.service';
-import { AUDIT_STORE, DEFAULT_STORE_TIMEOUT_MS, FAULT_INJECTION_ENABLED, IDEMPOTENCY_STORE, MONITORING_MODULE_OPTIONS, MONITORING_REGISTRY } from './monitoring.constants';
+import { AUDIT_CHECKPOINTER, AUDIT_STORE, DEFAULT_STORE_TIMEOUT_MS, FAULT_INJECTION_ENABLED, IDEMPOTENCY_STORE, MONITORING_MODULE_OPTIONS, MONITORING_REGISTRY } from './monitoring.constants';
 import { RejectionAuditService } from './audit/rejection-audit.service';
 import { StoreAvailabilityService } from './audit/store-availability.service';
 import { FaultInjectingIdempotencyStore } from './faults/fault-injecting-idempotency.store';
@@ -32,12 +36,38 @@ import { APP_SHUTDOWN_STATE, ShutdownState } from './runtime/shutdown-state';
 import { DatabaseFaultService } from './faults/database-fault.service';
 import { FaultInjectingAuditStore } from './faults/fault-injecting-audit.store';
 
-/** The given store, PostgreSQL for a postgres:// URL, else the SQLite file; behind the fault switch when fault injection is on. */
-function createAuditStore(options: MonitoringModuleOptions, faults: DatabaseFaultService, faultInjection: boolean): AuditStore {
+/** The writer's checkpointer when checkpoints are configured (and audit is on): its key, its anchor, its witness metrics. */
+function createCheckpointer(options: MonitoringModuleOptions, metrics: MetricsService): AuditCheckpointer | null {
+  const c = options.auditCheckpoints;
+  if (!c || options.auditEnabled === false || options.auditStore) return null;
+  return new AuditCheckpointer({
+    service: options.serviceName,
+    writer: auditWriter(options),
+    ...loadSigningKey(c.signingKeyFile, c.generateKey),
+    anchor: new DirectoryCheckpointAnchor(c.anchorDir),
+    everyEvents: c.everyEvents,
+    intervalMs: c.intervalMs,
+    onCheckpoint: (cp) => metrics.recordAuditCheckpoint(cp.writer, cp.sequence),
+    onChainLength: (writer, length) => metrics.recordAuditChain(writer, length),
+  });
+}
+
+/** One chain per SQLite file (named after the service); on PostgreSQL the configured writer id, or a new one per process. */
+function auditWriter(options: MonitoringModuleOptions): string {
+  if (!isPostgresUrl(options.auditDatabase)) return options.serviceName;
+  return options.auditWriterId ?? (defaultWriters.get(options) ?? defaultWriters.set(options, `${options.serviceName}/${hostname()}/${randomUUID().slice(0, 8)}`).get(options) as string);
+}
+const defaultWriters = new WeakMap<MonitoringModuleOptions, string>();
+
+/** The given store, PostgreSQL for a postgres:// URL, else the SQLite file, with checkpoints when configured; behind the fault switch when fault injection is on. */
+function createAuditStore(options: MonitoringModuleOptions, faults: DatabaseFaultService, faultInjection: boolean, checkpointer: AuditCheckpointer | null): AuditStore {
   const timeout = options.storeTimeoutMs ?? DEFAULT_STORE_TIMEOUT_MS;
-  const store =
-    options.auditStore ??
-    (isPostgresUrl(options.auditDatabase) ? new PostgresAuditStore(options.auditDatabase, options.serviceName, timeout) : new SqliteAuditStore(options.auditDatabase, options.serviceName, timeout));
+  let store: AuditStore;
+  if (options.auditStore) store = options.auditStore;
+  else {
+    const chained = isPostgresUrl(options.auditDatabase) ? new PostgresAuditStore(options.auditDatabase, options.serviceName, timeout, auditWriter(options)) : new SqliteAuditStore(options.auditDatabase, auditWriter(options), timeout);
+    store = checkpointer ? chained.withCheckpoints(checkpointer) : chained;
+  }
   return faultInjection ? new FaultInjectingAuditStore(store, faults) : store;
 }
 
@@ -64,7 +94,8 @@ function createIdempotencyStore(options: MonitoringModuleOptions, faults: Databa
   providers: [
     { provide: MONITORING_REGISTRY, useFactory: createRegistry, inject: [MONITORING_MODULE_OPTIONS] },
     DatabaseFaultService,
-    { provide: AUDIT_STORE, useFactory: createAuditStore, inject: [MONITORING_MODULE_OPTIONS, DatabaseFaultService, FAULT_INJECTION_ENABLED] },
+    { provide: AUDIT_CHECKPOINTER, useFactory: createCheckpointer, inject: [MONITORING_MODULE_OPTIONS, MetricsService] },
+    { provide: AUDIT_STORE, useFactory: createAuditStore, inject: [MONITORING_MODULE_OPTIONS, DatabaseFaultService, FAULT_INJECTION_ENABLED, AUDIT_CHECKPOINTER] },
     { provide: IDEMPOTENCY_STORE, useFactory: createIdempotencyStore, inject: [MONITORING_MODULE_OPTIONS, DatabaseFaultService, FAULT_INJECTION_ENABLED] },
     StoreAvailabilityService,
     RejectionAuditService,
@@ -82,7 +113,7 @@ function createIdempotencyStore(options: MonitoringModuleOptions, faults: Databa
     AuditInterceptor,
     MonitoringTokenGuard,
   ],
-  exports: [MONITORING_MODULE_OPTIONS, MONITORING_REGISTRY, AUDIT_STORE, IDEMPOTENCY_STORE, RuntimeStatsService, ShutdownState, MetricsService, HealthProbeService, ProbeAnswers, AuditService, AuditInterceptor, IdempotencyInterceptor, StoreAvailabilityService, RejectionAuditService, MonitoringTokenGuard],
+  exports: [MONITORING_MODULE_OPTIONS, MONITORING_REGISTRY, AUDIT_STORE, AUDIT_CHECKPOINTER, IDEMPOTENCY_STORE, RuntimeStatsService, ShutdownState, MetricsService, HealthProbeService, ProbeAnswers, AuditService, AuditInterceptor, IdempotencyInterceptor, StoreAvailabilityService, RejectionAuditService, MonitoringTokenGuard],
 })
 export class MonitoringModule extends ConfigurableModuleClass implements BeforeApplicationShutdown, OnApplicationShutdown {
   constructor(

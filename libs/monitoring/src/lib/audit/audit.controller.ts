@@ -1,11 +1,13 @@
-import { BadRequestException, Controller, Get, Headers, Inject, MessageEvent, NotFoundException, Query, Req, Sse, UseGuards, ValidationPipe } from '@nestjs/common';
+import { BadRequestException, Controller, Get, Header, Headers, Inject, MessageEvent, NotFoundException, Optional, Query, Req, Sse, UseGuards, ValidationPipe } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { AuditResponse, AuditVerifyResponse } from '@personai/contracts';
 import { MONITORING_OPENAPI_SCHEMAS } from '../openapi/monitoring-schemas';
 import type { FastifyRequest } from 'fastify';
 import { Observable, map } from 'rxjs';
 import { MonitoringTokenGuard } from '../auth/monitoring-token.guard';
-import { MONITORING_MODULE_OPTIONS } from '../monitoring.constants';
+import { AUDIT_CHECKPOINTER, MONITORING_MODULE_OPTIONS } from '../monitoring.constants';
+import { AuditCheckpoint, publicKeyPem } from './audit-checkpoint';
+import type { AuditCheckpointer } from './audit-checkpointer';
 import { MonitoringModuleOptions } from '../monitoring-options.interface';
 import { AuditQueryDto, AuditStreamQueryDto } from './audit-query.dto';
 import { AuditService } from './audit.service';
@@ -25,6 +27,7 @@ export class AuditController {
   constructor(
     private readonly audit: AuditService,
     @Inject(MONITORING_MODULE_OPTIONS) private readonly options: MonitoringModuleOptions,
+    @Optional() @Inject(AUDIT_CHECKPOINTER) private readonly checkpointer: AuditCheckpointer | null = null,
   ) {}
 
   @Get()
@@ -43,7 +46,34 @@ export class AuditController {
     this.assertEnabled();
     const result = await this.audit.verify();
     await this.recordRead(request, 'verify', { intact: result.intact });
-    return { service: this.options.serviceName, intact: result.intact, checked_events: result.checked, first_broken_id: result.firstBrokenId };
+    return {
+      service: this.options.serviceName,
+      intact: result.intact,
+      checked_events: result.checked,
+      first_broken_id: result.firstBrokenId,
+      ...(result.findings
+        ? { anchored_through: result.anchoredThrough ?? {}, unanchored_events: result.unanchored ?? 0, findings: result.findings as AuditVerifyResponse['findings'] }
+        : {}),
+    };
+  }
+
+  /** The signed checkpoints of every writer of this service, as anchored outside the database. */
+  @Get('checkpoints')
+  @ApiOkResponse({ description: 'the signed checkpoints, oldest first per writer' })
+  async checkpoints(@Req() request: FastifyRequest): Promise<{ service: string; checkpoints: AuditCheckpoint[] }> {
+    const checkpointer = this.assertCheckpoints();
+    await this.recordRead(request, 'checkpoints', {});
+    const { checkpoints } = checkpointer.read();
+    return { service: this.options.serviceName, checkpoints: checkpoints.sort((a, b) => a.writer.localeCompare(b.writer) || a.sequence - b.sequence) };
+  }
+
+  /** The Ed25519 public key (PEM) the checkpoints verify with: keep a copy with the evidence, apart from the service. */
+  @Get('checkpoints/public-key')
+  @Header('content-type', 'application/x-pem-file')
+  @ApiProduces('application/x-pem-file')
+  @ApiOkResponse({ description: 'the public key, PEM (SPKI)' })
+  publicKey(): string {
+    return publicKeyPem(this.assertCheckpoints().publicKey);
   }
 
   /** New events as `id:` + JSON `data:`; reconnecting with `Last-Event-ID` resumes from the store. */
@@ -64,6 +94,12 @@ export class AuditController {
 
   private recordRead(request: FastifyRequest, action: string, details: Record<string, unknown>): Promise<unknown> {
     return this.audit.record({ event_type: 'audit_accessed', action, success: true, request_id: request.id, resource_id: 'audit_log', details: { ip_address: request.ip, ...details } });
+  }
+
+  private assertCheckpoints(): AuditCheckpointer {
+    this.assertEnabled();
+    if (!this.checkpointer) throw new NotFoundException('audit checkpoints are off (AUDIT_CHECKPOINTS=false)');
+    return this.checkpointer;
   }
 
   private assertEnabled(): void {

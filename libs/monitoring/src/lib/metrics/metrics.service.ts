@@ -43,6 +43,8 @@ export class MetricsService {
   private readonly auditRefusals: Counter;
   private readonly rejectionsNotRecorded: Counter;
   private readonly queueJobs: Counter<'outcome'>;
+  private readonly auditChainLength: Gauge<'writer'>;
+  private readonly auditCheckpointSequence: Gauge<'writer'>;
   private readonly queueJobDuration: Histogram<'outcome'>;
   private readonly requestSeries = new Map<string, { count: Counter.Internal; duration: Histogram.Internal<'method' | 'endpoint' | 'status'> }>();
 
@@ -89,6 +91,8 @@ export class MetricsService {
         if (s) this.set(s.oldestJobAgeSeconds);
       },
     });
+    this.auditChainLength = gauge(M.auditChainLength);
+    this.auditCheckpointSequence = gauge(M.auditCheckpointSequence);
     this.queueJobs = counter(M.queueJobs);
     this.queueJobDuration = histogram(M.queueJobDuration);
     for (const outcome of QUEUE_JOB_OUTCOMES) this.queueJobs.inc({ outcome }, 0);
@@ -143,6 +147,15 @@ export class MetricsService {
   /** One failed attempt to call an upstream (`timeout`, `unreachable`, `auth`, `bad_status`, `bad_body`). */
   recordUpstreamError(upstream: string, reason: string): void {
     this.upstreamErrors.inc({ upstream, reason });
+  }
+
+  /** The audit writer's chain length and last checkpoint: Prometheus becomes a witness of both. */
+  recordAuditChain(writer: string, length: number): void {
+    this.auditChainLength.set({ writer }, length);
+  }
+
+  recordAuditCheckpoint(writer: string, sequence: number): void {
+    this.auditCheckpointSequence.set({ writer }, sequence);
   }
 
   /** One run of a queued job ended: `completed`, `retried` (it failed and runs again later) or `dead_lettered`. */

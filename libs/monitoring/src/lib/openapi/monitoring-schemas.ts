@@ -33,6 +33,29 @@ export const MONITORING_OPENAPI_SCHEMAS: Record<'health' | 'probe' | 'auditEvent
       intact: { type: 'boolean' },
       checked_events: { type: 'integer', minimum: 0 },
       first_broken_id: { type: ['string', 'null'] } as unknown as SchemaObject,
+      anchored_through: {
+        type: 'object',
+        additionalProperties: {
+          type: 'object',
+          required: ['event_id', 'event_count', 'checkpoint_sequence'],
+          properties: { event_id: { type: ['string', 'null'] } as unknown as SchemaObject, event_count: { type: 'integer', minimum: 0 }, checkpoint_sequence: { type: 'integer', minimum: 1 } },
+        },
+      },
+      unanchored_events: { type: 'integer', minimum: 0 },
+      findings: {
+        type: 'array',
+        items: {
+          type: 'object',
+          required: ['kind', 'writer', 'detail'],
+          properties: {
+            kind: { enum: ['edited', 'inserted', 'deleted', 'truncated', 'rewritten', 'forged_checkpoint', 'missing_checkpoint', 'unanchored'] },
+            writer: { type: 'string' },
+            event_id: { type: 'string' },
+            checkpoint_sequence: { type: 'integer' },
+            detail: { type: 'string' },
+          },
+        },
+      },
     },
   },
   error: inline(ERROR_SCHEMA),

@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { DependencyOptions, MonitoringModuleOptions } from '@personai/monitoring';
 import { ServiceEnv } from './service-env';
@@ -16,6 +17,17 @@ export function monitoringOptions(config: ServiceEnv, dependencies: DependencyOp
     metricsEnabled: config.METRICS_ENABLED === 'true',
     auditEnabled: config.AUDIT_ENABLED === 'true',
     auditDatabase: config.AUDIT_DATABASE_URL || join(config.DATA_DIR, config.SERVICE_NAME, 'audit.db'),
+    auditWriterId: config.AUDIT_WRITER_ID || `${config.SERVICE_NAME}/${hostname()}:${config.PORT}`,
+    auditCheckpoints:
+      config.AUDIT_CHECKPOINTS === 'true'
+        ? {
+            signingKeyFile: config.AUDIT_SIGNING_KEY_FILE || join(config.DATA_DIR, config.SERVICE_NAME, 'audit-signing-key.pem'),
+            generateKey: !config.AUDIT_SIGNING_KEY_FILE,
+            anchorDir: config.AUDIT_CHECKPOINT_DIR || join(config.DATA_DIR, config.SERVICE_NAME, 'checkpoints'),
+            everyEvents: config.AUDIT_CHECKPOINT_EVERY,
+            intervalMs: config.auditCheckpointIntervalMs,
+          }
+        : undefined,
     monitoringToken: config.MONITORING_TOKEN,
     metricsRequireToken: config.METRICS_REQUIRE_TOKEN === 'true',
   };

@@ -51,6 +51,28 @@ export class ServiceEnv {
   @IsOptional() @IsString() @Matches(/^(postgres(ql)?:\/\/[^\s]+|[^:\s][^\s]*)$/, { message: 'AUDIT_DATABASE_URL must be a SQLite file path or a postgres://user@host:port/database URL' })
   AUDIT_DATABASE_URL?: string;
 
+  /** Signed checkpoints of the audit chain (GET /audit/checkpoints, checked by GET /audit/verify and `npm run audit:verify`). */
+  @IsIn(BOOLEAN, { message: 'AUDIT_CHECKPOINTS must be true or false' })
+  AUDIT_CHECKPOINTS = 'true';
+
+  /** PEM Ed25519 private key signing the checkpoints; empty means DATA_DIR/<service>/audit-signing-key.pem, generated once. */
+  @IsOptional() @IsString() @MinLength(1)
+  AUDIT_SIGNING_KEY_FILE?: string;
+
+  /** The append-only directory checkpoints are anchored in (mount another volume there); empty means DATA_DIR/<service>/checkpoints. */
+  @IsOptional() @IsString() @MinLength(1)
+  AUDIT_CHECKPOINT_DIR?: string;
+
+  @Type(() => Number) @IsInt({ message: 'AUDIT_CHECKPOINT_EVERY must be an integer number of events from 1 to 1000000' }) @Min(1) @Max(1_000_000)
+  AUDIT_CHECKPOINT_EVERY = 1000;
+
+  @Matches(/^\d*[1-9]\d*(ms|s|m|h)$/, { message: 'AUDIT_CHECKPOINT_INTERVAL must be a positive duration such as 60s' })
+  AUDIT_CHECKPOINT_INTERVAL = '60s';
+
+  /** This process's audit writer id on a shared PostgreSQL (the pod name); empty means <service>/<hostname>:<port>. Never two live processes with one id. */
+  @IsOptional() @Matches(/^[\w.:/@-]{1,200}$/, { message: 'AUDIT_WRITER_ID must be 1-200 letters, digits or ._:/@-' })
+  AUDIT_WRITER_ID?: string;
+
   @IsOptional() @IsString() @MinLength(16, { message: 'MONITORING_TOKEN must be at least 16 characters' }) @MaxLength(512)
   MONITORING_TOKEN?: string;
 
@@ -102,6 +124,7 @@ export class ServiceEnv {
   shutdownDrainDelayMs!: number;
   shutdownGracePeriodMs!: number;
   rateLimitWindowMs!: number;
+  auditCheckpointIntervalMs!: number;
 }
 
 /** Sets the `…Ms` fields from the validated duration strings. */
@@ -115,6 +138,7 @@ function parseDurations(config: ServiceEnv): void {
   config.shutdownDrainDelayMs = ms(config.SHUTDOWN_DRAIN_DELAY);
   config.shutdownGracePeriodMs = ms(config.SHUTDOWN_GRACE_PERIOD);
   config.rateLimitWindowMs = ms(config.RATE_LIMIT_WINDOW);
+  config.auditCheckpointIntervalMs = ms(config.AUDIT_CHECKPOINT_INTERVAL);
 }
 
 /** A configuration that failed validation; its message names every bad variable. */

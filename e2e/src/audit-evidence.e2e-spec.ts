@@ -1,0 +1,110 @@
+import { AuditVerifyResponse } from '@personai/contracts';
+import Database from 'better-sqlite3';
+import { createPublicKey, verify as verifySignature } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { getJson, postJson } from './support/http';
+import { ServiceProcess } from './support/service-process';
+import { freePort, ROOT } from './support/stack';
+import { targets } from './support/targets';
+
+const { local, fakeUpstreams } = targets();
+const describeLocal = local ? describe : describe.skip;
+
+interface Checkpoint {
+  service: string;
+  writer: string;
+  sequence: number;
+  head_id: string;
+  event_count: number;
+  prev_signature: string | null;
+  signature: string;
+  [k: string]: unknown;
+}
+
+/** Canonical JSON as the service signs it (keys sorted at every depth). */
+const canonical = (v: unknown): string =>
+  Array.isArray(v) ? `[${v.map(canonical).join(',')}]` : v && typeof v === 'object' ? `{${Object.keys(v).filter((k) => (v as Record<string, unknown>)[k] !== undefined).sort().map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`).join(',')}}` : JSON.stringify(v ?? null);
+
+describeLocal('content-engine: signed audit checkpoints, attacked from outside (SQLite, a process of its own)', () => {
+  let dataDir: string;
+  let service: ServiceProcess;
+  let base: string;
+  const db = () => join(dataDir, 'content-engine', 'audit.db');
+  const post = async (n: number) => {
+    for (let i = 0; i < n; i += 1) expect((await postJson(`${base}/content`, { brief_id: `evidence_${Date.now()}_${i}`, user_id: 'evidence_user' })).status).toBe(201);
+  };
+  const verify = async () => (await getJson<AuditVerifyResponse>(`${base}/audit/verify`)).body;
+  /** The offline verifier (apps/audit-cli) on the store, the anchor directory and the public key: no service involved. */
+  const offline = () => {
+    const run = spawnSync(process.execPath, [join(ROOT, 'dist', 'apps', 'audit-cli', 'main.js'), 'verify', '--store', db(), '--checkpoints', join(dataDir, 'content-engine', 'checkpoints'), '--public-key', join(dataDir, 'public-key.pem')], { encoding: 'utf8' });
+    return { code: run.status, out: run.stdout + run.stderr };
+  };
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'personai-evidence-'));
+    service = new ServiceProcess('content-engine', await freePort(), { DATA_DIR: dataDir, OPENAI_API_URL: `${fakeUpstreams}/openai`, AUDIT_CHECKPOINT_EVERY: '5', SHUTDOWN_DRAIN_DELAY: '0s' });
+    base = await service.start();
+  });
+  afterAll(async () => {
+    await service.kill();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('signs checkpoints every N events and at shutdown, chained by signature and verifiable with the served public key', async () => {
+    await post(12);
+    expect(await service.kill('SIGTERM')).toEqual({ code: 0, signal: null });
+    base = await service.start();
+    const { checkpoints } = (await getJson<{ checkpoints: Checkpoint[] }>(`${base}/audit/checkpoints`)).body;
+    const pem = await (await fetch(`${base}/audit/checkpoints/public-key`)).text();
+    writeFileSync(join(dataDir, 'public-key.pem'), pem); // kept apart, as an auditor would
+    const key = createPublicKey(pem);
+    expect(checkpoints.map((c) => [c.sequence, c.event_count])).toEqual([[1, 5], [2, 10], [3, 12]]);
+    checkpoints.forEach((c, i) => {
+      const { signature, ...body } = c;
+      expect(verifySignature(null, Buffer.from(canonical(body)), key, Buffer.from(signature, 'base64'))).toBe(true);
+      expect(c.prev_signature).toBe(i === 0 ? null : checkpoints[i - 1].signature);
+    });
+    const r = await verify();
+    // The read of the checkpoints just now is itself an audit event, written after the shutdown checkpoint.
+    expect(r).toMatchObject({ intact: true, unanchored_events: 1 });
+    expect(r.findings?.map((f) => f.kind)).toEqual(['unanchored']);
+    expect(r.anchored_through?.['content-engine']).toEqual({ event_id: checkpoints[2].head_id, event_count: 12, checkpoint_sequence: 3 });
+    const cli = offline(); // the checkpoints read and the verify read since the shutdown checkpoint: 2 unanchored
+    expect(cli.code).toBe(0);
+    expect(cli.out).toMatch(/^content-engine: INTACT; \d+ events checked against 3 checkpoint\(s\), 2 unanchored/);
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    expect(metrics).toMatch(/audit_checkpoint_sequence\{writer="content-engine",service="content-engine"\} 3/);
+    expect(metrics).toMatch(/audit_chain_length\{writer="content-engine",service="content-engine"\} 1[2-9]/); // 12 and the reads since, recorded
+  });
+
+  it('after kill -9, reports the events acknowledged since the last checkpoint as unanchored, not tampering', async () => {
+    // Two reads since the shutdown checkpoint (checkpoints, verify) and two events now: 4, under the 5 that trigger a checkpoint.
+    await post(2);
+    await service.kill('SIGKILL');
+    base = await service.start();
+    const r = await verify();
+    expect(r.intact).toBe(true);
+    expect(r.unanchored_events).toBe(4);
+    expect(r.findings?.map((f) => f.kind)).toEqual(['unanchored']);
+  });
+
+  it('names a tail deleted from the database while the service was stopped', async () => {
+    await post(6); // a checkpoint at the next multiple of 5, and one at shutdown
+    expect((await service.kill('SIGTERM')).code).toBe(0);
+    const sqlite = new Database(db());
+    const newest = sqlite.prepare("SELECT id FROM audit_events WHERE event_type = 'content_generated' ORDER BY seq DESC LIMIT 2").all() as { id: string }[];
+    sqlite.prepare(`DELETE FROM audit_events WHERE seq >= (SELECT seq FROM audit_events WHERE id = ?)`).run(newest[1].id);
+    sqlite.close();
+    base = await service.start();
+    const r = await verify();
+    expect(r.intact).toBe(false);
+    expect(r.findings?.map((f) => f.kind)).toContain('truncated');
+    const cli = offline();
+    expect(cli.code).toBe(1);
+    expect(cli.out).toContain('content-engine: TAMPERED');
+    expect(cli.out).toMatch(/TRUNCATED content-engine event \S+ checkpoint \d+: checkpoint \d+ covers \d+ events/);
+  });
+});
