@@ -164,6 +164,9 @@ async function httpPhase(ports, env, target) {
   if (other) running.push(other.bare, other.nest);
   const icOff = await startService(setup, 'integration-controller', { ...env, DATA_DIR: join(dataRoot, 'off'), METRICS_ENABLED: 'false', AUDIT_ENABLED: 'false' });
   running.push(icOff);
+  // Audit on, signed checkpoints off: what the checkpoints (every 1000 events, Ed25519, fsynced anchor) cost.
+  const icNoCheckpoints = await startService(setup, 'integration-controller', { ...env, DATA_DIR: join(dataRoot, 'nocp'), AUDIT_CHECKPOINTS: 'false' });
+  running.push(icNoCheckpoints);
   // The same service with the access log on (LOG_LEVEL=info, one line per request to stdout, here /dev/null).
   const icLog = await startService(setup, 'integration-controller', { ...env, DATA_DIR: join(dataRoot, 'log') }, { logLevel: 'info' });
   running.push(icLog);
@@ -200,6 +203,7 @@ async function httpPhase(ports, env, target) {
     { key: 'metrics', label: 'GET /metrics, one scraper', url: `${icOn.url}/metrics`, connections: 1 },
     { key: 'post_audit', label: 'POST /auth/login, durable SQLite audit', url: `${icOn.url}/auth/login`, method: 'POST', body: LOGIN },
     { key: 'post_noaudit', label: 'POST /auth/login, AUDIT_ENABLED=false', url: `${icOff.url}/auth/login`, method: 'POST', body: LOGIN },
+    { key: 'post_audit_nocp', label: 'POST /auth/login, durable SQLite audit, AUDIT_CHECKPOINTS=false', url: `${icNoCheckpoints.url}/auth/login`, method: 'POST', body: LOGIN },
   ];
   for (const s of scenarios) s.connections ??= config.connections;
 
@@ -268,6 +272,7 @@ async function httpPhase(ports, env, target) {
   }
   target('GET /metrics p99, one scraper', `${byKey.metrics.p99_ms.toFixed(1)} ms`, '≤ 5 ms', byKey.metrics.p99_ms <= 5);
   target('Audited POST (durable SQLite) vs without audit (throughput)', x(ratio('post_audit', 'post_noaudit')), '≥ 0.80×', ratio('post_audit', 'post_noaudit') >= 0.8);
+  target('Audited POST with signed checkpoints vs without (throughput)', x(ratio('post_audit', 'post_audit_nocp')), '≥ 0.95×', ratio('post_audit', 'post_audit_nocp') >= 0.95);
   target('No audit event lost: 2xx answered = events stored', `${server2xx.toLocaleString()} 2xx (server), ${storedEvents.toLocaleString()} stored`, 'equal', server2xx === storedEvents && clientOk.post_audit <= storedEvents, 'correctness');
   target('No errors under load', `${rows.reduce((n, r) => n + r.non_2xx + r.socket_errors, 0)} non-2xx or socket errors`, '0', rows.every((r) => r.non_2xx === 0 && r.socket_errors === 0), 'correctness');
   const slowest = services.reduce((a, b) => (b.startup_ms > a.startup_ms ? b : a));

@@ -24,7 +24,7 @@ describeLocal('content-engine: audit crash test', () => {
   const serviceName = `crash-${randomUUID().slice(0, 8)}`;
   const adapters: [string, Record<string, string>][] = [
     ['SQLite', { DATA_DIR: dataDir }],
-    ['PostgreSQL', { AUDIT_DATABASE_URL: PG_URL }],
+    ['PostgreSQL', { AUDIT_DATABASE_URL: PG_URL, DATA_DIR: join(dataDir, 'pg') }],
   ];
   const services: ServiceProcess[] = [];
 
@@ -62,6 +62,8 @@ describeLocal('content-engine: audit crash test', () => {
       expect({ adapter, total: audit.total_events }).toEqual({ adapter, total: ITERATIONS });
       expect({ adapter, ids: audit.events.map((e) => e.resource_id) }).toEqual({ adapter, ids: acknowledged });
       expect({ adapter, verify }).toMatchObject({ adapter, verify: { intact: true, first_broken_id: null } });
+      // Every event was acknowledged by a process killed before it could sign a checkpoint: unanchored, never tampering.
+      expect({ adapter, kinds: [...new Set(verify.findings?.map((f) => f.kind))], unanchored: (verify.unanchored_events ?? 0) >= ITERATIONS }).toEqual({ adapter, kinds: ['unanchored'], unanchored: true });
     });
   }, 900_000);
 });

@@ -19,6 +19,11 @@ class ThingDto {
   @IsString() password!: string;
 }
 
+class QuietDto {
+  @IsString() user_id!: string;
+  @IsString() note!: string;
+}
+
 /** Handler runs, counted: a refused or replayed request must not add one. */
 const calls = { create: 0, slow: 0, flaky: 0 };
 let releaseSlow: () => void = () => undefined;
@@ -46,6 +51,12 @@ class ThingsController {
     calls.flaky += 1;
     if (calls.flaky === 1) throw new Error('first attempt fails');
     return { id: `flaky_${calls.flaky}` };
+  }
+
+  @Post('quiet')
+  @Audit('user_login', { action: 'login', capture: 'metadata' })
+  quiet(@Body() body: QuietDto): { id: string; user_id: string } {
+    return { id: 'quiet_1', user_id: body.user_id };
   }
 
   @Post('fail')
@@ -152,6 +163,20 @@ describe('MonitoringModule', () => {
       const verify = (await app.inject({ method: 'GET', url: '/audit/verify' })).json();
       // Three events, and the read of the log just before, itself recorded.
       expect(verify).toEqual({ service: 'spec-service', intact: true, checked_events: 4, first_broken_id: null });
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('keeps only metadata of a route audited with capture: metadata (who, what, outcome; never its body)', async () => {
+    const app = await createTestApp({ imports: [MonitoringModule.forRoot(options())], controllers: [ThingsController] });
+    try {
+      expect((await app.inject({ method: 'POST', url: '/things/quiet', payload: { user_id: 'u9', note: 'body-sentinel-42' } })).statusCode).toBe(201);
+      const [event] = (await app.inject({ method: 'GET', url: '/audit?event_type=user_login' })).json().events;
+      expect(event).toMatchObject({ event_type: 'user_login', user_id: 'u9', resource_id: 'quiet_1', success: true, details: { method: 'POST', route: '/things/quiet', status_code: 201, capture: 'metadata' } });
+      expect(event.details.request).toBeUndefined();
+      expect(JSON.stringify(event)).not.toContain('body-sentinel-42');
+      expect(() => Audit('x', { action: 'a', capture: 'everything' as 'metadata' })).toThrow("capture is 'metadata' or 'request'");
     } finally {
       await app.close();
     }

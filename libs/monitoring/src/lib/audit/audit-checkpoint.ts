@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { createPrivateKey, createPublicKey, generateKeyPairSync, KeyObject, sign, verify } from 'node:crypto';
-import { chmodSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdir, open } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { canonicalJson } from './audit-hash';
 
@@ -75,14 +76,15 @@ const safeName = (s: string) => s.replace(/[^A-Za-z0-9._-]/g, '_');
 export class DirectoryCheckpointAnchor {
   constructor(readonly dir: string) {}
 
-  append(checkpoint: AuditCheckpoint): void {
-    mkdirSync(this.dir, { recursive: true });
-    const fd = openSync(join(this.dir, `${safeName(checkpoint.service)}__${safeName(checkpoint.writer)}.ndjson`), 'a', 0o640);
+  /** Appends and fsyncs off the event loop (a slow disk never stalls requests); resolves once durable. */
+  async append(checkpoint: AuditCheckpoint): Promise<void> {
+    await mkdir(this.dir, { recursive: true });
+    const file = await open(join(this.dir, `${safeName(checkpoint.service)}__${safeName(checkpoint.writer)}.ndjson`), 'a', 0o640);
     try {
-      writeSync(fd, `${JSON.stringify(checkpoint)}\n`);
-      fsyncSync(fd);
+      await file.write(`${JSON.stringify(checkpoint)}\n`);
+      await file.sync();
     } finally {
-      closeSync(fd);
+      await file.close();
     }
   }
 

@@ -31,9 +31,13 @@ export class AuditCheckpointer {
   private signing = Promise.resolve();
   /** Whether this process wrote to the chain: a process that only read it (or found it so at start) signs nothing. */
   private wrote = false;
+  /** The chain length the last queued checkpoint covers (a checkpoint is queued before it is anchored). */
+  private queuedCount = 0;
+  private database?: { insert: (cp: AuditCheckpoint) => Promise<void>; list: () => Promise<AuditCheckpoint[]> };
 
   constructor(readonly options: CheckpointerOptions) {
     this.last = options.anchor.last(options.service, options.writer);
+    this.queuedCount = this.last?.event_count ?? 0;
     if (this.last) options.onCheckpoint?.(this.last);
     this.timer = setInterval(() => this.checkpointIfNew(), options.intervalMs);
     this.timer.unref();
@@ -57,13 +61,15 @@ export class AuditCheckpointer {
     this.head = { id: headId, hash: headHash, count };
     this.wrote = true;
     this.options.onChainLength?.(this.options.writer, count);
-    if (count - (this.last?.event_count ?? 0) >= this.options.everyEvents) this.checkpointIfNew();
+    if (count - this.queuedCount >= this.options.everyEvents) void this.checkpointIfNew();
   }
 
   /** Signs a checkpoint if events were written since the last one; resolves once it is anchored. */
   checkpointIfNew(): Promise<void> {
-    this.signing = this.signing.then(() => {
-      const head = this.head;
+    // The head as it is now: a checkpoint covers exactly what was committed when it was asked for.
+    const head = this.head;
+    if (this.wrote && head.id !== null) this.queuedCount = head.count;
+    this.signing = this.signing.then(async () => {
       // Only a chain this process extended is signed: what it found at start (a tail written while it was stopped) is not vouched for until it writes on.
       if (!this.wrote || head.id === null || head.id === this.last?.head_id) return;
       const checkpoint = signCheckpoint(
@@ -80,19 +86,44 @@ export class AuditCheckpointer {
         this.options.privateKey,
       );
       try {
-        this.options.anchor.append(checkpoint);
+        await this.options.anchor.append(checkpoint);
         this.last = checkpoint;
         this.options.onCheckpoint?.(checkpoint);
       } catch (err) {
         this.logger.error(`could not anchor checkpoint ${checkpoint.sequence} of ${this.options.writer}: ${err instanceof Error ? err.message : String(err)}`);
+        return;
       }
+      // The copy beside the events lets any replica list and check every writer's checkpoints; the anchor stays the authority.
+      await this.database?.insert(checkpoint).catch((err: unknown) => this.logger.warn(`could not copy checkpoint ${checkpoint.sequence} to the database: ${err instanceof Error ? err.message : String(err)}`));
     });
     return this.signing;
   }
 
-  /** Every checkpoint of the service in the anchor (all writers), and lines there that are not checkpoints. */
-  read(): { checkpoints: AuditCheckpoint[]; unreadable: string[] } {
-    return this.options.anchor.read(this.options.service);
+  /** Keeps a copy of each checkpoint in the audit database too. */
+  attachDatabase(database: { insert: (cp: AuditCheckpoint) => Promise<void>; list: () => Promise<AuditCheckpoint[]> }): void {
+    this.database = database;
+  }
+
+  /**
+   * Every checkpoint of the service, all writers: the anchor's, and the database copies of writers (or
+   * sequences) the anchor does not hold (another replica's, on another volume). A database copy that
+   * differs from the anchored checkpoint of the same writer and sequence is returned in `conflicts`.
+   */
+  async read(): Promise<{ checkpoints: AuditCheckpoint[]; unreadable: string[]; conflicts: AuditCheckpoint[]; missingFromAnchor: AuditCheckpoint[] }> {
+    const anchored = this.options.anchor.read(this.options.service);
+    const anchoredWriters = new Set(anchored.checkpoints.map((c) => c.writer));
+    const byKey = new Map(anchored.checkpoints.map((c) => [`${c.writer}\u0000${c.sequence}`, c]));
+    const conflicts: AuditCheckpoint[] = [];
+    const missingFromAnchor: AuditCheckpoint[] = [];
+    for (const copy of (await this.database?.list()) ?? []) {
+      const key = `${copy.writer}\u0000${copy.sequence}`;
+      const mine = byKey.get(key);
+      if (mine) {
+        if (mine.signature !== copy.signature) conflicts.push(copy);
+      } else if (anchoredWriters.has(copy.writer)) missingFromAnchor.push(copy); // removed from the anchor this replica holds
+      else byKey.set(key, copy); // another replica's writer, anchored elsewhere
+    }
+    return { checkpoints: [...byKey.values()], unreadable: anchored.unreadable, conflicts, missingFromAnchor };
   }
 
   /** The shutdown checkpoint. */

@@ -202,3 +202,43 @@ describeCheckpoints('PostgreSQL', async (_dir, withCheckpoints) => {
     cleanup: async () => void (await sql(`DELETE FROM audit_events WHERE writer = '${writer}'`)),
   };
 });
+
+describe('signed audit checkpoints of two replicas on one PostgreSQL, each with its own anchor volume', () => {
+  it('checks the other replica\'s checkpoints from their database copy, and names a checkpoint removed from its own anchor', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'audit-replicas-'));
+    const svc = `spec_${randomUUID().slice(0, 8)}`;
+    const keys = loadSigningKey(join(dir, 'key.pem'), true); // one key for the service, as a Secret gives every replica
+    const replica = (name: string) => {
+      const store = new PostgresAuditStore(PG_URL, svc, 5000, `${svc}/${name}`);
+      return store.withCheckpoints(new AuditCheckpointer({ service: svc, writer: store.writer, ...keys, anchor: new DirectoryCheckpointAnchor(join(dir, name)), everyEvents: 3, intervalMs: 60_000 }));
+    };
+    service = svc;
+    try {
+      const [a, b] = [replica('a'), replica('b')];
+      for (let i = 0; i < 12; i += 1) await (i % 2 ? a : b).append(event(i)); // 6 each: checkpoints at 3 and 6
+      await a.close();
+      await b.close();
+      const reader = replica('a');
+      const r = await reader.verify();
+      await reader.close();
+      expect(r).toMatchObject({ intact: true, checked: 12, unanchored: 0, findings: [] });
+      expect(r.anchoredThrough).toEqual({ [`${svc}/a`]: expect.objectContaining({ event_count: 6, checkpoint_sequence: 2 }), [`${svc}/b`]: expect.objectContaining({ event_count: 6, checkpoint_sequence: 2 }) });
+
+      // Replica a's first checkpoint removed from its anchor: the database copy shows it was there.
+      const file = join(dir, 'a', readdirSync(join(dir, 'a'))[0]);
+      writeFileSync(file, `${readFileSync(file, 'utf8').trim().split('\n').slice(1).join('\n')}\n`);
+      const again = replica('a');
+      const r2 = await again.verify();
+      await again.close();
+      expect(r2.intact).toBe(false);
+      expect(r2.findings).toContainEqual(expect.objectContaining({ kind: 'missing_checkpoint', writer: `${svc}/a`, checkpoint_sequence: 1, detail: 'this checkpoint is in the database but no longer in the anchor directory' }));
+    } finally {
+      const client = new Client({ connectionString: PG_URL });
+      await client.connect();
+      await client.query('DELETE FROM audit_events WHERE service = $1', [svc]);
+      await client.query('DELETE FROM audit_checkpoints WHERE service = $1', [svc]);
+      await client.end();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -13,6 +13,12 @@ export interface AuditOptions {
    * @default false
    */
   control?: boolean;
+  /**
+   * What the event keeps of the request, as Kubernetes audit levels do: `request` (the body, secrets
+   * redacted) or `metadata` (who, what, when, outcome; no body), for a route whose body is sensitive
+   * even redacted. @default 'request'
+   */
+  capture?: 'metadata' | 'request';
 }
 
 export interface AuditMetadata extends AuditOptions {

@@ -1,4 +1,5 @@
 import type { AuditEvent } from '@personai/contracts';
+import type { AuditCheckpoint } from './audit-checkpoint';
 import type { AuditRow } from './audit-row';
 
 /** An event as the service hands it to the store, before id, chain and hash are added. */
@@ -67,6 +68,10 @@ export interface AuditBackend {
   insert(rows: AuditRow[]): Promise<void>;
   /** The hash of the last row `writer` inserted, or null when it has none (its chain starts at genesis). */
   head(writer: string): Promise<string | null>;
+  /** Keeps a copy of a signed checkpoint beside the events (the anchor directory holds the one the database's credentials cannot edit). */
+  insertCheckpoint?(checkpoint: AuditCheckpoint): Promise<void>;
+  /** Every checkpoint copy of this service, all writers. */
+  checkpoints?(): Promise<AuditCheckpoint[]>;
   /** The writer's last row and how many rows its chain holds (for checkpoints); a backend without it cannot checkpoint. */
   headInfo?(writer: string): Promise<{ id: string; hash: string; count: number } | null>;
   /**

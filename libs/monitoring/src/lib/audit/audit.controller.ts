@@ -63,7 +63,7 @@ export class AuditController {
   async checkpoints(@Req() request: FastifyRequest): Promise<{ service: string; checkpoints: AuditCheckpoint[] }> {
     const checkpointer = this.assertCheckpoints();
     await this.recordRead(request, 'checkpoints', {});
-    const { checkpoints } = checkpointer.read();
+    const { checkpoints } = await checkpointer.read();
     return { service: this.options.serviceName, checkpoints: checkpoints.sort((a, b) => a.writer.localeCompare(b.writer) || a.sequence - b.sequence) };
   }
 

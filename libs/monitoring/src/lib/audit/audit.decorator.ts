@@ -15,6 +15,7 @@ export type { AuditOptions } from './audit-metadata.interface';
  */
 export function Audit(eventType: string, options: AuditOptions): MethodDecorator {
   if (!AUDIT_EVENT_TYPE_PATTERN.test(eventType)) throw new Error(`@Audit('${eventType}'): an event type is a snake_case name, e.g. brief_created`);
+  if (options.capture !== undefined && !['metadata', 'request'].includes(options.capture)) throw new Error(`@Audit('${eventType}'): capture is 'metadata' or 'request'`);
   const interceptors = options.control ? [AuditInterceptor] : [AuditInterceptor, IdempotencyInterceptor];
   return applyDecorators(SetMetadata(AUDIT_METADATA, { eventType, ...options } satisfies AuditMetadata), UseInterceptors(...interceptors));
 }

@@ -50,7 +50,7 @@ export class AuditInterceptor implements NestInterceptor {
         route: request.routeOptions.url,
         status_code: status,
         user_agent: request.headers['user-agent'],
-        request: body,
+        ...(meta.capture === 'metadata' ? { capture: 'metadata' } : { request: body }),
         ...(err ? { error: errorMessage(err) } : {}),
       },
     };

@@ -30,6 +30,8 @@ export class ChainedAuditStore implements AuditStore {
   withCheckpoints(checkpointer: AuditCheckpointer): this {
     if (!this.backend.headInfo) throw new Error('this audit backend cannot count a writer\'s chain (headInfo), so it cannot checkpoint');
     this.checkpointer = checkpointer;
+    const { insertCheckpoint, checkpoints } = this.backend;
+    if (insertCheckpoint && checkpoints) checkpointer.attachDatabase({ insert: (cp) => insertCheckpoint.call(this.backend, cp), list: () => checkpoints.call(this.backend) });
     // Read the chain's head now: its length is checked against the last checkpoint, and published, before any write.
     void this.loadHead().catch(() => undefined);
     return this;
@@ -53,8 +55,11 @@ export class ChainedAuditStore implements AuditStore {
 
   async verify(): Promise<AuditVerification> {
     if (this.checkpointer) {
-      const { checkpoints, unreadable } = this.checkpointer.read();
-      return verifyAuditRows(this.rows(), checkpoints, this.checkpointer.publicKey, unreadable);
+      const { checkpoints, unreadable, conflicts, missingFromAnchor } = await this.checkpointer.read();
+      const report = await verifyAuditRows(this.rows(), checkpoints, this.checkpointer.publicKey, unreadable);
+      for (const c of conflicts) report.findings.push({ kind: 'forged_checkpoint', writer: c.writer, checkpoint_sequence: c.sequence, detail: 'the database copy of this checkpoint differs from the anchored one' });
+      for (const c of missingFromAnchor) report.findings.push({ kind: 'missing_checkpoint', writer: c.writer, checkpoint_sequence: c.sequence, detail: 'this checkpoint is in the database but no longer in the anchor directory' });
+      return conflicts.length || missingFromAnchor.length ? { ...report, intact: false } : report;
     }
     const verifier = new ChainVerifier(GENESIS_HASH, hashEvent);
     for await (const row of this.rows()) {

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Pool } from 'pg';
 import { DEFAULT_STORE_TIMEOUT_MS } from '../monitoring.constants';
+import type { AuditCheckpoint } from './audit-checkpoint';
 import { AUDIT_COLUMNS, AuditRow } from './audit-row';
 import { AuditBackend, AuditFilter, UnknownCursorError } from './audit-store.interface';
 import { ChainedAuditStore } from './chained-audit.store';
@@ -31,6 +32,7 @@ const MIGRATIONS = [
   'CREATE INDEX IF NOT EXISTS audit_events_resource ON audit_events (service, resource_id, seq)',
   'CREATE INDEX IF NOT EXISTS audit_events_request ON audit_events (service, request_id, seq)',
   'CREATE TABLE IF NOT EXISTS monitoring_heartbeat (writer TEXT PRIMARY KEY, at TIMESTAMPTZ NOT NULL)',
+  'CREATE TABLE IF NOT EXISTS audit_checkpoints (service TEXT NOT NULL, writer TEXT NOT NULL, sequence INTEGER NOT NULL, body TEXT NOT NULL, PRIMARY KEY (service, writer, sequence))',
 ];
 const MIGRATION_LOCK = 7_302_114_001;
 
@@ -74,6 +76,16 @@ export class PostgresAuditBackend implements AuditBackend {
     await this.ready();
     const res = await this.pool.query<{ hash: string }>('SELECT hash FROM audit_events WHERE service = $1 AND writer = $2 ORDER BY seq DESC LIMIT 1', [this.service, writer]);
     return res.rows[0]?.hash ?? null;
+  }
+
+  async insertCheckpoint(checkpoint: AuditCheckpoint): Promise<void> {
+    await this.ready();
+    await this.pool.query('INSERT INTO audit_checkpoints (service, writer, sequence, body) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING', [this.service, checkpoint.writer, checkpoint.sequence, JSON.stringify(checkpoint)]);
+  }
+
+  async checkpoints(): Promise<AuditCheckpoint[]> {
+    await this.ready();
+    return (await this.pool.query<{ body: string }>('SELECT body FROM audit_checkpoints WHERE service = $1 ORDER BY writer, sequence', [this.service])).rows.map((r) => JSON.parse(r.body) as AuditCheckpoint);
   }
 
   async headInfo(writer: string): Promise<{ id: string; hash: string; count: number } | null> {

@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import type { AuditCheckpoint } from './audit-checkpoint';
 import { AUDIT_COLUMNS, AuditRow } from './audit-row';
 import { AuditBackend, AuditFilter, UnknownCursorError } from './audit-store.interface';
 import { DEFAULT_STORE_TIMEOUT_MS } from '../monitoring.constants';
@@ -31,6 +32,7 @@ CREATE INDEX IF NOT EXISTS audit_events_resource ON audit_events (resource_id, s
 CREATE INDEX IF NOT EXISTS audit_events_request ON audit_events (request_id, seq);
 CREATE INDEX IF NOT EXISTS audit_events_time ON audit_events (timestamp);
 CREATE TABLE IF NOT EXISTS monitoring_heartbeat (writer TEXT PRIMARY KEY, at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS audit_checkpoints (writer TEXT NOT NULL, sequence INTEGER NOT NULL, body TEXT NOT NULL, PRIMARY KEY (writer, sequence));
 `;
 
 /**
@@ -92,6 +94,14 @@ export class SqliteAuditBackend implements AuditBackend {
   async head(writer: string): Promise<string | null> {
     const last = this.statement('SELECT hash FROM audit_events WHERE writer = ? ORDER BY seq DESC LIMIT 1').get(writer) as { hash: string } | undefined;
     return last?.hash ?? null;
+  }
+
+  async insertCheckpoint(checkpoint: AuditCheckpoint): Promise<void> {
+    await whenUnlocked(() => this.statement('INSERT OR IGNORE INTO audit_checkpoints (writer, sequence, body) VALUES (?, ?, ?)').run(checkpoint.writer, checkpoint.sequence, JSON.stringify(checkpoint)), this.writeTimeoutMs);
+  }
+
+  async checkpoints(): Promise<AuditCheckpoint[]> {
+    return (this.statement('SELECT body FROM audit_checkpoints ORDER BY writer, sequence').all() as { body: string }[]).map((r) => JSON.parse(r.body) as AuditCheckpoint);
   }
 
   async headInfo(writer: string): Promise<{ id: string; hash: string; count: number } | null> {
