@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { getJson, postJson } from './support/http';
+import { eventually, getJson, postJson } from './support/http';
 import { ServiceProcess } from './support/service-process';
 import { freePort, ROOT } from './support/stack';
 import { targets } from './support/targets';
@@ -106,5 +106,57 @@ describeLocal('content-engine: signed audit checkpoints, attacked from outside (
     expect(cli.code).toBe(1);
     expect(cli.out).toContain('content-engine: TAMPERED');
     expect(cli.out).toMatch(/TRUNCATED content-engine event \S+ checkpoint \d+: checkpoint \d+ covers \d+ events/);
+  });
+});
+
+describeLocal('content-engine: audit retention keeps the proof (SQLite, a process of its own)', () => {
+  let dataDir: string;
+  let service: ServiceProcess;
+  let base: string;
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'personai-retention-'));
+    service = new ServiceProcess('content-engine', await freePort(), {
+      DATA_DIR: dataDir,
+      OPENAI_API_URL: `${fakeUpstreams}/openai`,
+      AUDIT_CHECKPOINT_EVERY: '5',
+      AUDIT_RETENTION: '2s',
+      AUDIT_RETENTION_INTERVAL: '500ms',
+      AUDIT_ARCHIVE_DIR: join(dataDir, 'archive'),
+    });
+    base = await service.start();
+  });
+  afterAll(async () => {
+    await service.kill();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  const cli = (...extra: string[]) => {
+    const run = spawnSync(process.execPath, [join(ROOT, 'dist', 'apps', 'audit-cli', 'main.js'), 'verify', '--store', join(dataDir, 'content-engine', 'audit.db'), '--checkpoints', join(dataDir, 'content-engine', 'checkpoints'), '--public-key', join(dataDir, 'public-key.pem'), ...extra], { encoding: 'utf8' });
+    return { code: run.status, out: run.stdout + run.stderr };
+  };
+
+  it('prunes whole segments at a signed checkpoint once they are older than AUDIT_RETENTION, exported first; the rest verifies, and the archive with the rest verifies from genesis', async () => {
+    for (let i = 0; i < 10; i += 1) expect((await postJson(`${base}/content`, { brief_id: `retained_${i}`, user_id: 'retention_user' })).status).toBe(201);
+    writeFileSync(join(dataDir, 'public-key.pem'), await (await fetch(`${base}/audit/checkpoints/public-key`)).text());
+    // Checkpoints at 5 and 10 (and 11: the key read above is an event too); after 2 s they are past retention.
+    const verified = await eventually('a retention pass to prune', async () => {
+      const r = (await getJson<AuditVerifyResponse>(`${base}/audit/verify`)).body;
+      return r.pruned_through?.['content-engine'] ? r : undefined;
+    }, 15_000);
+    expect(verified.intact).toBe(true);
+    expect(verified.pruned_through?.['content-engine'].event_count).toBeGreaterThanOrEqual(10);
+    const pruned = (await getJson<{ events: { details: Record<string, unknown> }[] }>(`${base}/audit?event_type=audit_pruned`)).body.events;
+    expect(pruned[0].details).toMatchObject({ pruned: expect.any(Number), through_checkpoint: expect.any(Number), archive: expect.stringContaining(join(dataDir, 'archive')) });
+
+    const whole = cli('--archive', join(dataDir, 'archive'));
+    expect(whole.out).toMatch(/^content-engine: INTACT; \d+ events checked/);
+    expect(whole.code).toBe(0);
+    const withoutArchive = cli();
+    expect(withoutArchive.code).toBe(1); // a chain that starts mid-way, with no retention stated: the head was deleted
+    expect(withoutArchive.out).toContain('DELETED');
+    const withRetention = cli('--retention', '2s');
+    expect(withRetention.out).toMatch(/pruned through checkpoint \d+/);
+    expect(withRetention.code).toBe(0);
   });
 });

@@ -56,5 +56,7 @@ export interface AuditVerifyResponse {
   anchored_through?: Record<string, { event_id: string | null; event_count: number; checkpoint_sequence: number }>;
   /** With signed checkpoints: events after their writer's last checkpoint (not tampering, not yet provable). */
   unanchored_events?: number;
+  /** With retention: per writer, the checkpoint its chain was pruned through. */
+  pruned_through?: Record<string, { checkpoint_sequence: number; event_count: number }>;
   findings?: AuditFindingResponse[];
 }

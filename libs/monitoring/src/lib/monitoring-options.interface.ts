@@ -67,6 +67,8 @@ export interface MonitoringModuleOptions {
   auditWriterId?: string;
   /** Signed checkpoints of the audit chain (off when absent). */
   auditCheckpoints?: AuditCheckpointOptions;
+  /** Retention: events older than `maxAgeMs` are pruned in whole segments at checkpoint boundaries (needs checkpoints). */
+  auditRetention?: { maxAgeMs: number; archiveDir?: string; intervalMs?: number };
   /** An audit store to use instead of the SQLite file at `auditDatabase` (another adapter). */
   auditStore?: AuditStore;
   /**

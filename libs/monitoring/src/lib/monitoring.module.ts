@@ -9,6 +9,7 @@ import { AuditCheckpointer } from './audit/audit-checkpointer';
 import { AuditController } from './audit/audit.controller';
 import { AuditInterceptor } from './audit/audit.interceptor';
 import { AuditService } from './audit/audit.service';
+import { AuditRetentionService } from './audit/audit-retention.service';
 import { isPostgresUrl } from './audit/audit-database-url';
 import { PostgresAuditStore } from './audit/postgres-audit.store';
 import { SqliteAuditStore } from './audit/sqlite-audit.store';
@@ -110,6 +111,7 @@ function createIdempotencyStore(options: MonitoringModuleOptions, faults: Databa
     HealthProbeService,
     ProbeAnswers,
     AuditService,
+    AuditRetentionService,
     AuditInterceptor,
     MonitoringTokenGuard,
   ],

@@ -7,7 +7,9 @@ import { Client } from 'pg';
 import { DirectoryCheckpointAnchor, loadSigningKey } from './audit-checkpoint';
 import { AuditCheckpointer } from './audit-checkpointer';
 import { chainEvents, GENESIS_HASH } from './audit-hash';
-import { AUDIT_COLUMNS, toRow } from './audit-row';
+import { archivedRows } from './audit-archive';
+import { AUDIT_COLUMNS, AuditRow, toRow } from './audit-row';
+import { verifyAuditRows } from './audit-verifier';
 import { NewAuditEvent } from './audit-store.interface';
 import { ChainedAuditStore } from './chained-audit.store';
 import { PostgresAuditStore } from './postgres-audit.store';
@@ -151,6 +153,38 @@ function describeCheckpoints(name: string, makeHarness: (dir: string, withCheckp
       await store.checkpoint();
       expect(await verify()).toMatchObject({ intact: true, unanchored: 0, findings: [] });
       await store.close();
+    });
+
+    it('prunes whole segments at a checkpoint boundary (exported first), and both the rest and archive-plus-rest verify', async () => {
+      await write(10); // checkpoints at 5 and 10
+      await new Promise((r) => setTimeout(r, 20));
+      const cutoff = new Date().toISOString();
+      await new Promise((r) => setTimeout(r, 20));
+      await write(2, 10); // checkpoint 3 at 12, after the cutoff
+      const store = h.open();
+      const archiveDir = join(dir, 'archive');
+      const result = await store.prune?.(cutoff, archiveDir);
+      await store.close();
+      expect(result).toMatchObject({ pruned: 10, throughSequence: 2 });
+      expect(await h.sql('SELECT COUNT(*) AS n FROM audit_events WHERE writer IS NOT NULL')).toEqual([{ n: h.placeholder(1) === '?' ? 2 : '2' }]);
+
+      const live = h.open();
+      try {
+        const kept = await live.verify({ prunedBefore: cutoff });
+        expect(kept).toMatchObject({ intact: true, checked: 2, unanchored: 0, findings: [] });
+        expect(Object.values(kept.prunedThrough ?? {})).toEqual([{ checkpoint_sequence: 2, event_count: 10 }]);
+        // Without the retention in force, a chain that starts after a checkpoint is a deleted head.
+        expect((await live.verify()).findings?.map((f) => f.kind)).toContain('deleted');
+        // The archive and the live store together: the whole chain from genesis, every checkpoint in place.
+        const anchor = new DirectoryCheckpointAnchor(anchorDir).read(service);
+        const liveRows = (await h.sql('SELECT * FROM audit_events ORDER BY seq')) as unknown as AuditRow[];
+        const archived: AuditRow[] = [];
+        for await (const row of archivedRows(archiveDir, service)) archived.push(row);
+        const whole = await verifyAuditRows([...archived, ...liveRows], anchor.checkpoints, loadSigningKey(join(dir, 'key.pem'), false).publicKey);
+        expect(whole).toMatchObject({ intact: true, checked: 12, unanchored: 0, findings: [] });
+      } finally {
+        await live.close();
+      }
     });
 
     it('stays intact across 50 restarts of one writer, its chain and checkpoint sequence continuing', async () => {

@@ -31,6 +31,8 @@ export interface AuditVerification {
   anchoredThrough?: Record<string, { event_id: string | null; event_count: number; checkpoint_sequence: number }>;
   /** With signed checkpoints: events after their writer's last checkpoint (not tampering; not yet provable). */
   unanchored?: number;
+  /** Per writer, the checkpoint retention pruned its chain through. */
+  prunedThrough?: Record<string, { checkpoint_sequence: number; event_count: number }>;
   /** With signed checkpoints: what was found, named (see AuditFindingKind). */
   findings?: { kind: string; writer: string; event_id?: string; checkpoint_sequence?: number; detail: string }[];
 }
@@ -53,11 +55,29 @@ export interface AuditReader {
   query(filter: AuditFilter, limit: number): Promise<AuditPage>;
   /** Up to `limit` events recorded after the event `cursorId` (from the start when null), oldest first. */
   after(cursorId: string | null, limit: number, eventType?: string): Promise<AuditEvent[]>;
-  verify(): Promise<AuditVerification>;
+  verify(options?: { prunedBefore?: string }): Promise<AuditVerification>;
+}
+
+/** What one retention pass did. */
+export interface AuditPruneResult {
+  pruned: number;
+  /** The checkpoint the writer's chain was pruned through (its head is the last event removed). */
+  throughSequence?: number;
+  /** The NDJSON file the pruned segment was exported to first. */
+  archive?: string;
 }
 
 /** Where audit events are kept: both sides (`ChainedAuditStore` over an `AuditBackend` is the one implementation). */
-export interface AuditStore extends AuditWriter, AuditReader {}
+export interface AuditStore extends AuditWriter, AuditReader {
+  /**
+   * Retention: removes this writer's oldest events through its newest signed checkpoint older than `cutoff`
+   * (whole segments, at a checkpoint boundary, so what remains still verifies), exporting them first to
+   * `archiveDir` as NDJSON ending with that checkpoint when given. Needs checkpoints.
+   */
+  prune?(cutoff: string, archiveDir?: string): Promise<AuditPruneResult>;
+  /** Verifies with a retention cutoff: a chain may start after a signed checkpoint older than it (pruned). */
+  verify(options?: { prunedBefore?: string }): Promise<AuditVerification>;
+}
 
 /**
  * What a database must do to hold an audit log; the hash chain, group commit and verification live once,
@@ -70,6 +90,8 @@ export interface AuditBackend {
   head(writer: string): Promise<string | null>;
   /** Keeps a copy of a signed checkpoint beside the events (the anchor directory holds the one the database's credentials cannot edit). */
   insertCheckpoint?(checkpoint: AuditCheckpoint): Promise<void>;
+  /** Deletes `writer`'s events through the event `id` (in commit order); resolves with how many. */
+  deleteThrough?(writer: string, id: string): Promise<number>;
   /** Every checkpoint copy of this service, all writers. */
   checkpoints?(): Promise<AuditCheckpoint[]>;
   /** The writer's last row and how many rows its chain holds (for checkpoints); a backend without it cannot checkpoint. */

@@ -32,7 +32,18 @@ export interface AuditVerificationReport {
   anchoredThrough: Record<string, { event_id: string | null; event_count: number; checkpoint_sequence: number }>;
   /** Events after their writer's last checkpoint. */
   unanchored: number;
+  /** Per writer, the checkpoint its oldest events were pruned through by retention (its chain starts after it). */
+  prunedThrough: Record<string, { checkpoint_sequence: number; event_count: number }>;
   findings: AuditFinding[];
+}
+
+export interface VerifyOptions {
+  /**
+   * The retention in force: a writer's chain may start after a signed checkpoint (its older segments were
+   * pruned) only if that checkpoint is older than this cutoff (ISO time). Without it, a chain that does not
+   * start at genesis is reported as deleted rows.
+   */
+  prunedBefore?: string;
 }
 
 interface WriterWalk {
@@ -49,8 +60,20 @@ interface WriterWalk {
  * head is where and what it was when it was signed. `rows` in commit order (every writer interleaved);
  * without checkpoints (or a key) it checks the chains only, as before.
  */
-export async function verifyAuditRows(rows: AsyncIterable<AuditRow> | Iterable<AuditRow>, checkpoints: readonly AuditCheckpoint[] = [], publicKey?: KeyObject, unreadableCheckpoints: readonly string[] = []): Promise<AuditVerificationReport> {
+export async function verifyAuditRows(
+  rows: AsyncIterable<AuditRow> | Iterable<AuditRow>,
+  checkpoints: readonly AuditCheckpoint[] = [],
+  publicKey?: KeyObject,
+  unreadableCheckpoints: readonly string[] = [],
+  options: VerifyOptions = {},
+): Promise<AuditVerificationReport> {
   const walks = new Map<string, WriterWalk>();
+  const prunedThrough: AuditVerificationReport['prunedThrough'] = {};
+  // Where a pruned chain may start: right after a validly signed checkpoint older than the retention cutoff.
+  const pruneBases = new Map<string, AuditCheckpoint>();
+  if (options.prunedBefore !== undefined && publicKey) {
+    for (const cp of checkpoints) if (cp.head_id !== null && cp.timestamp < options.prunedBefore && checkpointSignatureValid(cp, publicKey)) pruneBases.set(`${cp.writer}\u0000${cp.head_hash}`, cp);
+  }
   const findings: AuditFinding[] = [];
   let checked = 0;
   let firstBrokenId: string | null = null;
@@ -62,7 +85,14 @@ export async function verifyAuditRows(rows: AsyncIterable<AuditRow> | Iterable<A
   for await (const row of rows) {
     checked += 1;
     let w = walks.get(row.writer);
-    if (!w) walks.set(row.writer, (w = { count: 0, prevHash: GENESIS_HASH, prevPrevHash: null, lastId: null, positions: new Map() }));
+    if (!w) {
+      const base = row.prev_hash === GENESIS_HASH ? undefined : pruneBases.get(`${row.writer}\u0000${row.prev_hash}`);
+      walks.set(row.writer, (w = { count: base?.event_count ?? 0, prevHash: base?.head_hash ?? GENESIS_HASH, prevPrevHash: null, lastId: null, positions: new Map() }));
+      if (base) {
+        prunedThrough[row.writer] = { checkpoint_sequence: base.sequence, event_count: base.event_count };
+        w.positions.set(base.head_id as string, { n: base.event_count, hash: base.head_hash });
+      }
+    }
     const selfIntact = hashEvent({ ...toEvent(row), writer: row.writer }) === row.hash;
     if (!selfIntact) broken({ kind: 'edited', writer: row.writer, event_id: row.id, detail: 'its content does not match its hash' });
     else if (row.prev_hash !== w.prevHash) {
@@ -98,8 +128,8 @@ export async function verifyAuditRows(rows: AsyncIterable<AuditRow> | Iterable<A
       }
       expectedSequence = cp.sequence + 1;
       prevSignature = cp.signature;
-      if (cp.head_id === null) {
-        lastGood = cp;
+      if (cp.head_id === null || cp.event_count < (prunedThrough[writer]?.event_count ?? 0)) {
+        lastGood = cp; // an empty chain, or a segment retention pruned (its events are in the archive, if kept)
         continue;
       }
       const at = w.positions.get(cp.head_id);
@@ -124,5 +154,5 @@ export async function verifyAuditRows(rows: AsyncIterable<AuditRow> | Iterable<A
     if (checkpoints.length > 0 || publicKey) findings.push({ kind: 'unanchored', writer, event_id: w.lastId ?? undefined, detail: `${w.count} event(s) of this writer and no checkpoint` });
   }
   const intact = findings.every((f) => f.kind === 'unanchored');
-  return { intact, checked, firstBrokenId: intact ? null : firstBrokenId ?? findings.find((f) => f.event_id)?.event_id ?? null, anchoredThrough, unanchored, findings };
+  return { intact, checked, firstBrokenId: intact ? null : firstBrokenId ?? findings.find((f) => f.event_id)?.event_id ?? null, anchoredThrough, unanchored, prunedThrough, findings };
 }

@@ -52,7 +52,7 @@ export class AuditController {
       checked_events: result.checked,
       first_broken_id: result.firstBrokenId,
       ...(result.findings
-        ? { anchored_through: result.anchoredThrough ?? {}, unanchored_events: result.unanchored ?? 0, findings: result.findings as AuditVerifyResponse['findings'] }
+        ? { anchored_through: result.anchoredThrough ?? {}, unanchored_events: result.unanchored ?? 0, ...(result.prunedThrough && Object.keys(result.prunedThrough).length ? { pruned_through: result.prunedThrough } : {}), findings: result.findings as AuditVerifyResponse['findings'] }
         : {}),
     };
   }

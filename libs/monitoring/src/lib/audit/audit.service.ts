@@ -5,7 +5,7 @@ import { MetricsService } from '../metrics/metrics.service';
 import { ShutdownState } from '../runtime/shutdown-state';
 import { AUDIT_STORE, MONITORING_MODULE_OPTIONS } from '../monitoring.constants';
 import { MonitoringModuleOptions } from '../monitoring-options.interface';
-import { AuditFilter, AuditPage, AuditStore, AuditVerification } from './audit-store.interface';
+import { AuditFilter, AuditPage, AuditPruneResult, AuditStore, AuditVerification } from './audit-store.interface';
 import { redact } from './redact';
 import { StoreAvailabilityService } from './store-availability.service';
 
@@ -103,8 +103,25 @@ export class AuditService {
     return this.store.query(filter, limit);
   }
 
+  /** With retention on, a writer's chain may start after a signed checkpoint older than the retention (pruned). */
   verify(): Promise<AuditVerification> {
-    return this.store.verify();
+    const retention = this.options.auditRetention;
+    return this.store.verify(retention ? { prunedBefore: new Date(Date.now() - retention.maxAgeMs).toISOString() } : {});
+  }
+
+  /**
+   * One retention pass: this writer's events older than the retention go, whole segments through a signed
+   * checkpoint (exported first when an archive directory is set); the pass is itself an audit event.
+   */
+  async prune(): Promise<AuditPruneResult | undefined> {
+    const retention = this.options.auditRetention;
+    if (!retention || !this.enabled || !this.store.prune) return undefined;
+    const result = await this.store.prune(new Date(Date.now() - retention.maxAgeMs).toISOString(), retention.archiveDir);
+    if (result.pruned > 0) {
+      this.logger.log(`retention: pruned ${result.pruned} audit event(s) through checkpoint ${result.throughSequence}${result.archive ? `, archived to ${result.archive}` : ''}`);
+      await this.record({ event_type: 'audit_pruned', action: 'prune', success: true, resource_id: 'audit_log', details: { pruned: result.pruned, through_checkpoint: result.throughSequence, archive: result.archive ?? null } });
+    }
+    return result;
   }
 
   /** Throws UnknownCursorError unless `id` names a stored event. */

@@ -1,7 +1,8 @@
 import type { AuditEvent } from '@personai/contracts';
 import { chainEvents, GENESIS_HASH, hashEvent } from './audit-hash';
 import { AuditRow, ChainVerifier, toEvent, toRow } from './audit-row';
-import { AuditBackend, AuditFilter, AuditPage, AuditStore, AuditVerification, NewAuditEvent } from './audit-store.interface';
+import { AuditBackend, AuditFilter, AuditPage, AuditPruneResult, AuditStore, AuditVerification, NewAuditEvent } from './audit-store.interface';
+import { writeArchive } from './audit-archive';
 import { AuditCheckpointer } from './audit-checkpointer';
 import { verifyAuditRows } from './audit-verifier';
 import { GroupCommitter } from './group-committer';
@@ -53,10 +54,10 @@ export class ChainedAuditStore implements AuditStore {
     return (await this.backend.range(cursorId, limit, eventType)).map(toEvent);
   }
 
-  async verify(): Promise<AuditVerification> {
+  async verify(options: { prunedBefore?: string } = {}): Promise<AuditVerification> {
     if (this.checkpointer) {
       const { checkpoints, unreadable, conflicts, missingFromAnchor } = await this.checkpointer.read();
-      const report = await verifyAuditRows(this.rows(), checkpoints, this.checkpointer.publicKey, unreadable);
+      const report = await verifyAuditRows(this.rows(), checkpoints, this.checkpointer.publicKey, unreadable, options);
       for (const c of conflicts) report.findings.push({ kind: 'forged_checkpoint', writer: c.writer, checkpoint_sequence: c.sequence, detail: 'the database copy of this checkpoint differs from the anchored one' });
       for (const c of missingFromAnchor) report.findings.push({ kind: 'missing_checkpoint', writer: c.writer, checkpoint_sequence: c.sequence, detail: 'this checkpoint is in the database but no longer in the anchor directory' });
       return conflicts.length || missingFromAnchor.length ? { ...report, intact: false } : report;
@@ -66,6 +67,32 @@ export class ChainedAuditStore implements AuditStore {
       if (!verifier.accept(row)) return { intact: false, checked: verifier.checked, firstBrokenId: row.id };
     }
     return { intact: true, checked: verifier.checked, firstBrokenId: null };
+  }
+
+  async prune(cutoff: string, archiveDir?: string): Promise<AuditPruneResult> {
+    if (!this.checkpointer || !this.backend.deleteThrough) return { pruned: 0 };
+    const mine = (await this.checkpointer.read()).checkpoints
+      .filter((c) => c.writer === this.writer && c.head_id !== null && c.timestamp < cutoff)
+      .sort((a, b) => a.sequence - b.sequence);
+    const through = mine[mine.length - 1];
+    if (!through?.head_id) return { pruned: 0 };
+    let archive: string | undefined;
+    if (archiveDir) {
+      const segment: AuditRow[] = [];
+      let reached = false;
+      for await (const row of this.rows()) {
+        if (row.writer !== this.writer) continue;
+        segment.push(row);
+        if (row.id === through.head_id) {
+          reached = true;
+          break;
+        }
+      }
+      if (!reached) return { pruned: 0 }; // pruned through it already
+      archive = await writeArchive(archiveDir, through, segment);
+    }
+    const pruned = await this.backend.deleteThrough(this.writer, through.head_id);
+    return { pruned, throughSequence: through.sequence, ...(archive ? { archive } : {}) };
   }
 
   /** Signs a checkpoint now if events were written since the last one (tests; the timer and close do it otherwise). */

@@ -83,6 +83,12 @@ export class PostgresAuditBackend implements AuditBackend {
     await this.pool.query('INSERT INTO audit_checkpoints (service, writer, sequence, body) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING', [this.service, checkpoint.writer, checkpoint.sequence, JSON.stringify(checkpoint)]);
   }
 
+  async deleteThrough(writer: string, id: string): Promise<number> {
+    await this.ready();
+    const seq = await this.seqOf(id);
+    return (await this.pool.query('DELETE FROM audit_events WHERE service = $1 AND writer = $2 AND seq <= $3', [this.service, writer, seq])).rowCount ?? 0;
+  }
+
   async checkpoints(): Promise<AuditCheckpoint[]> {
     await this.ready();
     return (await this.pool.query<{ body: string }>('SELECT body FROM audit_checkpoints WHERE service = $1 ORDER BY writer, sequence', [this.service])).rows.map((r) => JSON.parse(r.body) as AuditCheckpoint);

@@ -100,6 +100,11 @@ export class SqliteAuditBackend implements AuditBackend {
     await whenUnlocked(() => this.statement('INSERT OR IGNORE INTO audit_checkpoints (writer, sequence, body) VALUES (?, ?, ?)').run(checkpoint.writer, checkpoint.sequence, JSON.stringify(checkpoint)), this.writeTimeoutMs);
   }
 
+  async deleteThrough(writer: string, id: string): Promise<number> {
+    const seq = this.seqOf(id);
+    return (await whenUnlocked(() => this.statement('DELETE FROM audit_events WHERE writer = ? AND seq <= ?').run(writer, seq), this.writeTimeoutMs)).changes;
+  }
+
   async checkpoints(): Promise<AuditCheckpoint[]> {
     return (this.statement('SELECT body FROM audit_checkpoints ORDER BY writer, sequence').all() as { body: string }[]).map((r) => JSON.parse(r.body) as AuditCheckpoint);
   }

@@ -1,5 +1,5 @@
 import type { AuditEvent } from '@personai/contracts';
-import { AuditFilter, AuditPage, AuditStore, AuditVerification, NewAuditEvent } from '../audit/audit-store.interface';
+import { AuditFilter, AuditPage, AuditPruneResult, AuditStore, AuditVerification, NewAuditEvent } from '../audit/audit-store.interface';
 import { DatabaseFaultService } from './database-fault.service';
 
 /** Wraps the real store so an injected database fault hits every caller exactly as a real outage would. */
@@ -25,9 +25,14 @@ export class FaultInjectingAuditStore implements AuditStore {
     return this.store.after(cursorId, limit, eventType);
   }
 
-  async verify(): Promise<AuditVerification> {
+  async verify(options?: { prunedBefore?: string }): Promise<AuditVerification> {
     await this.faults.apply();
-    return this.store.verify();
+    return this.store.verify(options);
+  }
+
+  async prune(cutoff: string, archiveDir?: string): Promise<AuditPruneResult> {
+    await this.faults.apply();
+    return this.store.prune ? this.store.prune(cutoff, archiveDir) : { pruned: 0 };
   }
 
   async ping(): Promise<void> {

@@ -42,6 +42,7 @@ export const MONITORING_OPENAPI_SCHEMAS: Record<'health' | 'probe' | 'auditEvent
         },
       },
       unanchored_events: { type: 'integer', minimum: 0 },
+      pruned_through: { type: 'object', additionalProperties: { type: 'object', required: ['checkpoint_sequence', 'event_count'], properties: { checkpoint_sequence: { type: 'integer' }, event_count: { type: 'integer' } } } },
       findings: {
         type: 'array',
         items: {

@@ -28,6 +28,10 @@ export function monitoringOptions(config: ServiceEnv, dependencies: DependencyOp
             intervalMs: config.auditCheckpointIntervalMs,
           }
         : undefined,
+    auditRetention:
+      config.AUDIT_RETENTION && config.AUDIT_CHECKPOINTS === 'true'
+        ? { maxAgeMs: retentionMs(config.AUDIT_RETENTION), intervalMs: config.auditRetentionIntervalMs, ...(config.AUDIT_ARCHIVE_DIR ? { archiveDir: config.AUDIT_ARCHIVE_DIR } : {}) }
+        : undefined,
     monitoringToken: config.MONITORING_TOKEN,
     metricsRequireToken: config.METRICS_REQUIRE_TOKEN === 'true',
   };
@@ -40,4 +44,10 @@ export function monitoringOptions(config: ServiceEnv, dependencies: DependencyOp
 export function httpDependency(name: string, baseUrl: string, token?: string): DependencyOptions {
   const base = baseUrl.replace(/\/$/, '');
   return { name, url: `${base}/health`, critical: false, ...(token ? { tokenInfo: { url: `${base}/oauth/tokeninfo`, token } } : {}) };
+}
+
+/** `90d`, `720h`, `30m` or `45s` in milliseconds. */
+function retentionMs(value: string): number {
+  const n = Number(value.slice(0, -1));
+  return n * { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[value.slice(-1) as 's' | 'm' | 'h' | 'd'];
 }

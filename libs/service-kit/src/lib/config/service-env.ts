@@ -69,6 +69,18 @@ export class ServiceEnv {
   @Matches(/^\d*[1-9]\d*(ms|s|m|h)$/, { message: 'AUDIT_CHECKPOINT_INTERVAL must be a positive duration such as 60s' })
   AUDIT_CHECKPOINT_INTERVAL = '60s';
 
+  /** Audit events older than this are pruned, whole segments at checkpoint boundaries (e.g. 90d, 720h); empty keeps everything. */
+  @IsOptional() @Matches(/^\d*[1-9]\d*(s|m|h|d)$/, { message: 'AUDIT_RETENTION must be a positive duration such as 90d, 720h or 30m' })
+  AUDIT_RETENTION?: string;
+
+  /** How often a retention pass runs (the first one at most a minute after start). */
+  @Matches(/^\d*[1-9]\d*(ms|s|m|h)$/, { message: 'AUDIT_RETENTION_INTERVAL must be a positive duration such as 1h' })
+  AUDIT_RETENTION_INTERVAL = '1h';
+
+  /** Where pruned segments are exported first (NDJSON plus their signed checkpoint); empty prunes without an export. */
+  @IsOptional() @IsString() @MinLength(1)
+  AUDIT_ARCHIVE_DIR?: string;
+
   /** This process's audit writer id on a shared PostgreSQL (the pod name); empty means <service>/<hostname>:<port>. Never two live processes with one id. */
   @IsOptional() @Matches(/^[\w.:/@-]{1,200}$/, { message: 'AUDIT_WRITER_ID must be 1-200 letters, digits or ._:/@-' })
   AUDIT_WRITER_ID?: string;
@@ -125,6 +137,7 @@ export class ServiceEnv {
   shutdownGracePeriodMs!: number;
   rateLimitWindowMs!: number;
   auditCheckpointIntervalMs!: number;
+  auditRetentionIntervalMs!: number;
 }
 
 /** Sets the `…Ms` fields from the validated duration strings. */
@@ -139,6 +152,7 @@ function parseDurations(config: ServiceEnv): void {
   config.shutdownGracePeriodMs = ms(config.SHUTDOWN_GRACE_PERIOD);
   config.rateLimitWindowMs = ms(config.RATE_LIMIT_WINDOW);
   config.auditCheckpointIntervalMs = ms(config.AUDIT_CHECKPOINT_INTERVAL);
+  config.auditRetentionIntervalMs = ms(config.AUDIT_RETENTION_INTERVAL);
 }
 
 /** A configuration that failed validation; its message names every bad variable. */
@@ -151,6 +165,9 @@ export function loadConfig<T extends ServiceEnv>(cls: new () => T, env: NodeJS.P
   const problems = validateSync(config, { whitelist: false }).map(describe);
   if (config.METRICS_REQUIRE_TOKEN === 'true' && !config.MONITORING_TOKEN) {
     problems.push('  METRICS_REQUIRE_TOKEN="true": needs MONITORING_TOKEN to be set');
+  }
+  if (config.AUDIT_RETENTION && config.AUDIT_CHECKPOINTS !== 'true') {
+    problems.push(`  AUDIT_RETENTION=${JSON.stringify(config.AUDIT_RETENTION)}: needs AUDIT_CHECKPOINTS=true (segments are pruned at signed checkpoints, so what remains still verifies)`);
   }
   if (config.FAULT_INJECTION_ENABLED === 'true' && config.NODE_ENV === 'production') {
     problems.push('  FAULT_INJECTION_ENABLED="true": fault injection is refused when NODE_ENV=production');
