@@ -119,10 +119,13 @@ describeLocal.each([
     }
     await stack.clearFaults();
     expect(most).toBe(2); // reached, never passed
-    // Both replicas ran some: the limit held across them, not within one.
     const ran = await Promise.all([a, b].map(async (base) => valueOf(parseSamples(await (await fetch(`${base}/metrics`)).text()), 'queue_jobs_total', { outcome: 'completed' })));
-    expect(ran.every((n) => n > 0)).toBe(true);
     expect(ran[0] + ran[1]).toBeGreaterThanOrEqual(ids.length);
+    // BullMQ's workers both block on Redis, so both run some. The embedded queue promises the limit, not
+    // fairness: a replica whose job ends claims the next at once and may take them all, while the other
+    // polls every 50 ms with jobs waiting, and would claim past the limit without the database-wide claim
+    // (checked by removing the advisory lock: 4 running).
+    if (queueEnv.REDIS_URL) expect(ran.every((n) => n > 0)).toBe(true);
   }, 120_000);
 });
 
