@@ -1,8 +1,8 @@
 import { AuditVerifyResponse } from '@personai/contracts';
 import Database from 'better-sqlite3';
-import { createPublicKey, verify as verifySignature } from 'node:crypto';
+import { createPublicKey, generateKeyPairSync, verify as verifySignature } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eventually, getJson, postJson } from './support/http';
@@ -158,5 +158,25 @@ describeLocal('content-engine: audit retention keeps the proof (SQLite, a proces
     const withRetention = cli('--retention', '2s');
     expect(withRetention.out).toMatch(/pruned through checkpoint \d+/);
     expect(withRetention.code).toBe(0);
+  });
+});
+
+describeLocal('content-engine: the checkpoint key from AUDIT_SIGNING_KEY (as a Kubernetes Secret gives it)', () => {
+  it('signs with the key in the environment (base64 of its PEM) and serves its public key', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'personai-signing-key-'));
+    const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+    const service = new ServiceProcess('content-engine', await freePort(), {
+      DATA_DIR: dataDir,
+      OPENAI_API_URL: `${fakeUpstreams}/openai`,
+      AUDIT_SIGNING_KEY: Buffer.from(privateKey.export({ type: 'pkcs8', format: 'pem' })).toString('base64'),
+    });
+    try {
+      const base = await service.start();
+      expect(await (await fetch(`${base}/audit/checkpoints/public-key`)).text()).toBe(publicKey.export({ type: 'spki', format: 'pem' }).toString());
+      expect(existsSync(join(dataDir, 'content-engine', 'audit-signing-key.pem'))).toBe(false); // nothing generated
+    } finally {
+      await service.kill();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });

@@ -16,7 +16,12 @@ const metadata = (objectName, app = objectName) =>
 /** The dev values of the services' own Secrets, by Secret: [[name, ['key=value', ...]], ...]. */
 const devSecrets = () => {
   const bySecret = new Map();
-  for (const x of manifest.services.flatMap((sv) => sv.secrets ?? []).filter((e) => e.dev !== undefined)) bySecret.set(x.secret, [...(bySecret.get(x.secret) ?? []), `${x.key}=${x.dev}`]);
+  // One Secret may serve several services (the audit signing key): each key once.
+  for (const x of manifest.services.flatMap((sv) => sv.secrets ?? []).filter((e) => e.dev !== undefined)) {
+    const literals = bySecret.get(x.secret) ?? [];
+    if (!literals.some((l) => l.startsWith(`${x.key}=`))) literals.push(`${x.key}=${x.dev}`);
+    bySecret.set(x.secret, literals);
+  }
   return [...bySecret.entries()];
 };
 

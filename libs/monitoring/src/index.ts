@@ -29,7 +29,7 @@ export { SqliteAuditBackend } from './lib/audit/sqlite-audit.store';
 export { PostgresAuditBackend } from './lib/audit/postgres-audit.store';
 export { verifyAuditRows } from './lib/audit/audit-verifier';
 export type { AuditVerificationReport, AuditFinding, AuditFindingKind } from './lib/audit/audit-verifier';
-export { DirectoryCheckpointAnchor, signCheckpoint, checkpointSignatureValid, loadSigningKey, publicKeyPem } from './lib/audit/audit-checkpoint';
+export { DirectoryCheckpointAnchor, signCheckpoint, checkpointSignatureValid, loadSigningKey, signingKeyFromText, publicKeyPem } from './lib/audit/audit-checkpoint';
 export type { AuditCheckpoint, CheckpointBody } from './lib/audit/audit-checkpoint';
 export { AuditCheckpointer } from './lib/audit/audit-checkpointer';
 export { auditRowsOf } from './lib/audit/audit-rows';

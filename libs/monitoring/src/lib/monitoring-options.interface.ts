@@ -120,6 +120,8 @@ export interface MonitoringModuleOptions {
 export interface AuditCheckpointOptions {
   /** PEM (PKCS#8) Ed25519 private key. */
   signingKeyFile: string;
+  /** The key itself (PEM, or its base64), e.g. from a Secret: wins over the file. */
+  signingKey?: string;
   /** Generate the key into `signingKeyFile` when it does not exist (with a warning). */
   generateKey: boolean;
   /** The append-only directory the checkpoints are anchored in (another volume than the database's). */

@@ -4,7 +4,7 @@ import { TerminusModule } from '@nestjs/terminus';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { AuditStore } from './audit/audit-store.interface';
-import { DirectoryCheckpointAnchor, loadSigningKey } from './audit/audit-checkpoint';
+import { DirectoryCheckpointAnchor, loadSigningKey, signingKeyFromText } from './audit/audit-checkpoint';
 import { AuditCheckpointer } from './audit/audit-checkpointer';
 import { AuditController } from './audit/audit.controller';
 import { AuditInterceptor } from './audit/audit.interceptor';
@@ -44,7 +44,7 @@ function createCheckpointer(options: MonitoringModuleOptions, metrics: MetricsSe
   return new AuditCheckpointer({
     service: options.serviceName,
     writer: auditWriter(options),
-    ...loadSigningKey(c.signingKeyFile, c.generateKey),
+    ...(c.signingKey ? signingKeyFromText(c.signingKey) : loadSigningKey(c.signingKeyFile, c.generateKey)),
     anchor: new DirectoryCheckpointAnchor(c.anchorDir),
     everyEvents: c.everyEvents,
     intervalMs: c.intervalMs,

@@ -42,6 +42,19 @@ export function checkpointSignatureValid(checkpoint: AuditCheckpoint, publicKey:
   }
 }
 
+/** The signing key from a PEM (PKCS#8 Ed25519) text, or the base64 of one (one line, as a Secret's environment variable carries it). */
+export function signingKeyFromText(text: string, source = 'AUDIT_SIGNING_KEY'): { privateKey: KeyObject; publicKey: KeyObject } {
+  const pem = text.includes('-----BEGIN') ? text : Buffer.from(text, 'base64').toString('utf8');
+  let privateKey: KeyObject;
+  try {
+    privateKey = createPrivateKey(pem);
+  } catch {
+    throw new Error(`${source} is not a PEM private key (or the base64 of one)`);
+  }
+  if (privateKey.asymmetricKeyType !== 'ed25519') throw new Error(`${source} is a ${privateKey.asymmetricKeyType} key; audit checkpoints need an Ed25519 key (openssl genpkey -algorithm ed25519)`);
+  return { privateKey, publicKey: createPublicKey(privateKey) };
+}
+
 /** The signing key: from `file` (PEM, PKCS#8 Ed25519); when `generate` and the file is absent, a new key is written there once. */
 export function loadSigningKey(file: string, generate: boolean): { privateKey: KeyObject; publicKey: KeyObject } {
   if (!existsSync(file)) {

@@ -1,10 +1,10 @@
 import Database from 'better-sqlite3';
-import { randomUUID } from 'node:crypto';
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { DirectoryCheckpointAnchor, loadSigningKey } from './audit-checkpoint';
+import { DirectoryCheckpointAnchor, loadSigningKey, publicKeyPem, signingKeyFromText } from './audit-checkpoint';
 import { AuditCheckpointer } from './audit-checkpointer';
 import { chainEvents, GENESIS_HASH } from './audit-hash';
 import { archivedRows } from './audit-archive';
@@ -274,5 +274,17 @@ describe('signed audit checkpoints of two replicas on one PostgreSQL, each with 
       await client.end();
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('the checkpoint signing key', () => {
+  it('comes from PEM text or its base64 (one line, as a Secret carries it), and must be Ed25519', () => {
+    const pem = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    const fromPem = signingKeyFromText(pem);
+    const fromBase64 = signingKeyFromText(Buffer.from(pem).toString('base64'));
+    expect(publicKeyPem(fromBase64.publicKey)).toBe(publicKeyPem(fromPem.publicKey));
+    const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    expect(() => signingKeyFromText(rsa)).toThrow('AUDIT_SIGNING_KEY is a rsa key; audit checkpoints need an Ed25519 key');
+    expect(() => signingKeyFromText('bm90IGEga2V5')).toThrow('AUDIT_SIGNING_KEY is not a PEM private key (or the base64 of one)');
   });
 });

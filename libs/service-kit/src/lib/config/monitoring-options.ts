@@ -23,6 +23,7 @@ export function monitoringOptions(config: ServiceEnv, dependencies: DependencyOp
         ? {
             signingKeyFile: config.AUDIT_SIGNING_KEY_FILE || join(config.DATA_DIR, config.SERVICE_NAME, 'audit-signing-key.pem'),
             generateKey: !config.AUDIT_SIGNING_KEY_FILE,
+            ...(config.AUDIT_SIGNING_KEY ? { signingKey: config.AUDIT_SIGNING_KEY } : {}),
             anchorDir: config.AUDIT_CHECKPOINT_DIR || join(config.DATA_DIR, config.SERVICE_NAME, 'checkpoints'),
             everyEvents: config.AUDIT_CHECKPOINT_EVERY,
             intervalMs: config.auditCheckpointIntervalMs,

@@ -55,6 +55,10 @@ export class ServiceEnv {
   @IsIn(BOOLEAN, { message: 'AUDIT_CHECKPOINTS must be true or false' })
   AUDIT_CHECKPOINTS = 'true';
 
+  /** The Ed25519 private key signing the checkpoints, PEM or its base64 (a Secret in Kubernetes); wins over AUDIT_SIGNING_KEY_FILE. */
+  @IsOptional() @IsString() @MinLength(40, { message: 'AUDIT_SIGNING_KEY must be a PEM Ed25519 private key or its base64' })
+  AUDIT_SIGNING_KEY?: string;
+
   /** PEM Ed25519 private key signing the checkpoints; empty means DATA_DIR/<service>/audit-signing-key.pem, generated once. */
   @IsOptional() @IsString() @MinLength(1)
   AUDIT_SIGNING_KEY_FILE?: string;
