@@ -24,7 +24,7 @@ import { benchPipeline } from './lib/pipeline.mjs';
 import { loadSetup, runLoad } from './lib/load.mjs';
 import { summarizeProfile } from './lib/profile.mjs';
 import { renderMarkdown } from './lib/report.mjs';
-import { ROOT, freePort, rssBytes, startHangingUpstream, startNode, startService } from './lib/servers.mjs';
+import { ROOT, freePort, metric, rssBytes, startHangingUpstream, startNode, startService } from './lib/servers.mjs';
 
 const require = createRequire(import.meta.url);
 const { wiring, SERVICES, FAKES } = require('../tools/stack/index.js');
@@ -328,10 +328,8 @@ async function loginEvents(url) {
 }
 
 /** The server's own count of POST /auth/login answered 200, from its Prometheus counter. */
-async function loginOkCount(url) {
-  const text = await (await fetch(`${url}/metrics`)).text();
-  const line = text.split('\n').find((l) => l.startsWith('http_requests_total{') && l.includes('method="POST"') && l.includes('endpoint="/auth/login"') && l.includes('status="200"'));
-  return line ? Number(line.split(' ').pop()) : 0;
+function loginOkCount(url) {
+  return metric(url, 'http_requests_total', { method: 'POST', endpoint: '/auth/login', status: '200' });
 }
 
 /** One summary per phase: the profile of the measured service (the last one written, for the audit phase). */

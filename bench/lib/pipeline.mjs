@@ -2,20 +2,13 @@
 // delivery-gateway, the fakes without latency), on each queue backend, in one run.
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { startService } from './servers.mjs';
+import { metric, startService } from './servers.mjs';
 
 const require = createRequire(import.meta.url);
 const { startStack, stopChild, wiring } = require('../../tools/stack/index.js');
 
 const SIDE_EFFECTS = ['openai', 'elevenlabs', 'slack', 'gmail', 'sms'];
 
-async function metric(url, name, labels) {
-  const text = await (await fetch(`${url}/metrics`)).text();
-  const want = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
-  let total = 0;
-  for (const line of text.split('\n')) if (line.startsWith(`${name}{`) && want.every((w) => line.includes(w))) total += Number(line.split(' ').pop());
-  return total;
-}
 
 async function redisReachable(url) {
   const { default: Redis } = await import('ioredis');

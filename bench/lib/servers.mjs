@@ -34,6 +34,15 @@ export function startService(setup, service, env, options = {}) {
   return startNode(setup, { name: service, script: join(ROOT, 'dist', 'apps', service, 'main.js'), env: { SERVICE_NAME: service, ...env }, readyPath: '/health/ready', ...options });
 }
 
+/** The sum of the samples of `name` whose labels include `labels`, from the service's /metrics (0 when none). */
+export async function metric(url, name, labels) {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const want = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
+  let total = 0;
+  for (const line of text.split('\n')) if (line.startsWith(`${name}{`) && want.every((w) => line.includes(w))) total += Number(line.split(' ').pop());
+  return total;
+}
+
 /** Resident set size of a process, from /proc (bytes). */
 export function rssBytes(pid) {
   const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'));

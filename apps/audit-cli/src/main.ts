@@ -7,10 +7,9 @@
 import { createPublicKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { archivedRows, auditRowsOf, DirectoryCheckpointAnchor, isPostgresUrl, verifyAuditRows } from '@personai/monitoring';
+import { archivedRows, auditRowsOf, DirectoryCheckpointAnchor, isPostgresUrl, parseDuration, verifyAuditRows } from '@personai/monitoring';
 
 const USAGE = 'usage: audit-cli verify --store <sqlite file | postgres://…> --checkpoints <dir> --public-key <pem file> [--archive <dir>] [--retention <90d|720h>] [--service <name>] [--json]';
-const UNITS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
 async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -18,8 +17,9 @@ async function main(argv: string[]): Promise<number> {
     allowPositionals: true,
     options: { store: { type: 'string' }, checkpoints: { type: 'string' }, 'public-key': { type: 'string' }, archive: { type: 'string' }, retention: { type: 'string' }, service: { type: 'string' }, json: { type: 'boolean', default: false } },
   });
-  const retention = values.retention === undefined ? undefined : /^(\d+)([smhd])$/.exec(values.retention);
-  if (positionals[0] !== 'verify' || !values.store || !values.checkpoints || !values['public-key'] || retention === null) {
+  // A retention is days, hours, minutes or seconds (`90d`), as AUDIT_RETENTION takes it.
+  const retentionMs = values.retention === undefined ? undefined : /^\d+[smhd]$/.test(values.retention) ? (parseDuration(values.retention) ?? null) : null;
+  if (positionals[0] !== 'verify' || !values.store || !values.checkpoints || !values['public-key'] || retentionMs === null) {
     process.stderr.write(`${USAGE}\n`);
     return 2;
   }
@@ -34,7 +34,7 @@ async function main(argv: string[]): Promise<number> {
       if (archive) yield* archivedRows(archive, service);
       yield* source.rows();
     };
-    const prunedBefore = retention ? new Date(Date.now() - Number(retention[1]) * UNITS[retention[2]]).toISOString() : undefined;
+    const prunedBefore = retentionMs ? new Date(Date.now() - retentionMs).toISOString() : undefined;
     const report = await verifyAuditRows(rows(), checkpoints, publicKey, unreadable, { prunedBefore });
     if (values.json) process.stdout.write(`${JSON.stringify({ service, ...report }, null, 2)}\n`);
     else {

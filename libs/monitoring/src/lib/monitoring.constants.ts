@@ -6,6 +6,9 @@ export const MONITORING_REGISTRY = 'MONITORING_REGISTRY';
 /** The audit store the module writes to and reads from. */
 export const AUDIT_STORE = 'AUDIT_STORE';
 
+/** This process's audit writer id (its chain). */
+export const AUDIT_WRITER = 'AUDIT_WRITER';
+
 /** The audit writer's checkpointer (null when checkpoints are off). */
 export const AUDIT_CHECKPOINTER = 'AUDIT_CHECKPOINTER';
 

@@ -22,7 +22,7 @@ import { HttpDependencyHealthIndicator } from './health/http-dependency.health';
 import { SystemReadingsService } from './health/system-readings.service';
 import { MetricsController } from './metrics/metrics.controller';
 import { MetricsService, createRegistry } from './metrics/metrics.service';
-import { AUDIT_CHECKPOINTER, AUDIT_STORE, DEFAULT_STORE_TIMEOUT_MS, FAULT_INJECTION_ENABLED, IDEMPOTENCY_STORE, MONITORING_MODULE_OPTIONS, MONITORING_REGISTRY } from './monitoring.constants';
+import { AUDIT_CHECKPOINTER, AUDIT_STORE, AUDIT_WRITER, DEFAULT_STORE_TIMEOUT_MS, FAULT_INJECTION_ENABLED, IDEMPOTENCY_STORE, MONITORING_MODULE_OPTIONS, MONITORING_REGISTRY } from './monitoring.constants';
 import { RejectionAuditService } from './audit/rejection-audit.service';
 import { StoreAvailabilityService } from './audit/store-availability.service';
 import { FaultInjectingIdempotencyStore } from './faults/fault-injecting-idempotency.store';
@@ -38,12 +38,12 @@ import { DatabaseFaultService } from './faults/database-fault.service';
 import { FaultInjectingAuditStore } from './faults/fault-injecting-audit.store';
 
 /** The writer's checkpointer when checkpoints are configured (and audit is on): its key, its anchor, its witness metrics. */
-function createCheckpointer(options: MonitoringModuleOptions, metrics: MetricsService): AuditCheckpointer | null {
+function createCheckpointer(options: MonitoringModuleOptions, metrics: MetricsService, writer: string): AuditCheckpointer | null {
   const c = options.auditCheckpoints;
   if (!c || options.auditEnabled === false || options.auditStore) return null;
   return new AuditCheckpointer({
     service: options.serviceName,
-    writer: auditWriter(options),
+    writer,
     ...(c.signingKey ? signingKeyFromText(c.signingKey) : loadSigningKey(c.signingKeyFile, c.generateKey)),
     anchor: new DirectoryCheckpointAnchor(c.anchorDir),
     everyEvents: c.everyEvents,
@@ -56,17 +56,16 @@ function createCheckpointer(options: MonitoringModuleOptions, metrics: MetricsSe
 /** One chain per SQLite file (named after the service); on PostgreSQL the configured writer id, or a new one per process. */
 function auditWriter(options: MonitoringModuleOptions): string {
   if (!isPostgresUrl(options.auditDatabase)) return options.serviceName;
-  return options.auditWriterId ?? (defaultWriters.get(options) ?? defaultWriters.set(options, `${options.serviceName}/${hostname()}/${randomUUID().slice(0, 8)}`).get(options) as string);
+  return options.auditWriterId ?? `${options.serviceName}/${hostname()}/${randomUUID().slice(0, 8)}`;
 }
-const defaultWriters = new WeakMap<MonitoringModuleOptions, string>();
 
 /** The given store, PostgreSQL for a postgres:// URL, else the SQLite file, with checkpoints when configured; behind the fault switch when fault injection is on. */
-function createAuditStore(options: MonitoringModuleOptions, faults: DatabaseFaultService, faultInjection: boolean, checkpointer: AuditCheckpointer | null): AuditStore {
+function createAuditStore(options: MonitoringModuleOptions, faults: DatabaseFaultService, faultInjection: boolean, checkpointer: AuditCheckpointer | null, writer: string): AuditStore {
   const timeout = options.storeTimeoutMs ?? DEFAULT_STORE_TIMEOUT_MS;
   let store: AuditStore;
   if (options.auditStore) store = options.auditStore;
   else {
-    const chained = isPostgresUrl(options.auditDatabase) ? new PostgresAuditStore(options.auditDatabase, options.serviceName, timeout, auditWriter(options)) : new SqliteAuditStore(options.auditDatabase, auditWriter(options), timeout);
+    const chained = isPostgresUrl(options.auditDatabase) ? new PostgresAuditStore(options.auditDatabase, options.serviceName, timeout, writer) : new SqliteAuditStore(options.auditDatabase, writer, timeout);
     store = checkpointer ? chained.withCheckpoints(checkpointer) : chained;
   }
   return faultInjection ? new FaultInjectingAuditStore(store, faults) : store;
@@ -95,8 +94,10 @@ function createIdempotencyStore(options: MonitoringModuleOptions, faults: Databa
   providers: [
     { provide: MONITORING_REGISTRY, useFactory: createRegistry, inject: [MONITORING_MODULE_OPTIONS] },
     DatabaseFaultService,
-    { provide: AUDIT_CHECKPOINTER, useFactory: createCheckpointer, inject: [MONITORING_MODULE_OPTIONS, MetricsService] },
-    { provide: AUDIT_STORE, useFactory: createAuditStore, inject: [MONITORING_MODULE_OPTIONS, DatabaseFaultService, FAULT_INJECTION_ENABLED, AUDIT_CHECKPOINTER] },
+    // One writer id for the store and its checkpointer (on PostgreSQL without a configured id, a new one per process).
+    { provide: AUDIT_WRITER, useFactory: auditWriter, inject: [MONITORING_MODULE_OPTIONS] },
+    { provide: AUDIT_CHECKPOINTER, useFactory: createCheckpointer, inject: [MONITORING_MODULE_OPTIONS, MetricsService, AUDIT_WRITER] },
+    { provide: AUDIT_STORE, useFactory: createAuditStore, inject: [MONITORING_MODULE_OPTIONS, DatabaseFaultService, FAULT_INJECTION_ENABLED, AUDIT_CHECKPOINTER, AUDIT_WRITER] },
     { provide: IDEMPOTENCY_STORE, useFactory: createIdempotencyStore, inject: [MONITORING_MODULE_OPTIONS, DatabaseFaultService, FAULT_INJECTION_ENABLED] },
     StoreAvailabilityService,
     RejectionAuditService,

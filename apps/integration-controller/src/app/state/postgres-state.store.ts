@@ -1,7 +1,6 @@
 import { createPool, QueueSnapshot, schemaOnFirstUse } from '@personai/monitoring';
 import type { Pool, PoolClient } from 'pg';
-import { briefRow } from './sqlite-state.store';
-import { BriefListQuery, briefFromRow, ClaimedJob, integrationFromRow, StateStore, StoredBrief, StoredIntegration } from './state-store.interface';
+import { BriefListQuery, briefFromRow, briefRow, ClaimedJob, integrationFromRow, StateStore, StoredBrief, StoredIntegration } from './state-store.interface';
 
 /** Advisory locks of this store: one for migrations, one that serializes job claims across replicas. */
 const SCHEMA_LOCK = 0x1c_5747;

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import { openSqlite, QueueSnapshot, whenUnlocked } from '@personai/monitoring';
-import { BriefListQuery, briefFromRow, ClaimedJob, integrationFromRow, StateStore, StoredBrief, StoredIntegration } from './state-store.interface';
+import { BriefListQuery, briefFromRow, briefRow, ClaimedJob, integrationFromRow, StateStore, StoredBrief, StoredIntegration } from './state-store.interface';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS ic_integrations (
@@ -22,6 +22,7 @@ export class SqliteStateStore implements StateStore {
   readonly kind = 'sqlite' as const;
   private readonly db: Database.Database;
   private readonly stmt;
+  private readonly listStatements = new Map<string, Database.Statement>();
 
   constructor(path: string, private readonly timeoutMs: number) {
     this.db = openSqlite(path, SCHEMA);
@@ -58,6 +59,16 @@ export class SqliteStateStore implements StateStore {
           min(CASE WHEN state = 'waiting' AND run_at <= @now THEN run_at WHEN state = 'active' AND lease_until <= @now THEN lease_until END) AS oldest
         FROM ic_brief_jobs`),
     };
+  }
+
+  /** GET /briefs has four shapes (with or without status, with or without a cursor): each compiled once. */
+  private listStatement(where: string): Database.Statement {
+    let statement = this.listStatements.get(where);
+    if (!statement) {
+      statement = this.db.prepare(`SELECT * FROM ic_briefs WHERE ${where} ORDER BY created_at DESC, id DESC LIMIT ?`);
+      this.listStatements.set(where, statement);
+    }
+    return statement;
   }
 
   private write<T>(work: () => T): Promise<T> {
@@ -118,7 +129,7 @@ export class SqliteStateStore implements StateStore {
       where.push('(created_at < ? OR (created_at = ? AND id < ?))');
       args.push(q.before.created_at, q.before.created_at, q.before.id);
     }
-    const rows = this.db.prepare(`SELECT * FROM ic_briefs WHERE ${where.join(' AND ')} ORDER BY created_at DESC, id DESC LIMIT ?`).all(...args, q.limit) as Record<string, unknown>[];
+    const rows = this.listStatement(where.join(' AND ')).all(...args, q.limit) as Record<string, unknown>[];
     return rows.map(briefFromRow);
   }
 
@@ -166,20 +177,4 @@ export class SqliteStateStore implements StateStore {
   async close(): Promise<void> {
     this.db.close();
   }
-}
-
-export function briefRow(brief: StoredBrief): Record<string, string | null> {
-  return {
-    id: brief.id,
-    user_id: brief.user_id,
-    date: brief.date,
-    channels: JSON.stringify(brief.channels),
-    status: brief.status,
-    error: brief.error ?? null,
-    steps: JSON.stringify(brief.steps),
-    outputs: JSON.stringify(brief.outputs),
-    request_id: brief.request_id,
-    created_at: brief.created_at,
-    updated_at: brief.updated_at,
-  };
 }

@@ -88,6 +88,23 @@ export function briefFromRow(row: Record<string, unknown>): StoredBrief {
   return brief;
 }
 
+/** A brief to rows, the same for both databases (JSON text for the arrays and objects). */
+export function briefRow(brief: StoredBrief): Record<string, string | null> {
+  return {
+    id: brief.id,
+    user_id: brief.user_id,
+    date: brief.date,
+    channels: JSON.stringify(brief.channels),
+    status: brief.status,
+    error: brief.error ?? null,
+    steps: JSON.stringify(brief.steps),
+    outputs: JSON.stringify(brief.outputs),
+    request_id: brief.request_id,
+    created_at: brief.created_at,
+    updated_at: brief.updated_at,
+  };
+}
+
 export function integrationFromRow(row: Record<string, unknown>): StoredIntegration {
   return {
     id: row['id'] as string,

@@ -1,10 +1,8 @@
 import { mkdir, open, readdir, readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { AuditCheckpoint } from './audit-checkpoint';
+import { type AuditCheckpoint, safeName } from './audit-checkpoint';
 import type { AuditRow } from './audit-row';
-
-const safeName = (s: string) => s.replace(/[^A-Za-z0-9._-]/g, '_');
 
 /**
  * Exports a pruned segment: one NDJSON line per row in commit order, then `{"checkpoint": …}`, the signed

@@ -45,11 +45,16 @@ export function checkpointSignatureValid(checkpoint: AuditCheckpoint, publicKey:
 /** The signing key from a PEM (PKCS#8 Ed25519) text, or the base64 of one (one line, as a Secret's environment variable carries it). */
 export function signingKeyFromText(text: string, source = 'AUDIT_SIGNING_KEY'): { privateKey: KeyObject; publicKey: KeyObject } {
   const pem = text.includes('-----BEGIN') ? text : Buffer.from(text, 'base64').toString('utf8');
+  return ed25519Key(pem, source, `${source} is not a PEM private key (or the base64 of one)`);
+}
+
+/** The key pair of a PEM Ed25519 private key; any other key (or text) stops the service naming `source`. */
+function ed25519Key(pem: string | Buffer, source: string, unreadable: string): { privateKey: KeyObject; publicKey: KeyObject } {
   let privateKey: KeyObject;
   try {
     privateKey = createPrivateKey(pem);
   } catch {
-    throw new Error(`${source} is not a PEM private key (or the base64 of one)`);
+    throw new Error(unreadable);
   }
   if (privateKey.asymmetricKeyType !== 'ed25519') throw new Error(`${source} is a ${privateKey.asymmetricKeyType} key; audit checkpoints need an Ed25519 key (openssl genpkey -algorithm ed25519)`);
   return { privateKey, publicKey: createPublicKey(privateKey) };
@@ -69,9 +74,7 @@ export function loadSigningKey(file: string, generate: boolean): { privateKey: K
       if ((err as { code?: string }).code !== 'EEXIST') throw err;
     }
   }
-  const privateKey = createPrivateKey(readFileSync(file));
-  if (privateKey.asymmetricKeyType !== 'ed25519') throw new Error(`${file} is a ${privateKey.asymmetricKeyType} key; audit checkpoints need an Ed25519 key (openssl genpkey -algorithm ed25519)`);
-  return { privateKey, publicKey: createPublicKey(privateKey) };
+  return ed25519Key(readFileSync(file), file, `${file} is not a PEM private key`);
 }
 
 /** A public key in PEM (SPKI), as GET /audit/checkpoints/public-key serves it and the verifier reads it. */
@@ -79,7 +82,8 @@ export function publicKeyPem(key: KeyObject): string {
   return key.export({ type: 'spki', format: 'pem' }).toString();
 }
 
-const safeName = (s: string) => s.replace(/[^A-Za-z0-9._-]/g, '_');
+/** A service or writer name as part of a file name (a writer id may hold `/` and `:`). */
+export const safeName = (s: string) => s.replace(/[^A-Za-z0-9._-]/g, '_');
 
 /**
  * Checkpoints kept outside the audit database: one append-only NDJSON file per writer in a directory that

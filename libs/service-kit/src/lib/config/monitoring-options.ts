@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { DependencyOptions, MonitoringModuleOptions } from '@personai/monitoring';
+import { DependencyOptions, MonitoringModuleOptions, parseDuration } from '@personai/monitoring';
 import { ServiceEnv } from './service-env';
 
 /** MonitoringModule options from the shared environment (CONTRACT.md §3) plus the service's dependencies. */
@@ -31,7 +31,7 @@ export function monitoringOptions(config: ServiceEnv, dependencies: DependencyOp
         : undefined,
     auditRetention:
       config.AUDIT_RETENTION && config.AUDIT_CHECKPOINTS === 'true'
-        ? { maxAgeMs: retentionMs(config.AUDIT_RETENTION), intervalMs: config.auditRetentionIntervalMs, ...(config.AUDIT_ARCHIVE_DIR ? { archiveDir: config.AUDIT_ARCHIVE_DIR } : {}) }
+        ? { maxAgeMs: parseDuration(config.AUDIT_RETENTION) as number, intervalMs: config.auditRetentionIntervalMs, ...(config.AUDIT_ARCHIVE_DIR ? { archiveDir: config.AUDIT_ARCHIVE_DIR } : {}) }
         : undefined,
     monitoringToken: config.MONITORING_TOKEN,
     metricsRequireToken: config.METRICS_REQUIRE_TOKEN === 'true',
@@ -45,10 +45,4 @@ export function monitoringOptions(config: ServiceEnv, dependencies: DependencyOp
 export function httpDependency(name: string, baseUrl: string, token?: string): DependencyOptions {
   const base = baseUrl.replace(/\/$/, '');
   return { name, url: `${base}/health`, critical: false, ...(token ? { tokenInfo: { url: `${base}/oauth/tokeninfo`, token } } : {}) };
-}
-
-/** `90d`, `720h`, `30m` or `45s` in milliseconds. */
-function retentionMs(value: string): number {
-  const n = Number(value.slice(0, -1));
-  return n * { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[value.slice(-1) as 's' | 'm' | 'h' | 'd'];
 }
