@@ -14,6 +14,7 @@ interface ComposeService {
   healthcheck?: { test: string[] };
   depends_on?: Record<string, { condition: string }>;
   read_only?: boolean;
+  volumes?: string[];
 }
 
 describe('docker/Dockerfile', () => {
@@ -67,6 +68,9 @@ describe('docker/docker-compose.yml', () => {
     expect(s.environment?.['AUDIT_DATABASE_URL']).toMatch(/^postgres:\/\/.*@postgres:5432\//);
     expect(s.healthcheck?.test.join(' ')).toContain(MONITORING_ROUTES.live);
     expect(s.read_only).toBe(true);
+    // Signed audit checkpoints on a named volume of their own, apart from the database's.
+    expect(s.environment?.['AUDIT_CHECKPOINT_DIR']).toBe('/audit-checkpoints');
+    expect(s.volumes).toContain('audit-checkpoints:/audit-checkpoints');
   });
 
   it('starts each container only once what it needs is healthy', () => {

@@ -4,6 +4,7 @@ import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler';
 import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import { Secret } from 'kubernetes-models/v1/Secret';
+import { PersistentVolumeClaim } from 'kubernetes-models/v1/PersistentVolumeClaim';
 import { Service } from 'kubernetes-models/v1/Service';
 import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
@@ -12,7 +13,7 @@ import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 
 type Obj = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string } } & Record<string, unknown>;
-type Container = { name: string; ports: { name: string; containerPort: number }[]; env?: { name: string; valueFrom?: { secretKeyRef?: { name: string; key: string; optional?: boolean } } }[]; securityContext: Record<string, unknown>; resources: { requests: object; limits: object }; livenessProbe: Probe; readinessProbe: Probe; startupProbe: Probe; lifecycle?: { preStop?: { exec: { command: string[] } } } };
+type Container = { name: string; ports: { name: string; containerPort: number }[]; env?: { name: string; valueFrom?: { secretKeyRef?: { name: string; key: string; optional?: boolean } } }[]; securityContext: Record<string, unknown>; resources: { requests: object; limits: object }; livenessProbe: Probe; readinessProbe: Probe; startupProbe: Probe; lifecycle?: { preStop?: { exec: { command: string[] } } }; volumeMounts?: { name: string; mountPath: string }[] };
 type Probe = { httpGet: { path: string; port: string } };
 const seconds = (duration: string | undefined): number => Number(/^(\d+)s$/.exec(duration ?? '')?.[1] ?? NaN);
 
@@ -23,6 +24,7 @@ const seconds = (duration: string | undefined): number => Number(/^(\d+)s$/.exec
 const MODELS: Record<string, new (o: never) => unknown> = {
   'apps/v1/Deployment': Deployment,
   'v1/Service': Service,
+  'v1/PersistentVolumeClaim': PersistentVolumeClaim,
   'v1/ConfigMap': ConfigMap,
   'v1/Secret': Secret,
   'policy/v1/PodDisruptionBudget': PodDisruptionBudget,
@@ -100,6 +102,20 @@ describe.each(['dev', 'prod'])('the %s overlay', (overlay) => {
     expect(env['TOKEN_ENCRYPTION_KEY']).toEqual({ name: 'personai-token-key', key: 'key' });
     expect(env['REDIS_URL']).toEqual({ name: 'personai-redis', key: 'url', optional: true });
     if (overlay === 'dev') expect(find('Secret', 'personai-token-key')).toBeDefined();
+  });
+
+  it.each(SERVICE_NAMES)('anchors %s\'s signed audit checkpoints on a claimed volume of their own, apart from /data, that outlives its pods', (service) => {
+    const deployment = find('Deployment', service) as Obj & { spec: { template: { spec: { containers: Container[]; volumes: { name: string; persistentVolumeClaim?: { claimName: string }; emptyDir?: object }[] } } } };
+    const pod = deployment.spec.template.spec;
+    const dir = (find('ConfigMap', `${service}-config`) as Obj & { data: Record<string, string> }).data['AUDIT_CHECKPOINT_DIR'];
+    expect(dir).toBe('/audit-checkpoints');
+    const mount = pod.containers[0].volumeMounts?.find((m) => m.mountPath === dir);
+    const volume = pod.volumes.find((v) => v.name === mount?.name);
+    expect(volume).toEqual({ name: 'audit-checkpoints', persistentVolumeClaim: { claimName: `${service}-audit-checkpoints` } });
+    expect(pod.volumes.find((v) => v.name === 'data')?.persistentVolumeClaim).toBeUndefined(); // not the data volume
+    const claim = find('PersistentVolumeClaim', `${service}-audit-checkpoints`) as Obj & { spec: { accessModes: string[] } };
+    // Shared by every replica in prod; one replica on a one-node dev cluster.
+    expect(claim.spec.accessModes).toEqual([overlay === 'dev' ? 'ReadWriteOnce' : 'ReadWriteMany']);
   });
 
   it.each(SERVICE_NAMES)('runs %s non-root, read-only, with limits, secrets by reference and a drain that ends before the kubelet sends SIGKILL', (service) => {

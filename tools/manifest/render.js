@@ -50,6 +50,9 @@ data:
   SHUTDOWN_DRAIN_DELAY: 5s
   SHUTDOWN_GRACE_PERIOD: 25s
   DATA_DIR: /data
+  # Signed audit checkpoints go to a volume of their own, which outlives the pods and which the audit
+  # database's credentials cannot reach: the evidence a rewritten database is checked against.
+  AUDIT_CHECKPOINT_DIR: /audit-checkpoints
 ${urls}---
 apiVersion: apps/v1
 kind: Deployment
@@ -139,13 +142,30 @@ ${ownSecrets(service)}        resources:
         volumeMounts:
         - name: data
           mountPath: /data
+        - name: audit-checkpoints
+          mountPath: /audit-checkpoints
         - name: tmp
           mountPath: /tmp
       volumes:
       - name: data
         emptyDir: {}
+      - name: audit-checkpoints
+        persistentVolumeClaim:
+          claimName: ${name}-audit-checkpoints
       - name: tmp
         emptyDir: {}
+---
+# The checkpoint anchor of every replica (one append-only file per writer): shared by the replicas, so it
+# must be ReadWriteMany (NFS, EFS, Filestore, or a bucket with object lock mounted by its CSI driver).
+apiVersion: v1
+kind: PersistentVolumeClaim
+${metadata(`${name}-audit-checkpoints`, name)}
+spec:
+  accessModes:
+  - ReadWriteMany
+  resources:
+    requests:
+      storage: 1Gi
 ---
 apiVersion: v1
 kind: Service
@@ -236,9 +256,10 @@ function kustomizationBase() {
 const jsonPatch = (ops) => stringify(ops, { indentSeq: false });
 
 /** An overlay: the base at `replicas`, images at `tag`, plus per-service ConfigMap operations. */
-function overlay({ namespace, extraResources = [], head = {}, tag, replicas, configOps, extraImages = [] }) {
+function overlay({ namespace, extraResources = [], head = {}, tag, replicas, configOps, extraImages = [], checkpointAccessMode }) {
   const patches = manifest.services.flatMap((s) => [
     { target: { kind: 'Deployment', name: s.name }, patch: jsonPatch([{ op: 'replace', path: '/spec/replicas', value: replicas }]) },
+    ...(checkpointAccessMode ? [{ target: { kind: 'PersistentVolumeClaim', name: `${s.name}-audit-checkpoints` }, patch: jsonPatch([{ op: 'replace', path: '/spec/accessModes', value: [checkpointAccessMode] }]) }] : []),
     { target: { kind: 'HorizontalPodAutoscaler', name: s.name }, patch: jsonPatch([{ op: 'replace', path: '/spec/minReplicas', value: replicas }]) },
     { target: { kind: 'ConfigMap', name: `${s.name}-config` }, patch: jsonPatch(configOps(s)) },
   ]);
@@ -268,6 +289,8 @@ const devOverlay = () =>
     },
     tag: 'main',
     replicas: 1,
+    // One replica per service on a one-node dev cluster: ReadWriteOnce, which kind's and minikube's provisioners give.
+    checkpointAccessMode: 'ReadWriteOnce',
     extraImages: [FAKES],
     configOps: () => [{ op: 'add', path: '/data/FAULT_INJECTION_ENABLED', value: 'true' }],
   });
@@ -349,12 +372,15 @@ x-service: &service
   restart: unless-stopped
   read_only: true
   tmpfs: [/tmp]
+  # The signed audit checkpoints, on a volume apart from the database's (one file per writer).
+  volumes: ['audit-checkpoints:/audit-checkpoints']
   depends_on: &depends
     postgres: { condition: service_healthy }
     ${FAKES}: { condition: service_healthy }
 
 x-env: &env
   AUDIT_DATABASE_URL: postgres://personai:personai@postgres:5432/personai
+  AUDIT_CHECKPOINT_DIR: /audit-checkpoints
   HEALTH_CHECK_INTERVAL: 15s
   LOG_LEVEL: info
 ${env}
@@ -414,6 +440,7 @@ ${healthy}
 
 volumes:
   postgres-data:
+  audit-checkpoints:
 `;
 }
 

@@ -67,7 +67,12 @@ export interface MonitoringModuleOptions {
   auditWriterId?: string;
   /** Signed checkpoints of the audit chain (off when absent). */
   auditCheckpoints?: AuditCheckpointOptions;
-  /** Retention: events older than `maxAgeMs` are pruned in whole segments at checkpoint boundaries (needs checkpoints). */
+  /**
+   * On PostgreSQL, the length of each time partition of the audit log (retention drops whole partitions).
+   * @default 86400000 (a day)
+   */
+  auditPartitionIntervalMs?: number;
+  /** Retention: events older than `maxAgeMs` are pruned in whole segments at checkpoint boundaries (needs checkpoints); on PostgreSQL whole time partitions are dropped. */
   auditRetention?: { maxAgeMs: number; archiveDir?: string; intervalMs?: number };
   /** An audit store to use instead of the SQLite file at `auditDatabase` (another adapter). */
   auditStore?: AuditStore;

@@ -65,7 +65,7 @@ function createAuditStore(options: MonitoringModuleOptions, faults: DatabaseFaul
   let store: AuditStore;
   if (options.auditStore) store = options.auditStore;
   else {
-    const chained = isPostgresUrl(options.auditDatabase) ? new PostgresAuditStore(options.auditDatabase, options.serviceName, timeout, writer) : new SqliteAuditStore(options.auditDatabase, writer, timeout);
+    const chained = isPostgresUrl(options.auditDatabase) ? new PostgresAuditStore(options.auditDatabase, options.serviceName, timeout, writer, options.auditPartitionIntervalMs) : new SqliteAuditStore(options.auditDatabase, writer, timeout);
     store = checkpointer ? chained.withCheckpoints(checkpointer) : chained;
   }
   return faultInjection ? new FaultInjectingAuditStore(store, faults) : store;

@@ -1,8 +1,9 @@
-import { mkdir, open, readdir, readFile } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { type AuditCheckpoint, safeName } from './audit-checkpoint';
 import type { AuditRow } from './audit-row';
+import type { AuditPartition } from './audit-store.interface';
 
 /**
  * Exports a pruned segment: one NDJSON line per row in commit order, then `{"checkpoint": …}`, the signed
@@ -19,6 +20,36 @@ export async function writeArchive(dir: string, checkpoint: AuditCheckpoint, row
   } finally {
     await file.close();
   }
+  return path;
+}
+
+/**
+ * Exports a time partition before it is dropped: its rows (every writer) in commit order, then the signed
+ * checkpoint each writer's rows there end at; written to a temporary name, fsynced and renamed, so two
+ * replicas archiving the same partition leave one whole file. Named by the partition's end, so a listing
+ * sorts partitions in time order.
+ */
+export async function writePartitionArchive(dir: string, service: string, partition: AuditPartition, rows: AsyncIterable<AuditRow>, checkpoints: readonly AuditCheckpoint[]): Promise<string> {
+  await mkdir(dir, { recursive: true });
+  const path = join(dir, `${safeName(service)}__partition__${partition.upper.replace(/:/g, '-')}.ndjson`);
+  const temporary = `${path}.${process.pid}.partial`;
+  const file = await open(temporary, 'w', 0o640);
+  try {
+    let lines: string[] = [];
+    for await (const row of rows) {
+      lines.push(JSON.stringify(row));
+      if (lines.length >= 1000) {
+        await file.write(`${lines.join('\n')}\n`);
+        lines = [];
+      }
+    }
+    lines.push(...checkpoints.map((checkpoint) => JSON.stringify({ checkpoint })));
+    if (lines.length) await file.write(`${lines.join('\n')}\n`);
+    await file.sync();
+  } finally {
+    await file.close();
+  }
+  await rename(temporary, path);
   return path;
 }
 

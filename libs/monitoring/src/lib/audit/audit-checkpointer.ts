@@ -64,6 +64,16 @@ export class AuditCheckpointer {
     if (count - this.queuedCount >= this.options.everyEvents) void this.checkpointIfNew();
   }
 
+  /**
+   * Signs the head as it is (if no checkpoint covers it yet) before this process writes on into a new
+   * partition period: the older partition then ends at a checkpoint. The process is about to extend the
+   * chain, so it vouches for the head as a write would.
+   */
+  boundary(): Promise<void> {
+    this.wrote = true;
+    return this.checkpointIfNew();
+  }
+
   /** Signs a checkpoint if events were written since the last one; resolves once it is anchored. */
   checkpointIfNew(): Promise<void> {
     // The head as it is now: a checkpoint covers exactly what was committed when it was asked for.

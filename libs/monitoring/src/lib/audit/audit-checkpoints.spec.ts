@@ -12,7 +12,7 @@ import { AUDIT_COLUMNS, AuditRow, toRow } from './audit-row';
 import { verifyAuditRows } from './audit-verifier';
 import { NewAuditEvent } from './audit-store.interface';
 import { ChainedAuditStore } from './chained-audit.store';
-import { PostgresAuditStore } from './postgres-audit.store';
+import { auditServiceTable, PostgresAuditStore } from './postgres-audit.store';
 import { SqliteAuditStore } from './sqlite-audit.store';
 
 const PG_URL = process.env['PG_TEST_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -97,8 +97,11 @@ function describeCheckpoints(name: string, makeHarness: (dir: string, withCheckp
       const [forged] = chainEvents([event(99)], rows[0]['writer'] as string, rows[0]['hash'] as string);
       await h.sql('UPDATE audit_events SET seq = seq * 10 + 1000000000000');
       const seq = Number((await h.sql(`SELECT seq FROM audit_events WHERE id = ${h.placeholder(1)}`, [ids[5]]))[0]['seq']) + 5;
-      const row = { ...toRow(forged), success: h.placeholder(1) === '?' ? 1 : true };
-      await h.sql(`INSERT INTO audit_events (seq, ${AUDIT_COLUMNS.join(', ')}) VALUES (${[seq, ...AUDIT_COLUMNS.map((c) => row[c as keyof typeof row])].map((_, i) => h.placeholder(i + 1)).join(', ')})`, [seq, ...AUDIT_COLUMNS.map((c) => row[c as keyof typeof row])]);
+      // On PostgreSQL the forged row goes into its neighbour's time partition.
+      const row = { ...toRow(forged), success: h.placeholder(1) === '?' ? 1 : true, ...(rows[0]['period'] ? { period: rows[0]['period'] } : {}) };
+      const columns = ['seq', ...Object.keys(row).filter((c) => c === 'period' || (AUDIT_COLUMNS as readonly string[]).includes(c))];
+      const values = columns.map((c) => (c === 'seq' ? seq : row[c as keyof typeof row]));
+      await h.sql(`INSERT INTO audit_events (${columns.join(', ')}) VALUES (${values.map((_, i) => h.placeholder(i + 1)).join(', ')})`, values);
       const r = await verify();
       expect(r.intact).toBe(false);
       expect(r.findings?.[0]).toMatchObject({ kind: 'inserted', event_id: forged.id });
@@ -155,7 +158,8 @@ function describeCheckpoints(name: string, makeHarness: (dir: string, withCheckp
       await store.close();
     });
 
-    it('prunes whole segments at a checkpoint boundary (exported first), and both the rest and archive-plus-rest verify', async () => {
+    // On PostgreSQL retention drops time partitions instead (tested below).
+    if (name === 'SQLite') it('prunes whole segments at a checkpoint boundary (exported first), and both the rest and archive-plus-rest verify', async () => {
       await write(10); // checkpoints at 5 and 10
       await new Promise((r) => setTimeout(r, 20));
       const cutoff = new Date().toISOString();
@@ -233,7 +237,10 @@ describeCheckpoints('PostgreSQL', async (_dir, withCheckpoints) => {
     open: () => withCheckpoints(new PostgresAuditStore(PG_URL, service, 5000, writer)),
     sql,
     placeholder: (n) => `$${n}`,
-    cleanup: async () => void (await sql(`DELETE FROM audit_events WHERE writer = '${writer}'`)),
+    cleanup: async () => {
+      await sql(`DROP TABLE IF EXISTS ${auditServiceTable(service)}`);
+      await sql(`DELETE FROM audit_checkpoints WHERE service = '${service}'`);
+    },
   };
 });
 
@@ -269,7 +276,7 @@ describe('signed audit checkpoints of two replicas on one PostgreSQL, each with 
     } finally {
       const client = new Client({ connectionString: PG_URL });
       await client.connect();
-      await client.query('DELETE FROM audit_events WHERE service = $1', [svc]);
+      await client.query(`DROP TABLE IF EXISTS ${auditServiceTable(svc)}`);
       await client.query('DELETE FROM audit_checkpoints WHERE service = $1', [svc]);
       await client.end();
       rmSync(dir, { recursive: true, force: true });
@@ -287,4 +294,145 @@ describe('the checkpoint signing key', () => {
     expect(() => signingKeyFromText(rsa)).toThrow('AUDIT_SIGNING_KEY is a rsa key; audit checkpoints need an Ed25519 key');
     expect(() => signingKeyFromText('bm90IGEga2V5')).toThrow('AUDIT_SIGNING_KEY is not a PEM private key (or the base64 of one)');
   });
+});
+
+describe('audit retention on PostgreSQL: whole time partitions dropped, never rows deleted', () => {
+  /** Partitions this short let a test cross a period boundary in seconds; production uses a day. */
+  const PERIOD = 3000;
+  const nextPeriod = () => new Promise((r) => setTimeout(r, PERIOD - (Date.now() % PERIOD) + 30));
+  let dir: string;
+  let svc: string;
+  let keys: ReturnType<typeof loadSigningKey>;
+  const pg = async (text: string, params: unknown[] = [], url = PG_URL) => {
+    const client = new Client({ connectionString: url });
+    await client.connect();
+    try {
+      return (await client.query(text, params.length ? params : undefined)).rows as Record<string, unknown>[];
+    } finally {
+      await client.end();
+    }
+  };
+  const kinds = (r: { findings?: { kind: string }[] }) => [...new Set((r.findings ?? []).map((f) => f.kind))];
+  const open = (name: string, url = PG_URL) => {
+    const store = new PostgresAuditStore(url, svc, 5000, `${svc}/${name}`, PERIOD);
+    return store.withCheckpoints(new AuditCheckpointer({ service: svc, writer: store.writer, ...keys, anchor: new DirectoryCheckpointAnchor(join(dir, 'anchor')), everyEvents: 1000, intervalMs: 60_000 }));
+  };
+  const rowsOf = async () => Number((await pg('SELECT COUNT(*) AS n FROM audit_events WHERE service = $1', [svc]))[0]['n']);
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'audit-partitions-'));
+    svc = `spec_${randomUUID().slice(0, 8)}`;
+    service = svc;
+    keys = loadSigningKey(join(dir, 'key.pem'), true);
+  });
+  afterEach(async () => {
+    await pg(`DROP TABLE IF EXISTS ${auditServiceTable(svc)}`);
+    await pg('DELETE FROM audit_checkpoints WHERE service = $1', [svc]);
+    await pg('DELETE FROM audit_partitioning WHERE service = $1', [svc]);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('drops the partitions older than the retention (exported first); the rest and archive-plus-rest verify, and a chain continues after', async () => {
+    await nextPeriod();
+    const [a, b] = [open('a'), open('b')];
+    for (let i = 0; i < 3; i += 1) await a.append(event(i));
+    for (let i = 10; i < 13; i += 1) await b.append(event(i));
+    await b.close(); // b ends in the first period, its shutdown checkpoint covering its 3 events
+    await nextPeriod();
+    for (let i = 3; i < 6; i += 1) await a.append(event(i)); // its first write here signs a checkpoint where the first period ends
+    await a.checkpoint();
+    const cutoff = new Date().toISOString();
+    const archiveDir = join(dir, 'archive');
+
+    const result = await a.prune(cutoff, archiveDir);
+    expect(result).toEqual({ pruned: 6, partitions: [expect.stringMatching(new RegExp(`^${auditServiceTable(svc)}_\\d{8}T\\d{6}Z$`))], archives: [expect.stringContaining('__partition__')] });
+    // The partition is gone as a table (no DELETE ran); a's rows of the second period remain.
+    expect(await pg('SELECT to_regclass($1) AS t', [result.partitions?.[0]])).toEqual([{ t: null }]);
+    expect(await rowsOf()).toBe(3);
+
+    const kept = await a.verify({ prunedBefore: cutoff });
+    expect(kept).toMatchObject({ intact: true, checked: 3, unanchored: 0, findings: [] });
+    expect(kept.prunedThrough).toEqual({ [`${svc}/a`]: { checkpoint_sequence: 1, event_count: 3 }, [`${svc}/b`]: { checkpoint_sequence: 1, event_count: 3 } });
+    // Without the retention in force, the same store is missing its oldest events.
+    expect(kinds(await a.verify())).toEqual(expect.arrayContaining(['deleted', 'truncated']));
+    await a.close();
+
+    // The archive and the live store together: both chains from genesis, every checkpoint in place.
+    const archived: AuditRow[] = [];
+    for await (const row of archivedRows(archiveDir, svc)) archived.push(row);
+    const live = (await pg('SELECT * FROM audit_events WHERE service = $1 ORDER BY seq', [svc])) as unknown as AuditRow[];
+    const whole = await verifyAuditRows([...archived, ...live], new DirectoryCheckpointAnchor(join(dir, 'anchor')).read(svc).checkpoints, keys.publicKey);
+    expect(whole).toMatchObject({ intact: true, checked: 9, unanchored: 0, findings: [] });
+
+    // a restarts: its chain's length counts the pruned events, so its next checkpoint says 7.
+    const again = open('a');
+    await again.append(event(6));
+    await again.close();
+    const reader = open('a');
+    const after = await reader.verify({ prunedBefore: cutoff });
+    await reader.close();
+    expect(after).toMatchObject({ intact: true, checked: 4, findings: [] });
+    expect(after.anchoredThrough?.[`${svc}/a`]).toMatchObject({ event_count: 7, checkpoint_sequence: 3 });
+  }, 20_000);
+
+  it('keeps a partition whose writer writes on but whose boundary checkpoint is newer than the cutoff, says why, and drops it once the cutoff passes', async () => {
+    await nextPeriod();
+    const a = open('a');
+    for (let i = 0; i < 2; i += 1) await a.append(event(i));
+    await nextPeriod();
+    await new Promise((r) => setTimeout(r, 200));
+    const cutoff = new Date().toISOString(); // after the first period ended, before a's boundary checkpoint
+    await new Promise((r) => setTimeout(r, 20));
+    await a.append(event(2));
+
+    const held = await a.prune(cutoff);
+    expect(held).toMatchObject({ pruned: 0, partitions: [], blocked: expect.stringContaining(`writer ${svc}/a writes on after it`) });
+    expect(await rowsOf()).toBe(3);
+    // Dropping it now would leave a chain that starts after no checkpoint the cutoff admits: the verifier would name deleted events.
+    expect(await a.verify({ prunedBefore: cutoff })).toMatchObject({ intact: true, checked: 3 });
+
+    const later = await a.prune(new Date().toISOString());
+    expect(later).toMatchObject({ pruned: 2, partitions: [expect.any(String)] });
+    expect(later.blocked).toBeUndefined();
+    await a.close();
+    expect(await rowsOf()).toBe(1);
+  }, 20_000);
+
+  it('moves an audit table of the earlier, unpartitioned layout into partitions on first use: chains, seq order and other services kept', async () => {
+    const name = `audit_migrate_${randomUUID().slice(0, 8)}`;
+    await pg(`CREATE DATABASE ${name}`);
+    const url = PG_URL.replace(/\/[^/]*$/, `/${name}`);
+    try {
+      // The layout before partitions, as a database created by the previous release holds it.
+      await pg(
+        `CREATE TABLE audit_events (seq BIGSERIAL PRIMARY KEY, id TEXT NOT NULL UNIQUE, timestamp TEXT NOT NULL, service TEXT NOT NULL, event_type TEXT NOT NULL, user_id TEXT, resource_id TEXT, action TEXT NOT NULL, details TEXT NOT NULL, success BOOLEAN NOT NULL, request_id TEXT, writer TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL);
+         CREATE INDEX audit_events_service_seq ON audit_events (service, seq);
+         CREATE INDEX audit_events_type ON audit_events (service, event_type, seq)`,
+        [],
+        url,
+      );
+      const legacy = [...chainEvents([0, 1, 2, 3, 4].map(event), `${svc}/a`, GENESIS_HASH), ...chainEvents([event(50), event(51)].map((e) => ({ ...e, service: 'other' })), 'other/x', GENESIS_HASH)].map(toRow);
+      for (const row of legacy) await pg(`INSERT INTO audit_events (${AUDIT_COLUMNS.join(', ')}) VALUES (${AUDIT_COLUMNS.map((_, i) => `$${i + 1}`).join(', ')})`, AUDIT_COLUMNS.map((c) => row[c]), url);
+
+      const store = open('a', url);
+      await store.append(event(5));
+      await store.append(event(6));
+      await store.close();
+      expect(await pg("SELECT relkind, to_regclass('audit_events_unpartitioned') AS legacy FROM pg_class WHERE oid = 'audit_events'::regclass", [], url)).toEqual([{ relkind: 'p', legacy: null }]);
+      const ids = (await pg('SELECT id FROM audit_events WHERE service = $1 ORDER BY seq', [svc], url)).map((r) => r['id']);
+      expect(ids.slice(0, 5)).toEqual(legacy.slice(0, 5).map((r) => r.id));
+      expect(ids).toHaveLength(7);
+      expect(await pg("SELECT COUNT(*)::int AS n FROM audit_events WHERE service = 'other'", [], url)).toEqual([{ n: 2 }]);
+      const reader = open('a', url);
+      expect(await reader.verify()).toMatchObject({ intact: true, checked: 7, unanchored: 0, findings: [] });
+
+      // The moved rows sit in one partition reaching to the end of the current period; retention drops it whole, this service's only.
+      const dropped = await reader.prune(new Date(Date.now() + 3 * PERIOD).toISOString());
+      await reader.close();
+      expect(dropped).toMatchObject({ pruned: 7, partitions: expect.arrayContaining([expect.stringContaining('_before_')]) });
+      expect(await pg('SELECT COUNT(*)::int AS n FROM audit_events', [], url)).toEqual([{ n: 2 }]);
+    } finally {
+      await pg(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    }
+  }, 20_000);
 });

@@ -65,6 +65,31 @@ export interface AuditPruneResult {
   throughSequence?: number;
   /** The NDJSON file the pruned segment was exported to first. */
   archive?: string;
+  /** On PostgreSQL: the time partitions dropped, oldest first, and the archive of each. */
+  partitions?: string[];
+  archives?: string[];
+  /** Why the pass stopped before a partition older than the retention (it retries next time). */
+  blocked?: string;
+}
+
+/** One time partition of a service, as retention sees it. */
+export interface AuditPartition {
+  name: string;
+  /** The partition holds rows written before this time (ISO). */
+  upper: string;
+  rows: number;
+  /** Per writer with rows in it: its last row there, and whether its chain continues in a later partition. */
+  writers: { writer: string; last_id: string; continues: boolean }[];
+}
+
+/** A writer's chain as stored: its last row, how many rows it holds, and where its first stored row links to (genesis, or the checkpoint retention pruned through). */
+export interface HeadInfo {
+  id: string;
+  hash: string;
+  count: number;
+  firstPrevHash: string;
+  /** On a partitioned store: the partition period (ms) of the last row. */
+  period?: number;
 }
 
 /** Where audit events are kept: both sides (`ChainedAuditStore` over an `AuditBackend` is the one implementation). */
@@ -84,18 +109,24 @@ export interface AuditStore extends AuditWriter, AuditReader {
  * in `ChainedAuditStore`. Rows are `AuditRow`s; their order of insertion is the commit order.
  */
 export interface AuditBackend {
-  /** Inserts the rows in one transaction; resolves once they are durable. */
-  insert(rows: AuditRow[]): Promise<void>;
+  /** Inserts the rows in one transaction; resolves once they are durable. On a partitioned store, into the partition of `period` (ms). */
+  insert(rows: AuditRow[], period?: number): Promise<void>;
+  /** A partitioned store: the start (ms) of the partition period `at` falls in. */
+  periodOf?(at: number): Promise<number>;
+  /** A partitioned store: its partitions ending before `before` (ISO), oldest first. */
+  partitions?(before: string): Promise<AuditPartition[]>;
+  partitionRows?(name: string): AsyncIterable<AuditRow>;
+  dropPartition?(name: string): Promise<void>;
   /** The hash of the last row `writer` inserted, or null when it has none (its chain starts at genesis). */
   head(writer: string): Promise<string | null>;
   /** Keeps a copy of a signed checkpoint beside the events (the anchor directory holds the one the database's credentials cannot edit). */
   insertCheckpoint?(checkpoint: AuditCheckpoint): Promise<void>;
-  /** Deletes `writer`'s events through the event `id` (in commit order); resolves with how many. */
+  /** Deletes `writer`'s events through the event `id` (in commit order); resolves with how many (a store without partitions). */
   deleteThrough?(writer: string, id: string): Promise<number>;
   /** Every checkpoint copy of this service, all writers. */
   checkpoints?(): Promise<AuditCheckpoint[]>;
   /** The writer's last row and how many rows its chain holds (for checkpoints); a backend without it cannot checkpoint. */
-  headInfo?(writer: string): Promise<{ id: string; hash: string; count: number } | null>;
+  headInfo?(writer: string): Promise<HeadInfo | null>;
   /**
    * Up to `limit` rows inserted after the row with id `cursorId` (from the first when null), in commit
    * order, optionally of one event type. Throws UnknownCursorError for an id it does not hold.

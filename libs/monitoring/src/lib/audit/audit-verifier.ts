@@ -108,13 +108,20 @@ export async function verifyAuditRows(
 
   for (const where of unreadableCheckpoints) findings.push({ kind: 'forged_checkpoint', writer: '?', detail: `${where} is not a checkpoint` });
 
+  /** A writer with checkpoints and no stored row: retention may have pruned all of it, through its last checkpoint older than the cutoff. */
+  const prunedWhole = (writer: string, list: AuditCheckpoint[]): WriterWalk | undefined => {
+    const base = [...list].reverse().find((cp) => pruneBases.get(`${writer}\u0000${cp.head_hash}`) === cp);
+    if (!base) return undefined;
+    prunedThrough[writer] = { checkpoint_sequence: base.sequence, event_count: base.event_count };
+    return { count: base.event_count, prevHash: base.head_hash, prevPrevHash: null, lastId: null, positions: new Map([[base.head_id as string, { n: base.event_count, hash: base.head_hash }]]) };
+  };
   const anchoredThrough: AuditVerificationReport['anchoredThrough'] = {};
   let unanchored = 0;
   const byWriter = new Map<string, AuditCheckpoint[]>();
   for (const cp of checkpoints) byWriter.set(cp.writer, [...(byWriter.get(cp.writer) ?? []), cp]);
   for (const [writer, list] of byWriter) {
     list.sort((a, b) => a.sequence - b.sequence);
-    const w = walks.get(writer) ?? { count: 0, prevHash: GENESIS_HASH, prevPrevHash: null, lastId: null, positions: new Map() };
+    const w = walks.get(writer) ?? prunedWhole(writer, list) ?? { count: 0, prevHash: GENESIS_HASH, prevPrevHash: null, lastId: null, positions: new Map() };
     let expectedSequence = 1;
     let prevSignature: string | null = null;
     let lastGood: AuditCheckpoint | undefined;

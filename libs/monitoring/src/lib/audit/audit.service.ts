@@ -110,16 +110,21 @@ export class AuditService {
   }
 
   /**
-   * One retention pass: this writer's events older than the retention go, whole segments through a signed
-   * checkpoint (exported first when an archive directory is set); the pass is itself an audit event.
+   * One retention pass: events older than the retention go, whole segments through a signed checkpoint on
+   * SQLite, whole time partitions on PostgreSQL (exported first when an archive directory is set); the pass is
+   * itself an audit event.
    */
   async prune(): Promise<AuditPruneResult | undefined> {
     const retention = this.options.auditRetention;
     if (!retention || !this.enabled || !this.store.prune) return undefined;
     const result = await this.store.prune(new Date(Date.now() - retention.maxAgeMs).toISOString(), retention.archiveDir);
+    if (result.blocked) this.logger.warn(`retention stopped at ${result.blocked}; it tries again on its next pass`);
     if (result.pruned > 0) {
-      this.logger.log(`retention: pruned ${result.pruned} audit event(s) through checkpoint ${result.throughSequence}${result.archive ? `, archived to ${result.archive}` : ''}`);
-      await this.record({ event_type: 'audit_pruned', action: 'prune', success: true, resource_id: 'audit_log', details: { pruned: result.pruned, through_checkpoint: result.throughSequence, archive: result.archive ?? null } });
+      const where = result.partitions ? `dropping partition(s) ${result.partitions.join(', ')}` : `through checkpoint ${result.throughSequence}`;
+      const archives = result.archives ?? (result.archive ? [result.archive] : []);
+      this.logger.log(`retention: pruned ${result.pruned} audit event(s) ${where}${archives.length ? `, archived to ${archives.join(', ')}` : ''}`);
+      const details = result.partitions ? { pruned: result.pruned, partitions: result.partitions, archives } : { pruned: result.pruned, through_checkpoint: result.throughSequence, archive: result.archive ?? null };
+      await this.record({ event_type: 'audit_pruned', action: 'prune', success: true, resource_id: 'audit_log', details });
     }
     return result;
   }

@@ -2,12 +2,20 @@ import type { AuditEvent } from '@personai/contracts';
 import { chainEvents, GENESIS_HASH, hashEvent } from './audit-hash';
 import { AuditRow, ChainVerifier, toEvent, toRow } from './audit-row';
 import { AuditBackend, AuditFilter, AuditPage, AuditPruneResult, AuditStore, AuditVerification, NewAuditEvent } from './audit-store.interface';
-import { writeArchive } from './audit-archive';
+import { writeArchive, writePartitionArchive } from './audit-archive';
+import { AuditCheckpoint, checkpointSignatureValid } from './audit-checkpoint';
 import { AuditCheckpointer } from './audit-checkpointer';
 import { verifyAuditRows } from './audit-verifier';
 import { GroupCommitter } from './group-committer';
 
 const PAGE = 5000;
+
+/** Where this writer's chain ends: the hash the next event links to, its length, and (partitioned) the period of its last row. */
+interface ChainHead {
+  hash: string;
+  count: number;
+  period?: number;
+}
 
 /**
  * The audit log over any backend: every event is hash-chained to its writer's previous one, concurrent
@@ -16,7 +24,7 @@ const PAGE = 5000;
  */
 export class ChainedAuditStore implements AuditStore {
   private readonly committer: GroupCommitter<NewAuditEvent, AuditEvent>;
-  private lastHead?: Promise<{ hash: string; count: number }>;
+  private lastHead?: Promise<ChainHead>;
   private checkpointer?: AuditCheckpointer;
 
   constructor(
@@ -70,6 +78,7 @@ export class ChainedAuditStore implements AuditStore {
   }
 
   async prune(cutoff: string, archiveDir?: string): Promise<AuditPruneResult> {
+    if (this.checkpointer && this.backend.partitions) return this.prunePartitions(this.checkpointer, cutoff, archiveDir);
     if (!this.checkpointer || !this.backend.deleteThrough) return { pruned: 0 };
     const mine = (await this.checkpointer.read()).checkpoints
       .filter((c) => c.writer === this.writer && c.head_id !== null && c.timestamp < cutoff)
@@ -95,6 +104,36 @@ export class ChainedAuditStore implements AuditStore {
     return { pruned, throughSequence: through.sequence, ...(archive ? { archive } : {}) };
   }
 
+  /**
+   * Retention on a partitioned store: drops whole time partitions that ended before the cutoff, oldest first
+   * (each exported first when an archive directory is set), every writer's chain included. A partition is
+   * dropped only if the verifier will accept what remains: each writer that writes on after it must end
+   * there at a validly signed checkpoint older than the cutoff (its chain then starts after that checkpoint),
+   * and a writer that ends there must have no checkpoint newer than the cutoff. Otherwise the pass stops
+   * there and says why; the next pass tries again.
+   */
+  private async prunePartitions(checkpointer: AuditCheckpointer, cutoff: string, archiveDir?: string): Promise<AuditPruneResult> {
+    const backend = this.backend as Required<Pick<AuditBackend, 'partitions' | 'partitionRows' | 'dropPartition'>>;
+    const valid = (await checkpointer.read()).checkpoints.filter((cp) => checkpointSignatureValid(cp, checkpointer.publicKey));
+    const result: Required<Pick<AuditPruneResult, 'pruned' | 'partitions' | 'archives'>> & AuditPruneResult = { pruned: 0, partitions: [], archives: [] };
+    for (const partition of await backend.partitions(cutoff)) {
+      const boundaries: AuditCheckpoint[] = [];
+      for (const w of partition.writers) {
+        const mine = valid.filter((cp) => cp.writer === w.writer);
+        const boundary = mine.find((cp) => cp.head_id === w.last_id && cp.timestamp < cutoff);
+        if (w.continues && !boundary) result.blocked = `partition ${partition.name}: writer ${w.writer} writes on after it, and its last event there is not the head of a signed checkpoint older than the retention`;
+        else if (!w.continues && mine.some((cp) => cp.timestamp >= cutoff)) result.blocked = `partition ${partition.name}: writer ${w.writer} ends there but has a checkpoint newer than the retention`;
+        if (result.blocked) return result;
+        if (boundary) boundaries.push(boundary);
+      }
+      if (archiveDir) result.archives.push(await writePartitionArchive(archiveDir, checkpointer.options.service, partition, backend.partitionRows(partition.name), boundaries));
+      await backend.dropPartition(partition.name);
+      result.pruned += partition.rows;
+      result.partitions.push(partition.name);
+    }
+    return result;
+  }
+
   /** Signs a checkpoint now if events were written since the last one (tests; the timer and close do it otherwise). */
   async checkpoint(): Promise<void> {
     await this.committer.drain();
@@ -111,13 +150,23 @@ export class ChainedAuditStore implements AuditStore {
     await this.backend.close();
   }
 
-  /** The head is read once (at the first write, or when checkpoints start): the chain continues from this writer's last stored row. */
-  private loadHead(): Promise<{ hash: string; count: number }> {
+  /**
+   * The head is read once (at the first write, or when checkpoints start): the chain continues from this
+   * writer's last stored row. Its length counts the events retention pruned (the checkpoint its first stored
+   * row links to says how many).
+   */
+  private loadHead(): Promise<ChainHead> {
     this.lastHead ??= (async () => {
       if (this.checkpointer && this.backend.headInfo) {
         const info = await this.backend.headInfo(this.writer);
-        this.checkpointer.started(info?.id ?? null, info?.hash ?? GENESIS_HASH, info?.count ?? 0);
-        return { hash: info?.hash ?? GENESIS_HASH, count: info?.count ?? 0 };
+        let pruned = 0;
+        if (info && info.firstPrevHash !== GENESIS_HASH) {
+          const base = (await this.checkpointer.read()).checkpoints.find((cp) => cp.writer === this.writer && cp.head_hash === info.firstPrevHash);
+          pruned = base?.event_count ?? 0;
+        }
+        const count = (info?.count ?? 0) + pruned;
+        this.checkpointer.started(info?.id ?? null, info?.hash ?? GENESIS_HASH, count);
+        return { hash: info?.hash ?? GENESIS_HASH, count, period: info?.period };
       }
       return { hash: (await this.backend.head(this.writer)) ?? GENESIS_HASH, count: 0 };
     })();
@@ -125,7 +174,7 @@ export class ChainedAuditStore implements AuditStore {
   }
 
   private async write(batch: NewAuditEvent[]): Promise<AuditEvent[]> {
-    let head: { hash: string; count: number };
+    let head: ChainHead;
     try {
       head = await this.loadHead();
     } catch (err) {
@@ -133,9 +182,16 @@ export class ChainedAuditStore implements AuditStore {
       throw err;
     }
     const chained = chainEvents(batch, this.writer, head.hash);
-    await this.backend.insert(chained.map(toRow));
+    let period = head.period;
+    if (this.backend.periodOf) {
+      // Never back into an older partition (a clock step): a writer's partitions follow its chain.
+      period = Math.max(await this.backend.periodOf(Date.now()), head.period ?? 0);
+      // The first write of a new period: a checkpoint ends the chain where the older partition ends, so retention can drop that partition whole.
+      if (head.period !== undefined && period > head.period) await this.checkpointer?.boundary();
+    }
+    await this.backend.insert(chained.map(toRow), period);
     const last = chained[chained.length - 1];
-    const next = { hash: last.hash, count: head.count + chained.length };
+    const next = { hash: last.hash, count: head.count + chained.length, period };
     this.lastHead = Promise.resolve(next);
     this.checkpointer?.committed(last.id, next.hash, next.count);
     return chained.map(({ writer: _writer, ...event }) => event);

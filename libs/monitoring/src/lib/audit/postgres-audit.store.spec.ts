@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { describeAuditStoreContract } from '../testing/audit-store-contract';
-import { PostgresAuditStore } from './postgres-audit.store';
+import { auditServiceTable, PostgresAuditStore } from './postgres-audit.store';
 
 /** The real PostgreSQL server of the machine (trust auth, database `test`); never a mock. */
 const URL = process.env['PG_TEST_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -29,7 +29,7 @@ describeAuditStoreContract('PostgreSQL', async () => {
     service,
     open: () => new PostgresAuditStore(URL, service),
     tamper: (kind, id) => sql(TAMPER[kind], [id]),
-    cleanup: () => sql('DELETE FROM audit_events WHERE service = $1', [service]),
+    cleanup: () => sql(`DROP TABLE IF EXISTS ${auditServiceTable(service)}`, []),
   };
 });
 
@@ -43,7 +43,7 @@ describe('PostgresAuditStore with several writers', () => {
       expect(await replicas[1].verify()).toEqual({ intact: true, checked: 150, firstBrokenId: null });
     } finally {
       await Promise.all(replicas.map((r) => r.close()));
-      await sql('DELETE FROM audit_events WHERE service = $1', [service]);
+      await sql(`DROP TABLE IF EXISTS ${auditServiceTable(service)}`, []);
     }
   });
 

@@ -1,18 +1,24 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { Pool } from 'pg';
+import { Logger } from '@nestjs/common';
+import type { Pool, PoolClient } from 'pg';
 import { DEFAULT_STORE_TIMEOUT_MS } from '../monitoring.constants';
 import type { AuditCheckpoint } from './audit-checkpoint';
 import { AUDIT_COLUMNS, AuditRow } from './audit-row';
-import { AuditBackend, AuditFilter, UnknownCursorError } from './audit-store.interface';
+import { AuditBackend, AuditFilter, AuditPartition, HeadInfo, UnknownCursorError } from './audit-store.interface';
 import { ChainedAuditStore } from './chained-audit.store';
 import { createPool, schemaOnFirstUse } from './postgres-connection';
 
-/** Schema migrations, applied in order on first use (`schemaOnFirstUse`). */
+/**
+ * The schema: `audit_events` is partitioned by service (LIST), and each service's partition by time (RANGE
+ * on `period`, the start of the writer's partition interval when it wrote the row), so retention drops whole
+ * tables instead of deleting rows. The primary key must hold the partition keys; event ids stay indexed.
+ */
 const MIGRATIONS = [
+  'CREATE SEQUENCE IF NOT EXISTS audit_events_seq_seq',
   `CREATE TABLE IF NOT EXISTS audit_events (
-     seq BIGSERIAL PRIMARY KEY,
-     id TEXT NOT NULL UNIQUE,
+     seq BIGINT NOT NULL DEFAULT nextval('audit_events_seq_seq'),
+     id TEXT NOT NULL,
      timestamp TEXT NOT NULL,
      service TEXT NOT NULL,
      event_type TEXT NOT NULL,
@@ -24,52 +30,119 @@ const MIGRATIONS = [
      request_id TEXT,
      writer TEXT NOT NULL,
      prev_hash TEXT NOT NULL,
-     hash TEXT NOT NULL)`,
+     hash TEXT NOT NULL,
+     period TIMESTAMPTZ NOT NULL,
+     PRIMARY KEY (service, period, seq)) PARTITION BY LIST (service)`,
   'CREATE INDEX IF NOT EXISTS audit_events_service_seq ON audit_events (service, seq)',
+  'CREATE INDEX IF NOT EXISTS audit_events_id ON audit_events (service, id)',
+  'CREATE INDEX IF NOT EXISTS audit_events_writer ON audit_events (service, writer, seq)',
   'CREATE INDEX IF NOT EXISTS audit_events_type ON audit_events (service, event_type, seq)',
   'CREATE INDEX IF NOT EXISTS audit_events_user ON audit_events (service, user_id, seq)',
   'CREATE INDEX IF NOT EXISTS audit_events_user_type ON audit_events (service, user_id, event_type, seq)',
   'CREATE INDEX IF NOT EXISTS audit_events_resource ON audit_events (service, resource_id, seq)',
   'CREATE INDEX IF NOT EXISTS audit_events_request ON audit_events (service, request_id, seq)',
+  'CREATE TABLE IF NOT EXISTS audit_partitioning (service TEXT PRIMARY KEY, interval_ms BIGINT NOT NULL)',
   'CREATE TABLE IF NOT EXISTS monitoring_heartbeat (writer TEXT PRIMARY KEY, at TIMESTAMPTZ NOT NULL)',
   'CREATE TABLE IF NOT EXISTS audit_checkpoints (service TEXT NOT NULL, writer TEXT NOT NULL, sequence INTEGER NOT NULL, body TEXT NOT NULL, PRIMARY KEY (service, writer, sequence))',
 ];
+/**
+ * Before the schema above: a table of the earlier, unpartitioned layout is set aside (its names freed) and
+ * its rows are moved by `moveUnpartitioned`.
+ */
+const SET_ASIDE_UNPARTITIONED = `DO $$
+BEGIN
+  IF (SELECT relkind FROM pg_class WHERE oid = to_regclass('audit_events')) = 'r' THEN
+    ALTER TABLE audit_events RENAME TO audit_events_unpartitioned;
+    ALTER TABLE audit_events_unpartitioned RENAME CONSTRAINT audit_events_pkey TO audit_events_unpartitioned_pkey;
+    ALTER TABLE audit_events_unpartitioned RENAME CONSTRAINT audit_events_id_key TO audit_events_unpartitioned_id_key;
+    DROP INDEX IF EXISTS audit_events_service_seq, audit_events_type, audit_events_user, audit_events_user_type, audit_events_resource, audit_events_request;
+    ALTER SEQUENCE audit_events_seq_seq OWNED BY NONE;
+  END IF;
+END $$`;
 const MIGRATION_LOCK = 7_302_114_001;
+/** Held (per transaction) while partitions are created or dropped: replicas never race on the DDL. */
+const PARTITION_LOCK = 7_302_114_003;
+/** Partitions are a day long unless configured (`AUDIT_PARTITION_INTERVAL`). */
+export const DEFAULT_PARTITION_INTERVAL_MS = 86_400_000;
+/** "no partition of relation … found for row": the period's partition is not there (yet, or any more). */
+const NO_PARTITION = '23514';
+const quote = (name: string) => `"${name.replace(/"/g, '""')}"`;
+const literal = (value: string) => `'${value.replace(/'/g, "''")}'`;
 
 /**
- * PostgreSQL audit store, for several replicas (and services) sharing one database. Each process
- * writes its own hash chain (writer = service/host/random), so replicas never contend for a chain
- * head; rows of other services in the same table are never read. Concurrent appends of a process
- * are written together in one INSERT (group commit) and acknowledged once committed.
+ * The table holding one service's partitions: a readable prefix of the service name and a short hash (two
+ * names that sanitize alike never collide), within PostgreSQL's 63-character identifier limit.
+ */
+export function auditServiceTable(service: string): string {
+  return `audit_events_${service.toLowerCase().replace(/[^a-z0-9]/g, '_').slice(0, 24)}_${createHash('sha256').update(service).digest('hex').slice(0, 8)}`;
+}
+
+/** `20261127T000000Z`: a partition's name suffix, from the start of its period. */
+const stamp = (ms: number) => new Date(ms).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z');
+
+/**
+ * PostgreSQL audit store, for several replicas (and services) sharing one database. Each writer (a stable
+ * id per pod, or one per process) has its own hash chain, so replicas never contend for a chain head; rows
+ * of other services in the same table are never read. Concurrent appends of a process are written together
+ * in one INSERT (group commit) and acknowledged once committed. Rows go to time partitions per service
+ * (`partitionIntervalMs` long), which retention drops whole.
  */
 export class PostgresAuditStore extends ChainedAuditStore {
   /** @param timeoutMs the most any query may take (see `createPool`). */
   /** @param writer a stable id continues its chain across restarts (the pod name); by default a new chain per process. */
-  constructor(url: string, service: string, timeoutMs = DEFAULT_STORE_TIMEOUT_MS, writer = `${service}/${hostname()}/${randomUUID().slice(0, 8)}`) {
-    super(new PostgresAuditBackend(url, service, timeoutMs), writer);
+  constructor(url: string, service: string, timeoutMs = DEFAULT_STORE_TIMEOUT_MS, writer = `${service}/${hostname()}/${randomUUID().slice(0, 8)}`, partitionIntervalMs = DEFAULT_PARTITION_INTERVAL_MS) {
+    super(new PostgresAuditBackend(url, service, timeoutMs, partitionIntervalMs), writer);
   }
 }
 
 /** The PostgreSQL side of the audit log: one table shared by services, each reading only its own rows. */
 export class PostgresAuditBackend implements AuditBackend {
+  private readonly logger = new Logger('PostgresAuditStore');
   private readonly pool: Pool;
-  /** Resolves once the schema is migrated (on first use). */
-  private readonly ready: () => Promise<void>;
+  /** Resolves once the schema is migrated and this service's partition interval is known (on first use). */
+  readonly ready: () => Promise<void>;
+  private readonly serviceTable: string;
+  /** This service's partition interval: the configured one, unless the database already holds another. */
+  private intervalMs: number;
+  /** Periods this process made sure of (and the next one each). */
+  private readonly ensured = new Set<number>();
 
   constructor(
     url: string,
     private readonly service: string,
-    timeoutMs = DEFAULT_STORE_TIMEOUT_MS,
+    private readonly timeoutMs = DEFAULT_STORE_TIMEOUT_MS,
+    partitionIntervalMs = DEFAULT_PARTITION_INTERVAL_MS,
   ) {
     this.pool = createPool(url, timeoutMs);
-    this.ready = schemaOnFirstUse(this.pool, MIGRATION_LOCK, MIGRATIONS);
+    this.serviceTable = auditServiceTable(service);
+    this.intervalMs = partitionIntervalMs;
+    this.ready = schemaOnFirstUse(this.pool, MIGRATION_LOCK, [SET_ASIDE_UNPARTITIONED, ...MIGRATIONS, (client) => this.moveUnpartitioned(client), (client) => this.adoptInterval(client)]);
   }
 
-  async insert(rows: AuditRow[]): Promise<void> {
+  /** The start of the partition period `at` (ms) falls in. */
+  async periodOf(at: number): Promise<number> {
     await this.ready();
+    return Math.floor(at / this.intervalMs) * this.intervalMs;
+  }
+
+  async insert(rows: AuditRow[], period = Date.now()): Promise<void> {
+    await this.ready();
+    const start = Math.floor(period / this.intervalMs) * this.intervalMs;
+    if (!this.ensured.has(start)) {
+      await this.ensurePartition(start + this.intervalMs); // the next one, before anyone needs it: no DDL at the turn of the period
+      this.ensured.add(start);
+    }
     const values: unknown[] = [];
-    const tuples = rows.map((row) => `(${AUDIT_COLUMNS.map((c) => `$${values.push(row[c])}`).join(', ')})`);
-    await this.pool.query(`INSERT INTO audit_events (${AUDIT_COLUMNS.join(', ')}) VALUES ${tuples.join(', ')}`, values);
+    const columns = [...AUDIT_COLUMNS, 'period'] as const;
+    const tuples = rows.map((row) => `(${columns.map((c) => `$${values.push(c === 'period' ? new Date(start) : row[c])}`).join(', ')})`);
+    const text = `INSERT INTO audit_events (${columns.join(', ')}) VALUES ${tuples.join(', ')}`;
+    try {
+      await this.pool.query(text, values);
+    } catch (err) {
+      if ((err as { code?: string }).code !== NO_PARTITION) throw err;
+      await this.ensurePartition(start);
+      await this.pool.query(text, values);
+    }
   }
 
   async head(writer: string): Promise<string | null> {
@@ -83,23 +156,62 @@ export class PostgresAuditBackend implements AuditBackend {
     await this.pool.query('INSERT INTO audit_checkpoints (service, writer, sequence, body) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING', [this.service, checkpoint.writer, checkpoint.sequence, JSON.stringify(checkpoint)]);
   }
 
-  async deleteThrough(writer: string, id: string): Promise<number> {
-    await this.ready();
-    const seq = await this.seqOf(id);
-    return (await this.pool.query('DELETE FROM audit_events WHERE service = $1 AND writer = $2 AND seq <= $3', [this.service, writer, seq])).rowCount ?? 0;
-  }
-
   async checkpoints(): Promise<AuditCheckpoint[]> {
     await this.ready();
     return (await this.pool.query<{ body: string }>('SELECT body FROM audit_checkpoints WHERE service = $1 ORDER BY writer, sequence', [this.service])).rows.map((r) => JSON.parse(r.body) as AuditCheckpoint);
   }
 
-  async headInfo(writer: string): Promise<{ id: string; hash: string; count: number } | null> {
+  async headInfo(writer: string): Promise<HeadInfo | null> {
     await this.ready();
-    const last = await this.pool.query<{ id: string; hash: string }>('SELECT id, hash FROM audit_events WHERE service = $1 AND writer = $2 ORDER BY seq DESC LIMIT 1', [this.service, writer]);
+    const last = await this.pool.query<{ id: string; hash: string; period: Date }>('SELECT id, hash, period FROM audit_events WHERE service = $1 AND writer = $2 ORDER BY seq DESC LIMIT 1', [this.service, writer]);
     if (!last.rows[0]) return null;
+    const first = await this.pool.query<{ prev_hash: string }>('SELECT prev_hash FROM audit_events WHERE service = $1 AND writer = $2 ORDER BY seq LIMIT 1', [this.service, writer]);
     const count = await this.pool.query<{ n: string }>('SELECT COUNT(*) AS n FROM audit_events WHERE service = $1 AND writer = $2', [this.service, writer]);
-    return { ...last.rows[0], count: Number(count.rows[0].n) };
+    const { id, hash, period } = last.rows[0];
+    return { id, hash, count: Number(count.rows[0].n), period: period.getTime(), firstPrevHash: first.rows[0].prev_hash };
+  }
+
+  /** This service's time partitions, oldest first, each with what retention must know before it drops it; only those ending at or before `before` (ISO). */
+  async partitions(before: string): Promise<AuditPartition[]> {
+    await this.ready();
+    const bounds = await this.pool.query<{ name: string; upper: Date }>(
+      `SELECT c.relname AS name, (regexp_match(pg_get_expr(c.relpartbound, c.oid), 'TO \\(''([^'']+)''\\)'))[1]::timestamptz AS upper
+         FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+        WHERE i.inhparent = to_regclass($1) ORDER BY upper`,
+      [this.serviceTable],
+    );
+    const result: AuditPartition[] = [];
+    for (const { name, upper } of bounds.rows) {
+      if (upper.toISOString() > before) break;
+      const writers = await this.pool.query<{ writer: string; last_id: string; n: string; continues: boolean }>(
+        `SELECT w.writer, w.last_id, w.n,
+                EXISTS (SELECT 1 FROM audit_events e WHERE e.service = $1 AND e.writer = w.writer AND e.period >= $2) AS continues
+           FROM (SELECT DISTINCT ON (writer) writer, id AS last_id, COUNT(*) OVER (PARTITION BY writer) AS n FROM ${quote(name)} ORDER BY writer, seq DESC) w`,
+        [this.service, upper],
+      );
+      result.push({ name, upper: upper.toISOString(), rows: writers.rows.reduce((sum, w) => sum + Number(w.n), 0), writers: writers.rows.map(({ writer, last_id, continues }) => ({ writer, last_id, continues })) });
+    }
+    return result;
+  }
+
+  /** A partition's rows in commit order, a page at a time (for its archive). */
+  async *partitionRows(name: string): AsyncGenerator<AuditRow> {
+    await this.ready();
+    for (let seq = '0'; ; ) {
+      const page = (await this.pool.query<AuditRow & { seq: string; period?: Date }>(`SELECT * FROM ${quote(name)} WHERE seq > $1 ORDER BY seq LIMIT 5000`, [seq])).rows;
+      for (const { period: _period, ...row } of page) yield row;
+      if (page.length < 5000) return;
+      seq = page[page.length - 1].seq;
+    }
+  }
+
+  /** Drops a whole partition (no row-by-row DELETE); waits at most 2 s for writers' locks, then fails (the next pass retries). */
+  async dropPartition(name: string): Promise<void> {
+    await this.ready();
+    await this.inPartitionLock(async (client) => {
+      await client.query("SET LOCAL lock_timeout = '2s'");
+      await client.query(`DROP TABLE IF EXISTS ${quote(name)}`);
+    });
   }
 
   async range(cursorId: string | null, limit: number, eventType?: string): Promise<AuditRow[]> {
@@ -126,6 +238,73 @@ export class PostgresAuditBackend implements AuditBackend {
 
   async close(): Promise<void> {
     await this.pool.end();
+  }
+
+  /** Creates the partition of the period starting at `start` (and this service's table) unless it is there. */
+  private async ensurePartition(start: number): Promise<void> {
+    await this.inPartitionLock(async (client) => {
+      await client.query(`CREATE TABLE IF NOT EXISTS ${quote(this.serviceTable)} PARTITION OF audit_events FOR VALUES IN (${literal(this.service)}) PARTITION BY RANGE (period)`);
+      const covered = await client.query(`SELECT 1 FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = to_regclass($1) AND c.relname = $2`, [this.serviceTable, `${this.serviceTable}_${stamp(start)}`]);
+      if (covered.rowCount) return;
+      try {
+        await client.query('SAVEPOINT create_partition');
+        await client.query(`CREATE TABLE ${quote(`${this.serviceTable}_${stamp(start)}`)} PARTITION OF ${quote(this.serviceTable)} FOR VALUES FROM (${literal(new Date(start).toISOString())}) TO (${literal(new Date(start + this.intervalMs).toISOString())})`);
+      } catch (err) {
+        // 42P17: an existing partition (the one rows of the unpartitioned layout moved to) already covers the period.
+        if ((err as { code?: string }).code !== '42P17') throw err;
+        await client.query('ROLLBACK TO SAVEPOINT create_partition');
+      }
+    });
+  }
+
+  private async inPartitionLock(work: (client: PoolClient) => Promise<void>): Promise<void> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query('SELECT pg_advisory_xact_lock($1)', [PARTITION_LOCK]);
+      await work(client);
+      await client.query('COMMIT');
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+
+  /** Records this service's partition interval the first time; a later, different configuration keeps the recorded one (partitions must not overlap). */
+  private async adoptInterval(client: PoolClient): Promise<void> {
+    await client.query('INSERT INTO audit_partitioning (service, interval_ms) VALUES ($1, $2) ON CONFLICT (service) DO NOTHING', [this.service, this.intervalMs]);
+    const recorded = Number((await client.query<{ interval_ms: string }>('SELECT interval_ms FROM audit_partitioning WHERE service = $1', [this.service])).rows[0].interval_ms);
+    if (recorded !== this.intervalMs) this.logger.warn(`audit partitions of ${this.service} are ${recorded} ms long in this database; the configured ${this.intervalMs} ms is ignored`);
+    this.intervalMs = recorded;
+  }
+
+  /**
+   * Moves the rows of the earlier, unpartitioned layout (set aside by SET_ASIDE_UNPARTITIONED) in one
+   * transaction: per service, into one partition reaching from the beginning of time to the end of the
+   * current period, which retention drops whole once that end is older than the retention.
+   */
+  private async moveUnpartitioned(client: PoolClient): Promise<void> {
+    if (!(await client.query<{ t: string | null }>("SELECT to_regclass('audit_events_unpartitioned') AS t")).rows[0].t) return;
+    await client.query('BEGIN');
+    try {
+      await client.query('SET LOCAL statement_timeout = 0');
+      for (const { service } of (await client.query<{ service: string }>('SELECT DISTINCT service FROM audit_events_unpartitioned')).rows) {
+        await client.query('INSERT INTO audit_partitioning (service, interval_ms) VALUES ($1, $2) ON CONFLICT (service) DO NOTHING', [service, service === this.service ? this.intervalMs : DEFAULT_PARTITION_INTERVAL_MS]);
+        const interval = Number((await client.query<{ interval_ms: string }>('SELECT interval_ms FROM audit_partitioning WHERE service = $1', [service])).rows[0].interval_ms);
+        const start = Math.floor(Date.now() / interval) * interval;
+        const table = auditServiceTable(service);
+        await client.query(`CREATE TABLE IF NOT EXISTS ${quote(table)} PARTITION OF audit_events FOR VALUES IN (${literal(service)}) PARTITION BY RANGE (period)`);
+        await client.query(`CREATE TABLE ${quote(`${table}_before_${stamp(start + interval)}`)} PARTITION OF ${quote(table)} FOR VALUES FROM (MINVALUE) TO (${literal(new Date(start + interval).toISOString())})`);
+        await client.query(`INSERT INTO audit_events (seq, ${AUDIT_COLUMNS.join(', ')}, period) SELECT seq, ${AUDIT_COLUMNS.join(', ')}, $2 FROM audit_events_unpartitioned WHERE service = $1`, [service, new Date(start)]);
+      }
+      await client.query('DROP TABLE audit_events_unpartitioned');
+      await client.query('COMMIT');
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    }
   }
 
   private async seqOf(id: string): Promise<string> {

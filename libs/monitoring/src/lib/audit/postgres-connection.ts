@@ -1,4 +1,4 @@
-import { Pool } from 'pg';
+import { Pool, PoolClient } from 'pg';
 
 /**
  * A pool as every store of the service uses it: any query is bounded by `timeoutMs`, on the server
@@ -24,15 +24,15 @@ export function createPool(url: string, timeoutMs: number): Pool {
 /**
  * Applies `statements` in order under an advisory lock (replicas starting together do not race), once:
  * the returned function resolves when the schema is there, and a failure (database down at start) is
- * retried by its next call.
+ * retried by its next call. A step may be a function of the locked connection (a data migration).
  */
-export function schemaOnFirstUse(pool: Pool, lock: number, statements: readonly string[]): () => Promise<void> {
+export function schemaOnFirstUse(pool: Pool, lock: number, statements: readonly (string | ((client: PoolClient) => Promise<void>))[]): () => Promise<void> {
   let schema: Promise<void> | undefined;
   const migrate = async (): Promise<void> => {
     const client = await pool.connect();
     try {
       await client.query('SELECT pg_advisory_lock($1)', [lock]);
-      for (const sql of statements) await client.query(sql);
+      for (const step of statements) await (typeof step === 'string' ? client.query(step) : step(client));
     } finally {
       await client.query('SELECT pg_advisory_unlock($1)', [lock]).catch(() => undefined);
       client.release();

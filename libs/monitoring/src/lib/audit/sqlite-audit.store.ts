@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import type { AuditCheckpoint } from './audit-checkpoint';
 import { AUDIT_COLUMNS, AuditRow } from './audit-row';
-import { AuditBackend, AuditFilter, UnknownCursorError } from './audit-store.interface';
+import { AuditBackend, AuditFilter, HeadInfo, UnknownCursorError } from './audit-store.interface';
 import { DEFAULT_STORE_TIMEOUT_MS } from '../monitoring.constants';
 import { ChainedAuditStore } from './chained-audit.store';
 import { openSqlite, whenUnlocked } from './sqlite-connection';
@@ -109,11 +109,12 @@ export class SqliteAuditBackend implements AuditBackend {
     return (this.statement('SELECT body FROM audit_checkpoints ORDER BY writer, sequence').all() as { body: string }[]).map((r) => JSON.parse(r.body) as AuditCheckpoint);
   }
 
-  async headInfo(writer: string): Promise<{ id: string; hash: string; count: number } | null> {
+  async headInfo(writer: string): Promise<HeadInfo | null> {
     const last = this.statement('SELECT id, hash FROM audit_events WHERE writer = ? ORDER BY seq DESC LIMIT 1').get(writer) as { id: string; hash: string } | undefined;
     if (!last) return null;
     const { n } = this.statement('SELECT COUNT(*) AS n FROM audit_events WHERE writer = ?').get(writer) as { n: number };
-    return { ...last, count: n };
+    const first = this.statement('SELECT prev_hash FROM audit_events WHERE writer = ? ORDER BY seq LIMIT 1').get(writer) as { prev_hash: string };
+    return { ...last, count: n, firstPrevHash: first.prev_hash };
   }
 
   async range(cursorId: string | null, limit: number, eventType?: string): Promise<AuditRow[]> {

@@ -1,5 +1,5 @@
 import type { AuditRow } from '../audit/audit-row';
-import { AuditBackend, UnknownCursorError } from '../audit/audit-store.interface';
+import { AuditBackend, HeadInfo, UnknownCursorError } from '../audit/audit-store.interface';
 
 /**
  * An audit backend in memory: the smallest backend (insert, head, range; no native query), for tests and
@@ -18,10 +18,10 @@ export class MemoryAuditBackend implements AuditBackend {
     return null;
   }
 
-  async headInfo(writer: string): Promise<{ id: string; hash: string; count: number } | null> {
+  async headInfo(writer: string): Promise<HeadInfo | null> {
     const mine = this.rows.filter((r) => r.writer === writer);
     const last = mine[mine.length - 1];
-    return last ? { id: last.id, hash: last.hash, count: mine.length } : null;
+    return last ? { id: last.id, hash: last.hash, count: mine.length, firstPrevHash: mine[0].prev_hash } : null;
   }
 
   async range(cursorId: string | null, limit: number, eventType?: string): Promise<AuditRow[]> {

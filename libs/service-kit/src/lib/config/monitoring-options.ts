@@ -29,6 +29,7 @@ export function monitoringOptions(config: ServiceEnv, dependencies: DependencyOp
             intervalMs: config.auditCheckpointIntervalMs,
           }
         : undefined,
+    auditPartitionIntervalMs: config.auditPartitionIntervalMs,
     auditRetention:
       config.AUDIT_RETENTION && config.AUDIT_CHECKPOINTS === 'true'
         ? { maxAgeMs: parseDuration(config.AUDIT_RETENTION) as number, intervalMs: config.auditRetentionIntervalMs, ...(config.AUDIT_ARCHIVE_DIR ? { archiveDir: config.AUDIT_ARCHIVE_DIR } : {}) }

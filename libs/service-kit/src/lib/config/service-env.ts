@@ -77,6 +77,10 @@ export class ServiceEnv {
   @IsOptional() @Matches(/^\d*[1-9]\d*(s|m|h|d)$/, { message: 'AUDIT_RETENTION must be a positive duration such as 90d, 720h or 30m' })
   AUDIT_RETENTION?: string;
 
+  /** On PostgreSQL, how long each time partition of the audit log is (retention drops whole partitions); fixed per service by the first process to create them. */
+  @Matches(/^\d*[1-9]\d*(s|m|h|d)$/, { message: 'AUDIT_PARTITION_INTERVAL must be a positive duration such as 1d or 6h' })
+  AUDIT_PARTITION_INTERVAL = '1d';
+
   /** How often a retention pass runs (the first one at most a minute after start). */
   @Matches(/^\d*[1-9]\d*(ms|s|m|h)$/, { message: 'AUDIT_RETENTION_INTERVAL must be a positive duration such as 1h' })
   AUDIT_RETENTION_INTERVAL = '1h';
@@ -142,6 +146,7 @@ export class ServiceEnv {
   rateLimitWindowMs!: number;
   auditCheckpointIntervalMs!: number;
   auditRetentionIntervalMs!: number;
+  auditPartitionIntervalMs!: number;
 }
 
 /** Sets the `…Ms` fields from the validated duration strings. */
@@ -157,6 +162,7 @@ function parseDurations(config: ServiceEnv): void {
   config.rateLimitWindowMs = ms(config.RATE_LIMIT_WINDOW);
   config.auditCheckpointIntervalMs = ms(config.AUDIT_CHECKPOINT_INTERVAL);
   config.auditRetentionIntervalMs = ms(config.AUDIT_RETENTION_INTERVAL);
+  config.auditPartitionIntervalMs = ms(config.AUDIT_PARTITION_INTERVAL);
 }
 
 /** A configuration that failed validation; its message names every bad variable. */
