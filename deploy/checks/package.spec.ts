@@ -1,4 +1,4 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -39,7 +39,7 @@ describe('@personai/monitoring, packed and installed like a published package', 
     expect([...required].filter((r) => !declared.has(r))).toEqual([]);
   });
 
-  it('boots in a scratch NestJS app from the tarball and serves /health, /metrics and /audit', async () => {
+  it('boots in a scratch NestJS app from the tarball and serves /health, /metrics and /audit, and its bin verifies the audit store offline (npx personai-audit verify)', async () => {
     const packs = join(scratch, 'packs');
     const app = join(scratch, 'app');
     for (const dir of [packs, app]) execFileSync('mkdir', ['-p', dir]);
@@ -63,7 +63,8 @@ const { NestFactory } = require('@nestjs/core');
 const { FastifyAdapter } = require('@nestjs/platform-fastify');
 const { MonitoringModule, useMonitoring } = require('@personai/monitoring');
 class AppModule {}
-Module({ imports: [MonitoringModule.forRoot({ serviceName: 'scratch-app', version: '1.2.3', auditDatabase: __dirname + '/data/audit.db' })] })(AppModule);
+const auditCheckpoints = { signingKeyFile: __dirname + '/data/key.pem', generateKey: true, anchorDir: __dirname + '/data/checkpoints', everyEvents: 1, intervalMs: 60000 };
+Module({ imports: [MonitoringModule.forRoot({ serviceName: 'scratch-app', version: '1.2.3', auditDatabase: __dirname + '/data/audit.db', auditCheckpoints })] })(AppModule);
 (async () => {
   const app = await NestFactory.create(AppModule, new FastifyAdapter(), { logger: false });
   useMonitoring(app);
@@ -94,6 +95,21 @@ Module({ imports: [MonitoringModule.forRoot({ serviceName: 'scratch-app', versio
       const audit = await fetch(`${base}/audit`);
       expect(audit.status).toBe(200);
       expect(await audit.json()).toMatchObject({ service: 'scratch-app', events: expect.any(Array) });
+
+      // Three refused POSTs are three audit events, each covered by a signed checkpoint (one per event here).
+      for (let i = 0; i < 3; i += 1) expect((await fetch(`${base}/nowhere`, { method: 'POST' })).status).toBe(404);
+      for (let tries = 0; tries < 50 && ((await (await fetch(`${base}/audit/checkpoints`)).json()) as { checkpoints: unknown[] }).checkpoints.length < 3; tries += 1) await new Promise((r) => setTimeout(r, 100));
+      writeFileSync(join(app, 'public.pem'), await (await fetch(`${base}/audit/checkpoints/public-key`)).text());
+      child.kill('SIGKILL');
+
+      // The package's own bin checks the store offline, as an auditor would run it: `npx personai-audit verify`.
+      const verify = () => spawnSync('npx', ['--no-install', 'personai-audit', 'verify', '--store', 'data/audit.db', '--checkpoints', 'data/checkpoints', '--public-key', 'public.pem'], { cwd: app, encoding: 'utf8' });
+      const intact = verify();
+      // (Reads of the audit log are audited too: the last of them may be after the last checkpoint, unanchored, not tampering.)
+      expect([intact.status, intact.stdout]).toEqual([0, expect.stringMatching(/^scratch-app: INTACT; \d+ events checked against [3-9] checkpoint\(s\)/)]);
+      execFileSync(process.execPath, ['-e', `new (require('better-sqlite3'))('data/audit.db').prepare("UPDATE audit_events SET user_id = 'mallory' WHERE seq = 2").run()`], { cwd: app });
+      const edited = verify();
+      expect([edited.status, edited.stdout]).toEqual([1, expect.stringMatching(/scratch-app: TAMPERED[\s\S]*EDITED/)]);
     } finally {
       child.kill('SIGKILL');
     }
