@@ -1,3 +1,4 @@
+import './tracing';
 import 'reflect-metadata';
 import { useFaults } from './app/faults/use-faults';
 import { runService } from '@personai/service-kit';

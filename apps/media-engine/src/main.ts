@@ -1,3 +1,4 @@
+import './tracing';
 import 'reflect-metadata';
 import { useMonitoring } from '@personai/monitoring';
 import { runService } from '@personai/service-kit';

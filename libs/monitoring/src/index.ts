@@ -36,3 +36,4 @@ export { auditRowsOf } from './lib/audit/audit-rows';
 export { runAuditCli } from './lib/audit/audit-cli';
 export { archivedRows, writeArchive } from './lib/audit/audit-archive';
 export type { AuditPruneResult } from './lib/audit/audit-store.interface';
+export { activeTraceId, injectTraceContext, inSpan, traceLogFields } from './lib/tracing/trace-context';

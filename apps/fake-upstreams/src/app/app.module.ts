@@ -5,6 +5,7 @@ import { TokenInfoController } from './common/token-info.controller';
 import { ElevenlabsController } from './elevenlabs/elevenlabs.controller';
 import { FaultsController } from './faults/faults.controller';
 import { FaultsService } from './faults/faults.service';
+import { FakeCallsController } from './metrics/fake-calls.controller';
 import { FakeMetricsController } from './metrics/fake-metrics.controller';
 import { FakeMetricsService } from './metrics/fake-metrics.service';
 import { GmailController } from './gmail/gmail.controller';
@@ -24,6 +25,7 @@ export class AppModule {
       controllers: [
         FaultsController,
         FakeMetricsController,
+        FakeCallsController,
         GmailController,
         SlackController,
         QuickbooksController,

@@ -153,7 +153,7 @@ describe('integration-controller', () => {
       const now = new Date().toISOString();
       const store = app.get<StateStore>(STATE_STORE);
       await store.insertBrief(
-        { id: 'brief_broken', user_id: 'u3', date: now.slice(0, 10), channels: ['sms'], status: 'queued', created_at: now, updated_at: now, request_id: 'r', steps: [{ name: 'audio', status: 'pending' }], outputs: {} },
+        { id: 'brief_broken', user_id: 'u3', date: now.slice(0, 10), channels: ['sms'], status: 'queued', created_at: now, updated_at: now, request_id: 'r', steps: [{ name: 'audio', status: 'pending' }], outputs: {}, trace_parent: null },
         { runAt: Date.now() },
       );
       await app.get<JobQueue>(JOB_QUEUE).add('brief_broken', 'r');

@@ -27,6 +27,8 @@ export interface AuditEvent {
   details: Record<string, unknown>;
   success: boolean;
   request_id: string | null;
+  /** The W3C trace id of the request or job that caused the event (null without tracing): `GET /audit?trace_id=`. */
+  trace_id: string | null;
   prev_hash: string;
   hash: string;
 }

@@ -41,6 +41,8 @@ export const MONITORING_METRICS = {
   queueOldestAge: metric({ name: 'queue_oldest_job_age_seconds', type: 'gauge', help: 'Seconds the oldest runnable job has waited (0 when none waits)', labels: [] }),
   queueJobs: metric({ name: 'queue_jobs_total', type: 'counter', help: 'Job runs finished by this replica, by outcome (completed, retried, dead_lettered)', labels: ['outcome'] }),
   queueJobDuration: metric({ name: 'queue_job_duration_seconds', type: 'histogram', help: 'Duration of job runs on this replica in seconds, by outcome', labels: ['outcome'], buckets: JOB_DURATION_BUCKETS }),
+  tracingSpansExported: metric({ name: 'tracing_spans_exported_total', type: 'counter', help: 'Spans delivered to the OTLP endpoint (0 while tracing is off)', labels: [] }),
+  tracingSpansDropped: metric({ name: 'tracing_spans_dropped_total', type: 'counter', help: 'Spans lost: queue_full (the export queue was full, the collector slow or gone) or export_failed (the collector refused or never answered)', labels: ['reason'] }),
   activeConnections: metric({ name: 'active_connections', type: 'gauge', help: 'Open TCP connections to the HTTP server', labels: [] }),
 } as const;
 

@@ -51,7 +51,7 @@ export const HEALTH_SCHEMA = {
 export const AUDIT_EVENT_SCHEMA = {
   $id: 'audit-event',
   type: 'object',
-  required: ['id', 'timestamp', 'service', 'event_type', 'user_id', 'resource_id', 'action', 'details', 'success', 'request_id', 'prev_hash', 'hash'],
+  required: ['id', 'timestamp', 'service', 'event_type', 'user_id', 'resource_id', 'action', 'details', 'success', 'request_id', 'trace_id', 'prev_hash', 'hash'],
   additionalProperties: false,
   properties: {
     id: { type: 'string', minLength: 1 },
@@ -64,6 +64,7 @@ export const AUDIT_EVENT_SCHEMA = {
     details: { type: 'object' },
     success: { type: 'boolean' },
     request_id: { type: ['string', 'null'] },
+    trace_id: { type: ['string', 'null'], pattern: '^[0-9a-f]{32}$' },
     prev_hash: { type: 'string', pattern: '^[0-9a-f]{64}$' },
     hash: { type: 'string', pattern: '^[0-9a-f]{64}$' },
   },

@@ -1,3 +1,4 @@
+import { SpanStatusCode, trace } from '@opentelemetry/api';
 import type { INestApplication } from '@nestjs/common';
 import type { FastifyInstance } from 'fastify';
 import { FakeMetricsService } from '../metrics/fake-metrics.service';
@@ -12,9 +13,19 @@ export function useFaults(app: INestApplication): void {
   const metrics = app.get(FakeMetricsService);
   const fastify = app.getHttpAdapter().getInstance() as FastifyInstance;
   fastify.addHook('onRequest', (request, reply, done) => {
-    if (request.url.startsWith('/__faults') || request.url.startsWith('/metrics')) return done();
+    if (request.url.startsWith('/__') || request.url.startsWith('/metrics')) return done();
     const action = faults.decide(request.method, request.url, request.headers.authorization);
-    metrics.record(request.method, request.url, action.kind);
+    const traceparent = request.headers.traceparent;
+    metrics.record(request.method, request.url, action.kind, typeof traceparent === 'string' ? traceparent : undefined);
+    // The fake's own span (tracing on) says what the fault layer did; an injected error answer is an error.
+    const span = trace.getActiveSpan();
+    if (span) {
+      if (request.routeOptions.url) span.updateName(`${request.method} ${request.routeOptions.url}`).setAttribute('http.route', request.routeOptions.url);
+      span.setAttribute('fault.action', action.kind);
+      // (The HTTP instrumentation sets the status of a 5xx answer itself, without a message: the reason is an attribute.)
+      const reason = action.kind === 'respond' && action.status >= 400 ? `injected fault: HTTP ${action.status}` : action.kind === 'reset' ? 'injected fault: connection reset' : undefined;
+      if (reason) span.setAttribute('fault.reason', reason).setStatus({ code: SpanStatusCode.ERROR, message: reason });
+    }
     switch (action.kind) {
       case 'pass':
         return done();

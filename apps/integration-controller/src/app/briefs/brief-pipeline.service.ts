@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { AuditService, MetricsService } from '@personai/monitoring';
+import { SpanKind } from '@opentelemetry/api';
+import { AuditService, inSpan, MetricsService } from '@personai/monitoring';
 import { SERVICE_CONFIG, UpstreamClient, UpstreamError } from '@personai/service-kit';
 import { Counter } from 'prom-client';
 import { IntegrationControllerEnv } from '../../config/integration-controller.config';
@@ -67,6 +68,12 @@ export class BriefPipelineService implements BriefJobHandler {
       this.logger.warn(`brief ${job.briefId} is not in the database (its POST was refused); dropping its job`);
       return;
     }
+    // The run continues the trace of the POST /briefs that queued it: one brief, one trace.
+    const carrier = brief.trace_parent ? { traceparent: brief.trace_parent } : undefined;
+    await inSpan('brief job', { kind: SpanKind.CONSUMER, carrier, attributes: { 'brief.id': brief.id, 'queue.attempt': job.attempt } }, () => this.runBrief(brief));
+  }
+
+  private async runBrief(brief: StoredBrief): Promise<void> {
     if (brief.status === 'completed' || brief.status === 'failed') return;
     const save = serializedSaver(this.store, brief);
     brief.status = 'running';
@@ -149,7 +156,7 @@ export class BriefPipelineService implements BriefJobHandler {
     step.status = 'running';
     await save();
     try {
-      const result = await work();
+      const result = await inSpan(`brief step ${name}`, {}, work);
       step.status = 'completed';
       brief.outputs[name] = result;
       await save();

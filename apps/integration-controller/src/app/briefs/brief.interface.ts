@@ -27,6 +27,8 @@ export class Brief {
   @ApiProperty({ format: 'date-time' }) updated_at!: string;
   /** The request id of POST /briefs, carried through every hop of the pipeline. */
   @ApiProperty() request_id!: string;
+  /** The W3C trace id of the brief (tracing on): POST /briefs and every hop of its pipeline are one trace. */
+  @ApiPropertyOptional({ pattern: '^[0-9a-f]{32}$' }) trace_id?: string;
 }
 
 /** The answer of POST /briefs (202): the brief is queued. */

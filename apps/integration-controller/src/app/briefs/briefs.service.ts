@@ -1,4 +1,5 @@
 import { BadRequestException, Inject, Injectable, Logger, NotFoundException, OnApplicationBootstrap, OnModuleDestroy, ServiceUnavailableException } from '@nestjs/common';
+import { injectTraceContext } from '@personai/monitoring';
 import { SERVICE_CONFIG } from '@personai/service-kit';
 import { randomUUID } from 'node:crypto';
 import { IntegrationControllerEnv } from '../../config/integration-controller.config';
@@ -58,6 +59,7 @@ export class BriefsService implements OnApplicationBootstrap, OnModuleDestroy {
       updated_at: now,
       request_id: requestId,
       outputs: {},
+      trace_parent: injectTraceContext()?.['traceparent'] ?? null,
     };
     const embedded = this.queue.backend === 'embedded';
     await unavailableOnFailure(() => this.store.insertBrief(brief, embedded ? { runAt: Date.now() } : undefined));
@@ -117,8 +119,9 @@ function queueUnavailable(reason: string): ServiceUnavailableException {
   return new ServiceUnavailableException(`the job queue (redis) is unavailable (${reason}); the brief was not queued`);
 }
 
-function publicView({ outputs: _outputs, ...brief }: StoredBrief): Brief {
-  return brief;
+function publicView({ outputs: _outputs, trace_parent, ...brief }: StoredBrief): Brief {
+  const traceId = trace_parent?.split('-')[1];
+  return traceId ? { ...brief, trace_id: traceId } : brief;
 }
 
 function encodeCursor(brief: StoredBrief): string {

@@ -24,7 +24,7 @@ describe('EmbeddedJobQueue', () => {
 
   const queueBrief = (id: string) => {
     const now = new Date().toISOString();
-    const brief: StoredBrief = { id, user_id: 'u', date: now.slice(0, 10), channels: ['sms'], status: 'queued', steps: [], created_at: now, updated_at: now, request_id: `r-${id}`, outputs: {} };
+    const brief: StoredBrief = { id, user_id: 'u', date: now.slice(0, 10), channels: ['sms'], status: 'queued', steps: [], created_at: now, updated_at: now, request_id: `r-${id}`, outputs: {}, trace_parent: null };
     return store.insertBrief(brief, { runAt: Date.now() });
   };
   const until = async (what: string, cond: () => boolean | Promise<boolean>) => {

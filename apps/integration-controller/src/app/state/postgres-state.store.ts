@@ -13,6 +13,7 @@ const SCHEMA = [
   `CREATE TABLE IF NOT EXISTS ic_briefs (
     id TEXT PRIMARY KEY, user_id TEXT NOT NULL, date TEXT NOT NULL, channels TEXT NOT NULL, status TEXT NOT NULL,
     error TEXT, steps TEXT NOT NULL, outputs TEXT NOT NULL, request_id TEXT NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL)`,
+  'ALTER TABLE ic_briefs ADD COLUMN IF NOT EXISTS trace_parent TEXT',
   'CREATE INDEX IF NOT EXISTS ic_briefs_user ON ic_briefs (user_id, created_at DESC, id DESC)',
   'CREATE INDEX IF NOT EXISTS ic_briefs_unfinished ON ic_briefs (status, updated_at)',
   `CREATE TABLE IF NOT EXISTS ic_brief_jobs (
@@ -21,7 +22,7 @@ const SCHEMA = [
   'CREATE INDEX IF NOT EXISTS ic_brief_jobs_runnable ON ic_brief_jobs (state, run_at)',
 ];
 
-const BRIEF_COLUMNS = ['id', 'user_id', 'date', 'channels', 'status', 'error', 'steps', 'outputs', 'request_id', 'created_at', 'updated_at'];
+const BRIEF_COLUMNS = ['id', 'user_id', 'date', 'channels', 'status', 'error', 'steps', 'outputs', 'request_id', 'trace_parent', 'created_at', 'updated_at'];
 
 /** The state on PostgreSQL: every replica pointed at one database shares integrations, briefs and the embedded queue. */
 export class PostgresStateStore implements StateStore {

@@ -25,7 +25,11 @@ export class SqliteStateStore implements StateStore {
   private readonly listStatements = new Map<string, Database.Statement>();
 
   constructor(path: string, private readonly timeoutMs: number) {
-    this.db = openSqlite(path, SCHEMA);
+    this.db = openSqlite(path, SCHEMA, (db) => {
+      // A database from before tracing gains the column (null: those briefs' jobs start traces of their own).
+      const columns = db.prepare("SELECT name FROM pragma_table_info('ic_briefs')").all() as { name: string }[];
+      if (!columns.some((c) => c.name === 'trace_parent')) db.exec('ALTER TABLE ic_briefs ADD COLUMN trace_parent TEXT');
+    });
     const db = this.db;
     this.stmt = {
       connect: db.prepare(`INSERT INTO ic_integrations (id, user_id, provider, connected_at, token_ciphertext) VALUES (@id, @user_id, @provider, @connected_at, @token_ciphertext)
@@ -34,8 +38,8 @@ export class SqliteStateStore implements StateStore {
       getIntegration: db.prepare('SELECT * FROM ic_integrations WHERE id = ?'),
       deleteIntegration: db.prepare('DELETE FROM ic_integrations WHERE id = ?'),
       countIntegrations: db.prepare('SELECT provider, count(*) AS n FROM ic_integrations GROUP BY provider'),
-      insertBrief: db.prepare(`INSERT INTO ic_briefs (id, user_id, date, channels, status, error, steps, outputs, request_id, created_at, updated_at)
-        VALUES (@id, @user_id, @date, @channels, @status, @error, @steps, @outputs, @request_id, @created_at, @updated_at)`),
+      insertBrief: db.prepare(`INSERT INTO ic_briefs (id, user_id, date, channels, status, error, steps, outputs, request_id, trace_parent, created_at, updated_at)
+        VALUES (@id, @user_id, @date, @channels, @status, @error, @steps, @outputs, @request_id, @trace_parent, @created_at, @updated_at)`),
       insertJob: db.prepare(`INSERT INTO ic_brief_jobs (brief_id, state, run_at, request_id, enqueued_at) VALUES (?, 'waiting', ?, ?, ?)`),
       deleteBrief: db.prepare('DELETE FROM ic_briefs WHERE id = ?'),
       deleteJob: db.prepare('DELETE FROM ic_brief_jobs WHERE brief_id = ?'),

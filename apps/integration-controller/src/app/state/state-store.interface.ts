@@ -15,6 +15,8 @@ export interface StoredIntegration {
 /** A brief as stored: what the API shows plus the results of its finished steps (so a re-run does not redo them). */
 export interface StoredBrief extends Brief {
   outputs: Record<string, unknown>;
+  /** The W3C `traceparent` of the POST /briefs that queued it: its job's spans continue that trace. */
+  trace_parent: string | null;
 }
 
 export interface BriefListQuery {
@@ -83,6 +85,7 @@ export function briefFromRow(row: Record<string, unknown>): StoredBrief {
     updated_at: row['updated_at'] as string,
     request_id: row['request_id'] as string,
     outputs: JSON.parse(row['outputs'] as string),
+    trace_parent: (row['trace_parent'] as string | null | undefined) ?? null,
   };
   if (row['error']) brief.error = row['error'] as string;
   return brief;
@@ -100,6 +103,7 @@ export function briefRow(brief: StoredBrief): Record<string, string | null> {
     steps: JSON.stringify(brief.steps),
     outputs: JSON.stringify(brief.outputs),
     request_id: brief.request_id,
+    trace_parent: brief.trace_parent,
     created_at: brief.created_at,
     updated_at: brief.updated_at,
   };

@@ -14,7 +14,7 @@ interface Harness {
 
 const brief = (id: string, user: string, created: string): StoredBrief => ({
   id, user_id: user, date: created.slice(0, 10), channels: ['sms'], status: 'queued', steps: [{ name: 'content', status: 'pending' }],
-  created_at: created, updated_at: created, request_id: `r-${id}`, outputs: {},
+  created_at: created, updated_at: created, request_id: `r-${id}`, outputs: {}, trace_parent: `00-${'ab'.repeat(16)}-${'cd'.repeat(8)}-01`,
 });
 
 function describeStateStore(name: string, harness: () => Promise<Harness>): void {

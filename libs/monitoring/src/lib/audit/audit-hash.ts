@@ -22,10 +22,14 @@ export function canonicalJson(value: unknown): string {
   return JSON.stringify(value ?? null);
 }
 
-/** SHA-256 over the canonical form of the event, its id, its writer and the previous hash. */
+/**
+ * SHA-256 over the canonical form of the event, its id, its writer and the previous hash. A trace id is
+ * covered when there is one; an event without one hashes as events did before trace ids existed, so
+ * chains written then still verify.
+ */
 export function hashEvent(event: NewAuditEvent & { id: string; writer: string; prev_hash: string }): string {
-  const { id, writer, prev_hash, timestamp, service, event_type, user_id, resource_id, action, details, success, request_id } = event;
-  const canonical = canonicalJson({ id, writer, prev_hash, timestamp, service, event_type, user_id, resource_id, action, details, success, request_id });
+  const { id, writer, prev_hash, timestamp, service, event_type, user_id, resource_id, action, details, success, request_id, trace_id } = event;
+  const canonical = canonicalJson({ id, writer, prev_hash, timestamp, service, event_type, user_id, resource_id, action, details, success, request_id, ...(trace_id ? { trace_id } : {}) });
   return createHash('sha256').update(canonical).digest('hex');
 }
 

@@ -26,6 +26,10 @@ export class AuditQueryDto {
   @IsOptional() @IsString() @MaxLength(200)
   request_id?: string;
 
+  @ApiPropertyOptional({ pattern: '^[0-9a-f]{32}$', description: 'a W3C trace id: the events of one trace' })
+  @IsOptional() @Matches(/^[0-9a-f]{32}$/, { message: 'trace_id must be a W3C trace id: 32 lowercase hex digits' })
+  trace_id?: string;
+
   @ApiPropertyOptional({ type: 'boolean' })
   @IsOptional()
   @Transform(({ value }) => (value === 'true' ? true : value === 'false' ? false : value))

@@ -13,16 +13,18 @@ export interface AuditRow {
   details: string;
   success: number | boolean;
   request_id: string | null;
+  /** Null in rows written before trace ids existed (and without tracing). */
+  trace_id: string | null;
   writer: string;
   prev_hash: string;
   hash: string;
 }
 
 /** Columns in insert order, shared by both stores. */
-export const AUDIT_COLUMNS = ['id', 'timestamp', 'service', 'event_type', 'user_id', 'resource_id', 'action', 'details', 'success', 'request_id', 'writer', 'prev_hash', 'hash'] as const;
+export const AUDIT_COLUMNS = ['id', 'timestamp', 'service', 'event_type', 'user_id', 'resource_id', 'action', 'details', 'success', 'request_id', 'trace_id', 'writer', 'prev_hash', 'hash'] as const;
 
 export function toRow(event: ChainedEvent): AuditRow {
-  return { ...event, details: JSON.stringify(event.details) };
+  return { ...event, trace_id: event.trace_id ?? null, details: JSON.stringify(event.details) };
 }
 
 export function toEvent(row: AuditRow): AuditEvent {
@@ -37,6 +39,7 @@ export function toEvent(row: AuditRow): AuditEvent {
     details: JSON.parse(row.details) as Record<string, unknown>,
     success: row.success === true || row.success === 1,
     request_id: row.request_id,
+    trace_id: row.trace_id ?? null,
     prev_hash: row.prev_hash,
     hash: row.hash,
   };

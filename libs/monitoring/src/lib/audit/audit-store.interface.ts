@@ -3,7 +3,7 @@ import type { AuditCheckpoint } from './audit-checkpoint';
 import type { AuditRow } from './audit-row';
 
 /** An event as the service hands it to the store, before id, chain and hash are added. */
-export type NewAuditEvent = Omit<AuditEvent, 'id' | 'prev_hash' | 'hash'>;
+export type NewAuditEvent = Omit<AuditEvent, 'id' | 'prev_hash' | 'hash' | 'trace_id'> & { trace_id?: string | null };
 
 /** Filters of GET /audit; every one is optional. */
 export interface AuditFilter {
@@ -11,6 +11,7 @@ export interface AuditFilter {
   user_id?: string;
   resource_id?: string;
   request_id?: string;
+  trace_id?: string;
   success?: boolean;
   since?: string;
   until?: string;

@@ -8,6 +8,7 @@ import { MonitoringModuleOptions } from '../monitoring-options.interface';
 import { AuditFilter, AuditPage, AuditPruneResult, AuditStore, AuditVerification } from './audit-store.interface';
 import { redact } from './redact';
 import { StoreAvailabilityService } from './store-availability.service';
+import { activeTraceId } from '../tracing/trace-context';
 
 /** What a caller states about an event; the service adds time, service name, redaction and the chain. */
 export interface AuditRecord {
@@ -64,6 +65,7 @@ export class AuditService {
         user_id: record.user_id ?? null,
         resource_id: record.resource_id ?? null,
         request_id: record.request_id ?? null,
+        trace_id: activeTraceId(),
         details: redact(record.details ?? {}) as Record<string, unknown>,
       });
       this.metrics.recordAuditEvent(record.event_type, record.success);

@@ -7,6 +7,8 @@ import { AuditCheckpoint, checkpointSignatureValid } from './audit-checkpoint';
 import { AuditCheckpointer } from './audit-checkpointer';
 import { verifyAuditRows } from './audit-verifier';
 import { GroupCommitter } from './group-committer';
+import type { SpanContext } from '@opentelemetry/api';
+import { activeSpanContext, inSpan } from '../tracing/trace-context';
 
 const PAGE = 5000;
 
@@ -26,6 +28,8 @@ export class ChainedAuditStore implements AuditStore {
   private readonly committer: GroupCommitter<NewAuditEvent, AuditEvent>;
   private lastHead?: Promise<ChainHead>;
   private checkpointer?: AuditCheckpointer;
+  /** The span of the request (or job) each queued event came from: its batch's span links to them all. */
+  private readonly origins = new WeakMap<NewAuditEvent, SpanContext>();
 
   constructor(
     private readonly backend: AuditBackend,
@@ -47,6 +51,8 @@ export class ChainedAuditStore implements AuditStore {
   }
 
   append(event: NewAuditEvent): Promise<AuditEvent> {
+    const origin = activeSpanContext();
+    if (origin) this.origins.set(event, origin);
     return this.committer.submit(event);
   }
 
@@ -173,7 +179,17 @@ export class ChainedAuditStore implements AuditStore {
     return this.lastHead;
   }
 
-  private async write(batch: NewAuditEvent[]): Promise<AuditEvent[]> {
+  /**
+   * One group-commit batch; with tracing on, one `audit.write` span for it, in the trace of its first event's
+   * request and linked from every request it served (their database queries are its children).
+   */
+  private write(batch: NewAuditEvent[]): Promise<AuditEvent[]> {
+    const origins = batch.map((e) => this.origins.get(e)).filter((o): o is SpanContext => o !== undefined);
+    if (origins.length === 0) return this.writeBatch(batch);
+    return inSpan('audit.write', { parent: origins[0], links: origins.map((context) => ({ context })), attributes: { 'audit.batch_size': batch.length, 'audit.writer': this.writer } }, () => this.writeBatch(batch));
+  }
+
+  private async writeBatch(batch: NewAuditEvent[]): Promise<AuditEvent[]> {
     let head: ChainHead;
     try {
       head = await this.loadHead();
@@ -194,7 +210,7 @@ export class ChainedAuditStore implements AuditStore {
     const next = { hash: last.hash, count: head.count + chained.length, period };
     this.lastHead = Promise.resolve(next);
     this.checkpointer?.committed(last.id, next.hash, next.count);
-    return chained.map(({ writer: _writer, ...event }) => event);
+    return chained.map(({ writer: _writer, ...event }) => ({ ...event, trace_id: event.trace_id ?? null }));
   }
 
   /** Every row in commit order, a page at a time. */
@@ -234,6 +250,7 @@ function matchesFilter(row: AuditRow, f: AuditFilter): boolean {
     (f.user_id === undefined || row.user_id === f.user_id) &&
     (f.resource_id === undefined || row.resource_id === f.resource_id) &&
     (f.request_id === undefined || row.request_id === f.request_id) &&
+    (f.trace_id === undefined || row.trace_id === f.trace_id) &&
     (f.success === undefined || success === f.success) &&
     (f.since === undefined || row.timestamp >= f.since) &&
     (f.until === undefined || row.timestamp <= f.until)

@@ -28,6 +28,7 @@ const MIGRATIONS = [
      details TEXT NOT NULL,
      success BOOLEAN NOT NULL,
      request_id TEXT,
+     trace_id TEXT,
      writer TEXT NOT NULL,
      prev_hash TEXT NOT NULL,
      hash TEXT NOT NULL,
@@ -41,6 +42,8 @@ const MIGRATIONS = [
   'CREATE INDEX IF NOT EXISTS audit_events_user_type ON audit_events (service, user_id, event_type, seq)',
   'CREATE INDEX IF NOT EXISTS audit_events_resource ON audit_events (service, resource_id, seq)',
   'CREATE INDEX IF NOT EXISTS audit_events_request ON audit_events (service, request_id, seq)',
+  'ALTER TABLE audit_events ADD COLUMN IF NOT EXISTS trace_id TEXT',
+  'CREATE INDEX IF NOT EXISTS audit_events_trace ON audit_events (service, trace_id, seq)',
   'CREATE TABLE IF NOT EXISTS audit_partitioning (service TEXT PRIMARY KEY, interval_ms BIGINT NOT NULL)',
   'CREATE TABLE IF NOT EXISTS monitoring_heartbeat (writer TEXT PRIMARY KEY, at TIMESTAMPTZ NOT NULL)',
   'CREATE TABLE IF NOT EXISTS audit_checkpoints (service TEXT NOT NULL, writer TEXT NOT NULL, sequence INTEGER NOT NULL, body TEXT NOT NULL, PRIMARY KEY (service, writer, sequence))',
@@ -297,7 +300,8 @@ export class PostgresAuditBackend implements AuditBackend {
         const table = auditServiceTable(service);
         await client.query(`CREATE TABLE IF NOT EXISTS ${quote(table)} PARTITION OF audit_events FOR VALUES IN (${literal(service)}) PARTITION BY RANGE (period)`);
         await client.query(`CREATE TABLE ${quote(`${table}_before_${stamp(start + interval)}`)} PARTITION OF ${quote(table)} FOR VALUES FROM (MINVALUE) TO (${literal(new Date(start + interval).toISOString())})`);
-        await client.query(`INSERT INTO audit_events (seq, ${AUDIT_COLUMNS.join(', ')}, period) SELECT seq, ${AUDIT_COLUMNS.join(', ')}, $2 FROM audit_events_unpartitioned WHERE service = $1`, [service, new Date(start)]);
+        const columns = AUDIT_COLUMNS.filter((c) => c !== 'trace_id').join(', '); // the earlier layout had no trace ids
+        await client.query(`INSERT INTO audit_events (seq, ${columns}, period) SELECT seq, ${columns}, $2 FROM audit_events_unpartitioned WHERE service = $1`, [service, new Date(start)]);
       }
       await client.query('DROP TABLE audit_events_unpartitioned');
       await client.query('COMMIT');
@@ -316,7 +320,7 @@ export class PostgresAuditBackend implements AuditBackend {
   private async whereClause(filter: AuditFilter): Promise<{ where: string; params: unknown[] }> {
     const params: unknown[] = [this.service];
     const clauses = ['service = $1'];
-    for (const key of ['event_type', 'user_id', 'resource_id', 'request_id', 'success'] as const) {
+    for (const key of ['event_type', 'user_id', 'resource_id', 'request_id', 'trace_id', 'success'] as const) {
       if (filter[key] !== undefined) clauses.push(`${key} = $${params.push(filter[key])}`);
     }
     if (filter.since) clauses.push(`timestamp >= $${params.push(filter.since)}`);

@@ -21,6 +21,7 @@ CREATE TABLE IF NOT EXISTS audit_events (
   details TEXT NOT NULL,
   success INTEGER NOT NULL,
   request_id TEXT,
+  trace_id TEXT,
   writer TEXT NOT NULL,
   prev_hash TEXT NOT NULL,
   hash TEXT NOT NULL
@@ -79,6 +80,10 @@ export class SqliteAuditBackend implements AuditBackend {
     private readonly writeTimeoutMs = DEFAULT_STORE_TIMEOUT_MS,
   ) {
     this.db = openSqlite(path, SCHEMA, (db) => {
+      // Files written before trace ids existed gain the column (null in their rows).
+      const columns = db.prepare('SELECT name FROM pragma_table_info(\'audit_events\')').all() as { name: string }[];
+      if (!columns.some((c) => c.name === 'trace_id')) db.exec('ALTER TABLE audit_events ADD COLUMN trace_id TEXT');
+      db.exec('CREATE INDEX IF NOT EXISTS audit_events_trace ON audit_events (trace_id, seq)');
       const hasCounts = db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'audit_event_counts'`).get();
       if (!hasCounts) db.transaction(() => db.exec(COUNTS_SCHEMA)).immediate();
     });
@@ -168,7 +173,7 @@ export class SqliteAuditBackend implements AuditBackend {
   private whereClause(filter: AuditFilter): { where: string; params: Record<string, unknown> } {
     const clauses: string[] = [];
     const params: Record<string, unknown> = {};
-    for (const key of ['event_type', 'user_id', 'resource_id', 'request_id'] as const) {
+    for (const key of ['event_type', 'user_id', 'resource_id', 'request_id', 'trace_id'] as const) {
       if (filter[key] !== undefined) {
         clauses.push(`${key} = @${key}`);
         params[key] = filter[key];

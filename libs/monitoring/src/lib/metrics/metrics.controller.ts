@@ -9,7 +9,7 @@ import { MetricsService } from './metrics.service';
 
 /**
  * GET /metrics, serving this app's own registry (not prom-client's global one, which two apps in one
- * process would share), in the Prometheus text format.
+ * process would share), in the Prometheus text format, or OpenMetrics with exemplars when asked for it.
  */
 @ApiTags('monitoring')
 @Controller('metrics')
@@ -29,8 +29,14 @@ export class MetricsController {
     if (this.options.metricsRequireToken && !this.token.isAuthorized(reply.request)) {
       throw new UnauthorizedException('a valid monitoring token is required (Authorization: Bearer <token>)');
     }
-    reply.header('Content-Type', this.registry.contentType);
     reply.header('Cache-Control', 'no-store');
+    reply.header('Vary', 'Accept');
+    // A scraper that asks for OpenMetrics (Prometheus does by default) gets it, with exemplars; the text format otherwise.
+    if ((reply.request.headers.accept ?? '').includes('application/openmetrics-text')) {
+      reply.header('Content-Type', Registry.OPENMETRICS_CONTENT_TYPE);
+      return this.metrics.openMetrics();
+    }
+    reply.header('Content-Type', this.registry.contentType);
     return this.registry.metrics();
   }
 }

@@ -4,6 +4,16 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import { MONITORING_MODULE_OPTIONS, MONITORING_REGISTRY } from '../monitoring.constants';
 import { MonitoringModuleOptions } from '../monitoring-options.interface';
 import { QUEUE_STATES, RuntimeStatsService } from '../runtime/runtime-stats.service';
+import { tracingCounts } from '../tracing/tracing-sdk';
+
+/** What the OpenMetrics serialization reads of a metric. */
+interface PromMetric {
+  name: string;
+  help: string;
+  type: string;
+  get: () => Promise<object>;
+  getForPromString?: () => Promise<object>;
+}
 
 const MISNAMED_DEFAULT_GAUGES = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
 
@@ -31,6 +41,7 @@ export function createRegistry(options: MonitoringModuleOptions): Registry {
 @Injectable()
 export class MetricsService {
   readonly enabled: boolean;
+  private readonly serviceName: string;
   private readonly httpRequests: Counter<'method' | 'endpoint' | 'status'>;
   private readonly httpDuration: Histogram<'method' | 'endpoint' | 'status'>;
   private readonly dependencyUp: Gauge<'dependency'>;
@@ -54,13 +65,20 @@ export class MetricsService {
     runtime: RuntimeStatsService,
   ) {
     this.enabled = options.metricsEnabled !== false;
+    this.serviceName = options.serviceName;
     const counter = <L extends string>(m: MetricDefinition & { labels: readonly L[] }) => new Counter<L>({ name: m.name, help: m.help, labelNames: m.labels, registers: [registry] });
     const gauge = <L extends string>(m: MetricDefinition & { labels: readonly L[] }, read?: () => number) =>
       new Gauge<L>({ name: m.name, help: m.help, labelNames: m.labels, registers: [registry], ...(read ? { collect() { this.set(read()); } } : {}) });
-    const histogram = <L extends string>(m: MetricDefinition & { labels: readonly L[] }) =>
-      new Histogram<L>({ name: m.name, help: m.help, labelNames: m.labels, buckets: [...(m.buckets ?? [])], registers: [registry] });
+    const histogram = <L extends string>(m: MetricDefinition & { labels: readonly L[] }, enableExemplars = false) => {
+      // prom-client refuses exemplars on a text-format registry; the text format leaves them out, and
+      // openMetrics() serves them: so an exemplar histogram is added to the registry by hand.
+      const h = new Histogram<L>({ name: m.name, help: m.help, labelNames: m.labels, buckets: [...(m.buckets ?? [])], registers: enableExemplars ? [] : [registry], enableExemplars });
+      if (enableExemplars) registry.registerMetric(h);
+      return h;
+    };
     this.httpRequests = counter(M.httpRequests);
-    this.httpDuration = histogram(M.httpDuration);
+    // Each bucket keeps the trace id of its latest sampled request: served as an OpenMetrics exemplar.
+    this.httpDuration = histogram(M.httpDuration, true);
     this.dependencyUp = gauge(M.dependencyUp);
     this.dependencyDuration = histogram(M.dependencyDuration);
     this.auditEvents = counter(M.auditEvents);
@@ -97,13 +115,24 @@ export class MetricsService {
     this.queueJobDuration = histogram(M.queueJobDuration);
     for (const outcome of QUEUE_JOB_OUTCOMES) this.queueJobs.inc({ outcome }, 0);
     gauge(M.activeConnections, () => runtime.activeConnections());
+    // The tracing SDK's own counts, read at scrape time (zero while tracing is off).
+    new Counter({ name: M.tracingSpansExported.name, help: M.tracingSpansExported.help, registers: [registry], collect() { this.reset(); this.inc(tracingCounts().exported); } });
+    new Counter<'reason'>({
+      name: M.tracingSpansDropped.name, help: M.tracingSpansDropped.help, labelNames: ['reason'], registers: [registry],
+      collect() {
+        this.reset();
+        this.inc({ reason: 'queue_full' }, tracingCounts().queueFull);
+        this.inc({ reason: 'export_failed' }, tracingCounts().exportFailed);
+      },
+    });
   }
 
   /**
    * Records one finished HTTP request; `endpoint` must be a route template, never a raw path. On the hot
    * path: the labelled series are looked up once per (method, endpoint, status), not hashed per request.
+   * With the trace id of a sampled request, its latency bucket keeps it as an exemplar.
    */
-  recordRequest(method: string, endpoint: string, status: number, seconds: number): void {
+  recordRequest(method: string, endpoint: string, status: number, seconds: number, traceId?: string): void {
     const key = `${method} ${status} ${endpoint}`;
     let series = this.requestSeries.get(key);
     if (!series) {
@@ -112,7 +141,30 @@ export class MetricsService {
       this.requestSeries.set(key, series);
     }
     series.count.inc();
-    series.duration.observe(seconds);
+    if (traceId) this.httpDuration.observe({ labels: { method, endpoint, status: String(status) }, value: seconds, exemplarLabels: { trace_id: traceId } } as never);
+    else series.duration.observe(seconds);
+  }
+
+  /**
+   * The registry in the OpenMetrics format, exemplars included, for a scraper that asks for it (Prometheus
+   * with exemplar storage). prom-client renames counters on the registry it serializes as OpenMetrics, so a
+   * throwaway registry of stand-ins is serialized instead: the real metrics keep their names.
+   */
+  async openMetrics(): Promise<string> {
+    const om = new Registry();
+    om.setContentType(Registry.OPENMETRICS_CONTENT_TYPE as never);
+    om.setDefaultLabels({ service: this.serviceName });
+    for (const metric of this.registry.getMetricsAsArray() as unknown as PromMetric[]) {
+      const standIn: PromMetric = {
+        name: metric.name,
+        help: metric.help,
+        type: metric.type,
+        get: async () => ({ ...(await (metric.getForPromString ?? metric.get).call(metric)), name: standIn.name }),
+      };
+      standIn.getForPromString = standIn.get;
+      om.registerMetric(standIn as never);
+    }
+    return om.metrics();
   }
 
   recordDependencyCheck(dependency: string, up: boolean, seconds: number): void {

@@ -50,9 +50,13 @@ export function sampleEvent(i: number, service: string, over: Partial<NewAuditEv
     details: { i, nested: { b: 2, a: 1 } },
     success: i % 5 !== 0,
     request_id: `req_${i}`,
+    trace_id: i % 3 === 0 ? traceOf(3) : null,
     ...over,
   };
 }
+
+/** The trace id the sample events of every `n`th index carry. */
+const traceOf = (n: number) => n.toString(16).padStart(2, '0').repeat(16);
 
 /** The behaviour every audit store adapter must have; run by each adapter's spec against the real database. */
 export function describeAuditStoreContract(name: string, open: () => Promise<AuditStoreHarness>): void {
@@ -87,6 +91,11 @@ export function describeAuditStoreContract(name: string, open: () => Promise<Aud
     it('filters by user, success, request and time, and pages back with before', async () => {
       expect((await h.store.query({ user_id: 'user_0', success: false }, 100)).events.map((e) => e.resource_id)).toEqual(['res_15', 'res_30']);
       expect((await h.store.query({ request_id: 'req_9' }, 100)).events.map((e) => e.resource_id)).toEqual(['res_9']);
+      // The events of one trace (every third one here), and nothing for an unknown trace id.
+      const traced = await h.store.query({ trace_id: traceOf(3) }, 100);
+      expect(traced.events.map((e) => e.resource_id)).toEqual(['res_3', 'res_6', 'res_9', 'res_12', 'res_15', 'res_18', 'res_21', 'res_24', 'res_27', 'res_30']);
+      expect(traced.events.every((e) => e.trace_id === traceOf(3))).toBe(true);
+      expect((await h.store.query({ trace_id: 'ef'.repeat(16) }, 100)).total).toBe(0);
       expect((await h.store.query({ since: '2026-01-01T00:00:28.000Z' }, 100)).total).toBe(3);
       expect((await h.store.query({ until: '2026-01-01T00:00:02.000Z' }, 100)).total).toBe(2);
       const latest = await h.store.query({}, 10);

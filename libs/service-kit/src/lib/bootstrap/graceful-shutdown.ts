@@ -1,6 +1,7 @@
 import { INestApplication, Logger } from '@nestjs/common';
 import type { Server } from 'node:http';
 import { shutdownStateOf } from './service-app';
+import { stopTracing } from '@personai/monitoring/tracing';
 
 export interface GracefulShutdownOptions {
   /** After SIGTERM, how long the service keeps serving with readiness down, so load balancers stop routing to it. */
@@ -21,6 +22,7 @@ export interface GracefulShutdownOptions {
  * 3. the server stops accepting connections and closes idle keep-alive ones; in-flight requests finish
  *    (answered with `Connection: close`) and their connections close (open audit streams ended at step 1);
  * 4. `app.close()`: Nest's shutdown hooks, among them the audit store writing what is queued and closing;
+ *    then the spans still queued are exported (when tracing is on);
  * 5. exit 0, or exit 1 if the grace period runs out first. A second signal changes nothing.
  * Returns the shutdown function, for tests.
  */
@@ -43,6 +45,7 @@ export function installGracefulShutdown(app: INestApplication, options: Graceful
         // Fastify's own close destroys every open connection, in-flight ones included: finish them first.
         await stopAccepting(app.getHttpServer() as Server);
         await app.close();
+        await stopTracing(); // the last spans (the audit store's final batch among them) leave before exit
         clearTimeout(deadline);
         logger.log('closed cleanly');
         exit(0);

@@ -3,6 +3,7 @@ import type { LoggerService } from '@nestjs/common';
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { LogController } from 'fastify';
 import { MONITORING_ROUTES } from '@personai/contracts';
+import { traceLogFields } from '@personai/monitoring';
 import pino from 'pino';
 import type { Bindings, ChildLoggerOptions, Level, Logger, LoggerOptions } from 'pino';
 import type { ServiceEnv } from '../config/service-env';
@@ -25,9 +26,12 @@ export const REQUEST_ID_LOG_KEY = 'request_id';
 /** The longest a log line waits in the buffer. */
 export const LOG_FLUSH_INTERVAL_MS = 100;
 
-/** pino options of a service: JSON lines at LOG_LEVEL, `service` on every line, secrets redacted. */
+/**
+ * pino options of a service: JSON lines at LOG_LEVEL, `service` on every line, secrets redacted, and, with
+ * tracing on, `trace_id` and `span_id` on every line written while a request or a job is served.
+ */
 export function pinoOptions(config: ServiceEnv): LoggerOptions {
-  return { level: config.LOG_LEVEL, base: { service: config.SERVICE_NAME }, redact: { paths: REDACTED_PATHS, censor: '[REDACTED]' } };
+  return { level: config.LOG_LEVEL, base: { service: config.SERVICE_NAME }, redact: { paths: REDACTED_PATHS, censor: '[REDACTED]' }, mixin: traceLogFields };
 }
 
 const loggers = new WeakMap<ServiceEnv, { logger: Logger; access: Logger }>();

@@ -2,6 +2,8 @@ import { HttpException, HttpStatus, Injectable, Logger, Optional } from '@nestjs
 import { describeFetchError, MetricsService } from '@personai/monitoring';
 import { randomUUID } from 'node:crypto';
 import { REQUEST_ID_HEADER } from './request-id';
+import { trace } from '@opentelemetry/api';
+import { inSpan } from '@personai/monitoring';
 
 export interface UpstreamCallOptions {
   /** Name used in errors, logs and `upstream_errors_total`, e.g. `openai_api`. */
@@ -87,7 +89,19 @@ export class UpstreamClient {
     return this.withRetries(options, async (idempotencyKey) => Buffer.from(await (await this.send(url, options, idempotencyKey)).arrayBuffer()));
   }
 
-  private async withRetries<T>(options: UpstreamCallOptions, attempt: (idempotencyKey: string) => Promise<T>): Promise<T> {
+  /** One call, all its attempts: with tracing on, one `upstream <name>` span (each attempt's HTTP span under it), in error with the reason when the call fails. */
+  private withRetries<T>(options: UpstreamCallOptions, attempt: (idempotencyKey: string) => Promise<T>): Promise<T> {
+    return inSpan(`upstream ${options.upstream}`, { attributes: { 'peer.service': options.upstream } }, async (span) => {
+      try {
+        return await this.attempts(options, attempt);
+      } catch (err) {
+        if (err instanceof UpstreamError) span?.setAttribute('error.type', err.reason);
+        throw err;
+      }
+    });
+  }
+
+  private async attempts<T>(options: UpstreamCallOptions, attempt: (idempotencyKey: string) => Promise<T>): Promise<T> {
     const attempts = options.attempts ?? 3;
     // Every POST carries this key on every attempt (see send), which is what makes retrying a POST safe.
     const idempotencyKey = options.idempotencyKey ?? randomUUID();
@@ -122,6 +136,8 @@ export class UpstreamClient {
     if (!res.ok) {
       const text = await res.text().catch(() => '');
       this.logger.warn(`${options.upstream} answered ${res.status} to ${method} ${url}: ${text.slice(0, 200)}`);
+      // What the upstream said (a fault's reason), on the call's span.
+      trace.getActiveSpan()?.addEvent('upstream error answer', { 'http.response.status_code': res.status, 'upstream.answer': text.slice(0, 200) });
       if (res.status === 401 || res.status === 403) throw new UpstreamError(options.upstream, 'auth', `access token rejected (HTTP ${res.status})`, false, res.status);
       throw new UpstreamError(options.upstream, 'bad_status', `answered HTTP ${res.status}`, [502, 503, 504].includes(res.status), res.status);
     }
