@@ -24,7 +24,7 @@ import { benchPipeline } from './lib/pipeline.mjs';
 import { loadSetup, runLoad } from './lib/load.mjs';
 import { summarizeProfile } from './lib/profile.mjs';
 import { renderMarkdown } from './lib/report.mjs';
-import { ROOT, freePort, metric, rssBytes, startHangingUpstream, startNode, startService } from './lib/servers.mjs';
+import { ROOT, freePort, metric, rssBytes, startHangingUpstream, startNode, startOtlpSink, startService } from './lib/servers.mjs';
 
 const require = createRequire(import.meta.url);
 const { wiring, SERVICES, FAKES } = require('../tools/stack/index.js');
@@ -180,6 +180,14 @@ async function httpPhase(ports, env, target) {
   const icHang = await startService(setup, 'integration-controller', { ...env, DATA_DIR: join(dataRoot, 'hang'), GMAIL_API_URL: hanging.url });
   running.push(icHang, hanging);
   await assertHangReported(icHang.url);
+  // Tracing: the same service exporting OTLP (protobuf) to a sink that keeps up, every trace sampled or 10%;
+  // and exporting to a collector that accepts connections and never answers. icOn is tracing off (no endpoint).
+  const sink = await startOtlpSink();
+  const icTrace100 = await startService(setup, 'integration-controller', { ...env, DATA_DIR: join(dataRoot, 'trace100'), OTEL_EXPORTER_OTLP_ENDPOINT: sink.url });
+  const icTrace10 = await startService(setup, 'integration-controller', { ...env, DATA_DIR: join(dataRoot, 'trace10'), OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.1' });
+  const icTraceDown = await startService(setup, 'integration-controller', { ...env, DATA_DIR: join(dataRoot, 'tracedown'), OTEL_EXPORTER_OTLP_ENDPOINT: hanging.url });
+  running.push(icTrace100, icTrace10, icTraceDown, sink);
+  const traceDownRssBefore = rssBytes(icTraceDown.child.pid);
 
   const route = `/integrations?user_id=${USER}`;
   const scenarios = [
@@ -204,6 +212,10 @@ async function httpPhase(ports, env, target) {
     { key: 'post_audit', label: 'POST /auth/login, durable SQLite audit', url: `${icOn.url}/auth/login`, method: 'POST', body: LOGIN },
     { key: 'post_noaudit', label: 'POST /auth/login, AUDIT_ENABLED=false', url: `${icOff.url}/auth/login`, method: 'POST', body: LOGIN },
     { key: 'post_audit_nocp', label: 'POST /auth/login, durable SQLite audit, AUDIT_CHECKPOINTS=false', url: `${icNoCheckpoints.url}/auth/login`, method: 'POST', body: LOGIN },
+    { key: 'route_trace100', label: 'GET /integrations, tracing on, 100% sampled (OTLP protobuf to a sink)', url: `${icTrace100.url}${route}` },
+    { key: 'route_trace10', label: 'GET /integrations, tracing on, 10% sampled', url: `${icTrace10.url}${route}` },
+    { key: 'route_trace_down', label: 'GET /integrations, tracing on, the collector unreachable (never answers)', url: `${icTraceDown.url}${route}` },
+    { key: 'post_audit_trace100', label: 'POST /auth/login, durable SQLite audit, tracing on, 100% sampled', url: `${icTrace100.url}/auth/login`, method: 'POST', body: LOGIN },
   ];
   for (const s of scenarios) s.connections ??= config.connections;
 
@@ -226,6 +238,12 @@ async function httpPhase(ports, env, target) {
   // Warm-up requests count too: every POST /auth/login answered 200 since the first reading must be stored.
   const storedEvents = (await loginEvents(icOn.url)) - eventsBefore;
   const server2xx = (await loginOkCount(icOn.url)) - okBefore;
+  const tracing = {
+    sampled_100: { exported: await metric(icTrace100.url, 'tracing_spans_exported_total', {}), dropped_queue_full: await metric(icTrace100.url, 'tracing_spans_dropped_total', { reason: 'queue_full' }), dropped_export_failed: await metric(icTrace100.url, 'tracing_spans_dropped_total', { reason: 'export_failed' }) },
+    sampled_10: { exported: await metric(icTrace10.url, 'tracing_spans_exported_total', {}), dropped_queue_full: await metric(icTrace10.url, 'tracing_spans_dropped_total', { reason: 'queue_full' }) },
+    collector_down: { exported: await metric(icTraceDown.url, 'tracing_spans_exported_total', {}), dropped_queue_full: await metric(icTraceDown.url, 'tracing_spans_dropped_total', { reason: 'queue_full' }), rss_before_mb: traceDownRssBefore / 2 ** 20, rss_after_mb: rssBytes(icTraceDown.child.pid) / 2 ** 20, rss_tracing_off_mb: rssBytes(icOn.child.pid) / 2 ** 20 },
+    sink: sink.counts(),
+  };
 
   const rows = scenarios.map((s) => {
     const rs = results[s.key];
@@ -273,13 +291,25 @@ async function httpPhase(ports, env, target) {
   target('GET /metrics p99, one scraper', `${byKey.metrics.p99_ms.toFixed(1)} ms`, '≤ 5 ms', byKey.metrics.p99_ms <= 5);
   target('Audited POST (durable SQLite) vs without audit (throughput)', x(ratio('post_audit', 'post_noaudit')), '≥ 0.80×', ratio('post_audit', 'post_noaudit') >= 0.8);
   target('Audited POST with signed checkpoints vs without (throughput)', x(ratio('post_audit', 'post_audit_nocp')), '≥ 0.95×', ratio('post_audit', 'post_audit_nocp') >= 0.95);
+  target('Tracing on, 100% sampled, vs off: GET /integrations (throughput)', x(ratio('route_trace100', 'route_on')), 'stated', true, 'reference');
+  target('Tracing on, 10% sampled, vs off: GET /integrations (throughput)', x(ratio('route_trace10', 'route_on')), 'stated', true, 'reference');
+  target('Tracing on, 100% sampled, vs off: audited POST (throughput)', x(ratio('post_audit_trace100', 'post_audit')), 'stated', true, 'reference');
+  target('Tracing on, the collector unreachable, vs off: GET /integrations (throughput)', x(ratio('route_trace_down', 'route_on')), 'stated', true, 'reference');
+  target(
+    'Collector unreachable: nothing exported, every span past the queue dropped and counted, memory bounded',
+    `exported ${tracing.collector_down.exported}, dropped ${tracing.collector_down.dropped_queue_full.toLocaleString()}; RSS ${tracing.collector_down.rss_before_mb.toFixed(0)} → ${tracing.collector_down.rss_after_mb.toFixed(0)} MB (tracing off: ${tracing.collector_down.rss_tracing_off_mb.toFixed(0)} MB)`,
+    'dropped > 0, RSS growth ≤ 32 MB',
+    tracing.collector_down.exported === 0 && tracing.collector_down.dropped_queue_full > 0 && tracing.collector_down.rss_after_mb - tracing.collector_down.rss_before_mb <= 32,
+    'correctness',
+  );
+  target('Spans exported at 100% sampling (and dropped: queue full / export failed)', `${tracing.sampled_100.exported.toLocaleString()} (${tracing.sampled_100.dropped_queue_full.toLocaleString()} / ${tracing.sampled_100.dropped_export_failed.toLocaleString()}); sink got ${tracing.sink.exports.toLocaleString()} exports`, 'reported', tracing.sampled_100.exported > 0, 'correctness');
   target('No audit event lost: 2xx answered = events stored', `${server2xx.toLocaleString()} 2xx (server), ${storedEvents.toLocaleString()} stored`, 'equal', server2xx === storedEvents && clientOk.post_audit <= storedEvents, 'correctness');
   target('No errors under load', `${rows.reduce((n, r) => n + r.non_2xx + r.socket_errors, 0)} non-2xx or socket errors`, '0', rows.every((r) => r.non_2xx === 0 && r.socket_errors === 0), 'correctness');
   const slowest = services.reduce((a, b) => (b.startup_ms > a.startup_ms ? b : a));
   const largest = services.reduce((a, b) => (b.idle_rss_mb > a.idle_rss_mb ? b : a));
   target('Start-up to /health/ready (slowest service)', `${(slowest.startup_ms / 1000).toFixed(2)} s (${slowest.service})`, '≤ 0.6 s', slowest.startup_ms <= 600);
   target('Idle RSS (largest service)', `${largest.idle_rss_mb.toFixed(0)} MB (${largest.service})`, '≤ 80 MB', largest.idle_rss_mb <= 80);
-  return { scenarios: rows, ratios_by_round: ratiosByRound, services, post_audit_events: { server_2xx: server2xx, client_2xx: clientOk.post_audit, stored: storedEvents } };
+  return { scenarios: rows, ratios_by_round: ratiosByRound, services, tracing, post_audit_events: { server_2xx: server2xx, client_2xx: clientOk.post_audit, stored: storedEvents } };
 }
 
 /** Row 6: GET /audit with a filter on a store of `config.events` events. */

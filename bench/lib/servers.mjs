@@ -2,6 +2,7 @@
 // a partitioned upstream, each pinned to the server CPU when pinning is on.
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -50,6 +51,21 @@ export function rssBytes(pid) {
 }
 
 /** An upstream that accepts connections and never answers (a partition, the worst case for a probe). */
+/** An OTLP/HTTP trace sink that accepts every export (200) and counts them: a collector that keeps up. */
+export async function startOtlpSink() {
+  let exports = 0;
+  let bytes = 0;
+  const server = createHttpServer((req, res) => {
+    req.on('data', (c) => (bytes += c.length));
+    req.on('end', () => {
+      if (req.method === 'POST') exports += 1;
+      res.writeHead(200, { 'content-type': req.headers['content-type'] ?? 'application/json' }).end();
+    });
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${server.address().port}`, counts: () => ({ exports, bytes }), stop: () => new Promise((resolve) => server.close(resolve)) };
+}
+
 export async function startHangingUpstream() {
   const sockets = new Set();
   const server = createServer((socket) => {

@@ -55,9 +55,19 @@ describe('docker/docker-compose.yml', () => {
   const compose = parse(readFileSync(join(ROOT, 'docker', 'docker-compose.yml'), 'utf8'), { merge: true }) as { services: Record<string, ComposeService> };
   const services = compose.services;
 
-  it('runs the fakes, the four services, PostgreSQL, Prometheus and Grafana, each with a healthcheck', () => {
-    expect(Object.keys(services).sort()).toEqual([...APPS, 'postgres', 'prometheus', 'grafana'].sort());
-    for (const [name, s] of Object.entries(services)) expect([name, Array.isArray(s.healthcheck?.test)]).toEqual([name, true]);
+  it('runs the fakes, the four services, PostgreSQL, Prometheus, Grafana, a collector and Jaeger, each with a healthcheck but the two nothing waits on', () => {
+    expect(Object.keys(services).sort()).toEqual([...APPS, 'postgres', 'prometheus', 'grafana', 'otel-collector', 'jaeger'].sort());
+    // The collector's and Jaeger's images have no shell to probe with; no service depends on them (tracing never blocks one).
+    const unprobed = ['otel-collector', 'jaeger'];
+    for (const [name, s] of Object.entries(services)) expect([name, Array.isArray(s.healthcheck?.test)]).toEqual([name, !unprobed.includes(name)]);
+    for (const s of Object.values(services)) expect(Object.keys(s.depends_on ?? {}).filter((d) => unprobed.includes(d))).toEqual([]);
+  });
+
+  it('sends every service\'s traces to the collector, which forwards them to Jaeger; Prometheus keeps exemplars', () => {
+    for (const name of SERVICE_NAMES) expect([name, services[name].environment?.['OTEL_EXPORTER_OTLP_ENDPOINT']]).toEqual([name, 'http://otel-collector:4318']);
+    expect(services['otel-collector'].volumes).toEqual(['../deploy/otel/collector.yaml:/etc/otelcol/collector.yaml:ro']);
+    expect(services['jaeger'].environment).toEqual({ COLLECTOR_OTLP_ENABLED: 'true' });
+    expect((services['prometheus'] as { command?: string[] }).command).toContain('--enable-feature=exemplar-storage');
   });
 
   it.each(SERVICE_NAMES)('builds %s from the Dockerfile, on its port, with the shared PostgreSQL audit store', (name) => {

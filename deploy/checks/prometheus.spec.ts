@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
+import { parse } from 'yaml';
 import { allExpressions, dashboards, metricNames, PROMETHEUS_DIR, recordedNames, ruleGroups } from '@personai/tools/observability';
 
 function promtool(...args: string[]): { status: number | null; output: string } {
@@ -25,7 +26,7 @@ describe('Prometheus configuration', () => {
     expect([test.status, test.output.trim()]).toEqual([0, expect.stringMatching(/SUCCESS$/)]);
     const tested = new Set([...readFileSync(join(PROMETHEUS_DIR, 'tests', 'alerts.test.yml'), 'utf8').matchAll(/alertname: (\w+)/g)].map((m) => m[1]));
     const alerts = ruleGroups().flatMap((g) => g.rules.filter((r) => r.alert).map((r) => r.alert as string));
-    expect(alerts.sort()).toEqual(['AuditWriteFailures', 'BriefPipelineFailing', 'DependencyDown', 'HighErrorRate', 'HighLatencyP99', 'QueueBacklogOld', 'QueueDeadLetters', 'ServiceDown', 'ServiceUnhealthy', 'TokenExpiringSoon']);
+    expect(alerts.sort()).toEqual(['AuditWriteFailures', 'BriefPipelineFailing', 'DependencyDown', 'HighErrorRate', 'HighLatencyP99', 'QueueBacklogOld', 'QueueDeadLetters', 'ServiceDown', 'ServiceUnhealthy', 'TokenExpiringSoon', 'TracingSpansDropped']);
     expect(alerts.filter((a) => !tested.has(a))).toEqual([]);
   });
 
@@ -45,6 +46,20 @@ describe('Prometheus configuration', () => {
   });
 });
 
+describe('the OpenTelemetry Collector of compose', () => {
+  it('receives OTLP over HTTP on the port the services export to, and every pipeline names components it defines', () => {
+    const config = parse(readFileSync(join(PROMETHEUS_DIR, '..', 'otel', 'collector.yaml'), 'utf8')) as Record<string, Record<string, unknown>> & { service: { extensions?: string[]; pipelines: Record<string, Record<'receivers' | 'processors' | 'exporters', string[]>> } };
+    expect((config['receivers']['otlp'] as { protocols: { http: { endpoint: string } } }).protocols.http.endpoint).toBe('0.0.0.0:4318');
+    const undefinedRefs: string[] = [];
+    for (const [name, pipeline] of Object.entries(config.service.pipelines)) {
+      for (const kind of ['receivers', 'processors', 'exporters'] as const) for (const ref of pipeline[kind] ?? []) if (!(ref in (config[kind] ?? {}))) undefinedRefs.push(`${name}.${kind}: ${ref}`);
+    }
+    for (const ext of config.service.extensions ?? []) if (!(ext in (config['extensions'] ?? {}))) undefinedRefs.push(`extensions: ${ext}`);
+    expect(undefinedRefs).toEqual([]);
+    expect(Object.keys(config.service.pipelines)).toEqual(['traces']);
+  });
+});
+
 describe('Grafana dashboards', () => {
   it('has the overview, one for any service (a $service variable) and the business pipeline, each with unique uid and queries', () => {
     const all = dashboards();
@@ -59,6 +74,17 @@ describe('Grafana dashboards', () => {
     const recorded = new Set(ruleGroups().flatMap((g) => g.rules.filter((r) => r.record).map((r) => r.record as string)));
     const missing = allExpressions().flatMap(recordedNames).filter((n) => !recorded.has(n));
     expect(missing).toEqual([]);
+  });
+
+  it('links a latency spike to its trace: an exemplar query on the service latency panel, and exemplar trace ids opening the provisioned Jaeger', () => {
+    const service = dashboards().find((d) => d.uid === 'personai-service');
+    const exemplarTargets = (service?.panels ?? []).flatMap((p) => p.targets as { expr: string; exemplar?: boolean }[]).filter((t) => t.exemplar);
+    expect(exemplarTargets.map((t) => metricNames(t.expr))).toEqual([['http_request_duration_seconds_bucket']]);
+    const provisioning = parse(readFileSync(join(PROMETHEUS_DIR, '..', 'grafana', 'provisioning', 'datasources', 'prometheus.yml'), 'utf8')) as { datasources: { uid: string; type: string; jsonData?: { exemplarTraceIdDestinations?: { name: string; datasourceUid: string }[] } }[] };
+    const prometheus = provisioning.datasources.find((d) => d.type === 'prometheus');
+    const destinations = prometheus?.jsonData?.exemplarTraceIdDestinations ?? [];
+    expect(destinations.map((x) => x.name)).toEqual(['trace_id']);
+    expect(provisioning.datasources.find((d) => d.uid === destinations[0].datasourceUid)?.type).toBe('jaeger');
   });
 
   it('extracts metric names from PromQL as the live check expects', () => {

@@ -4,8 +4,12 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eventually, getJson, getText, postJson } from './support/http';
+import { freshDatabase } from './support/brief-stack';
 import { OtlpReceiver, ReceivedSpan } from './support/otlp-receiver';
+import { ServiceProcess } from './support/service-process';
 import { freePort, RunningStack, startStack } from './support/stack';
+import { parseSamples } from './support/prom-text';
+import { createServer, Socket } from 'node:net';
 import { targets } from './support/targets';
 
 const { local } = targets();
@@ -35,14 +39,17 @@ describeLocal('tracing: one brief, one trace across every hop', () => {
   let brief: Brief;
   let traceId: string;
   let spans: ReceivedSpan[];
+  let database: { url: string; drop: () => Promise<void> };
 
   beforeAll(async () => {
     const endpoint = await receiver.start();
+    // The audit logs on PostgreSQL (a database of the spec's own): its queries are spans too.
+    database = await freshDatabase('tracing');
     stack = await startStack({
       ports: 'free',
       dataDir: join(dir, 'data'),
       logDir: join(dir, 'logs'),
-      env: { OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/json', OTEL_BSP_SCHEDULE_DELAY: '100', LOG_LEVEL: 'info', HEALTH_CHECK_INTERVAL: '30s' },
+      env: { AUDIT_DATABASE_URL: database.url, OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/json', OTEL_BSP_SCHEDULE_DELAY: '100', LOG_LEVEL: 'info', HEALTH_CHECK_INTERVAL: '30s' },
     });
     const ic = stack.urls['integration-controller'];
     const fakes = stack.urls['fake-upstreams'];
@@ -77,6 +84,7 @@ describeLocal('tracing: one brief, one trace across every hop', () => {
 
   afterAll(async () => {
     await stack?.stop();
+    await database?.drop();
     await receiver.stop();
     rmSync(dir, { recursive: true, force: true });
   });
@@ -145,6 +153,12 @@ describeLocal('tracing: one brief, one trace across every hop', () => {
     const writes = spans.filter((s) => s.name === 'audit.write');
     expect(writes.length).toBeGreaterThan(0);
     for (const w of writes) expect(w.links.map((l) => l.traceId)).toContain(traceId);
+    // Its INSERT into PostgreSQL is a child span of the batch, in every service.
+    const isPg = (s: ReceivedSpan) => s.attributes['db.system'] === 'postgresql' || s.attributes['db.system.name'] === 'postgresql';
+    for (const service of SERVICE_NAMES) {
+      const inserts = spans.filter((s) => s.service === service && isPg(s) && writes.some((w) => w.spanId === s.parentSpanId));
+      expect([service, inserts.length > 0]).toEqual([service, true]);
+    }
     for (const service of SERVICE_NAMES) {
       const lines = readFileSync(join(dir, 'logs', `${service}.log`), 'utf8').split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
       const traced = lines.filter((l) => l['trace_id'] === traceId);
@@ -204,4 +218,80 @@ describeLocal('tracing: one brief, one trace across every hop', () => {
       expect(text.text).not.toContain('trace_id');
     });
   });
+});
+
+/**
+ * The collector gone: a black hole that accepts connections and never answers, and a port that refuses
+ * them. Requests must not notice (every one answers 200); the export queue stays bounded and drops, and
+ * the counters say how many spans were dropped or failed.
+ */
+describeLocal('tracing: the collector unreachable', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'personai-tracing-down-'));
+  const held: Socket[] = [];
+  const blackHole = createServer((socket) => void held.push(socket));
+  const started: ServiceProcess[] = [];
+
+  const counters = async (base: string) => {
+    const samples = parseSamples((await getText(`${base}/metrics`)).text);
+    const value = (name: string, reason?: string) => samples.find((x) => x.name === name && (reason === undefined || x.labels['reason'] === reason))?.value;
+    return { exported: value('tracing_spans_exported_total'), queueFull: value('tracing_spans_dropped_total', 'queue_full'), exportFailed: value('tracing_spans_dropped_total', 'export_failed') };
+  };
+  const start = async (name: string, endpoint: string, env: Record<string, string> = {}) => {
+    const service = new ServiceProcess('integration-controller', await freePort(), {
+      DATA_DIR: join(dir, name),
+      RATE_LIMIT_MAX: '0',
+      OTEL_EXPORTER_OTLP_ENDPOINT: endpoint,
+      OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/json',
+      OTEL_BSP_MAX_QUEUE_SIZE: '50',
+      OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '10',
+      OTEL_BSP_SCHEDULE_DELAY: '50',
+      OTEL_EXPORTER_OTLP_TIMEOUT: '20000',
+      ...env,
+    });
+    started.push(service);
+    return service.start();
+  };
+  /** `n` traced requests, 20 at a time; resolves with the statuses seen. */
+  const traffic = async (base: string, n: number) => {
+    const statuses: number[] = [];
+    for (let i = 0; i < n; i += 20) statuses.push(...(await Promise.all(Array.from({ length: Math.min(20, n - i) }, async () => (await fetch(`${base}/briefs?user_id=u${i}`)).status))));
+    return statuses;
+  };
+
+  beforeAll(async () => {
+    await new Promise<void>((resolve) => blackHole.listen(0, '127.0.0.1', resolve));
+  });
+  afterAll(async () => {
+    await Promise.all(started.map((s) => s.kill()));
+    for (const socket of held) socket.destroy();
+    await new Promise((resolve) => blackHole.close(resolve));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('answers every request while the export hangs, keeps at most the queue, and counts every span it drops', async () => {
+    const base = await start('hole', `http://127.0.0.1:${(blackHole.address() as { port: number }).port}`);
+    const statuses = await traffic(base, 400);
+    expect(statuses.filter((s) => s !== 200)).toEqual([]);
+    const c = await counters(base);
+    // One server span per request: 10 in the hung export, at most 50 queued, every other one dropped and counted.
+    expect(c.exported).toBe(0);
+    expect(c.queueFull).toBeGreaterThanOrEqual(400 - 60);
+    expect(c.queueFull).toBeLessThanOrEqual(400);
+  });
+
+  it('counts the spans of every export the collector refuses, and still answers every request', async () => {
+    const closed = await freePort(); // nothing listens there
+    // The exporter retries a refused connection until its timeout: 1 s here, so the test sees every batch fail.
+    const base = await start('refused', `http://127.0.0.1:${closed}`, { OTEL_EXPORTER_OTLP_TIMEOUT: '1000' });
+    const statuses = await traffic(base, 40);
+    expect(statuses.filter((s) => s !== 200)).toEqual([]);
+    let last: Awaited<ReturnType<typeof counters>> | undefined;
+    const c = await eventually('every span of the 40 requests counted as failed', async () => {
+      last = await counters(base);
+      return last.exportFailed === 40 ? last : undefined;
+    }, 40_000).catch((err: Error) => {
+      throw new Error(`${err.message}; last counters ${JSON.stringify(last)}`);
+    });
+    expect(c).toEqual({ exported: 0, queueFull: 0, exportFailed: 40 });
+  }, 60_000);
 });

@@ -50,6 +50,11 @@ data:
   SHUTDOWN_DRAIN_DELAY: 5s
   SHUTDOWN_GRACE_PERIOD: 25s
   DATA_DIR: /data
+  # Traces (OTLP over HTTP) to the cluster's OpenTelemetry Collector; parent-based sampling, all roots sampled
+  # here (prod samples 10% of the traces it starts). Unreachable, spans are dropped and counted, never waited on.
+  OTEL_EXPORTER_OTLP_ENDPOINT: http://opentelemetry-collector.observability.svc:4318
+  OTEL_TRACES_SAMPLER: parentbased_traceidratio
+  OTEL_TRACES_SAMPLER_ARG: '1.0'
   # Signed audit checkpoints go to a volume of their own, which outlives the pods and which the audit
   # database's credentials cannot reach: the evidence a rewritten database is checked against.
   AUDIT_CHECKPOINT_DIR: /audit-checkpoints
@@ -303,6 +308,7 @@ const prodOverlay = () =>
     configOps: (s) => [
       ...s.upstreams.map((u) => ({ op: 'replace', path: `/data/${upstreamUrlVariable(u)}`, value: manifest.upstreams[u].production })),
       { op: 'add', path: '/data/NODE_ENV', value: 'production' },
+      { op: 'replace', path: '/data/OTEL_TRACES_SAMPLER_ARG', value: '0.1' },
     ],
   });
 
@@ -381,6 +387,8 @@ x-service: &service
 x-env: &env
   AUDIT_DATABASE_URL: postgres://personai:personai@postgres:5432/personai
   AUDIT_CHECKPOINT_DIR: /audit-checkpoints
+  # Traces to the collector (which forwards to Jaeger); a collector that is down never blocks a service.
+  OTEL_EXPORTER_OTLP_ENDPOINT: http://otel-collector:4318
   HEALTH_CHECK_INTERVAL: 15s
   LOG_LEVEL: info
 ${env}
@@ -411,9 +419,23 @@ services:
       retries: 10
 
 ${manifest.services.map(composeService).join('\n')}
+  # No healthcheck for these two: their images have no shell, and nothing waits on them (tracing never blocks a service).
+  otel-collector:
+    image: otel/opentelemetry-collector-contrib:0.104.0
+    command: [--config=/etc/otelcol/collector.yaml]
+    volumes: ['../deploy/otel/collector.yaml:/etc/otelcol/collector.yaml:ro']
+    ports: ['4318:4318']
+
+  jaeger:
+    image: jaegertracing/all-in-one:1.58.0
+    environment:
+      COLLECTOR_OTLP_ENABLED: 'true'
+    ports: ['16686:16686']
+
   prometheus:
     image: prom/prometheus:v2.53.0
-    command: [--config.file=/etc/prometheus/prometheus.yml, --storage.tsdb.retention.time=7d]
+    # Exemplar storage: the latency histograms' exemplars carry trace ids that Grafana links to Jaeger.
+    command: [--config.file=/etc/prometheus/prometheus.yml, --storage.tsdb.retention.time=7d, --enable-feature=exemplar-storage]
     volumes: ['../deploy/prometheus:/etc/prometheus:ro']
     ports: ['9090:9090']
     healthcheck:

@@ -68,8 +68,9 @@ export class BriefPipelineService implements BriefJobHandler {
       this.logger.warn(`brief ${job.briefId} is not in the database (its POST was refused); dropping its job`);
       return;
     }
-    // The run continues the trace of the POST /briefs that queued it: one brief, one trace.
-    const carrier = brief.trace_parent ? { traceparent: brief.trace_parent } : undefined;
+    // The run continues the trace of the POST /briefs that queued it: one brief, one trace (never the trace of
+    // whatever the worker was doing before; a brief queued with tracing off starts a trace of its own).
+    const carrier: Record<string, string> = brief.trace_parent ? { traceparent: brief.trace_parent } : {};
     await inSpan('brief job', { kind: SpanKind.CONSUMER, carrier, attributes: { 'brief.id': brief.id, 'queue.attempt': job.attempt } }, () => this.runBrief(brief));
   }
 

@@ -1,3 +1,4 @@
+import { AsyncResource } from 'node:async_hooks';
 import { Logger } from '@nestjs/common';
 import type { MetricsService, QueueSnapshot } from '@personai/monitoring';
 import { hostname } from 'node:os';
@@ -95,8 +96,15 @@ export class EmbeddedJobQueue implements JobQueue {
     }
   }
 
-  /** Claims jobs while this replica has room; claims stop when the database says BRIEF_CONCURRENCY are active in all. */
-  private fill(): void {
+  /**
+   * Claims jobs while this replica has room (claims stop when the database says BRIEF_CONCURRENCY are active
+   * in all). Bound to the queue's own async context: a POST /briefs wakes the worker, but the jobs it then
+   * runs must not run inside that request's context (its trace, its log request id): each job continues the
+   * trace of the brief it runs, whoever woke the worker.
+   */
+  private readonly fill = AsyncResource.bind(() => this.fillNow());
+
+  private fillNow(): void {
     if (!this.handler || this.stopping) return;
     if (this.filling) {
       this.refill = true;

@@ -35,8 +35,9 @@ export function injectTraceContext(): Record<string, string> | undefined {
 }
 
 /**
- * Runs `work` in a span continuing the trace `carrier` carries (a queued job's `traceparent`): the job's
- * spans belong to the trace of the request that queued it. Errors set the span's status and rethrow.
+ * Runs `work` in a span: a child of the active span, or, given a `carrier` (a queued job's `traceparent`),
+ * continuing that trace and nothing else (an empty carrier starts a new trace): the job's spans belong to
+ * the trace of the request that queued it. Errors set the span's status and rethrow.
  */
 export async function inSpan<T>(name: string, options: { kind?: SpanKind; carrier?: Record<string, string>; links?: Link[]; parent?: SpanContext; attributes?: Record<string, string | number | boolean> }, work: (span: Span | undefined) => Promise<T>): Promise<T> {
   if (!tracingEnabled()) return work(undefined);
