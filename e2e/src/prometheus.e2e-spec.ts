@@ -1,12 +1,11 @@
 import { SERVICE_NAMES } from '@personai/contracts';
-import { ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { allExpressions, metricNames, PROMETHEUS_DIR } from '@personai/tools/observability';
 import { eventually, getText, postJson } from './support/http';
 import { declaredFamilies, parseSamples } from './support/prom-text';
-import { freePort } from './support/stack';
+import { startPrometheus } from './support/prometheus-server';
 import { targets } from './support/targets';
 
 const { services, local, fakeUpstreams } = targets();
@@ -37,7 +36,7 @@ describe('all services: what the rules and dashboards query', () => {
 /** A real Prometheus (Debian's package) scraping the local stack every second, with the repo's rules. */
 describeLocal('all services: a live Prometheus with the repo rules', () => {
   let dir: string;
-  let prometheus: ChildProcess;
+  let prometheus: { api: string; stop: () => Promise<void> } | undefined;
   let api: string;
   const startedAt = Date.now();
 
@@ -49,28 +48,14 @@ describeLocal('all services: a live Prometheus with the repo rules', () => {
     writeFileSync(join(dir, 'recording.yml'), readFileSync(join(PROMETHEUS_DIR, 'rules', 'recording.yml'), 'utf8').replace('interval: 30s', 'interval: 1s'));
     writeFileSync(join(dir, 'alerts.yml'), readFileSync(join(PROMETHEUS_DIR, 'rules', 'alerts.yml'), 'utf8'));
     const scrapeTargets = SERVICE_NAMES.map((s) => `'${new URL(services[s]).host}'`).join(', ');
-    writeFileSync(
-      join(dir, 'prometheus.yml'),
+    prometheus = await startPrometheus(
+      dir,
       `global: { scrape_interval: 1s, evaluation_interval: 1s }\nrule_files: [recording.yml, alerts.yml]\nscrape_configs:\n  - job_name: personai-services\n    static_configs: [{ targets: [${scrapeTargets}] }]\n  - job_name: fake-upstreams\n    static_configs: [{ targets: ['${new URL(fakeUpstreams as string).host}'] }]\n`,
     );
-    const port = await freePort();
-    api = `http://127.0.0.1:${port}`;
-    prometheus = spawn('prometheus', [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn'], { stdio: 'ignore' });
-    await eventually('Prometheus to be ready', async () => {
-      if (prometheus.exitCode !== null) throw new Error(`prometheus exited with ${prometheus.exitCode}`);
-      try {
-        return (await fetch(`${api}/-/ready`)).ok ? true : undefined;
-      } catch {
-        return undefined;
-      }
-    });
+    api = prometheus.api;
   });
   afterAll(async () => {
-    if (prometheus.exitCode === null) {
-      const exited = new Promise((r) => prometheus.once('exit', r));
-      prometheus.kill('SIGTERM');
-      await exited;
-    }
+    await prometheus?.stop();
     rmSync(dir, { recursive: true, force: true });
   });
 

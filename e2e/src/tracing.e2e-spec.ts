@@ -1,14 +1,15 @@
 import { SERVICE_NAMES } from '@personai/contracts';
-import { ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eventually, getJson, getText, postJson } from './support/http';
-import { freshDatabase } from './support/brief-stack';
+import { randomBytes } from 'node:crypto';
+import { freshDatabase, SHARED_REDIS_URL } from './support/brief-stack';
 import { OtlpReceiver, ReceivedSpan } from './support/otlp-receiver';
 import { ServiceProcess } from './support/service-process';
 import { freePort, RunningStack, startStack } from './support/stack';
 import { parseSamples } from './support/prom-text';
+import { startPrometheus } from './support/prometheus-server';
 import { createServer, Socket } from 'node:net';
 import { targets } from './support/targets';
 
@@ -170,31 +171,16 @@ describeLocal('tracing: one brief, one trace across every hop', () => {
   });
 
   describe('against a real Prometheus with exemplar storage', () => {
-    let prometheus: ChildProcess;
+    let prometheus: { api: string; stop: () => Promise<void> } | undefined;
     let api: string;
 
     beforeAll(async () => {
-      const promDir = join(dir, 'prometheus');
       const scrapeTargets = SERVICE_NAMES.map((s) => `'${new URL(stack.urls[s]).host}'`).join(', ');
-      writeFileSync(join(dir, 'prometheus.yml'), `global: { scrape_interval: 1s }\nscrape_configs:\n  - job_name: personai-services\n    static_configs: [{ targets: [${scrapeTargets}] }]\n`);
-      const port = await freePort();
-      api = `http://127.0.0.1:${port}`;
-      prometheus = spawn('prometheus', [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${promDir}`, `--web.listen-address=127.0.0.1:${port}`, '--enable-feature=exemplar-storage', '--log.level=warn'], { stdio: 'ignore' });
-      await eventually('Prometheus to be ready', async () => {
-        if (prometheus.exitCode !== null) throw new Error(`prometheus exited with ${prometheus.exitCode}`);
-        try {
-          return (await fetch(`${api}/-/ready`)).ok ? true : undefined;
-        } catch {
-          return undefined;
-        }
-      });
+      prometheus = await startPrometheus(dir, `global: { scrape_interval: 1s }\nscrape_configs:\n  - job_name: personai-services\n    static_configs: [{ targets: [${scrapeTargets}] }]\n`, ['--enable-feature=exemplar-storage']);
+      api = prometheus.api;
     });
     afterAll(async () => {
-      if (prometheus?.exitCode === null) {
-        const exited = new Promise((r) => prometheus.once('exit', r));
-        prometheus.kill('SIGTERM');
-        await exited;
-      }
+      await prometheus?.stop();
     });
 
     it('stores exemplars of http_request_duration_seconds whose trace ids are traces the receiver got', async () => {
@@ -218,6 +204,44 @@ describeLocal('tracing: one brief, one trace across every hop', () => {
       expect(text.text).not.toContain('trace_id');
     });
   });
+});
+
+/** The same hop when the queue is BullMQ on Redis: the job, run by the worker, continues the request's trace. */
+describeLocal('tracing: the queue hop on BullMQ', () => {
+  const receiver = new OtlpReceiver();
+  const dir = mkdtempSync(join(tmpdir(), 'personai-tracing-bullmq-'));
+  let stack: RunningStack | undefined;
+
+  afterAll(async () => {
+    await stack?.stop();
+    await receiver.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('runs the job as the consumer child of POST /briefs, across all four services', async () => {
+    const endpoint = await receiver.start();
+    stack = await startStack({
+      ports: 'free',
+      dataDir: join(dir, 'data'),
+      env: { REDIS_URL: SHARED_REDIS_URL, QUEUE_PREFIX: `e2e-trace-${randomBytes(4).toString('hex')}`, OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/json', OTEL_BSP_SCHEDULE_DELAY: '100', HEALTH_CHECK_INTERVAL: '30s' },
+    });
+    const ic = stack.urls['integration-controller'];
+    const created = await postJson<{ id: string }>(`${ic}/briefs`, { user_id: 'traced_bullmq', channels: ['slack'] });
+    expect(created.status).toBe(202);
+    const brief = await eventually('the brief to finish', async () => {
+      const b = (await getJson<Brief>(`${ic}/briefs/${created.body.id}`)).body;
+      return b.status === 'completed' || b.status === 'failed' ? b : undefined;
+    }, 60_000);
+    expect(brief.status).toBe('completed');
+    const spans = await eventually('the job span and every service', async () => {
+      const got = receiver.trace(brief.trace_id as string);
+      return got.some((s) => s.name === 'brief job') && new Set(got.map((s) => s.service)).size === 5 ? got : undefined;
+    }, 20_000);
+    const root = spans.filter((s) => !s.parentSpanId);
+    expect(root.map((s) => s.name)).toEqual(['POST /briefs']);
+    const job = spans.find((s) => s.name === 'brief job') as ReceivedSpan;
+    expect([job.kind, job.parentSpanId]).toEqual([CONSUMER, root[0].spanId]);
+  }, 120_000);
 });
 
 /**
@@ -246,6 +270,7 @@ describeLocal('tracing: the collector unreachable', () => {
       OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '10',
       OTEL_BSP_SCHEDULE_DELAY: '50',
       OTEL_EXPORTER_OTLP_TIMEOUT: '20000',
+      SHUTDOWN_DRAIN_DELAY: '0s',
       ...env,
     });
     started.push(service);
@@ -277,6 +302,10 @@ describeLocal('tracing: the collector unreachable', () => {
     expect(c.exported).toBe(0);
     expect(c.queueFull).toBeGreaterThanOrEqual(400 - 60);
     expect(c.queueFull).toBeLessThanOrEqual(400);
+    // SIGTERM: the final export hangs too, and is given up on; the shutdown still ends cleanly, well within its grace period.
+    const stopping = Date.now();
+    expect(await started[0].kill('SIGTERM')).toEqual({ code: 0, signal: null });
+    expect(Date.now() - stopping).toBeLessThan(10_000);
   });
 
   it('counts the spans of every export the collector refuses, and still answers every request', async () => {

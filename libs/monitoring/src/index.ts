@@ -37,3 +37,4 @@ export { runAuditCli } from './lib/audit/audit-cli';
 export { archivedRows, writeArchive } from './lib/audit/audit-archive';
 export type { AuditPruneResult } from './lib/audit/audit-store.interface';
 export { activeTraceId, injectTraceContext, inSpan, traceLogFields } from './lib/tracing/trace-context';
+export { requestSpanContext, traceRequests } from './lib/tracing/request-spans';

@@ -6,7 +6,7 @@ import { RejectionAuditService } from './audit/rejection-audit.service';
 import { PROBE_PATHS, ProbeAnswers, ProbePath } from './health/probe-answers';
 import { MetricsService } from './metrics/metrics.service';
 import { RuntimeStatsService } from './runtime/runtime-stats.service';
-import { trace, type SpanContext } from '@opentelemetry/api';
+import { requestSpanContext, traceRequests } from './tracing/request-spans';
 import { sampledTraceId } from './tracing/trace-context';
 import { tracingEnabled } from './tracing/tracing-sdk';
 
@@ -32,21 +32,10 @@ export function useMonitoring(app: INestApplication, options: UseMonitoringOptio
 
   const auditing = audit.enabled;
   const tracing = tracingEnabled();
-  // The request's server span (tracing on): named by route template, never the raw path; its id kept for the exemplar.
-  const spans = new WeakMap<object, SpanContext>();
-  if (tracing) {
-    fastify.addHook('onRequest', (request, _reply, done) => {
-      const span = trace.getActiveSpan();
-      const route = request.routeOptions.url;
-      if (span) {
-        if (route) span.updateName(`${request.method} ${route}`).setAttribute('http.route', route);
-        spans.set(request.raw, span.spanContext());
-      }
-      done();
-    });
-  }
+  // The request's server span (tracing on); its trace id becomes the exemplar of its latency.
+  traceRequests(fastify);
   fastify.addHook('onResponse', (request, reply, done) => {
-    if (metrics.enabled) metrics.recordRequest(request.method, request.routeOptions.url ?? UNMATCHED_ROUTE_LABEL, reply.statusCode, reply.elapsedTime / 1000, tracing ? sampledTraceId(spans.get(request.raw)) : undefined);
+    if (metrics.enabled) metrics.recordRequest(request.method, request.routeOptions.url ?? UNMATCHED_ROUTE_LABEL, reply.statusCode, reply.elapsedTime / 1000, tracing ? sampledTraceId(requestSpanContext(request)) : undefined);
     // A mutating request rejected before any audited handler ran (parser, guard, unknown route) is audited here.
     if (auditing && reply.statusCode >= 400 && MUTATING_METHODS.has(request.method) && !audit.wasAudited(request.raw)) rejections.record(request, reply.statusCode);
     done();

@@ -1,4 +1,5 @@
 import { SpanStatusCode, trace } from '@opentelemetry/api';
+import { traceRequests } from '@personai/monitoring';
 import type { INestApplication } from '@nestjs/common';
 import type { FastifyInstance } from 'fastify';
 import { FakeMetricsService } from '../metrics/fake-metrics.service';
@@ -12,6 +13,8 @@ export function useFaults(app: INestApplication): void {
   const faults = app.get(FaultsService);
   const metrics = app.get(FakeMetricsService);
   const fastify = app.getHttpAdapter().getInstance() as FastifyInstance;
+  // The fake's own server span (tracing on), continuing the caller's traceparent: before the fault hook, which annotates it.
+  traceRequests(fastify);
   fastify.addHook('onRequest', (request, reply, done) => {
     if (request.url.startsWith('/__') || request.url.startsWith('/metrics')) return done();
     const action = faults.decide(request.method, request.url, request.headers.authorization);
@@ -20,7 +23,6 @@ export function useFaults(app: INestApplication): void {
     // The fake's own span (tracing on) says what the fault layer did; an injected error answer is an error.
     const span = trace.getActiveSpan();
     if (span) {
-      if (request.routeOptions.url) span.updateName(`${request.method} ${request.routeOptions.url}`).setAttribute('http.route', request.routeOptions.url);
       span.setAttribute('fault.action', action.kind);
       // (The HTTP instrumentation sets the status of a 5xx answer itself, without a message: the reason is an attribute.)
       const reason = action.kind === 'respond' && action.status >= 400 ? `injected fault: HTTP ${action.status}` : action.kind === 'reset' ? 'injected fault: connection reset' : undefined;
