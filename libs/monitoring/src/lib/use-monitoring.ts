@@ -20,8 +20,9 @@ export interface UseMonitoringOptions {
 /**
  * Binds the monitoring hooks to a Fastify-based app, before it is initialised (before `listen`): request
  * metrics in Fastify's `onResponse` hook (cheaper than a Nest interceptor, and it also sees requests that
- * match no route), the open-connection count, the audit of mutating requests rejected before any handler,
- * and the probe routes served from ready bytes. The app calls it; the module never does so behind its back.
+ * match no route; with tracing on, each latency carries its trace id as an exemplar), each request's server
+ * span (tracing on), the open-connection count, the audit of mutating requests rejected before any
+ * handler, and the probe routes served from ready bytes. The app calls it; the module never does so behind its back.
  */
 export function useMonitoring(app: INestApplication, options: UseMonitoringOptions = {}): void {
   const fastify = app.getHttpAdapter().getInstance() as FastifyInstance;

@@ -56,4 +56,3 @@ export async function inSpan<T>(name: string, options: { kind?: SpanKind; carrie
   });
 }
 
-export { SpanKind, SpanStatusCode };
