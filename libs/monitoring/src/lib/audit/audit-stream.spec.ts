@@ -89,6 +89,8 @@ describe('GET /audit/stream', () => {
       ['brief_created', 'c'],
     ]);
     expect(events.map((e) => e.id)).toEqual(events.map((e) => e.data.id));
+    // The contract's trace_id is part of every streamed event (null: tracing is off in this process).
+    expect(events.map((e) => e.data.trace_id)).toEqual([null, null]);
   });
 
   it('resumes after Last-Event-ID from the store, then goes on live', async () => {
