@@ -36,7 +36,7 @@ import {
   serviceLogger,
 } from '@personai/service-kit';
 import { IsString, MaxLength, MinLength } from 'class-validator';
-import type { FastifyInstance } from 'fastify';
+import { LogController, type FastifyInstance } from 'fastify';
 
 const KNOWN = ['validation', 'validation-real', 'headers', 'context', 'access-log', 'throttler', 'filter', 'monitoring'];
 const asked = (process.env['BENCH_LAYERS'] ?? '').split(',').filter(Boolean);
@@ -70,7 +70,7 @@ class BenchModule {}
 async function main(): Promise<void> {
   // The service's logging: its pino logger, lazy request loggers and (with access-log) the access log.
   const { logController, ...logger } = fastifyLogging(config);
-  const logging = layers.has('access-log') ? { ...logger, logController } : layers.has('context') ? { ...logger, disableRequestLogging: true } : {};
+  const logging = layers.has('access-log') ? { ...logger, logController } : layers.has('context') ? { ...logger, logController: new LogController({ disableRequestLogging: true }) } : {};
   const headers = layers.has('headers') ? { genReqId: requestIdFor } : {};
   const app = await NestFactory.create<NestFastifyApplication>(BenchModule, new FastifyAdapter({ ...logging, ...headers }), { logger: false });
   const fastify = app.getHttpAdapter().getInstance() as FastifyInstance;
