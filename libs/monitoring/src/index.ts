@@ -15,7 +15,7 @@ export { MetricsService, createServiceRegistry } from './lib/metrics/metrics.ser
 export { describeFetchError } from './lib/health/http-dependency.health';
 export { RuntimeStatsService, QUEUE_STATES } from './lib/runtime/runtime-stats.service';
 export type { QueueSnapshot, QueueStatsSource, QueueState } from './lib/runtime/runtime-stats.service';
-export { openSqlite, whenUnlocked, isSqliteBusy } from './lib/audit/sqlite-connection';
+export { addColumnIfMissing, openSqlite, whenUnlocked, isSqliteBusy } from './lib/audit/sqlite-connection';
 export { createPool, schemaOnFirstUse } from './lib/audit/postgres-connection';
 export { ShutdownState, APP_SHUTDOWN_STATE } from './lib/runtime/shutdown-state';
 export { HealthProbeService } from './lib/health/health-probe.service';

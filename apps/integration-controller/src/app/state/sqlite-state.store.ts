@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { openSqlite, QueueSnapshot, whenUnlocked } from '@personai/monitoring';
+import { addColumnIfMissing, openSqlite, QueueSnapshot, whenUnlocked } from '@personai/monitoring';
 import { BriefListQuery, briefFromRow, briefRow, ClaimedJob, integrationFromRow, StateStore, StoredBrief, StoredIntegration } from './state-store.interface';
 
 const SCHEMA = `
@@ -27,8 +27,7 @@ export class SqliteStateStore implements StateStore {
   constructor(path: string, private readonly timeoutMs: number) {
     this.db = openSqlite(path, SCHEMA, (db) => {
       // A database from before tracing gains the column (null: those briefs' jobs start traces of their own).
-      const columns = db.prepare("SELECT name FROM pragma_table_info('ic_briefs')").all() as { name: string }[];
-      if (!columns.some((c) => c.name === 'trace_parent')) db.exec('ALTER TABLE ic_briefs ADD COLUMN trace_parent TEXT');
+      addColumnIfMissing(db, 'ic_briefs', 'trace_parent', 'TEXT');
     });
     const db = this.db;
     this.stmt = {

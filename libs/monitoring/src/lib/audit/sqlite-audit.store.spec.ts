@@ -76,4 +76,21 @@ describe('SqliteAuditStore per-type counts', () => {
     expect((await again.query({ event_type: 'user_login' }, 1)).total).toBe(2);
     await again.close();
   });
+
+  it('gives a file written before trace ids the column: its chain still verifies and new events carry their trace id', async () => {
+    const path = join(dir, 'audit.db');
+    const first = new SqliteAuditStore(path, 'spec');
+    await first.append(event('user_login', 'a'));
+    await first.close();
+    const db = new Database(path);
+    db.exec('DROP INDEX audit_events_trace; ALTER TABLE audit_events DROP COLUMN trace_id'); // an older version's file
+    db.close();
+
+    const reopened = new SqliteAuditStore(path, 'spec');
+    await reopened.append({ ...event('user_login', 'b'), trace_id: 'ab'.repeat(16) });
+    expect((await reopened.query({ trace_id: 'ab'.repeat(16) }, 10)).events.map((e) => [e.user_id, e.trace_id])).toEqual([['b', 'ab'.repeat(16)]]);
+    expect((await reopened.query({}, 10)).events.map((e) => e.trace_id)).toEqual([null, 'ab'.repeat(16)]);
+    expect(await reopened.verify()).toEqual({ intact: true, checked: 2, firstBrokenId: null });
+    await reopened.close();
+  });
 });

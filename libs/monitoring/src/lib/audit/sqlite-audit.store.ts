@@ -4,7 +4,7 @@ import { AUDIT_COLUMNS, AuditRow } from './audit-row';
 import { AuditBackend, AuditFilter, HeadInfo, UnknownCursorError } from './audit-store.interface';
 import { DEFAULT_STORE_TIMEOUT_MS } from '../monitoring.constants';
 import { ChainedAuditStore } from './chained-audit.store';
-import { openSqlite, whenUnlocked } from './sqlite-connection';
+import { addColumnIfMissing, openSqlite, whenUnlocked } from './sqlite-connection';
 
 export { UnknownCursorError };
 
@@ -81,8 +81,7 @@ export class SqliteAuditBackend implements AuditBackend {
   ) {
     this.db = openSqlite(path, SCHEMA, (db) => {
       // Files written before trace ids existed gain the column (null in their rows).
-      const columns = db.prepare('SELECT name FROM pragma_table_info(\'audit_events\')').all() as { name: string }[];
-      if (!columns.some((c) => c.name === 'trace_id')) db.exec('ALTER TABLE audit_events ADD COLUMN trace_id TEXT');
+      addColumnIfMissing(db, 'audit_events', 'trace_id', 'TEXT');
       db.exec('CREATE INDEX IF NOT EXISTS audit_events_trace ON audit_events (trace_id, seq)');
       const hasCounts = db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'audit_event_counts'`).get();
       if (!hasCounts) db.transaction(() => db.exec(COUNTS_SCHEMA)).immediate();

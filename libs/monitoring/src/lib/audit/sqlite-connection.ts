@@ -20,6 +20,15 @@ export function openSqlite(path: string, schema: string, setup?: (db: Database.D
   return db;
 }
 
+/**
+ * Adds a nullable column to a table of a file written by an earlier version (SQLite has no `ADD COLUMN IF
+ * NOT EXISTS`); the rows it already holds get NULL. For `openSqlite`'s `setup`.
+ */
+export function addColumnIfMissing(db: Database.Database, table: string, column: string, type: string): void {
+  const columns = db.prepare('SELECT name FROM pragma_table_info(?)').all(table) as { name: string }[];
+  if (!columns.some((c) => c.name === column)) db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${type}`);
+}
+
 /** SQLITE_BUSY and its extended codes: another connection (or process) holds the lock we need. */
 export function isSqliteBusy(err: unknown): boolean {
   const code = (err as { code?: unknown } | undefined)?.code;
