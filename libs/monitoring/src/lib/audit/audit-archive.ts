@@ -10,28 +10,26 @@ import type { AuditPartition } from './audit-store.interface';
  * checkpoint it ends at; fsynced before the rows are deleted. Named so that a directory listing sorts a
  * writer's segments in order.
  */
-export async function writeArchive(dir: string, checkpoint: AuditCheckpoint, rows: AuditRow[]): Promise<string> {
-  await mkdir(dir, { recursive: true });
-  const path = join(dir, `${safeName(checkpoint.service)}__${safeName(checkpoint.writer)}__${String(checkpoint.sequence).padStart(10, '0')}.ndjson`);
-  const file = await open(path, 'w', 0o640);
-  try {
-    await file.write(`${rows.map((r) => JSON.stringify(r)).join('\n')}\n${JSON.stringify({ checkpoint })}\n`);
-    await file.sync();
-  } finally {
-    await file.close();
-  }
-  return path;
+export function writeArchive(dir: string, checkpoint: AuditCheckpoint, rows: AuditRow[]): Promise<string> {
+  return writeNdjson(dir, `${safeName(checkpoint.service)}__${safeName(checkpoint.writer)}__${String(checkpoint.sequence).padStart(10, '0')}.ndjson`, rows, [checkpoint]);
 }
 
 /**
  * Exports a time partition before it is dropped: its rows (every writer) in commit order, then the signed
- * checkpoint each writer's rows there end at; written to a temporary name, fsynced and renamed, so two
- * replicas archiving the same partition leave one whole file. Named by the partition's end, so a listing
- * sorts partitions in time order.
+ * checkpoint each writer's rows there end at. Named by the partition's end, so a listing sorts partitions
+ * in time order.
  */
-export async function writePartitionArchive(dir: string, service: string, partition: AuditPartition, rows: AsyncIterable<AuditRow>, checkpoints: readonly AuditCheckpoint[]): Promise<string> {
+export function writePartitionArchive(dir: string, service: string, partition: AuditPartition, rows: AsyncIterable<AuditRow>, checkpoints: readonly AuditCheckpoint[]): Promise<string> {
+  return writeNdjson(dir, `${safeName(service)}__partition__${partition.upper.replace(/:/g, '-')}.ndjson`, rows, checkpoints);
+}
+
+/**
+ * Rows then checkpoints as NDJSON, written to a temporary name a thousand lines at a time, fsynced and
+ * renamed: two replicas archiving the same rows leave one whole file, and a crash leaves none half-written.
+ */
+async function writeNdjson(dir: string, name: string, rows: AsyncIterable<AuditRow> | Iterable<AuditRow>, checkpoints: readonly AuditCheckpoint[]): Promise<string> {
   await mkdir(dir, { recursive: true });
-  const path = join(dir, `${safeName(service)}__partition__${partition.upper.replace(/:/g, '-')}.ndjson`);
+  const path = join(dir, name);
   const temporary = `${path}.${process.pid}.partial`;
   const file = await open(temporary, 'w', 0o640);
   try {

@@ -80,6 +80,21 @@ export function auditServiceTable(service: string): string {
   return `audit_events_${service.toLowerCase().replace(/[^a-z0-9]/g, '_').slice(0, 24)}_${createHash('sha256').update(service).digest('hex').slice(0, 8)}`;
 }
 
+/** The start (ms) of the partition period of `intervalMs` that `at` (ms) falls in. */
+const periodStart = (at: number, intervalMs: number) => Math.floor(at / intervalMs) * intervalMs;
+
+/** The DDL of a service's table of partitions (one LIST partition of `audit_events`), unless it is there. */
+const serviceTableDdl = (service: string) => `CREATE TABLE IF NOT EXISTS ${quote(auditServiceTable(service))} PARTITION OF audit_events FOR VALUES IN (${literal(service)}) PARTITION BY RANGE (period)`;
+
+/**
+ * A service's partition interval as the database records it: `proposed` the first time, the recorded one
+ * ever after (partitions of one service must not overlap).
+ */
+async function recordedInterval(client: PoolClient, service: string, proposed: number): Promise<number> {
+  await client.query('INSERT INTO audit_partitioning (service, interval_ms) VALUES ($1, $2) ON CONFLICT (service) DO NOTHING', [service, proposed]);
+  return Number((await client.query<{ interval_ms: string }>('SELECT interval_ms FROM audit_partitioning WHERE service = $1', [service])).rows[0].interval_ms);
+}
+
 /** `20261127T000000Z`: a partition's name suffix, from the start of its period. */
 const stamp = (ms: number) => new Date(ms).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z');
 
@@ -103,7 +118,7 @@ export class PostgresAuditBackend implements AuditBackend {
   private readonly logger = new Logger('PostgresAuditStore');
   private readonly pool: Pool;
   /** Resolves once the schema is migrated and this service's partition interval is known (on first use). */
-  readonly ready: () => Promise<void>;
+  private readonly ready: () => Promise<void>;
   private readonly serviceTable: string;
   /** This service's partition interval: the configured one, unless the database already holds another. */
   private intervalMs: number;
@@ -113,7 +128,7 @@ export class PostgresAuditBackend implements AuditBackend {
   constructor(
     url: string,
     private readonly service: string,
-    private readonly timeoutMs = DEFAULT_STORE_TIMEOUT_MS,
+    timeoutMs = DEFAULT_STORE_TIMEOUT_MS,
     partitionIntervalMs = DEFAULT_PARTITION_INTERVAL_MS,
   ) {
     this.pool = createPool(url, timeoutMs);
@@ -125,12 +140,12 @@ export class PostgresAuditBackend implements AuditBackend {
   /** The start of the partition period `at` (ms) falls in. */
   async periodOf(at: number): Promise<number> {
     await this.ready();
-    return Math.floor(at / this.intervalMs) * this.intervalMs;
+    return periodStart(at, this.intervalMs);
   }
 
   async insert(rows: AuditRow[], period = Date.now()): Promise<void> {
     await this.ready();
-    const start = Math.floor(period / this.intervalMs) * this.intervalMs;
+    const start = periodStart(period, this.intervalMs);
     if (!this.ensured.has(start)) {
       await this.ensurePartition(start + this.intervalMs); // the next one, before anyone needs it: no DDL at the turn of the period
       this.ensured.add(start);
@@ -246,12 +261,10 @@ export class PostgresAuditBackend implements AuditBackend {
   /** Creates the partition of the period starting at `start` (and this service's table) unless it is there. */
   private async ensurePartition(start: number): Promise<void> {
     await this.inPartitionLock(async (client) => {
-      await client.query(`CREATE TABLE IF NOT EXISTS ${quote(this.serviceTable)} PARTITION OF audit_events FOR VALUES IN (${literal(this.service)}) PARTITION BY RANGE (period)`);
-      const covered = await client.query(`SELECT 1 FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = to_regclass($1) AND c.relname = $2`, [this.serviceTable, `${this.serviceTable}_${stamp(start)}`]);
-      if (covered.rowCount) return;
+      await client.query(serviceTableDdl(this.service));
       try {
         await client.query('SAVEPOINT create_partition');
-        await client.query(`CREATE TABLE ${quote(`${this.serviceTable}_${stamp(start)}`)} PARTITION OF ${quote(this.serviceTable)} FOR VALUES FROM (${literal(new Date(start).toISOString())}) TO (${literal(new Date(start + this.intervalMs).toISOString())})`);
+        await client.query(`CREATE TABLE IF NOT EXISTS ${quote(`${this.serviceTable}_${stamp(start)}`)} PARTITION OF ${quote(this.serviceTable)} FOR VALUES FROM (${literal(new Date(start).toISOString())}) TO (${literal(new Date(start + this.intervalMs).toISOString())})`);
       } catch (err) {
         // 42P17: an existing partition (the one rows of the unpartitioned layout moved to) already covers the period.
         if ((err as { code?: string }).code !== '42P17') throw err;
@@ -277,8 +290,7 @@ export class PostgresAuditBackend implements AuditBackend {
 
   /** Records this service's partition interval the first time; a later, different configuration keeps the recorded one (partitions must not overlap). */
   private async adoptInterval(client: PoolClient): Promise<void> {
-    await client.query('INSERT INTO audit_partitioning (service, interval_ms) VALUES ($1, $2) ON CONFLICT (service) DO NOTHING', [this.service, this.intervalMs]);
-    const recorded = Number((await client.query<{ interval_ms: string }>('SELECT interval_ms FROM audit_partitioning WHERE service = $1', [this.service])).rows[0].interval_ms);
+    const recorded = await recordedInterval(client, this.service, this.intervalMs);
     if (recorded !== this.intervalMs) this.logger.warn(`audit partitions of ${this.service} are ${recorded} ms long in this database; the configured ${this.intervalMs} ms is ignored`);
     this.intervalMs = recorded;
   }
@@ -294,11 +306,10 @@ export class PostgresAuditBackend implements AuditBackend {
     try {
       await client.query('SET LOCAL statement_timeout = 0');
       for (const { service } of (await client.query<{ service: string }>('SELECT DISTINCT service FROM audit_events_unpartitioned')).rows) {
-        await client.query('INSERT INTO audit_partitioning (service, interval_ms) VALUES ($1, $2) ON CONFLICT (service) DO NOTHING', [service, service === this.service ? this.intervalMs : DEFAULT_PARTITION_INTERVAL_MS]);
-        const interval = Number((await client.query<{ interval_ms: string }>('SELECT interval_ms FROM audit_partitioning WHERE service = $1', [service])).rows[0].interval_ms);
-        const start = Math.floor(Date.now() / interval) * interval;
+        const interval = await recordedInterval(client, service, service === this.service ? this.intervalMs : DEFAULT_PARTITION_INTERVAL_MS);
+        const start = periodStart(Date.now(), interval);
         const table = auditServiceTable(service);
-        await client.query(`CREATE TABLE IF NOT EXISTS ${quote(table)} PARTITION OF audit_events FOR VALUES IN (${literal(service)}) PARTITION BY RANGE (period)`);
+        await client.query(serviceTableDdl(service));
         await client.query(`CREATE TABLE ${quote(`${table}_before_${stamp(start + interval)}`)} PARTITION OF ${quote(table)} FOR VALUES FROM (MINVALUE) TO (${literal(new Date(start + interval).toISOString())})`);
         const columns = AUDIT_COLUMNS.filter((c) => c !== 'trace_id').join(', '); // the earlier layout had no trace ids
         await client.query(`INSERT INTO audit_events (seq, ${columns}, period) SELECT seq, ${columns}, $2 FROM audit_events_unpartitioned WHERE service = $1`, [service, new Date(start)]);
