@@ -137,7 +137,7 @@ describeLocal('tracing: one brief, one trace across every hop', () => {
     expect(call.events).toContainEqual({ name: 'upstream error answer', attributes: expect.objectContaining({ 'http.response.status_code': 503 }) });
     const faked = spans.filter((s) => s.service === 'fake-upstreams' && s.attributes['fault.action'] === 'respond');
     expect(faked.length).toBeGreaterThanOrEqual(1);
-    for (const s of faked) expect([s.status.code, s.attributes['fault.reason']]).toEqual([ERROR, 'injected fault: HTTP 503']);
+    for (const s of faked) expect([s.status, s.attributes['fault.reason']]).toEqual([{ code: ERROR, message: 'injected fault: HTTP 503' }, 'injected fault: HTTP 503']);
     const step = spans.find((s) => s.name === 'brief step deliver:sms') as ReceivedSpan;
     expect(step.status.code).toBe(ERROR);
   });

@@ -24,7 +24,7 @@ export function useFaults(app: INestApplication): void {
     const span = trace.getActiveSpan();
     if (span) {
       span.setAttribute('fault.action', action.kind);
-      // (The HTTP instrumentation sets the status of a 5xx answer itself, without a message: the reason is an attribute.)
+      // The reason is on the span twice: as its error status (kept when the span ends) and as an attribute.
       const reason = action.kind === 'respond' && action.status >= 400 ? `injected fault: HTTP ${action.status}` : action.kind === 'reset' ? 'injected fault: connection reset' : undefined;
       if (reason) span.setAttribute('fault.reason', reason).setStatus({ code: SpanStatusCode.ERROR, message: reason });
     }

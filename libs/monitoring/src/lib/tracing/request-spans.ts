@@ -1,5 +1,6 @@
 import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Span, type SpanContext } from '@opentelemetry/api';
 import { MONITORING_ROUTES } from '@personai/contracts';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { tracer } from './trace-context';
 import { tracingEnabled } from './tracing-sdk';
@@ -9,7 +10,7 @@ const UNTRACED_ROUTES = new Set<string>([MONITORING_ROUTES.health, MONITORING_RO
 
 const spans = new WeakMap<object, Span>();
 
-/** The server span of a request being served (tracing on), for its exemplar and its logs. */
+/** The server span of a request being served (tracing on): its trace id becomes the exemplar of the request's latency. */
 export function requestSpanContext(request: FastifyRequest): SpanContext | undefined {
   return spans.get(request.raw)?.spanContext();
 }
@@ -34,8 +35,11 @@ export function traceRequests(fastify: FastifyInstance): void {
     reply.raw.once('close', () => {
       const status = reply.raw.statusCode;
       span.setAttribute('http.response.status_code', status);
-      if (!reply.raw.writableFinished) span.setStatus({ code: SpanStatusCode.ERROR, message: 'the connection closed before the answer was sent' });
-      else if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR, message: `HTTP ${status}` });
+      // An error status set while serving (a fake's injected fault, with its reason) is kept as it is.
+      if ((span as Partial<ReadableSpan>).status?.code !== SpanStatusCode.ERROR) {
+        if (!reply.raw.writableFinished) span.setStatus({ code: SpanStatusCode.ERROR, message: 'the connection closed before the answer was sent' });
+        else if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR, message: `HTTP ${status}` });
+      }
       span.end();
     });
     context.with(trace.setSpan(parent, span), done);
