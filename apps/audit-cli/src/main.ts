@@ -4,12 +4,6 @@
 //     accept a chain pruned at a checkpoint older than this] [--service <name>] [--json]
 //   npm run audit:verify -- --store … (the same)
 // Exit code: 0 intact (unanchored events are listed, not failures), 1 tampering found, 2 bad arguments or an unreadable store.
-import { runAuditCli } from '@personai/monitoring';
+import { auditCliMain } from '@personai/monitoring';
 
-runAuditCli(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    process.stderr.write(`audit-cli: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exit(2);
-  },
-);
+auditCliMain('audit-cli');

@@ -33,7 +33,7 @@ export { DirectoryCheckpointAnchor, signCheckpoint, checkpointSignatureValid, lo
 export type { AuditCheckpoint, CheckpointBody } from './lib/audit/audit-checkpoint';
 export { AuditCheckpointer } from './lib/audit/audit-checkpointer';
 export { auditRowsOf } from './lib/audit/audit-rows';
-export { runAuditCli } from './lib/audit/audit-cli';
+export { auditCliMain, runAuditCli } from './lib/audit/audit-cli';
 export { archivedRows, writeArchive } from './lib/audit/audit-archive';
 export type { AuditPruneResult } from './lib/audit/audit-store.interface';
 export { activeTraceId, injectTraceContext, inSpan, traceLogFields } from './lib/tracing/trace-context';

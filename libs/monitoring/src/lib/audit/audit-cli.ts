@@ -54,3 +54,13 @@ export async function runAuditCli(argv: string[], out: NodeJS.WritableStream = p
   }
 }
 
+/** Runs the verifier on this process's arguments and exits with its code (2, with `program: message`, when it throws). */
+export function auditCliMain(program: string): void {
+  runAuditCli(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (error: unknown) => {
+      process.stderr.write(`${program}: ${error instanceof Error ? error.message : String(error)}\n`);
+      process.exit(2);
+    },
+  );
+}
