@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { DependencyOptions, MonitoringModuleOptions, parseDuration } from '@personai/monitoring';
+import { DependencyOptions, MonitoringModuleOptions } from '@personai/monitoring';
 import { ServiceEnv } from './service-env';
 
 /** MonitoringModule options from the shared environment (CONTRACT.md §3) plus the service's dependencies. */
@@ -31,8 +31,8 @@ export function monitoringOptions(config: ServiceEnv, dependencies: DependencyOp
         : undefined,
     auditPartitionIntervalMs: config.auditPartitionIntervalMs,
     auditRetention:
-      config.AUDIT_RETENTION && config.AUDIT_CHECKPOINTS === 'true'
-        ? { maxAgeMs: parseDuration(config.AUDIT_RETENTION) as number, intervalMs: config.auditRetentionIntervalMs, ...(config.AUDIT_ARCHIVE_DIR ? { archiveDir: config.AUDIT_ARCHIVE_DIR } : {}) }
+      config.auditRetentionMs && config.AUDIT_CHECKPOINTS === 'true'
+        ? { maxAgeMs: config.auditRetentionMs, intervalMs: config.auditRetentionIntervalMs, ...(config.AUDIT_ARCHIVE_DIR ? { archiveDir: config.AUDIT_ARCHIVE_DIR } : {}) }
         : undefined,
     monitoringToken: config.MONITORING_TOKEN,
     metricsRequireToken: config.METRICS_REQUIRE_TOKEN === 'true',

@@ -147,6 +147,8 @@ export class ServiceEnv {
   auditCheckpointIntervalMs!: number;
   auditRetentionIntervalMs!: number;
   auditPartitionIntervalMs!: number;
+  /** AUDIT_RETENTION in ms; undefined when retention is off. */
+  auditRetentionMs?: number;
 }
 
 /** Sets the `…Ms` fields from the validated duration strings. */
@@ -163,6 +165,7 @@ function parseDurations(config: ServiceEnv): void {
   config.auditCheckpointIntervalMs = ms(config.AUDIT_CHECKPOINT_INTERVAL);
   config.auditRetentionIntervalMs = ms(config.AUDIT_RETENTION_INTERVAL);
   config.auditPartitionIntervalMs = ms(config.AUDIT_PARTITION_INTERVAL);
+  config.auditRetentionMs = config.AUDIT_RETENTION ? ms(config.AUDIT_RETENTION) : undefined;
 }
 
 /** A configuration that failed validation; its message names every bad variable. */
