@@ -1,8 +1,8 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { allExpressions, dashboards, metricNames, PROMETHEUS_DIR, recordedNames, ruleGroups } from '@personai/tools/observability';
+import { allExpressions, dashboards, metricNames, PROMETHEUS_DIR, recordedNames, ruleFiles, ruleGroups } from '@personai/tools/observability';
 
 function promtool(...args: string[]): { status: number | null; output: string } {
   const run = spawnSync('promtool', args, { cwd: PROMETHEUS_DIR, encoding: 'utf8' });
@@ -16,17 +16,18 @@ describe('Prometheus configuration', () => {
     expect([check.status, check.output]).toEqual([0, expect.stringContaining('SUCCESS')]);
   });
 
-  it('passes promtool check rules', () => {
-    const check = promtool('check', 'rules', 'rules/recording.yml', 'rules/alerts.yml');
+  it('passes promtool check rules (the hand-written rules and the generated SLO rules)', () => {
+    const check = promtool('check', 'rules', ...ruleFiles().map((f) => `rules/${f}`));
     expect([check.status, check.output]).toEqual([0, expect.not.stringContaining('FAILED')]);
   });
 
   it('passes promtool test rules: every alert fires when it should and not when it should not', () => {
     const test = promtool('test', 'rules', 'tests/alerts.test.yml');
     expect([test.status, test.output.trim()]).toEqual([0, expect.stringMatching(/SUCCESS$/)]);
-    const tested = new Set([...readFileSync(join(PROMETHEUS_DIR, 'tests', 'alerts.test.yml'), 'utf8').matchAll(/alertname: (\w+)/g)].map((m) => m[1]));
-    const alerts = ruleGroups().flatMap((g) => g.rules.filter((r) => r.alert).map((r) => r.alert as string));
-    expect(alerts.sort()).toEqual(['AuditWriteFailures', 'BriefPipelineFailing', 'DependencyDown', 'HighErrorRate', 'HighLatencyP99', 'QueueBacklogOld', 'QueueDeadLetters', 'ServiceDown', 'ServiceUnhealthy', 'TokenExpiringSoon', 'TracingSpansDropped']);
+    const testFiles = [join(PROMETHEUS_DIR, 'tests', 'alerts.test.yml'), ...readdirSync(join(PROMETHEUS_DIR, 'tests', 'slo')).map((f) => join(PROMETHEUS_DIR, 'tests', 'slo', f))];
+    const tested = new Set(testFiles.flatMap((f) => [...readFileSync(f, 'utf8').matchAll(/alertname: (\w+)/g)].map((m) => m[1])));
+    const alerts = [...new Set(ruleGroups().flatMap((g) => g.rules.filter((r) => r.alert).map((r) => r.alert as string)))];
+    expect(alerts.sort()).toEqual(['AuditWriteFailures', 'BriefPipelineFailing', 'DependencyDown', 'ErrorBudgetBurnFast', 'ErrorBudgetBurnSlow', 'HighErrorRate', 'HighLatencyP99', 'QueueBacklogOld', 'QueueDeadLetters', 'ServiceDown', 'ServiceUnhealthy', 'TokenExpiringSoon', 'TracingSpansDropped']);
     expect(alerts.filter((a) => !tested.has(a))).toEqual([]);
   });
 
@@ -61,9 +62,9 @@ describe('the OpenTelemetry Collector of compose', () => {
 });
 
 describe('Grafana dashboards', () => {
-  it('has the overview, one for any service (a $service variable) and the business pipeline, each with unique uid and queries', () => {
+  it('has the overview, one for any service (a $service variable), the business pipeline and the SLOs, each with unique uid and queries', () => {
     const all = dashboards();
-    expect(all.map((d) => d.uid).sort()).toEqual(['personai-overview', 'personai-pipeline', 'personai-service']);
+    expect(all.map((d) => d.uid).sort()).toEqual(['personai-overview', 'personai-pipeline', 'personai-service', 'personai-slo']);
     for (const d of all) {
       expect(d.panels.length).toBeGreaterThan(0);
       expect(d.panels.filter((p) => p.targets.length === 0 || p.targets.some((t) => !t.expr))).toEqual([]);

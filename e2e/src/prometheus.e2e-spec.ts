@@ -1,5 +1,5 @@
 import { SERVICE_NAMES } from '@personai/contracts';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { allExpressions, metricNames, PROMETHEUS_DIR } from '@personai/tools/observability';
@@ -47,10 +47,13 @@ describeLocal('all services: a live Prometheus with the repo rules', () => {
     // The same rules, evaluated every second instead of every 30 s so the test needs seconds, not minutes.
     writeFileSync(join(dir, 'recording.yml'), readFileSync(join(PROMETHEUS_DIR, 'rules', 'recording.yml'), 'utf8').replace('interval: 30s', 'interval: 1s'));
     writeFileSync(join(dir, 'alerts.yml'), readFileSync(join(PROMETHEUS_DIR, 'rules', 'alerts.yml'), 'utf8'));
+    // The generated SLO rules too (deploy/slo), at the same pace.
+    mkdirSync(join(dir, 'slo'));
+    for (const f of readdirSync(join(PROMETHEUS_DIR, 'rules', 'slo'))) writeFileSync(join(dir, 'slo', f), readFileSync(join(PROMETHEUS_DIR, 'rules', 'slo', f), 'utf8').replaceAll('interval: 30s', 'interval: 1s'));
     const scrapeTargets = SERVICE_NAMES.map((s) => `'${new URL(services[s]).host}'`).join(', ');
     prometheus = await startPrometheus(
       dir,
-      `global: { scrape_interval: 1s, evaluation_interval: 1s }\nrule_files: [recording.yml, alerts.yml]\nscrape_configs:\n  - job_name: personai-services\n    static_configs: [{ targets: [${scrapeTargets}] }]\n  - job_name: fake-upstreams\n    static_configs: [{ targets: ['${new URL(fakeUpstreams as string).host}'] }]\n`,
+      `global: { scrape_interval: 1s, evaluation_interval: 1s }\nrule_files: [recording.yml, alerts.yml, slo/*.yml]\nscrape_configs:\n  - job_name: personai-services\n    static_configs: [{ targets: [${scrapeTargets}] }]\n  - job_name: fake-upstreams\n    static_configs: [{ targets: ['${new URL(fakeUpstreams as string).host}'] }]\n`,
     );
     api = prometheus.api;
   });
@@ -71,6 +74,19 @@ describeLocal('all services: a live Prometheus with the repo rules', () => {
       expect(new Set(result.map((r) => r.metric['service'])).size).toBeGreaterThan(0);
     }
     console.log(`live Prometheus: all targets up and recording rules answering ${((Date.now() - startedAt) / 1000).toFixed(1)} s after start`);
+  });
+
+  it('records the generated SLIs from live traffic: logins answered 2xx are an availability error ratio of exactly 0', async () => {
+    const ic = services['integration-controller'];
+    const sli = 'slo:sli_error:ratio_rate5m{service="integration-controller",slo="availability"}';
+    const result = await eventually('the availability SLI of integration-controller', async () => {
+      expect((await postJson(`${ic}/auth/login`, { user_id: 'slo_user', password: 'demo' })).status).toBeLessThan(300);
+      const r = await query(sli);
+      return r.length > 0 ? r : undefined;
+    }, 20_000);
+    expect(result.map((r) => [r.metric['slo'], Number(r.value[1])])).toEqual([['availability', 0]]);
+    // Every SLO of the definitions has its budget recorded beside it.
+    expect((await query('slo:error_budget:ratio')).length).toBeGreaterThanOrEqual(SERVICE_NAMES.length * 3);
   });
 
   it('puts ServiceUnhealthy into pending when a service loses its database, and out again when it returns', async () => {

@@ -9,11 +9,17 @@ export const DASHBOARDS_DIR = join(ROOT, 'deploy', 'grafana', 'dashboards');
 
 interface RuleGroup {
   name: string;
-  rules: { record?: string; alert?: string; expr: string; annotations?: Record<string, string> }[];
+  rules: { record?: string; alert?: string; expr: string; labels?: Record<string, string>; annotations?: Record<string, string> }[];
+}
+
+/** The rule files Prometheus loads: the hand-written ones, then each service's generated SLO rules (rules/slo). */
+export function ruleFiles(): string[] {
+  const slo = readdirSync(join(PROMETHEUS_DIR, 'rules', 'slo')).filter((f) => f.endsWith('.yml')).sort();
+  return ['recording.yml', 'alerts.yml', ...slo.map((f) => `slo/${f}`)];
 }
 
 export function ruleGroups(): RuleGroup[] {
-  return ['recording.yml', 'alerts.yml'].flatMap((f) => (parse(readFileSync(join(PROMETHEUS_DIR, 'rules', f), 'utf8')) as { groups: RuleGroup[] }).groups);
+  return ruleFiles().flatMap((f) => (parse(readFileSync(join(PROMETHEUS_DIR, 'rules', f), 'utf8')) as { groups: RuleGroup[] }).groups);
 }
 
 export interface Dashboard {

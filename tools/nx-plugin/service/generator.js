@@ -25,7 +25,30 @@ module.exports = async function serviceGenerator(tree, options) {
   });
   manifest.services.push({ name, port, upstreams: [], calls: [], businessMetrics: [] });
   writeJson(tree, MANIFEST, manifest);
+  // Every service has its SLOs (deploy/slo): the platform's three to start with, its rules and tests generated below.
+  tree.write(`deploy/slo/${name}.yaml`, defaultSlos(name));
   await formatFiles(tree);
   // Runs once the files are on disk: the manifest's derived files follow the new entry.
   return () => execFileSync(process.execPath, [join(tree.root, 'tools', 'manifest', 'generate.js')], { cwd: tree.root, stdio: 'inherit' });
 };
+
+/** The SLO definition a new service starts with (deploy/slo/README.md says how to change it). */
+function defaultSlos(name) {
+  return `# SLOs of ${name}. Edit, then \`npm run generate\` (deploy/slo/README.md).
+service: ${name}
+window: 30d
+objectives:
+  - name: availability
+    description: Business requests answered without a server error
+    objective: 99.5
+    sli: { type: availability }
+  - name: latency
+    description: Business requests answered within the 500 ms budget
+    objective: 99
+    sli: { type: latency, threshold_seconds: 0.5 }
+  - name: audit-write
+    description: Audit events stored (a failed write fails its request closed)
+    objective: 99.9
+    sli: { type: audit_write }
+`;
+}
