@@ -1,4 +1,4 @@
-import { SERVICE_NAMES, SERVICE_PORTS, MONITORING_ROUTES } from '@personai/contracts';
+import { SERVICE_MANIFEST, SERVICE_NAMES, SERVICE_PORTS, MONITORING_ROUTES } from '@personai/contracts';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
@@ -55,8 +55,8 @@ describe('docker/docker-compose.yml', () => {
   const compose = parse(readFileSync(join(ROOT, 'docker', 'docker-compose.yml'), 'utf8'), { merge: true }) as { services: Record<string, ComposeService> };
   const services = compose.services;
 
-  it('runs the fakes, the four services, PostgreSQL, Prometheus, Grafana, a collector and Jaeger, each with a healthcheck but the two nothing waits on', () => {
-    expect(Object.keys(services).sort()).toEqual([...APPS, 'postgres', 'prometheus', 'grafana', 'otel-collector', 'jaeger'].sort());
+  it('runs the fakes, the four services, the prober, PostgreSQL, Prometheus, Grafana, a collector and Jaeger, each with a healthcheck but the two nothing waits on', () => {
+    expect(Object.keys(services).sort()).toEqual([...APPS, ...(SERVICE_MANIFEST.monitors ?? []).map((m) => m.name), 'postgres', 'prometheus', 'grafana', 'otel-collector', 'jaeger'].sort());
     // The collector's and Jaeger's images have no shell to probe with; no service depends on them (tracing never blocks one).
     const unprobed = ['otel-collector', 'jaeger'];
     for (const [name, s] of Object.entries(services)) expect([name, Array.isArray(s.healthcheck?.test)]).toEqual([name, !unprobed.includes(name)]);

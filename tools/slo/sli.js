@@ -45,13 +45,14 @@ const SLI_TYPES = {
     }),
   },
   probe: {
-    // The prober's own series carry service="prober"; the probed service is `target`.
+    // The prober's own series carry service="service-prober"; the probed service is `target`.
     errors: (s, _sli, w) => orZero(sumRate(`probe_runs_total{target="${s}",outcome="failure"}`, w)),
-    total: (s, _sli, w) => sumRate(`probe_runs_total{target="${s}"}`, w),
+    // Runs inside a maintenance window (outcome="maintenance") spend no budget.
+    total: (s, _sli, w) => sumRate(`probe_runs_total{target="${s}",outcome=~"success|failure"}`, w),
     series: (s) => ({
-      good: [`probe_runs_total{service="prober",target="${s}",check="health",outcome="success"}`],
-      bad: [`probe_runs_total{service="prober",target="${s}",check="health",outcome="failure"}`],
-      noise: [`probe_runs_total{service="prober",target="other",check="health",outcome="failure"}`],
+      good: [`probe_runs_total{service="service-prober",target="${s}",check="health",outcome="success"}`],
+      bad: [`probe_runs_total{service="service-prober",target="${s}",check="health",outcome="failure"}`],
+      noise: [`probe_runs_total{service="service-prober",target="other",check="health",outcome="failure"}`, `probe_runs_total{service="service-prober",target="${s}",check="health",outcome="maintenance"}`],
     }),
   },
   audit_write: {

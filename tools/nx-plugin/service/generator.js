@@ -8,10 +8,11 @@ const { formatFiles, generateFiles, names, readJson, writeJson } = require('@nx/
 const MANIFEST = 'libs/contracts/src/services.json';
 
 module.exports = async function serviceGenerator(tree, options) {
-  const { name, port } = options;
+  const { name, port, monitor = false } = options;
   const manifest = readJson(tree, MANIFEST);
-  if (manifest.services.some((s) => s.name === name)) throw new Error(`${name} is already in ${MANIFEST}`);
-  const taken = [manifest.fakes.port, ...manifest.services.map((s) => s.port)];
+  const apps = [...manifest.services, ...(manifest.monitors ?? [])];
+  if (apps.some((s) => s.name === name)) throw new Error(`${name} is already in ${MANIFEST}`);
+  const taken = [manifest.fakes.port, ...apps.map((s) => s.port)];
   if (taken.includes(port)) throw new Error(`port ${port} is taken (${taken.join(', ')} are)`);
   if (tree.exists(`apps/${name}`)) throw new Error(`apps/${name} already exists`);
 
@@ -23,10 +24,15 @@ module.exports = async function serviceGenerator(tree, options) {
     snake: name.replace(/-/g, '_'),
     tmpl: '',
   });
-  manifest.services.push({ name, port, upstreams: [], calls: [], businessMetrics: [] });
+  if (monitor) {
+    // It watches the services: scraped and deployed like them, but not one of the monitored services.
+    manifest.monitors = [...(manifest.monitors ?? []), { name, port, businessMetrics: [] }];
+  } else {
+    manifest.services.push({ name, port, upstreams: [], calls: [], businessMetrics: [] });
+    // Every service has its SLOs (deploy/slo): the platform's three to start with, its rules and tests generated below.
+    tree.write(`deploy/slo/${name}.yaml`, defaultSlos(name));
+  }
   writeJson(tree, MANIFEST, manifest);
-  // Every service has its SLOs (deploy/slo): the platform's three to start with, its rules and tests generated below.
-  tree.write(`deploy/slo/${name}.yaml`, defaultSlos(name));
   await formatFiles(tree);
   // Runs once the files are on disk: the manifest's derived files follow the new entry.
   return () => execFileSync(process.execPath, [join(tree.root, 'tools', 'manifest', 'generate.js')], { cwd: tree.root, stdio: 'inherit' });

@@ -58,7 +58,7 @@ export const CORE_METRIC_FAMILIES: readonly string[] = [
 ];
 
 /** Business families, each owned by the service where the business event happens (from the manifest). */
-export const BUSINESS_METRIC_FAMILIES: Readonly<Record<string, readonly string[]>> = Object.fromEntries(manifest.services.map((s) => [s.name, s.businessMetrics]));
+export const BUSINESS_METRIC_FAMILIES: Readonly<Record<string, readonly string[]>> = Object.fromEntries([...manifest.services, ...(manifest.monitors ?? [])].map((s) => [s.name, s.businessMetrics]));
 
 /** The `endpoint` label value of requests that match no route. */
 export const UNMATCHED_ROUTE_LABEL = '__unmatched__';

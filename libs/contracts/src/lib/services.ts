@@ -22,6 +22,8 @@ export interface ServiceManifest {
   /** Each upstream API fake-upstreams imitates, with the real API's base URL the prod overlay points at. */
   upstreams: Record<string, { production: string }>;
   services: ServiceManifestEntry[];
+  /** Apps that watch the services (the prober): scraped and deployed like them, not among the monitored services. */
+  monitors?: { name: string; port: number; businessMetrics: string[] }[];
 }
 
 /** The manifest of the services: the one place a service, its port and its dependencies are declared. */

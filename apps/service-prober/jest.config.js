@@ -1,0 +1,1 @@
+module.exports = { displayName: 'service-prober', preset: '../../jest.preset.js', rootDir: '.', coverageDirectory: '../../coverage/apps/service-prober' };
