@@ -1,4 +1,4 @@
-import { SERVICE_NAMES } from '@personai/contracts';
+import { SERVICE_MANIFEST, SERVICE_NAMES } from '@personai/contracts';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,6 +27,8 @@ describe('all services: what the rules and dashboards query', () => {
         if (type === 'histogram') ['_bucket', '_count', '_sum'].forEach((suffix) => exposed.add(`${family}${suffix}`));
       }
     }
+    // The prober's families (probe_*): declared in the manifest, and prober.e2e-spec.ts checks its /metrics has each.
+    for (const m of SERVICE_MANIFEST.monitors ?? []) m.businessMetrics.forEach((f) => exposed.add(f));
     const queried = [...new Set(allExpressions().flatMap(metricNames))];
     expect(queried.length).toBeGreaterThanOrEqual(20); // the extractor finds the metrics (20 today)
     expect(queried.filter((m) => !exposed.has(m))).toEqual([]);

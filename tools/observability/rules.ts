@@ -40,7 +40,7 @@ export function allExpressions(): string[] {
 }
 
 const PROMQL_WORDS = new Set(
-  'sum avg min max count by without on ignoring group_left group_right and or unless bool offset rate irate increase delta histogram_quantile max_over_time avg_over_time min_over_time sum_over_time clamp_min clamp_max abs time vector scalar topk bottomk'.split(' '),
+  'sum avg min max count by without on ignoring group_left group_right and or unless bool offset rate irate increase delta histogram_quantile max_over_time avg_over_time min_over_time sum_over_time clamp_min clamp_max abs absent absent_over_time time vector scalar topk bottomk'.split(' '),
 );
 
 /** The metric names an expression reads (recording-rule names, containing ':', excluded). */
