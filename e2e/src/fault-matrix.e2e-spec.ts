@@ -12,6 +12,8 @@ interface Row {
   fault?: Record<string, unknown>;
   database_fault?: Record<string, unknown>;
   health: { status: string; http: number; dependency_up: boolean; error?: string; min_latency_ms?: number; ready_http?: number };
+  /** The alert this fault must fire (alert-conformance.e2e-spec.ts), or null. */
+  alert: { alertname: string; labels: Record<string, string> } | null;
   call: {
     method: 'POST';
     path: string;
@@ -50,6 +52,13 @@ describeLocal('fault matrix (e2e/fault-matrix.json)', () => {
       for (const mode of ['down', 'timeout', 'latency', 'error', 'expired_token', 'reset']) expect([target, mode, covered.has(`${target}:${mode}`)]).toEqual([target, mode, true]);
     }
     expect(new Set(matrix.rows.filter((r) => r.database_fault?.['mode'] === 'down').map((r) => r.service)).size).toBe(4);
+  });
+
+  it('names for every row the alert its health must fire: ServiceUnhealthy when unhealthy, DependencyDown when a dependency is down, none otherwise', () => {
+    const expected = (r: Row) =>
+      r.health.status === 'unhealthy' ? { alertname: 'ServiceUnhealthy', labels: { service: r.service } } : r.health.dependency_up ? null : { alertname: 'DependencyDown', labels: { service: r.service, dependency: r.dependency } };
+    expect(matrix.rows.filter((r) => JSON.stringify(r.alert) !== JSON.stringify(expected(r))).map((r) => r.name)).toEqual([]);
+    expect(matrix.rows.filter((r) => r.alert === null).length).toBeGreaterThan(0);
   });
 
   it.each(matrix.rows.map((r) => [r.name, r] as const))('%s', async (_name, row) => {

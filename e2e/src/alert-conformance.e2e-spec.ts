@@ -1,0 +1,132 @@
+import { SERVICE_NAMES, ServiceName } from '@personai/contracts';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse, stringify } from 'yaml';
+import { PROMETHEUS_DIR } from '@personai/tools/observability';
+import { Notified, startAlertmanager, startWebhookReceiver } from './support/alertmanager';
+import { del, eventually, postJson } from './support/http';
+import { startPrometheus } from './support/prometheus-server';
+import { targets } from './support/targets';
+
+interface Row {
+  name: string;
+  service: ServiceName;
+  dependency: string;
+  fault?: Record<string, unknown>;
+  database_fault?: Record<string, unknown>;
+  alert: { alertname: string; labels: Record<string, string> } | null;
+}
+
+const matrix = JSON.parse(readFileSync(join(__dirname, '..', 'fault-matrix.json'), 'utf8')) as { rows: Row[] };
+const { local, services, fakeUpstreams } = targets();
+const describeLocal = local ? describe : describe.skip;
+
+/** The fault class of a row: the fake's mode, or the database's. */
+const faultClass = (r: Row) => (r.fault ? `upstream ${String(r.fault['mode'])}` : `database ${String(r.database_fault?.['mode'])}`);
+/** One row per class, a different one for each class so the services and upstreams vary. */
+const CLASSES = [...new Set(matrix.rows.map(faultClass))].map((c, i) => {
+  const rows = matrix.rows.filter((r) => faultClass(r) === c);
+  return rows[(i * 3) % rows.length];
+});
+/** The stated times (with the rules' minutes compressed to seconds, below): to fire, and to resolve once cleared. */
+const FIRE_WITHIN_MS = 20_000;
+const RESOLVE_WITHIN_MS = 20_000;
+/** How long a row that should fire nothing is watched. */
+const QUIET_FOR_MS = 12_000;
+
+/**
+ * The repo's rules with time compressed: every minute of a `for`, a range or an interval is a second, so the
+ * test sees in seconds what production sees in minutes (the thresholds themselves are unchanged).
+ */
+const compressed = (file: string) =>
+  readFileSync(join(PROMETHEUS_DIR, 'rules', file), 'utf8')
+    .replace(/for: (\d+)m/g, 'for: $1s')
+    .replace(/\[(\d+)m\]/g, '[$1s]')
+    .replace(/interval: 30s/g, 'interval: 1s');
+
+describeLocal('fault-to-alert conformance: each fault class fires the alert the fault matrix names at a real Alertmanager, and resolves', () => {
+  let dir: string;
+  let receiver: Awaited<ReturnType<typeof startWebhookReceiver>>;
+  let alertmanager: Awaited<ReturnType<typeof startAlertmanager>>;
+  let prometheus: Awaited<ReturnType<typeof startPrometheus>>;
+  const timings: string[] = [];
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'personai-conformance-'));
+    receiver = await startWebhookReceiver();
+    // Everything to the test's webhook at once, with the example's inhibit rules (an unhealthy service explains its other alerts).
+    const example = parse(readFileSync(join(PROMETHEUS_DIR, 'alertmanager.example.yml'), 'utf8')) as { inhibit_rules: unknown[] };
+    alertmanager = await startAlertmanager(
+      dir,
+      stringify({
+        route: {
+          receiver: 'test',
+          group_by: ['alertname', 'service', 'dependency'],
+          group_wait: '1s',
+          group_interval: '1s',
+          repeat_interval: '1h',
+          // No prober runs on this stack (prober.e2e-spec.ts proves its alerts): its absence alert goes nowhere.
+          routes: [{ matchers: ['alertname=~"ProberDown|ProbeFailing"'], receiver: 'nowhere' }],
+        },
+        inhibit_rules: example.inhibit_rules,
+        receivers: [{ name: 'test', webhook_configs: [{ url: receiver.url, send_resolved: true }] }, { name: 'nowhere' }],
+      }),
+    );
+    writeFileSync(join(dir, 'recording.yml'), compressed('recording.yml'));
+    writeFileSync(join(dir, 'alerts.yml'), compressed('alerts.yml'));
+    const scrape = SERVICE_NAMES.map((s) => `'${new URL(services[s]).host}'`).join(', ');
+    prometheus = await startPrometheus(
+      dir,
+      `global: { scrape_interval: 1s, evaluation_interval: 1s }\nrule_files: [recording.yml, alerts.yml]\nalerting:\n  alertmanagers:\n    - static_configs: [{ targets: ['${new URL(alertmanager.url).host}'] }]\nscrape_configs:\n  - job_name: personai-services\n    static_configs: [{ targets: [${scrape}] }]\n`,
+      ['--rules.alert.resend-delay=1s'],
+    );
+    // A clean start: every service scraped, and nothing but the Watchdog firing.
+    await eventually('the Watchdog at the receiver', async () => receiver.received.find((n) => n.labels['alertname'] === 'Watchdog'), 20_000);
+    await new Promise((r) => setTimeout(r, 3000));
+    const firing = ((await (await fetch(`${prometheus.api}/api/v1/alerts`)).json()) as { data: { alerts: { labels: Record<string, string>; state: string }[] } }).data.alerts;
+    expect(firing.filter((a) => !['Watchdog', 'ProberDown'].includes(a.labels['alertname'] as string)).map((a) => `${a.labels['alertname']} ${a.state} ${JSON.stringify(a.labels)}`)).toEqual([]);
+  }, 60_000);
+
+  afterAll(async () => {
+    await prometheus?.stop();
+    await alertmanager?.stop();
+    await receiver?.stop();
+    rmSync(dir, { recursive: true, force: true });
+    if (timings.length) console.log(`fault-to-alert conformance (rules' minutes as seconds):\n${timings.join('\n')}`);
+  });
+
+  it('runs one row of every fault class of the matrix (8 classes)', () => {
+    expect(CLASSES.map(faultClass).sort()).toEqual(['database down', 'database slow', 'upstream down', 'upstream error', 'upstream expired_token', 'upstream latency', 'upstream reset', 'upstream timeout']);
+  });
+
+  it.each(CLASSES.map((r) => [faultClass(r), r.name, r] as const))('%s (%s)', async (_class, _name, row) => {
+    const faultUrl = row.fault ? `${fakeUpstreams}/__faults` : `${services[row.service]}/__faults/database`;
+    // Alerts that started firing since `since` (the late resolution of an earlier row's alert is not a new one).
+    const firedSince = (since: number) => receiver.received.filter((n) => n.receivedAt >= since && n.status === 'firing' && Date.parse(n.startsAt) >= since - 1000);
+    const others = (since: number, expected?: string) => firedSince(since).filter((n) => n.labels['alertname'] !== 'Watchdog' && n.labels['alertname'] !== expected);
+    const matches = (n: Notified) => !!row.alert && n.labels['alertname'] === row.alert.alertname && Object.entries(row.alert.labels).every(([k, v]) => n.labels[k] === v);
+    const t0 = Date.now();
+    expect((await postJson(faultUrl, row.fault ?? row.database_fault)).status).toBe(201);
+    let cleared = 0;
+    try {
+      if (row.alert) {
+        const fired = await eventually(`${row.alert.alertname} at the receiver`, async () => receiver.received.find((n) => n.receivedAt >= t0 && n.status === 'firing' && matches(n)), FIRE_WITHIN_MS);
+        timings.push(`  ${faultClass(row).padEnd(24)} ${row.alert.alertname.padEnd(17)} fired in ${((fired.receivedAt - t0) / 1000).toFixed(1)} s`);
+      } else {
+        await new Promise((r) => setTimeout(r, QUIET_FOR_MS));
+        timings.push(`  ${faultClass(row).padEnd(24)} (none)            quiet for ${QUIET_FOR_MS / 1000} s`);
+      }
+    } finally {
+      await del(faultUrl);
+      cleared = Date.now();
+    }
+    if (row.alert) {
+      const resolved = await eventually(`${row.alert.alertname} resolved at the receiver`, async () => receiver.received.find((n) => n.receivedAt >= cleared && n.status === 'resolved' && matches(n)), RESOLVE_WITHIN_MS);
+      timings[timings.length - 1] += `, resolved ${((resolved.receivedAt - cleared) / 1000).toFixed(1)} s after the fault was cleared`;
+    }
+    // No other alert: the same alert for another service that depends on the same upstream is the same fault seen twice.
+    const unexpected = others(t0, row.alert?.alertname).concat(firedSince(t0).filter((n) => row.alert && n.labels['alertname'] === row.alert.alertname && !matches(n) && n.labels['dependency'] !== row.dependency));
+    expect(unexpected.map((n) => `${n.status} ${JSON.stringify(n.labels)}`)).toEqual([]);
+  }, 60_000);
+});
