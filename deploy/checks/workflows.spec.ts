@@ -58,6 +58,10 @@ describe('GitHub Actions workflows', () => {
     const steps = m.jobs['monitor'].steps;
     expect(steps.some((s) => s.run === 'npm run monitor')).toBe(true);
     expect(steps.filter((s) => s.if?.startsWith('failure()')).map((s) => s.uses ?? 'run')).toEqual(['actions/github-script@v7', 'run']);
+    // Every run, passed or failed, reports a heartbeat: a dead man's switch notices when the schedule stops.
+    const heartbeat = steps.find((s) => s.run?.includes('MONITORING_HEARTBEAT_URL'));
+    expect(heartbeat?.if).toBe("always() && env.MONITORING_HEARTBEAT_URL != ''");
+    expect(steps.indexOf(heartbeat as (typeof steps)[number])).toBe(steps.length - 1);
   });
 
   it('images.yml builds only the affected apps on main', () => {
