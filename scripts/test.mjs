@@ -17,13 +17,13 @@ if (!onPath('kubectl') && spawnSync(process.execPath, [join(root, 'scripts', 'in
   console.error('npm test could not install kubectl from the npm registry (see above).');
   process.exit(1);
 }
-const DEBIAN_TOOLS = ['promtool', 'prometheus', 'amtool', 'redis-server', 'redis-cli'];
+const DEBIAN_TOOLS = ['promtool', 'prometheus', 'amtool', 'prometheus-alertmanager', 'redis-server', 'redis-cli', 'chromium'];
 if (DEBIAN_TOOLS.some((t) => !onPath(t)) && process.getuid?.() === 0 && onPath('apt-get')) {
   spawnSync('bash', [join(root, 'scripts', 'install-test-tools.sh')], { stdio: 'inherit' });
 }
 const missing = DEBIAN_TOOLS.filter((t) => !onPath(t));
 if (missing.length > 0) {
-  console.error(`npm test needs ${missing.join(', ')} (not found on PATH). Install them once with:\n\n  sudo bash scripts/install-test-tools.sh\n\n(Debian/Ubuntu packages prometheus, prometheus-alertmanager and redis-server), then run npm test again.`);
+  console.error(`npm test needs ${missing.join(', ')} (not found on PATH). Install them once with:\n\n  sudo bash scripts/install-test-tools.sh\n\n(Debian/Ubuntu packages prometheus, prometheus-alertmanager, redis-server and chromium), then run npm test again.`);
   process.exit(1);
 }
 

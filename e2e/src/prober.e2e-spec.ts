@@ -1,4 +1,5 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chromium } from 'playwright-core';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BUSINESS_METRIC_FAMILIES } from '@personai/contracts';
@@ -8,13 +9,16 @@ import { eventually, getText } from './support/http';
 import { declaredFamilies, parseSamples } from './support/prom-text';
 import { startPrometheus } from './support/prometheus-server';
 import { ServiceProcess } from './support/service-process';
-import { freePort } from './support/stack';
+import { freePort, ROOT } from './support/stack';
 import { targets } from './support/targets';
 
 const { local, fakeUpstreams } = targets();
 const describeLocal = local ? describe : describe.skip;
 
 const PROBER = 'service-prober';
+/** Debian's chromium (scripts/install-test-tools.sh installs it); playwright-core downloads no browser. */
+const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
+const REPORT_DIR = join(ROOT, 'reports', 'e2e');
 /** The prober as the test runs it: a run a second, down after 2 failures, up after 1 success. */
 const PROBE = { PROBE_INTERVAL: '1s', PROBE_TIMEOUT: '1s', PROBE_FAILURE_THRESHOLD: '2', PROBE_SUCCESS_THRESHOLD: '1' };
 /** The detection budget those settings promise: threshold x (interval + timeout), plus a scrape. */
@@ -116,6 +120,33 @@ describeLocal(`${PROBER}: a stopped service and a stopped prober reach a real Al
     console.log(`prober: service stopped → probe_success 0 in ${seconds(detected)} (budget ${seconds(DETECTION_BUDGET_MS)}), ProbeFailing at Alertmanager's receiver in ${seconds(fired.receivedAt - t0)}; back → resolved in ${seconds(resolved.receivedAt - restarted)}`);
     expect(firedSince(t0).filter((n) => !['ProbeFailing', 'Watchdog'].includes(n.labels['alertname']))).toEqual([]);
   }, 90_000);
+
+  it('shows it on the status page in a real browser (headless Chromium): uptime bars, a sparkline per check, the resolved incident, no blocked resource', async () => {
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'] });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+      const problems: string[] = [];
+      page.on('console', (m) => void (m.type() === 'error' && problems.push(m.text())));
+      page.on('pageerror', (e) => void problems.push(e.message));
+      const res = await page.goto(`http://127.0.0.1:${proberPort}/status`);
+      expect(res?.status()).toBe(200);
+      const checks = await page.locator('svg.bars').count();
+      expect(checks).toBe(3); // health, metrics, audit of the one target
+      expect(await page.locator('svg.bars rect').count()).toBe(3 * 48);
+      expect(await page.locator('svg.spark polyline').count()).toBe(3);
+      // The stop of the previous test: a resolved incident naming the check and why it failed.
+      expect(await page.locator('h3', { hasText: 'Resolved' }).count()).toBe(1);
+      expect(await page.locator('li', { hasText: 'content-engine health' }).first().textContent()).toMatch(/resolved after \d+ s: .*ECONNREFUSED/);
+      // The health bars: no data a day ago, the stop as a half-hour with failures in the last bar.
+      const fills = await page.locator('svg.bars').first().locator('rect').evaluateAll((rects) => rects.map((r) => r.getAttribute('fill')));
+      expect([fills[0], ['var(--warn)', 'var(--bad)'].includes(fills[47] as string)]).toEqual(['var(--none)', true]);
+      mkdirSync(REPORT_DIR, { recursive: true });
+      await page.screenshot({ path: join(REPORT_DIR, 'status-page.png'), fullPage: true });
+      expect(problems).toEqual([]); // nothing refused by the page's content security policy, no script error
+    } finally {
+      await browser.close();
+    }
+  });
 
   it('stopping the prober: ProberDown at Alertmanager, resolved when it is back', async () => {
     const t0 = Date.now();

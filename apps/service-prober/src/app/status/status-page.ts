@@ -39,7 +39,7 @@ function checkRow(c: CheckView): string {
 function targetCard(t: TargetView, objective: number): string {
   const left = t.error_budget_left;
   const cls = left === null ? 'none' : left > 0.5 ? 'ok' : left > 0 ? 'warn' : 'bad';
-  return `<section class="card"><header><h2>${esc(t.name)}</h2>${badge(t.up, t.maintenance)}<span class="budget ${cls}" title="error budget left over the runs of the last 24 h, for a ${objective}% objective">budget left ${pct(left, 1)}</span><span class="muted url">${esc(t.url)}</span></header>
+  return `<section class="card"><header><h2>${esc(t.name)}</h2>${badge(t.up, t.maintenance)}<span class="budget ${cls}" title="error budget left over the runs of the last 24 h, for a ${objective}% objective">${left !== null && left < 0 ? `budget spent ${(1 - left).toFixed(1)}x over` : `budget left ${pct(left, 1)}`}</span><span class="muted url">${esc(t.url)}</span></header>
 <table><thead><tr><th>check</th><th>now</th><th>last 24 h</th><th>uptime</th><th>latency</th><th>last</th><th>last error</th></tr></thead><tbody>${t.checks.map(checkRow).join('')}</tbody></table></section>`;
 }
 
