@@ -1,9 +1,17 @@
 // The monitoring suite's own reporter: a one-screen summary (service × category: passed/failed/skipped
-// and the slowest test) printed at the end, and a self-contained HTML report beside the JUnit XML.
-const { mkdirSync, writeFileSync } = require('node:fs');
-const { basename, join } = require('node:path');
+// and the slowest test) printed at the end, and a self-contained HTML report beside the JUnit XML, with the
+// status page's charts (libs/status-charts) for this run and the trend over the earlier runs it finds
+// beside it (each run leaves a summary.json).
+const { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } = require('node:fs');
+const { basename, dirname, join } = require('node:path');
 
 const { SERVICES } = require('../manifest');
+const { barState, CHART_STYLE, sparkline, uptimeBars } = require('../../libs/status-charts/src/index.js');
+
+/** The slowest check a run may have and still be fine: the suite's bound on one request of /metrics or /audit. */
+const CHECK_BUDGET_MS = 5000;
+/** How many earlier runs the trend shows. */
+const TREND_RUNS = 30;
 const ALL = 'all services';
 
 const esc = (s) => String(s).replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]);
@@ -66,8 +74,62 @@ class MonitoringReporter {
     process.stdout.write(`${out.join('\n')}\n`);
   }
 
+  /** This run per service (for the trend of later runs): when, checks passed and failed, the slowest check. */
+  summary(services) {
+    return {
+      at: new Date().toISOString(),
+      services: Object.fromEntries(
+        services.map((s) => {
+          const ts = this.tests.filter((t) => t.service === s && t.status !== 'skipped');
+          return [s, { passed: ts.filter((t) => t.status === 'passed').length, failed: ts.filter((t) => t.status === 'failed').length, slowest_ms: Math.round(Math.max(0, ...ts.map((t) => t.ms))) }];
+        }),
+      ),
+    };
+  }
+
+  /** The summaries of the earlier runs beside this one (reports/monitoring/<time>/summary.json), oldest first. */
+  earlierRuns() {
+    const parent = dirname(this.outputDirectory);
+    if (!existsSync(parent)) return [];
+    return readdirSync(parent)
+      .filter((d) => join(parent, d) !== this.outputDirectory && existsSync(join(parent, d, 'summary.json')))
+      .sort()
+      .slice(-TREND_RUNS)
+      .flatMap((d) => {
+        try {
+          return [JSON.parse(readFileSync(join(parent, d, 'summary.json'), 'utf8'))];
+        } catch {
+          return []; // a run that died while writing: not part of the trend
+        }
+      });
+  }
+
+  /** Per service: this run's checks as bars, and the trend of the runs (bars and the slowest check against its budget). */
+  charts(services, runs) {
+    const rows = services.map((s) => {
+      const mine = this.tests.filter((t) => t.service === s);
+      const now = uptimeBars(
+        mine.map((t) => ({ state: t.status === 'passed' ? 'ok' : t.status === 'failed' ? 'bad' : 'none', title: `${t.category}: ${t.name} (${t.status}, ${Math.round(t.ms)} ms)` })),
+        `${s}: the checks of this run`,
+      );
+      const seen = runs.filter((r) => r.services[s]);
+      const trend = uptimeBars(
+        seen.map((r) => ({ state: barState(r.services[s].passed + r.services[s].failed, r.services[s].failed), title: `${r.at}: ${r.services[s].passed} passed, ${r.services[s].failed} failed, slowest ${r.services[s].slowest_ms} ms` })),
+        `${s}: the last ${seen.length} runs`,
+      );
+      return `<tr><th>${esc(s)}</th><td>${now}</td><td>${trend}<div class="muted">${seen.length} runs, ${seen.filter((r) => r.services[s].failed === 0).length} clean</div></td><td>${sparkline(
+        seen.map((r) => r.services[s].slowest_ms),
+        CHECK_BUDGET_MS,
+      )}<div class="muted">slowest check per run, budget ${CHECK_BUDGET_MS} ms</div></td></tr>`;
+    });
+    return `<h2>Charts</h2><table class="charts"><tr><th>service</th><th>this run (a bar per check)</th><th>trend (a bar per run, oldest first)</th><th>slowest check</th></tr>${rows.join('\n')}</table>`;
+  }
+
   writeHtml(services, categories, cell, results) {
     mkdirSync(this.outputDirectory, { recursive: true });
+    const summary = this.summary(services);
+    writeFileSync(join(this.outputDirectory, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
+    const charts = this.charts(services, [...this.earlierRuns(), summary]);
     const td = (s, c) => {
       const x = cell(s, c);
       if (!x) return '<td class="none">–</td>';
@@ -81,11 +143,13 @@ class MonitoringReporter {
       .join('\n');
     const ok = results.numFailedTests === 0 && results.numRuntimeErrorTestSuites === 0;
     const html = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Person.ai monitoring report</title>
-<style>body{font:14px system-ui,sans-serif;margin:2em;color:#222}h1{margin:0 0 .2em}table{border-collapse:collapse;margin:1em 0;width:100%}
+<style>${CHART_STYLE}
+body{font:14px system-ui,sans-serif;margin:2em;color:#222}.charts td{background:#fff}.muted{color:#8c959f;font-size:11px}h1{margin:0 0 .2em}table{border-collapse:collapse;margin:1em 0;width:100%}
 td,th{border:1px solid #ccc;padding:.4em .6em;text-align:left;vertical-align:top}th{background:#f3f3f3}.pass{background:#e8f6e8}.fail{background:#fbe3e3}
 .skip{background:#f6f3e0}.none{color:#999}pre{white-space:pre-wrap;font-size:12px;margin:.4em 0 0}.banner{padding:.6em 1em;border-radius:4px;display:inline-block}</style></head>
 <body><h1>Person.ai monitoring report</h1><p>${esc(new Date().toISOString())} · targets: ${esc(process.env.MONITORING_TARGETS ?? 'local stack started by the suite')}</p>
 <p class="banner ${ok ? 'pass' : 'fail'}"><strong>${ok ? 'All checks passed' : 'Checks failed'}</strong>: ${results.numPassedTests} passed, ${results.numFailedTests} failed, ${results.numPendingTests} skipped</p>
+${charts}
 <h2>Service × category</h2><table><tr><th>service</th>${categories.map((c) => `<th>${esc(c)}</th>`).join('')}</tr>
 ${services.map((s) => `<tr><th>${esc(s)}</th>${categories.map((c) => td(s, c)).join('')}</tr>`).join('\n')}</table>
 <h2>Every check</h2><table><tr><th>service</th><th>category</th><th>check</th><th>result</th><th>ms</th></tr>${rows}</table></body></html>`;

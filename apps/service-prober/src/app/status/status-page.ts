@@ -1,39 +1,19 @@
-import { BARS, CheckView, StatusView, TargetView, UptimeBar } from './status-view';
+import { barState, CHART_STYLE, esc, sparkline, uptimeBars } from '@personai/status-charts';
+import { CheckView, StatusView, TargetView, UptimeBar } from './status-view';
 
-const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 const pct = (x: number | null, digits = 2) => (x === null ? 'n/a' : `${(x * 100).toFixed(digits)}%`);
 
-function barColor(b: UptimeBar): string {
-  if (b.runs === 0) return b.maintenance > 0 ? 'var(--maint)' : 'var(--none)';
-  const ok = 1 - b.failures / b.runs;
-  return ok === 1 ? 'var(--ok)' : ok >= 0.95 ? 'var(--warn)' : 'var(--bad)';
-}
-
-function uptimeBars(c: CheckView): string {
-  const w = 6;
-  const rects = c.bars
-    .map((b, i) => `<rect x="${i * (w + 2)}" y="0" width="${w}" height="24" rx="1.5" fill="${barColor(b)}"><title>${esc(new Date(b.from).toISOString().slice(11, 16))} UTC: ${b.runs} runs, ${b.failures} failed${b.maintenance ? `, ${b.maintenance} in maintenance` : ''}</title></rect>`)
-    .join('');
-  return `<svg class="bars" viewBox="0 0 ${BARS * (w + 2)} 24" role="img" aria-label="uptime over 24 hours">${rects}</svg>`;
-}
-
-function sparkline(c: CheckView): string {
-  const W = 160;
-  const H = 32;
-  const points = c.latency_ms;
-  if (points.length < 2) return `<svg class="spark" viewBox="0 0 ${W} ${H}"></svg>`;
-  const max = Math.max(c.budget_ms * 1.2, ...points);
-  const y = (ms: number) => (H - 2 - (ms / max) * (H - 4)).toFixed(1);
-  const path = points.map((ms, i) => `${((i / (points.length - 1)) * W).toFixed(1)},${y(ms)}`).join(' ');
-  const over = points.some((ms) => ms > c.budget_ms);
-  return `<svg class="spark" viewBox="0 0 ${W} ${H}" role="img" aria-label="latency of the last ${points.length} runs against the ${c.budget_ms} ms budget"><line x1="0" x2="${W}" y1="${y(c.budget_ms)}" y2="${y(c.budget_ms)}" class="budget"/><polyline points="${path}" class="${over ? 'lat over' : 'lat'}"/></svg>`;
-}
+const bars = (c: CheckView) =>
+  uptimeBars(
+    c.bars.map((b: UptimeBar) => ({ state: barState(b.runs, b.failures, b.maintenance), title: `${new Date(b.from).toISOString().slice(11, 16)} UTC: ${b.runs} runs, ${b.failures} failed${b.maintenance ? `, ${b.maintenance} in maintenance` : ''}` })),
+    'uptime over 24 hours',
+  );
 
 const badge = (up: boolean | null, maintenance = false) =>
   maintenance ? '<span class="badge maint">maintenance</span>' : up === null ? '<span class="badge none">no data</span>' : up ? '<span class="badge ok">up</span>' : '<span class="badge bad">down</span>';
 
 function checkRow(c: CheckView): string {
-  return `<tr><td class="check">${esc(c.check)}</td><td>${badge(c.up)}</td><td>${uptimeBars(c)}</td><td class="num">${pct(c.uptime_24h)}</td><td>${sparkline(c)}</td><td class="num">${c.last ? `${c.last.ms} ms` : ''}<div class="muted">budget ${c.budget_ms} ms</div></td><td class="err">${c.last?.error ? esc(c.last.error) : ''}</td></tr>`;
+  return `<tr><td class="check">${esc(c.check)}</td><td>${badge(c.up)}</td><td>${bars(c)}</td><td class="num">${pct(c.uptime_24h)}</td><td>${sparkline(c.latency_ms, c.budget_ms)}</td><td class="num">${c.last ? `${c.last.ms} ms` : ''}<div class="muted">budget ${c.budget_ms} ms</div></td><td class="err">${c.last?.error ? esc(c.last.error) : ''}</td></tr>`;
 }
 
 function targetCard(t: TargetView, objective: number): string {
@@ -51,12 +31,12 @@ function incidents(view: StatusView): string {
   return `<section class="card"><header><h2>Incidents</h2></header>${open}${resolved}</section>`;
 }
 
-const STYLE = `:root{--ok:#2da44e;--warn:#d4a72c;--bad:#cf222e;--none:#d0d7de;--maint:#8250df;font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;color:#1f2328;background:#f6f8fa}
+const STYLE = `${CHART_STYLE}
+:root{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;color:#1f2328;background:#f6f8fa}
 body{margin:0 auto;max-width:1180px;padding:24px}h1{font-size:22px;margin:0 0 4px}.sub{color:#57606a;margin:0 0 20px}
 .summary{display:flex;gap:12px;margin-bottom:20px}.pill{background:#fff;border:1px solid #d0d7de;border-radius:8px;padding:10px 16px;font-size:14px}.pill b{font-size:20px;display:block}
 .card{background:#fff;border:1px solid #d0d7de;border-radius:10px;padding:14px 18px;margin-bottom:16px}.card header{display:flex;align-items:center;gap:10px;margin-bottom:8px}.card h2{font-size:17px;margin:0}
 table{width:100%;border-collapse:collapse;font-size:13px}th{text-align:left;color:#57606a;font-weight:500;padding:4px 6px;border-bottom:1px solid #eaeef2}td{padding:6px;border-bottom:1px solid #f3f4f6;vertical-align:middle}
-.bars{width:384px;height:24px}.spark{width:160px;height:32px}.spark .budget{stroke:#cf222e;stroke-dasharray:3 3;stroke-width:1}.spark .lat{fill:none;stroke:#0969da;stroke-width:1.5}.spark .lat.over{stroke:#cf222e}
 .badge{font-size:12px;border-radius:10px;padding:2px 8px;color:#fff}.badge.ok{background:var(--ok)}.badge.bad{background:var(--bad)}.badge.none{background:#8c959f}.badge.maint{background:var(--maint)}
 .budget{font-size:12px;border-radius:6px;padding:2px 8px;border:1px solid}.budget.ok{color:var(--ok)}.budget.warn{color:#9a6700}.budget.bad{color:var(--bad)}.budget.none{color:#57606a}
 .num{text-align:right;white-space:nowrap}.muted{color:#8c959f;font-size:11px}.url{margin-left:auto}.err{color:var(--bad);max-width:260px}.check{font-weight:600}ul{margin:4px 0;padding-left:18px}.open li{color:var(--bad)}.ok-text{color:var(--ok);margin:4px 0}`;

@@ -1,0 +1,1 @@
+module.exports = { displayName: 'status-charts', preset: '../../jest.preset.js', rootDir: '.', coverageDirectory: '../../coverage/libs/status-charts' };
