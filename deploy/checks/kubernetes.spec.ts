@@ -82,6 +82,17 @@ describe.each(['dev', 'prod'])('the %s overlay', (overlay) => {
     expect(find('ConfigMap', `${service}-config`)).toBeDefined();
   });
 
+  it.each((SERVICE_MANIFEST.monitors ?? []).map((m) => m.name))('runs the monitor %s once, probing every service by its Service name and port, scraped, non-root and read-only', (monitor) => {
+    const deployment = find('Deployment', monitor) as Obj & { spec: { replicas: number; template: { spec: { containers: Container[] } } } };
+    expect(deployment.spec.replicas).toBe(1);
+    const [container] = deployment.spec.template.spec.containers;
+    expect([container.livenessProbe.httpGet.path, container.readinessProbe.httpGet.path]).toEqual([MONITORING_ROUTES.live, MONITORING_ROUTES.ready]);
+    expect(container.securityContext).toMatchObject({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false });
+    const targets = (find('ConfigMap', `${monitor}-config`) as Obj & { data: Record<string, string> }).data['PROBE_TARGETS'].split(',');
+    expect(targets).toEqual(SERVICE_NAMES.map((s) => `${s}=http://${s}:${(find('Service', s) as Obj & { spec: { ports: { port: number }[] } }).spec.ports[0].port}`));
+    expect(find('ServiceMonitor', monitor)).toBeDefined();
+  });
+
   it.each(SERVICE_NAMES)('probes %s on paths and a port the app really serves', (service) => {
     const deployment = find('Deployment', service) as Obj & { spec: { template: { spec: { containers: Container[]; terminationGracePeriodSeconds: number } } } };
     const [container] = deployment.spec.template.spec.containers;

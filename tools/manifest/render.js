@@ -251,12 +251,145 @@ spec:
 `;
 }
 
+/**
+ * A monitor's Kubernetes base (the prober): one replica probing every service by its in-cluster name,
+ * scraped by its ServiceMonitor. No HPA or PDB: a second prober would only probe twice, and while it is
+ * away ProberDown says so.
+ */
+function kubernetesMonitor({ name, port }) {
+  const targets = manifest.services.map((s) => `${s.name}=http://${s.name}:${s.port}`).join(',');
+  const probe = (path, extra) => `          httpGet:\n            path: ${path}\n            port: http\n${extra}`;
+  return `# ${GENERATED}
+apiVersion: v1
+kind: ConfigMap
+${metadata(`${name}-config`, name)}
+data:
+  SERVICE_NAME: ${name}
+  PORT: '${port}'
+  HOST: 0.0.0.0
+  LOG_LEVEL: info
+  SHUTDOWN_DRAIN_DELAY: 5s
+  SHUTDOWN_GRACE_PERIOD: 25s
+  DATA_DIR: /data
+  PROBE_TARGETS: ${targets}
+  PROBE_INTERVAL: 30s
+  PROBE_FAILURE_THRESHOLD: '3'
+  PROBE_SUCCESS_THRESHOLD: '2'
+---
+apiVersion: apps/v1
+kind: Deployment
+${metadata(name)}
+spec:
+  replicas: 1
+  revisionHistoryLimit: 5
+  selector:
+    matchLabels:
+      app.kubernetes.io/name: ${name}
+  template:
+    metadata:
+      labels:
+        app.kubernetes.io/name: ${name}
+        app.kubernetes.io/part-of: personai
+    spec:
+      terminationGracePeriodSeconds: 30
+      automountServiceAccountToken: false
+      securityContext:
+        runAsNonRoot: true
+        runAsUser: 1000
+        runAsGroup: 1000
+        fsGroup: 1000
+        seccompProfile:
+          type: RuntimeDefault
+      containers:
+      - name: ${name}
+        image: ${image(name)}:latest
+        imagePullPolicy: IfNotPresent
+        ports:
+        - name: http
+          containerPort: ${port}
+          protocol: TCP
+        envFrom:
+        - configMapRef:
+            name: ${name}-config
+        env:
+        # Its own /audit and /__faults, and the targets' /audit: the services' monitoring token.
+        - name: MONITORING_TOKEN
+          valueFrom:
+            secretKeyRef:
+              name: personai-monitoring
+              key: token
+              optional: true
+        - name: PROBE_TARGET_TOKEN
+          valueFrom:
+            secretKeyRef:
+              name: personai-monitoring
+              key: token
+              optional: true
+        resources:
+          requests:
+            cpu: 50m
+            memory: 96Mi
+          limits:
+            cpu: 500m
+            memory: 256Mi
+        startupProbe:
+${probe('/health/live', '          periodSeconds: 2\n          failureThreshold: 30')}
+        livenessProbe:
+${probe('/health/live', '          periodSeconds: 10\n          timeoutSeconds: 2\n          failureThreshold: 3')}
+        readinessProbe:
+${probe('/health/ready', '          periodSeconds: 5\n          timeoutSeconds: 2\n          failureThreshold: 2')}
+        securityContext:
+          readOnlyRootFilesystem: true
+          allowPrivilegeEscalation: false
+          capabilities:
+            drop:
+            - ALL
+        volumeMounts:
+        - name: data
+          mountPath: /data
+        - name: tmp
+          mountPath: /tmp
+      volumes:
+      - name: data
+        emptyDir: {}
+      - name: tmp
+        emptyDir: {}
+---
+apiVersion: v1
+kind: Service
+${metadata(name)}
+spec:
+  type: ClusterIP
+  selector:
+    app.kubernetes.io/name: ${name}
+  ports:
+  - name: http
+    port: ${port}
+    targetPort: http
+    protocol: TCP
+---
+apiVersion: monitoring.coreos.com/v1
+kind: ServiceMonitor
+${metadata(name)}
+    release: prometheus
+spec:
+  selector:
+    matchLabels:
+      app.kubernetes.io/name: ${name}
+  endpoints:
+  - port: http
+    path: /metrics
+    interval: 30s
+    scrapeTimeout: 10s
+`;
+}
+
 function kustomizationBase() {
   return `# ${GENERATED}\n${stringify({
     apiVersion: 'kustomize.config.k8s.io/v1beta1',
     kind: 'Kustomization',
     labels: [{ pairs: { 'app.kubernetes.io/managed-by': 'kustomize' } }],
-    resources: SERVICES.map((s) => `${s}.yaml`),
+    resources: [...SERVICES, ...MONITORS.map((m) => m.name)].map((s) => `${s}.yaml`),
   }, { indentSeq: false })}`;
 }
 
@@ -276,7 +409,7 @@ function overlay({ namespace, extraResources = [], head = {}, tag, replicas, con
     namespace,
     resources: ['../../base', ...extraResources],
     ...head,
-    images: [...SERVICES, ...extraImages].map((name) => ({ name: image(name), newTag: tag })),
+    images: [...SERVICES, ...MONITORS.map((m) => m.name), ...extraImages].map((name) => ({ name: image(name), newTag: tag })),
     patches,
   }, { indentSeq: false })}`;
 }
@@ -507,6 +640,7 @@ function render(read) {
     'docker/docker-compose.yml': compose(),
     'deploy/kubernetes/base/kustomization.yaml': kustomizationBase(),
     ...Object.fromEntries(manifest.services.map((s) => [`deploy/kubernetes/base/${s.name}.yaml`, kubernetesBase(s)])),
+    ...Object.fromEntries(MONITORS.map((m) => [`deploy/kubernetes/base/${m.name}.yaml`, kubernetesMonitor(m)])),
     'deploy/kubernetes/overlays/dev/kustomization.yaml': devOverlay(),
     'deploy/kubernetes/overlays/prod/kustomization.yaml': prodOverlay(),
     'e2e/project.json': projectJson(JSON.parse(read('e2e/project.json')), { withFakes: 'first', dependsOnBuild: true }),
@@ -523,7 +657,7 @@ function stale(listDir) {
       .filter((f) => f.endsWith(suffix) && !SERVICES.includes(f.slice(0, -suffix.length)))
       .map((f) => `${dir}/${f}`);
   return [
-    ...notAService('deploy/kubernetes/base', '.yaml').filter((f) => !f.endsWith('/kustomization.yaml')),
+    ...notAService('deploy/kubernetes/base', '.yaml').filter((f) => !f.endsWith('/kustomization.yaml') && !MONITORS.some((m) => f.endsWith(`/${m.name}.yaml`))),
     ...notAService('deploy/prometheus/rules/slo', '.yml'),
     ...notAService('deploy/prometheus/tests/slo', '.slow.test.yml'),
     ...notAService('deploy/prometheus/tests/slo', '.test.yml').filter((f) => !f.endsWith('.slow.test.yml')),
