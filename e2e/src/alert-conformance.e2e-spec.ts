@@ -1,24 +1,18 @@
-import { SERVICE_NAMES, ServiceName } from '@personai/contracts';
+import { SERVICE_NAMES } from '@personai/contracts';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { PROMETHEUS_DIR } from '@personai/tools/observability';
 import { Notified, startAlertmanager, startWebhookReceiver } from './support/alertmanager';
+import { FAULT_MATRIX, FaultMatrixRow } from './support/fault-matrix';
 import { del, eventually, postJson } from './support/http';
 import { startPrometheus } from './support/prometheus-server';
 import { targets } from './support/targets';
 
-interface Row {
-  name: string;
-  service: ServiceName;
-  dependency: string;
-  fault?: Record<string, unknown>;
-  database_fault?: Record<string, unknown>;
-  alert: { alertname: string; labels: Record<string, string> } | null;
-}
+type Row = FaultMatrixRow;
 
-const matrix = JSON.parse(readFileSync(join(__dirname, '..', 'fault-matrix.json'), 'utf8')) as { rows: Row[] };
+const matrix = FAULT_MATRIX;
 const { local, services, fakeUpstreams } = targets();
 const describeLocal = local ? describe : describe.skip;
 

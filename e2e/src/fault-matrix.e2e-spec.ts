@@ -1,35 +1,12 @@
 import { AuditResponse, HealthResponse, ServiceName } from '@personai/contracts';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { FAULT_MATRIX, FaultMatrixRow } from './support/fault-matrix';
 import { del, eventually, getJson, getText, postJson } from './support/http';
 import { parseSamples, valueOf } from './support/prom-text';
 import { targets } from './support/targets';
 
-interface Row {
-  name: string;
-  service: ServiceName;
-  dependency: string;
-  fault?: Record<string, unknown>;
-  database_fault?: Record<string, unknown>;
-  health: { status: string; http: number; dependency_up: boolean; error?: string; min_latency_ms?: number; ready_http?: number };
-  /** The alert this fault must fire (alert-conformance.e2e-spec.ts), or null. */
-  alert: { alertname: string; labels: Record<string, string> } | null;
-  call: {
-    method: 'POST';
-    path: string;
-    body: Record<string, unknown>;
-    wait_for_brief?: boolean;
-    expect: {
-      http: number;
-      audit: [string, boolean][];
-      min_ms?: number;
-      brief?: { status: string; failed_steps: string[] };
-      upstream_errors?: { upstream: string; reason: string; delta: number };
-    };
-  };
-}
+type Row = FaultMatrixRow;
 
-const matrix = JSON.parse(readFileSync(join(__dirname, '..', 'fault-matrix.json'), 'utf8')) as { rows: Row[] };
+const matrix = FAULT_MATRIX;
 const { local, services, fakeUpstreams } = targets();
 // Faults are injected into the local fakes and services; a deployed environment has neither API.
 const describeLocal = local ? describe : describe.skip;

@@ -33,6 +33,76 @@ const ownSecrets = (service) =>
     .map((x) => `        - name: ${x.env}\n          valueFrom:\n            secretKeyRef:\n              name: ${x.secret}\n              key: ${x.key}\n${x.optional ? '              optional: true\n' : ''}`)
     .join('');
 
+/** The pod template every app's Deployment shares, up to the container's own env: labels, non-root, its ConfigMap. */
+const podHead = (name, port) => `  template:
+    metadata:
+      labels:
+        app.kubernetes.io/name: ${name}
+        app.kubernetes.io/part-of: personai
+    spec:
+      terminationGracePeriodSeconds: 30
+      automountServiceAccountToken: false
+      securityContext:
+        runAsNonRoot: true
+        runAsUser: 1000
+        runAsGroup: 1000
+        fsGroup: 1000
+        seccompProfile:
+          type: RuntimeDefault
+      containers:
+      - name: ${name}
+        image: ${image(name)}:latest
+        imagePullPolicy: IfNotPresent
+        ports:
+        - name: http
+          containerPort: ${port}
+          protocol: TCP
+        envFrom:
+        - configMapRef:
+            name: ${name}-config
+        env:
+`;
+
+const probe = (kind, path, settings) => `        ${kind}:\n          httpGet:\n            path: ${path}\n            port: http\n${Object.entries(settings).map(([k, v]) => `          ${k}: ${v}\n`).join('')}`;
+
+/** Every app's probes (the routes the monitoring library serves) and its container's security context. */
+const containerChecks = () => `${probe('startupProbe', '/health/live', { periodSeconds: 2, failureThreshold: 30 })}${probe('livenessProbe', '/health/live', { periodSeconds: 10, timeoutSeconds: 2, failureThreshold: 3 })}${probe('readinessProbe', '/health/ready', { periodSeconds: 5, timeoutSeconds: 2, failureThreshold: 2 })}        securityContext:
+          readOnlyRootFilesystem: true
+          allowPrivilegeEscalation: false
+          capabilities:
+            drop:
+            - ALL
+`;
+
+const serviceObject = (name, port) => `apiVersion: v1
+kind: Service
+${metadata(name)}
+spec:
+  type: ClusterIP
+  selector:
+    app.kubernetes.io/name: ${name}
+  ports:
+  - name: http
+    port: ${port}
+    targetPort: http
+    protocol: TCP
+`;
+
+const serviceMonitor = (name) => `apiVersion: monitoring.coreos.com/v1
+kind: ServiceMonitor
+${metadata(name)}
+    release: prometheus
+spec:
+  selector:
+    matchLabels:
+      app.kubernetes.io/name: ${name}
+  endpoints:
+  - port: http
+    path: /metrics
+    interval: 30s
+    scrapeTimeout: 10s
+`;
+
 function kubernetesBase({ name, port, ...service }) {
   const urls = yamlLines(serviceWiring({ name, port, ...service }, `http://${FAKES}:${fakePort}`, (s) => `http://${s.name}:${s.port}`));
   return `# ${GENERATED}
@@ -75,34 +145,7 @@ spec:
     rollingUpdate:
       maxUnavailable: 0
       maxSurge: 1
-  template:
-    metadata:
-      labels:
-        app.kubernetes.io/name: ${name}
-        app.kubernetes.io/part-of: personai
-    spec:
-      terminationGracePeriodSeconds: 30
-      automountServiceAccountToken: false
-      securityContext:
-        runAsNonRoot: true
-        runAsUser: 1000
-        runAsGroup: 1000
-        fsGroup: 1000
-        seccompProfile:
-          type: RuntimeDefault
-      containers:
-      - name: ${name}
-        image: ${image(name)}:latest
-        imagePullPolicy: IfNotPresent
-        ports:
-        - name: http
-          containerPort: ${port}
-          protocol: TCP
-        envFrom:
-        - configMapRef:
-            name: ${name}-config
-        env:
-        - name: AUDIT_DATABASE_URL
+${podHead(name, port)}        - name: AUDIT_DATABASE_URL
           valueFrom:
             secretKeyRef:
               name: personai-audit-db
@@ -120,33 +163,7 @@ ${ownSecrets(service)}        resources:
           limits:
             cpu: '1'
             memory: 256Mi
-        startupProbe:
-          httpGet:
-            path: /health/live
-            port: http
-          periodSeconds: 2
-          failureThreshold: 30
-        livenessProbe:
-          httpGet:
-            path: /health/live
-            port: http
-          periodSeconds: 10
-          timeoutSeconds: 2
-          failureThreshold: 3
-        readinessProbe:
-          httpGet:
-            path: /health/ready
-            port: http
-          periodSeconds: 5
-          timeoutSeconds: 2
-          failureThreshold: 2
-        securityContext:
-          readOnlyRootFilesystem: true
-          allowPrivilegeEscalation: false
-          capabilities:
-            drop:
-            - ALL
-        volumeMounts:
+${containerChecks()}        volumeMounts:
         - name: data
           mountPath: /data
         - name: audit-checkpoints
@@ -174,19 +191,7 @@ spec:
     requests:
       storage: 1Gi
 ---
-apiVersion: v1
-kind: Service
-${metadata(name)}
-spec:
-  type: ClusterIP
-  selector:
-    app.kubernetes.io/name: ${name}
-  ports:
-  - name: http
-    port: ${port}
-    targetPort: http
-    protocol: TCP
----
+${serviceObject(name, port)}---
 apiVersion: policy/v1
 kind: PodDisruptionBudget
 ${metadata(name)}
@@ -235,20 +240,7 @@ spec:
     - protocol: TCP
       port: ${port}
 ---
-apiVersion: monitoring.coreos.com/v1
-kind: ServiceMonitor
-${metadata(name)}
-    release: prometheus
-spec:
-  selector:
-    matchLabels:
-      app.kubernetes.io/name: ${name}
-  endpoints:
-  - port: http
-    path: /metrics
-    interval: 30s
-    scrapeTimeout: 10s
-`;
+${serviceMonitor(name)}`;
 }
 
 /**
@@ -258,7 +250,6 @@ spec:
  */
 function kubernetesMonitor({ name, port }) {
   const targets = manifest.services.map((s) => `${s.name}=http://${s.name}:${s.port}`).join(',');
-  const probe = (path, extra) => `          httpGet:\n            path: ${path}\n            port: http\n${extra}`;
   return `# ${GENERATED}
 apiVersion: v1
 kind: ConfigMap
@@ -285,34 +276,7 @@ spec:
   selector:
     matchLabels:
       app.kubernetes.io/name: ${name}
-  template:
-    metadata:
-      labels:
-        app.kubernetes.io/name: ${name}
-        app.kubernetes.io/part-of: personai
-    spec:
-      terminationGracePeriodSeconds: 30
-      automountServiceAccountToken: false
-      securityContext:
-        runAsNonRoot: true
-        runAsUser: 1000
-        runAsGroup: 1000
-        fsGroup: 1000
-        seccompProfile:
-          type: RuntimeDefault
-      containers:
-      - name: ${name}
-        image: ${image(name)}:latest
-        imagePullPolicy: IfNotPresent
-        ports:
-        - name: http
-          containerPort: ${port}
-          protocol: TCP
-        envFrom:
-        - configMapRef:
-            name: ${name}-config
-        env:
-        # Its own /audit and /__faults, and the targets' /audit: the services' monitoring token.
+${podHead(name, port)}        # Its own /audit and /__faults, and the targets' /audit: the services' monitoring token.
         - name: MONITORING_TOKEN
           valueFrom:
             secretKeyRef:
@@ -332,19 +296,7 @@ spec:
           limits:
             cpu: 500m
             memory: 256Mi
-        startupProbe:
-${probe('/health/live', '          periodSeconds: 2\n          failureThreshold: 30')}
-        livenessProbe:
-${probe('/health/live', '          periodSeconds: 10\n          timeoutSeconds: 2\n          failureThreshold: 3')}
-        readinessProbe:
-${probe('/health/ready', '          periodSeconds: 5\n          timeoutSeconds: 2\n          failureThreshold: 2')}
-        securityContext:
-          readOnlyRootFilesystem: true
-          allowPrivilegeEscalation: false
-          capabilities:
-            drop:
-            - ALL
-        volumeMounts:
+${containerChecks()}        volumeMounts:
         - name: data
           mountPath: /data
         - name: tmp
@@ -355,33 +307,8 @@ ${probe('/health/ready', '          periodSeconds: 5\n          timeoutSeconds: 
       - name: tmp
         emptyDir: {}
 ---
-apiVersion: v1
-kind: Service
-${metadata(name)}
-spec:
-  type: ClusterIP
-  selector:
-    app.kubernetes.io/name: ${name}
-  ports:
-  - name: http
-    port: ${port}
-    targetPort: http
-    protocol: TCP
----
-apiVersion: monitoring.coreos.com/v1
-kind: ServiceMonitor
-${metadata(name)}
-    release: prometheus
-spec:
-  selector:
-    matchLabels:
-      app.kubernetes.io/name: ${name}
-  endpoints:
-  - port: http
-    path: /metrics
-    interval: 30s
-    scrapeTimeout: 10s
-`;
+${serviceObject(name, port)}---
+${serviceMonitor(name)}`;
 }
 
 function kustomizationBase() {
