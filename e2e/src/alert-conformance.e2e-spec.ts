@@ -1,5 +1,5 @@
 import { SERVICE_NAMES } from '@personai/contracts';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
@@ -37,6 +37,8 @@ const compressed = (file: string) =>
   readFileSync(join(PROMETHEUS_DIR, 'rules', file), 'utf8')
     .replace(/for: (\d+)m/g, 'for: $1s')
     .replace(/\[(\d+)m\]/g, '[$1s]')
+    .replace(/\[(\d+)h\]/g, '[$1m]')
+    .replace(/\[(\d+)d\]/g, (_m, d: string) => `[${Number(d) * 24}m]`)
     .replace(/interval: 30s/g, 'interval: 1s');
 
 describeLocal('fault-to-alert conformance: each fault class fires the alert the fault matrix names at a real Alertmanager, and resolves', () => {
@@ -69,10 +71,13 @@ describeLocal('fault-to-alert conformance: each fault class fires the alert the 
     );
     writeFileSync(join(dir, 'recording.yml'), compressed('recording.yml'));
     writeFileSync(join(dir, 'alerts.yml'), compressed('alerts.yml'));
+    // The generated SLO rules too: their windows (5m to 3d and the SLO window) compressed the same way.
+    mkdirSync(join(dir, 'slo'));
+    for (const f of readdirSync(join(PROMETHEUS_DIR, 'rules', 'slo'))) writeFileSync(join(dir, 'slo', f), compressed(join('slo', f)));
     const scrape = SERVICE_NAMES.map((s) => `'${new URL(services[s]).host}'`).join(', ');
     prometheus = await startPrometheus(
       dir,
-      `global: { scrape_interval: 1s, evaluation_interval: 1s }\nrule_files: [recording.yml, alerts.yml]\nalerting:\n  alertmanagers:\n    - static_configs: [{ targets: ['${new URL(alertmanager.url).host}'] }]\nscrape_configs:\n  - job_name: personai-services\n    static_configs: [{ targets: [${scrape}] }]\n`,
+      `global: { scrape_interval: 1s, evaluation_interval: 1s }\nrule_files: [recording.yml, alerts.yml, slo/*.yml]\nalerting:\n  alertmanagers:\n    - static_configs: [{ targets: ['${new URL(alertmanager.url).host}'] }]\nscrape_configs:\n  - job_name: personai-services\n    static_configs: [{ targets: [${scrape}] }]\n`,
       ['--rules.alert.resend-delay=1s'],
     );
     // A clean start: every service scraped, and nothing but the Watchdog firing.
@@ -123,4 +128,46 @@ describeLocal('fault-to-alert conformance: each fault class fires the alert the 
     const unexpected = others(t0, row.alert?.alertname).concat(firedSince(t0).filter((n) => row.alert && n.labels['alertname'] === row.alert.alertname && !matches(n) && n.labels['dependency'] !== row.dependency));
     expect(unexpected.map((n) => `${n.status} ${JSON.stringify(n.labels)}`)).toEqual([]);
   }, 60_000);
+
+  it('an outage under business traffic burns the availability budget: ErrorBudgetBurnFast pages at the receiver and resolves once requests succeed again', async () => {
+    const service = 'content-engine';
+    const base = services[service];
+    const faultUrl = `${base}/__faults/database`;
+    const statuses: number[] = [];
+    let traffic = true;
+    // Business traffic throughout: about 10 POST /content a second (refused with 503 while the store is down).
+    const load = (async () => {
+      for (let i = 0; traffic; i += 1) {
+        statuses.push((await postJson(`${base}/content`, { brief_id: `slo-${i}`, user_id: 'slo_user' })).status);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    })();
+    const page = (n: Notified) => n.labels['alertname'] === 'ErrorBudgetBurnFast' && n.labels['service'] === service && n.labels['slo'] === 'availability';
+    try {
+      await new Promise((r) => setTimeout(r, 3000)); // the SLI has healthy traffic to start from
+      const t0 = Date.now();
+      expect((await postJson(faultUrl, { mode: 'down' })).status).toBe(201);
+      let cleared = 0;
+      try {
+        const fired = await eventually('ErrorBudgetBurnFast at the receiver', async () => receiver.received.find((n) => n.receivedAt >= t0 && n.status === 'firing' && page(n)), FIRE_WITHIN_MS);
+        expect(fired.labels).toEqual(expect.objectContaining({ severity: 'critical', action: 'page' }));
+        timings.push(`  ${'SLO: database down + traffic'.padEnd(24)} ${'ErrorBudgetBurnFast'.padEnd(17)} fired in ${((fired.receivedAt - t0) / 1000).toFixed(1)} s`);
+      } finally {
+        await del(faultUrl);
+        cleared = Date.now();
+      }
+      // The 5m and 30m short windows (5 s and 30 s here) empty of errors: the page resolves.
+      const resolved = await eventually('ErrorBudgetBurnFast resolved at the receiver', async () => receiver.received.find((n) => n.receivedAt >= cleared && n.status === 'resolved' && page(n)), 45_000);
+      timings[timings.length - 1] += `, resolved ${((resolved.receivedAt - cleared) / 1000).toFixed(1)} s after the fault was cleared (30m short window = 30 s here)`;
+      // What else fired is what this outage explains, all for this service: the unhealthy store, the refused audited requests, the slow burn.
+      const allowed = ['ErrorBudgetBurnFast', 'ErrorBudgetBurnSlow', 'ServiceUnhealthy', 'AuditWriteFailures', 'Watchdog'];
+      const fired = receiver.received.filter((n) => n.receivedAt >= t0 && n.status === 'firing' && Date.parse(n.startsAt) >= t0 - 1000);
+      expect(fired.filter((n) => !allowed.includes(n.labels['alertname'] as string) || (n.labels['service'] !== undefined && n.labels['service'] !== service)).map((n) => JSON.stringify(n.labels))).toEqual([]);
+    } finally {
+      traffic = false;
+      await load;
+    }
+    expect(statuses.filter((s) => s === 503).length).toBeGreaterThan(0);
+    expect(statuses.filter((s) => s !== 503 && (s < 200 || s >= 300))).toEqual([]);
+  }, 120_000);
 });
