@@ -30,7 +30,7 @@ function sloPanels(def, slo, y, nextId) {
       `${def.service} ${slo.name}: burn rate (x budget; pages above ${factors[0]}/${factors[1]}, tickets above ${factors[2]}/${factors[3]})`,
       { x: 10, y, w: 14, h: 6 },
       windows.map((w) => ({ expr: `slo:sli_error:ratio_rate${w}${sel} / on (service, slo) slo:error_budget:ratio${sel}`, legendFormat: w })),
-      { unit: 'x', min: 0, thresholds: thresholds([{ color: 'green', value: null }, { color: 'orange', value: factors[3] }, { color: 'red', value: factors[1] }]), custom: { thresholdsStyle: { mode: 'line' } } },
+      { unit: 'suffix:x', min: 0, thresholds: thresholds([{ color: 'green', value: null }, { color: 'orange', value: factors[3] }, { color: 'red', value: factors[1] }]), custom: { thresholdsStyle: { mode: 'line' } } },
     ),
   ];
 }
