@@ -117,10 +117,8 @@ class MonitoringReporter {
         seen.map((r) => ({ state: barState(r.services[s].passed + r.services[s].failed, r.services[s].failed), title: `${r.at}: ${r.services[s].passed} passed, ${r.services[s].failed} failed, slowest ${r.services[s].slowest_ms} ms` })),
         `${s}: the last ${seen.length} runs`,
       );
-      return `<tr><th>${esc(s)}</th><td>${now}</td><td>${trend}<div class="muted">${seen.length} runs, ${seen.filter((r) => r.services[s].failed === 0).length} clean</div></td><td>${sparkline(
-        seen.map((r) => r.services[s].slowest_ms),
-        CHECK_BUDGET_MS,
-      )}<div class="muted">slowest check per run, budget ${CHECK_BUDGET_MS} ms</div></td></tr>`;
+      const slowest = seen.length > 1 ? sparkline(seen.map((r) => r.services[s].slowest_ms), CHECK_BUDGET_MS) : '<div class="muted">a line from the second run on</div>';
+      return `<tr><th>${esc(s)}</th><td>${now}</td><td>${trend}<div class="muted">${seen.length} runs, ${seen.filter((r) => r.services[s].failed === 0).length} clean</div></td><td>${slowest}<div class="muted">slowest check per run, budget ${CHECK_BUDGET_MS} ms</div></td></tr>`;
     });
     return `<h2>Charts</h2><table class="charts"><tr><th>service</th><th>this run (a bar per check)</th><th>trend (a bar per run, oldest first)</th><th>slowest check</th></tr>${rows.join('\n')}</table>`;
   }
