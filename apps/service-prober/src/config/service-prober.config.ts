@@ -43,6 +43,10 @@ export class ServiceProberEnv extends ServiceEnv {
   @Matches(DURATION, { message: 'PROBE_BRIEF_TIMEOUT must be a positive duration such as 60s' })
   PROBE_BRIEF_TIMEOUT = '60s';
 
+  /** How often the synthetic brief runs: each one delivers a real message to the probe account. */
+  @Matches(DURATION, { message: 'PROBE_BRIEF_INTERVAL must be a positive duration such as 5m' })
+  PROBE_BRIEF_INTERVAL = '5m';
+
   /** The objective the status page measures each target's error budget against (the probe SLO of deploy/slo). */
   @Type(() => Number) @Min(50) @Max(99.999)
   PROBE_OBJECTIVE = 99.5;
@@ -57,6 +61,7 @@ export class ServiceProberEnv extends ServiceEnv {
   timeoutMs!: number;
   healthBudgetMs!: number;
   briefTimeoutMs!: number;
+  briefIntervalMs!: number;
   maintenance!: MaintenanceWindow[];
 }
 
@@ -78,5 +83,6 @@ export function loadServiceProberConfig(env: NodeJS.ProcessEnv = process.env): S
   config.timeoutMs = parseDuration(config.PROBE_TIMEOUT) as number;
   config.healthBudgetMs = parseDuration(config.PROBE_HEALTH_BUDGET) as number;
   config.briefTimeoutMs = parseDuration(config.PROBE_BRIEF_TIMEOUT) as number;
+  config.briefIntervalMs = parseDuration(config.PROBE_BRIEF_INTERVAL) as number;
   return config;
 }

@@ -75,11 +75,18 @@ export const briefCheck: Check = async (ctx) => {
     const { status, text } = await get(ctx, `/briefs/${encodeURIComponent(created['id'])}`);
     const brief = json(text, 'GET /briefs/:id');
     if (status === 200 && brief['status'] === 'completed') return;
-    if (status === 200 && brief['status'] === 'failed') throw new Error(`brief failed: ${String(brief['error'] ?? 'no reason given')}`);
+    if (status === 200 && brief['status'] === 'failed') throw new Error(`brief failed: ${failure(brief)}`);
     if (Date.now() > deadline) throw new Error(`brief still ${String(brief['status'] ?? status)} after ${ctx.briefTimeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 250));
   }
 };
+
+/** Why a brief failed: its failed step and that step's reason, else the brief's own error. */
+function failure(brief: Record<string, unknown>): string {
+  const steps = Array.isArray(brief['steps']) ? (brief['steps'] as { name?: string; status?: string; error?: string }[]) : [];
+  const step = steps.find((x) => x.status === 'failed');
+  return step ? `${step.name}: ${step.error ?? 'no reason given'}` : String(brief['error'] ?? 'no reason given');
+}
 
 /** The checks run against every target; `brief` only against the one that takes briefs. */
 export const CHECKS: Record<string, Check> = { health: healthCheck, metrics: metricsCheck, audit: auditCheck };

@@ -12,7 +12,8 @@ const BRIEF_TARGET = 'integration-controller';
 
 /**
  * Runs every check on every target, each on its own timer (the next run starts an interval after the
- * previous one settled, so a hung target never piles runs up), and exports the results:
+ * previous one settled, so a hung target never piles runs up; the synthetic brief on its own, longer
+ * interval), and exports the results:
  * `probe_success` (after the thresholds), `probe_duration_seconds`, `probe_runs_total{outcome}`,
  * `probe_maintenance` and `probe_last_run_timestamp_seconds`.
  */
@@ -71,7 +72,7 @@ export class ProberService implements OnApplicationBootstrap, OnApplicationShutd
     if (this.stopped) return;
     const timer = setTimeout(() => {
       this.timers.delete(timer);
-      void this.runOnce(state).finally(() => this.schedule(state, this.config.intervalMs));
+      void this.runOnce(state).finally(() => this.schedule(state, state.check === BRIEF_CHECK ? this.config.briefIntervalMs : this.config.intervalMs));
     }, delayMs);
     timer.unref();
     this.timers.add(timer);
