@@ -27,11 +27,17 @@ const devSecrets = () => {
   return [...bySecret.entries()];
 };
 
-/** A service's own Secret references (manifest `secrets`), after the ones every service has. */
-const ownSecrets = (service) =>
-  (service.secrets ?? [])
+/** Container env entries read from Secrets: [{ env, secret, key, optional? }]. */
+const secretEnv = (entries) =>
+  entries
     .map((x) => `        - name: ${x.env}\n          valueFrom:\n            secretKeyRef:\n              name: ${x.secret}\n              key: ${x.key}\n${x.optional ? '              optional: true\n' : ''}`)
     .join('');
+
+/** The services' monitoring token (optional): every app's own /audit and /__faults. */
+const MONITORING_TOKEN = { env: 'MONITORING_TOKEN', secret: 'personai-monitoring', key: 'token', optional: true };
+
+/** A service's own Secret references (manifest `secrets`), after the ones every service has. */
+const ownSecrets = (service) => secretEnv(service.secrets ?? []);
 
 /** The pod template every app's Deployment shares, up to the container's own env: labels, non-root, its ConfigMap. */
 const podHead = (name, port) => `  template:
@@ -150,13 +156,7 @@ ${podHead(name, port)}        - name: AUDIT_DATABASE_URL
             secretKeyRef:
               name: personai-audit-db
               key: url
-        - name: MONITORING_TOKEN
-          valueFrom:
-            secretKeyRef:
-              name: personai-monitoring
-              key: token
-              optional: true
-${ownSecrets(service)}        resources:
+${secretEnv([MONITORING_TOKEN])}${ownSecrets(service)}        resources:
           requests:
             cpu: 100m
             memory: 128Mi
@@ -277,19 +277,7 @@ spec:
     matchLabels:
       app.kubernetes.io/name: ${name}
 ${podHead(name, port)}        # Its own /audit and /__faults, and the targets' /audit: the services' monitoring token.
-        - name: MONITORING_TOKEN
-          valueFrom:
-            secretKeyRef:
-              name: personai-monitoring
-              key: token
-              optional: true
-        - name: PROBE_TARGET_TOKEN
-          valueFrom:
-            secretKeyRef:
-              name: personai-monitoring
-              key: token
-              optional: true
-        resources:
+${secretEnv([MONITORING_TOKEN, { ...MONITORING_TOKEN, env: 'PROBE_TARGET_TOKEN' }])}        resources:
           requests:
             cpu: 50m
             memory: 96Mi

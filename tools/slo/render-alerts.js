@@ -1,13 +1,13 @@
 // The alerts of one SLO: one page and one ticket alert, each firing when a long and a short window both
 // burn the budget faster than the policy's factor (rendered into the service's rule file).
 const { policiesFor, threshold } = require('./burn-rates');
-const { RUNBOOK } = require('./generated');
+const { RUNBOOK, sloSelector } = require('./generated');
 
 /** Aggregating drops the recorded name, so the two pairs' results share one label set and one alert. */
 const above = (sel, w, t) => `max by (service, slo) (slo:sli_error:ratio_rate${w}${sel} > ${t})`;
 
 function sloAlerts(def, slo) {
-  const sel = `{service="${def.service}",slo="${slo.name}"}`;
+  const sel = sloSelector(def, slo);
   return policiesFor(def.days).map((policy) => {
     const pairs = policy.windows.map((p) => {
       const t = threshold(p.factor, slo.budget);

@@ -4,7 +4,7 @@
 const { stringify } = require('yaml');
 const { WINDOWS } = require('./burn-rates');
 const { SLI_TYPES } = require('./sli');
-const { GENERATED } = require('./generated');
+const { GENERATED, sloSelector } = require('./generated');
 const { sloAlerts } = require('./render-alerts');
 
 /** The ratio of bad to all events over `w`; no traffic records nothing (not 0/0 = NaN, which would poison the SLO window's average). */
@@ -15,7 +15,7 @@ const errorRatio = (service, slo, w) => {
 
 function sloRules(def, slo) {
   const labels = { service: def.service, slo: slo.name };
-  const sel = `{service="${def.service}",slo="${slo.name}"}`;
+  const sel = sloSelector(def, slo);
   return [
     ...WINDOWS.map((w) => ({ record: `slo:sli_error:ratio_rate${w}`, expr: errorRatio(def.service, slo, w), labels })),
     // The SLO window from the 5m ratio (as Sloth does): a 30-day rate() of the raw counters would read every sample each time.

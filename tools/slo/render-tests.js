@@ -10,7 +10,7 @@ const { stringify } = require('yaml');
 const { minutes, policiesFor, threshold } = require('./burn-rates');
 const { sloAlerts } = require('./render-alerts');
 const { SLI_TYPES } = require('./sli');
-const { GENERATED } = require('./generated');
+const { GENERATED, sloSelector } = require('./generated');
 
 /** Minutes between evaluations in the multi-day cases (series every 5 minutes): a third of the work of every 5. */
 const SLOW_EVALUATION = 15;
@@ -58,7 +58,7 @@ function expectations(def, slo) {
 /** The SLI's ratio is recorded from the raw series, the noise left out. */
 function recordsTheSli(def, slo) {
   const burn = 3;
-  const sel = `{service="${def.service}",slo="${slo.name}"}`;
+  const sel = sloSelector(def, slo);
   return {
     name: `${def.service} ${slo.name}: records the SLI from the raw series (probes and other services left out)`,
     interval: '1m',
@@ -78,7 +78,7 @@ function recordsTheSli(def, slo) {
  */
 function thresholdEdges(def, slo) {
   const { page, ticket } = expectations(def, slo);
-  const sel = `service="${def.service}",slo="${slo.name}"`;
+  const sel = sloSelector(def, slo);
   return policiesFor(def.days).flatMap((policy, pi) =>
     policy.windows.map((pair) => {
       const t = threshold(pair.factor, slo.budget);
@@ -91,9 +91,9 @@ function thresholdEdges(def, slo) {
         name: `${def.service} ${slo.name}: ${policy.alert} at exactly ${pair.factor}x the budget over ${pair.long} and ${pair.short} is quiet, a hair above on both fires`,
         interval: '1m',
         input_series: [
-          { series: `slo:sli_error:ratio_rate${pair.long}{${sel}}`, values: steps([t, above, t, above]) },
-          { series: `slo:sli_error:ratio_rate${pair.short}{${sel}}`, values: steps([t, t, above, above]) },
-          ...others.map((w) => ({ series: `slo:sli_error:ratio_rate${w}{${sel}}`, values: '0x19' })),
+          { series: `slo:sli_error:ratio_rate${pair.long}${sel}`, values: steps([t, above, t, above]) },
+          { series: `slo:sli_error:ratio_rate${pair.short}${sel}`, values: steps([t, t, above, above]) },
+          ...others.map((w) => ({ series: `slo:sli_error:ratio_rate${w}${sel}`, values: '0x19' })),
         ],
         alert_rule_test: [alert(2, false), alert(7, false), alert(12, false), alert(17, true), other(17, false)],
       };
