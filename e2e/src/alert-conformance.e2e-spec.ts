@@ -7,7 +7,7 @@ import { PROMETHEUS_DIR } from '@personai/tools/observability';
 import { Notified, startAlertmanager, startWebhookReceiver } from './support/alertmanager';
 import { FAULT_MATRIX, FaultMatrixRow } from './support/fault-matrix';
 import { del, eventually, postJson } from './support/http';
-import { startPrometheus } from './support/prometheus-server';
+import { compressedRules, startPrometheus } from './support/prometheus-server';
 import { targets } from './support/targets';
 
 type Row = FaultMatrixRow;
@@ -23,23 +23,11 @@ const CLASSES = [...new Set(matrix.rows.map(faultClass))].map((c, i) => {
   const rows = matrix.rows.filter((r) => faultClass(r) === c);
   return rows[(i * 3) % rows.length];
 });
-/** The stated times (with the rules' minutes compressed to seconds, below): to fire, and to resolve once cleared. */
+/** The stated times (with the rules' time compressed: compressedRules): to fire, and to resolve once cleared. */
 const FIRE_WITHIN_MS = 20_000;
 const RESOLVE_WITHIN_MS = 20_000;
 /** How long a row that should fire nothing is watched. */
 const QUIET_FOR_MS = 12_000;
-
-/**
- * The repo's rules with time compressed: every minute of a `for`, a range or an interval is a second, so the
- * test sees in seconds what production sees in minutes (the thresholds themselves are unchanged).
- */
-const compressed = (file: string) =>
-  readFileSync(join(PROMETHEUS_DIR, 'rules', file), 'utf8')
-    .replace(/for: (\d+)m/g, 'for: $1s')
-    .replace(/\[(\d+)m\]/g, '[$1s]')
-    .replace(/\[(\d+)h\]/g, '[$1m]')
-    .replace(/\[(\d+)d\]/g, (_m, d: string) => `[${Number(d) * 24}m]`)
-    .replace(/interval: 30s/g, 'interval: 1s');
 
 describeLocal('fault-to-alert conformance: each fault class fires the alert the fault matrix names at a real Alertmanager, and resolves', () => {
   let dir: string;
@@ -69,11 +57,11 @@ describeLocal('fault-to-alert conformance: each fault class fires the alert the 
         receivers: [{ name: 'test', webhook_configs: [{ url: receiver.url, send_resolved: true }] }, { name: 'nowhere' }],
       }),
     );
-    writeFileSync(join(dir, 'recording.yml'), compressed('recording.yml'));
-    writeFileSync(join(dir, 'alerts.yml'), compressed('alerts.yml'));
+    writeFileSync(join(dir, 'recording.yml'), compressedRules('recording.yml'));
+    writeFileSync(join(dir, 'alerts.yml'), compressedRules('alerts.yml'));
     // The generated SLO rules too: their windows (5m to 3d and the SLO window) compressed the same way.
     mkdirSync(join(dir, 'slo'));
-    for (const f of readdirSync(join(PROMETHEUS_DIR, 'rules', 'slo'))) writeFileSync(join(dir, 'slo', f), compressed(join('slo', f)));
+    for (const f of readdirSync(join(PROMETHEUS_DIR, 'rules', 'slo'))) writeFileSync(join(dir, 'slo', f), compressedRules(join('slo', f)));
     const scrape = SERVICE_NAMES.map((s) => `'${new URL(services[s]).host}'`).join(', ');
     prometheus = await startPrometheus(
       dir,

@@ -1,13 +1,12 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { chromium } from 'playwright-core';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BUSINESS_METRIC_FAMILIES } from '@personai/contracts';
-import { PROMETHEUS_DIR } from '@personai/tools/observability';
 import { Notified, startAlertmanager, startWebhookReceiver } from './support/alertmanager';
 import { eventually, getText } from './support/http';
 import { declaredFamilies, parseSamples } from './support/prom-text';
-import { startPrometheus } from './support/prometheus-server';
+import { compressedRules, startPrometheus } from './support/prometheus-server';
 import { ServiceProcess } from './support/service-process';
 import { freePort, ROOT } from './support/stack';
 import { targets } from './support/targets';
@@ -64,7 +63,7 @@ describeLocal(`${PROBER}: a stopped service and a stopped prober reach a real Al
     const { text } = await getText(`http://127.0.0.1:${proberPort}/metrics`);
     return parseSamples(text).find((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))?.value;
   };
-  const query = async (q: string) => ((await (await fetch(`${prometheus.api}/api/v1/query?query=${encodeURIComponent(q)}`)).json()) as { data: { result: { metric: Record<string, string> }[] } }).data.result;
+  const query = (q: string) => prometheus.query(q);
   const notified = (since: number, filter: (n: Notified) => boolean = () => true) => receiver.received.filter((n) => n.receivedAt >= since && filter(n));
   /** Alerts that started firing since `since` (a resolution of an earlier one is not a new alert). */
   const firedSince = (since: number) => notified(since, (n) => n.status === 'firing' && Date.parse(n.startsAt) >= since - 1000);
@@ -78,8 +77,8 @@ describeLocal(`${PROBER}: a stopped service and a stopped prober reach a real Al
     await eventually('the prober to report the victim healthy', async () => ((await proberSample('probe_success', { target: 'content-engine', check: 'health' })) === 1 ? true : undefined));
     receiver = await startWebhookReceiver();
     alertmanager = await startAlertmanager(dir, alertmanagerConfig(receiver.url, false));
-    // The repo's alerts with time compressed: every `for` minute is a second (and the rules run every second).
-    writeFileSync(join(dir, 'alerts.yml'), readFileSync(join(PROMETHEUS_DIR, 'rules', 'alerts.yml'), 'utf8').replace(/for: (\d+)m/g, 'for: $1s'));
+    // The repo's alerts with time compressed (every `for` minute is a second) and run every second.
+    writeFileSync(join(dir, 'alerts.yml'), compressedRules('alerts.yml'));
     prometheus = await startPrometheus(
       dir,
       `global: { scrape_interval: 1s, evaluation_interval: 1s }\nrule_files: [alerts.yml]\nalerting:\n  alertmanagers:\n    - static_configs: [{ targets: ['${new URL(alertmanager.url).host}'] }]\nscrape_configs:\n  - job_name: personai-monitors\n    static_configs: [{ targets: ['127.0.0.1:${proberPort}'] }]\n`,

@@ -11,10 +11,6 @@ import { targets } from './support/targets';
 const { services, local, fakeUpstreams } = targets();
 const describeLocal = local ? describe : describe.skip;
 
-interface PromResult {
-  data: { result: { metric: Record<string, string>; value: [number, string] }[] };
-}
-
 describe('all services: what the rules and dashboards query', () => {
   it('exists in some service’s /metrics (every metric name of every rule and panel)', async () => {
     const exposed = new Set<string>(['up', 'ALERTS']);
@@ -38,11 +34,10 @@ describe('all services: what the rules and dashboards query', () => {
 /** A real Prometheus (Debian's package) scraping the local stack every second, with the repo's rules. */
 describeLocal('all services: a live Prometheus with the repo rules', () => {
   let dir: string;
-  let prometheus: { api: string; stop: () => Promise<void> } | undefined;
-  let api: string;
+  let prometheus: Awaited<ReturnType<typeof startPrometheus>> | undefined;
   const startedAt = Date.now();
 
-  const query = async (q: string) => ((await (await fetch(`${api}/api/v1/query?query=${encodeURIComponent(q)}`)).json()) as PromResult).data.result;
+  const query = (q: string) => (prometheus as NonNullable<typeof prometheus>).query(q);
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'personai-prometheus-'));
@@ -57,7 +52,6 @@ describeLocal('all services: a live Prometheus with the repo rules', () => {
       dir,
       `global: { scrape_interval: 1s, evaluation_interval: 1s }\nrule_files: [recording.yml, alerts.yml, slo/*.yml]\nscrape_configs:\n  - job_name: personai-services\n    static_configs: [{ targets: [${scrapeTargets}] }]\n  - job_name: fake-upstreams\n    static_configs: [{ targets: ['${new URL(fakeUpstreams as string).host}'] }]\n`,
     );
-    api = prometheus.api;
   });
   afterAll(async () => {
     await prometheus?.stop();

@@ -1,9 +1,8 @@
-import { spawn } from 'node:child_process';
 import { createServer, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { eventually } from './http';
+import { startDaemon } from './daemon';
 import { freePort } from './stack';
 
 /** One alert as Alertmanager's webhook sends it. */
@@ -38,15 +37,7 @@ export async function startAlertmanager(dir: string, config: string): Promise<{ 
   writeFileSync(file, config);
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const am = spawn('prometheus-alertmanager', [`--config.file=${file}`, `--storage.path=${join(dir, 'am-data')}`, `--web.listen-address=127.0.0.1:${port}`, '--cluster.listen-address=', '--log.level=warn'], { stdio: 'ignore' });
-  await eventually('Alertmanager to be ready', async () => {
-    if (am.exitCode !== null) throw new Error(`prometheus-alertmanager exited with ${am.exitCode}`);
-    try {
-      return (await fetch(`${url}/-/ready`)).ok ? true : undefined;
-    } catch {
-      return undefined;
-    }
-  });
+  const { stop } = await startDaemon('prometheus-alertmanager', [`--config.file=${file}`, `--storage.path=${join(dir, 'am-data')}`, `--web.listen-address=127.0.0.1:${port}`, '--cluster.listen-address=', '--log.level=warn'], `${url}/-/ready`);
   return {
     url,
     reload: async (next) => {
@@ -54,11 +45,6 @@ export async function startAlertmanager(dir: string, config: string): Promise<{ 
       const res = await fetch(`${url}/-/reload`, { method: 'POST' });
       if (!res.ok) throw new Error(`Alertmanager refused the configuration: ${await res.text()}`);
     },
-    stop: async () => {
-      if (am.exitCode !== null) return;
-      const exited = new Promise((r) => am.once('exit', r));
-      am.kill('SIGTERM');
-      await exited;
-    },
+    stop,
   };
 }
