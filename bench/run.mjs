@@ -9,6 +9,8 @@
 //   options: --rounds N --seconds S --events N --briefs N --tool wrk|autocannon --only http|audit|pipeline
 //            --other-node <path to another node binary>: the two framework references also run on it
 //            (the services cannot: better-sqlite3 13 needs Node 22 or later)
+//            --baseline <dist dir of another build> (e.g. the previous commit's): its integration-controller and
+//            delivery-gateway run beside these, and the cheap GET and /metrics are compared with them in the run
 //
 // Writes reports/bench/<time>/bench.md and bench.json (and reports/bench/latest.md). Exit code 1 when a
 // target is missed (in --quick mode only when a correctness check fails: errors, lost events, inexact totals).
@@ -40,6 +42,7 @@ const { values: args } = parseArgs({
     tool: { type: 'string' },
     only: { type: 'string' },
     'other-node': { type: 'string' },
+    baseline: { type: 'string' },
   },
 });
 if (args.only && !['http', 'audit', 'pipeline'].includes(args.only)) throw new Error('--only must be http, audit or pipeline');
@@ -127,7 +130,7 @@ async function main() {
 /** Rows 1-5 and 7: start-up and idle RSS of the stack, then the HTTP scenarios, interleaved round by round. */
 async function httpPhase(ports, env, target) {
   // The stack: fakes and the four services with monitoring fully on; start-up time and idle RSS (row 7).
-  running.push(await startNode(setup, { name: FAKES, script: join(ROOT, 'dist', 'apps', FAKES, 'main.js'), readyPath: '/gmail/health', port: ports[FAKES] }));
+  running.push(await startNode(setup, { name: FAKES, script: join(ROOT, 'dist', 'apps', FAKES, 'main.js'), readyPath: '/health/live', port: ports[FAKES] }));
   const startup = Object.fromEntries(SERVICES.map((s) => [s, []]));
   const stack = {};
   for (let i = 0; i < config.startups; i += 1) {
@@ -167,6 +170,9 @@ async function httpPhase(ports, env, target) {
   // Audit on, signed checkpoints off: what the checkpoints (every 1000 events, Ed25519, fsynced anchor) cost.
   const icNoCheckpoints = await startService(setup, 'integration-controller', { ...env, DATA_DIR: join(dataRoot, 'nocp'), AUDIT_CHECKPOINTS: 'false' });
   running.push(icNoCheckpoints);
+  // AUDIT_MODE=strict: a request_received intent committed before each audited handler, then the outcome.
+  const icStrict = await startService(setup, 'integration-controller', { ...env, DATA_DIR: join(dataRoot, 'strict'), AUDIT_MODE: 'strict' });
+  running.push(icStrict);
   // The same service with the access log on (LOG_LEVEL=info, one line per request to stdout, here /dev/null).
   const icLog = await startService(setup, 'integration-controller', { ...env, DATA_DIR: join(dataRoot, 'log') }, { logLevel: 'info' });
   running.push(icLog);
@@ -176,6 +182,16 @@ async function httpPhase(ports, env, target) {
     layers[layer] = await startNode(setup, { name: `bare NestJS + ${layer}`, script: join(ROOT, 'dist', 'apps', 'bench-layers', 'main.js'), env: { BENCH_LAYERS: layer === 'none' ? '' : layer }, readyPath: `/integrations?user_id=${USER}` });
     running.push(layers[layer]);
   }
+  // Another build (--baseline <its dist/>), the same services and wiring: "no slower than before", in this run.
+  const baselineScript = (service) => join(args.baseline, 'apps', service, 'main.js');
+  const baseline = args.baseline
+    ? {
+        ic: await startService(setup, 'integration-controller', { ...env, DATA_DIR: join(dataRoot, 'baseline-ic') }, { script: baselineScript('integration-controller'), name: 'integration-controller (baseline build)' }),
+        dg: await startService(setup, 'delivery-gateway', { ...env, DATA_DIR: join(dataRoot, 'baseline-dg') }, { script: baselineScript('delivery-gateway'), name: 'delivery-gateway (baseline build)' }),
+        dgNow: await startService(setup, 'delivery-gateway', { ...env, DATA_DIR: join(dataRoot, 'dg') }),
+      }
+    : undefined;
+  if (baseline) running.push(baseline.ic, baseline.dg, baseline.dgNow);
   const hanging = await startHangingUpstream();
   const icHang = await startService(setup, 'integration-controller', { ...env, DATA_DIR: join(dataRoot, 'hang'), GMAIL_API_URL: hanging.url });
   running.push(icHang, hanging);
@@ -209,8 +225,17 @@ async function httpPhase(ports, env, target) {
     { key: 'health_hang', label: 'GET /health while an upstream hangs', url: `${icHang.url}/health` },
     { key: 'ready_hang', label: 'GET /health/ready while an upstream hangs', url: `${icHang.url}/health/ready` },
     { key: 'metrics', label: 'GET /metrics, one scraper', url: `${icOn.url}/metrics`, connections: 1 },
+    ...(baseline
+      ? [
+          { key: 'route_baseline', label: 'GET /integrations, monitoring on, the baseline build', url: `${baseline.ic.url}${route}` },
+          { key: 'metrics_baseline', label: 'GET /metrics, one scraper, the baseline build', url: `${baseline.ic.url}/metrics`, connections: 1 },
+          { key: 'metrics_dg', label: 'GET /metrics of delivery-gateway (a willsoto business metric), one scraper', url: `${baseline.dgNow.url}/metrics`, connections: 1 },
+          { key: 'metrics_dg_baseline', label: 'GET /metrics of delivery-gateway, one scraper, the baseline build', url: `${baseline.dg.url}/metrics`, connections: 1 },
+        ]
+      : []),
     { key: 'post_audit', label: 'POST /auth/login, durable SQLite audit', url: `${icOn.url}/auth/login`, method: 'POST', body: LOGIN },
     { key: 'post_noaudit', label: 'POST /auth/login, AUDIT_ENABLED=false', url: `${icOff.url}/auth/login`, method: 'POST', body: LOGIN },
+    { key: 'post_audit_strict', label: 'POST /auth/login, durable SQLite audit, AUDIT_MODE=strict', url: `${icStrict.url}/auth/login`, method: 'POST', body: LOGIN },
     { key: 'post_audit_nocp', label: 'POST /auth/login, durable SQLite audit, AUDIT_CHECKPOINTS=false', url: `${icNoCheckpoints.url}/auth/login`, method: 'POST', body: LOGIN },
     { key: 'route_trace100', label: 'GET /integrations, tracing on, 100% sampled (OTLP protobuf to a sink)', url: `${icTrace100.url}${route}` },
     { key: 'route_trace10', label: 'GET /integrations, tracing on, 10% sampled', url: `${icTrace10.url}${route}` },
@@ -289,7 +314,15 @@ async function httpPhase(ports, env, target) {
     target(`${label} p99 while an upstream hangs vs bare node:http p99`, `${x(p99Ratio(key, 'bare'))} (${byKey[key].p99_ms.toFixed(1)} ms)`, '≤ 1.5×', p99Ratio(key, 'bare') <= 1.5);
   }
   target('GET /metrics p99, one scraper', `${byKey.metrics.p99_ms.toFixed(1)} ms`, '≤ 5 ms', byKey.metrics.p99_ms <= 5);
+  if (baseline) {
+    for (const [key, base, label] of [['route_on', 'route_baseline', 'GET /integrations'], ['metrics', 'metrics_baseline', 'GET /metrics (integration-controller)'], ['metrics_dg', 'metrics_dg_baseline', 'GET /metrics (delivery-gateway)']]) {
+      target(`${label} vs the baseline build (throughput)`, x(ratio(key, base)), '≥ 0.95×', ratio(key, base) >= 0.95);
+      target(`${label} vs the baseline build (p99)`, `${x(p99Ratio(key, base))} (${byKey[key].p99_ms.toFixed(1)} ms vs ${byKey[base].p99_ms.toFixed(1)} ms)`, '≤ 1.10×', p99Ratio(key, base) <= 1.1);
+    }
+  }
   target('Audited POST (durable SQLite) vs without audit (throughput)', x(ratio('post_audit', 'post_noaudit')), '≥ 0.80×', ratio('post_audit', 'post_noaudit') >= 0.8);
+  target('Audited POST, AUDIT_MODE=strict vs batch (throughput)', x(ratio('post_audit_strict', 'post_audit')), 'stated', true, 'reference');
+  target('Audited POST, AUDIT_MODE=strict vs batch (p99)', `${x(p99Ratio('post_audit_strict', 'post_audit'))} (${byKey.post_audit_strict.p99_ms.toFixed(1)} ms vs ${byKey.post_audit.p99_ms.toFixed(1)} ms)`, 'stated', true, 'reference');
   target('Audited POST with signed checkpoints vs without (throughput)', x(ratio('post_audit', 'post_audit_nocp')), '≥ 0.95×', ratio('post_audit', 'post_audit_nocp') >= 0.95);
   target('Tracing on, 100% sampled, vs off: GET /integrations (throughput)', x(ratio('route_trace100', 'route_on')), 'stated', true, 'reference');
   target('Tracing on, 10% sampled, vs off: GET /integrations (throughput)', x(ratio('route_trace10', 'route_on')), 'stated', true, 'reference');

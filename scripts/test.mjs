@@ -1,5 +1,7 @@
 // `npm test`: lint, typecheck, unit and integration specs, builds, then the e2e suite against the
-// built services (started by its global setup). Ends with one line of totals across every Jest project.
+// built services (started by its global setup), then the container check (every app's image built from
+// docker/Dockerfile and run wired as compose wires them; skipped where no container runtime answers).
+// Ends with one line of totals across every Jest project.
 import './require-node.mjs';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -18,7 +20,9 @@ if (!onPath('kubectl') && spawnSync(process.execPath, [join(root, 'scripts', 'in
   process.exit(1);
 }
 const DEBIAN_TOOLS = ['promtool', 'prometheus', 'amtool', 'prometheus-alertmanager', 'redis-server', 'redis-cli', 'chromium'];
-if (DEBIAN_TOOLS.some((t) => !onPath(t)) && process.getuid?.() === 0 && onPath('apt-get')) {
+// The container check's tools: installed here when possible; without them that one check is skipped, saying why.
+const CONTAINER_TOOLS = ['podman', 'runc', 'mmdebstrap'];
+if ([...DEBIAN_TOOLS, ...CONTAINER_TOOLS].some((t) => !onPath(t)) && process.getuid?.() === 0 && onPath('apt-get')) {
   spawnSync('bash', [join(root, 'scripts', 'install-test-tools.sh')], { stdio: 'inherit' });
 }
 const missing = DEBIAN_TOOLS.filter((t) => !onPath(t));
@@ -35,6 +39,7 @@ const nx = (args) => spawnSync('npx', ['nx', ...args, '--outputStyle=static'], {
 const steps = [
   ['lint, typecheck, unit tests and builds', ['run-many', '-t', 'lint', 'typecheck', 'test', 'build']],
   ['e2e contract suite', ['run', 'e2e:e2e']],
+  ['container check: the images built and run (podman)', ['run', 'e2e:containers']],
 ];
 let failedStep;
 for (const [name, args] of steps) {

@@ -44,9 +44,21 @@ describe('docker/Dockerfile', () => {
     expect(runtime.find((l) => l.startsWith('ENV '))).toMatch(/NODE_COMPILE_CACHE=\/tmp\//);
   });
 
-  it('builds the app named by the APP build argument from its Nx build', () => {
-    expect(lines.some((l) => l.includes('nx run "$APP:build"'))).toBe(true);
+  it('builds every app once and copies the one the APP build argument names, last: every layer before it is shared by all the images', () => {
+    expect(lines.some((l) => /nx run-many -t build --projects=tag:type:app\b/.test(l))).toBe(true);
     expect(runtime.some((l) => l.includes('dist/apps/${APP}/'))).toBe(true);
+    const firstAppLine = lines.findIndex((l) => /\bAPP\b/.test(l));
+    expect(lines.slice(firstAppLine)[0]).toBe('ARG APP');
+    expect(lines.findIndex((l) => l.includes('dist/apps/${APP}/'))).toBeGreaterThan(lines.findIndex((l) => l.includes('--from=prod-deps')));
+    expect(stages.slice(0, -1).flat().some((l) => /\bAPP\b/.test(l))).toBe(false);
+  });
+
+  it('installs with no install script run and fails the build if a native dependency would need compiling (the slim base has no Python, no compiler)', () => {
+    const installs = lines.filter((l) => /\bnpm (ci|install|prune)\b/.test(l));
+    expect(installs.length).toBeGreaterThan(0);
+    for (const l of installs) expect(l).toMatch(/--ignore-scripts/);
+    expect(lines.filter((l) => /node scripts\/check-native-deps\.mjs/.test(l))).toHaveLength(2);
+    expect(readFileSync(join(ROOT, '.npmrc'), 'utf8')).toMatch(/^ignore-scripts=true$/m);
   });
 });
 

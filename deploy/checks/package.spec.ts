@@ -110,6 +110,14 @@ Module({ imports: [MonitoringModule.forRoot({ serviceName: 'scratch-app', versio
       execFileSync(process.execPath, ['-e', `new (require('better-sqlite3'))('data/audit.db').prepare("UPDATE audit_events SET user_id = 'mallory' WHERE seq = 2").run()`], { cwd: app });
       const edited = verify();
       expect([edited.status, edited.stdout]).toEqual([1, expect.stringMatching(/scratch-app: TAMPERED[\s\S]*EDITED/)]);
+      // The CLI conventions from outside: --help exits 0 listing every flag, a usage error or an unreadable input exits 2.
+      const help = spawnSync('npx', ['--no-install', 'personai-audit', 'verify', '--help'], { cwd: app, encoding: 'utf8' });
+      expect(help.status).toBe(0);
+      for (const flag of ['--store', '--checkpoints', '--public-key', '--archive', '--retention', '--service', '--json', '--help', '--version']) expect(help.stdout).toContain(flag);
+      const usage = spawnSync('npx', ['--no-install', 'personai-audit', 'verify', '--store', 'data/audit.db'], { cwd: app, encoding: 'utf8' });
+      expect([usage.status, usage.stdout, usage.stderr]).toEqual([2, '', expect.stringContaining('missing --checkpoints, --public-key')]);
+      const unreadable = spawnSync('npx', ['--no-install', 'personai-audit', 'verify', '--store', 'data/audit.db', '--checkpoints', 'data/checkpoints', '--public-key', 'absent.pem'], { cwd: app, encoding: 'utf8' });
+      expect([unreadable.status, unreadable.stderr]).toEqual([2, expect.stringMatching(/^personai-audit: .*absent\.pem/)]);
     } finally {
       child.kill('SIGKILL');
     }

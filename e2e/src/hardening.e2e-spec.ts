@@ -2,8 +2,9 @@ import { AuditResponse } from '@personai/contracts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { getJson, postJson } from './support/http';
+import { eventually, getJson, postJson } from './support/http';
 import { ServiceProcess } from './support/service-process';
+import { holdSqliteWriteLock } from './support/sqlite-lock';
 import { freePort } from './support/stack';
 import { targets } from './support/targets';
 
@@ -70,16 +71,23 @@ describeLocal('integration-controller with RATE_LIMIT_MAX=5 and LOG_LEVEL=info',
 
   it('logs JSON lines with the request id on each line of a request, and never a secret', async () => {
     const requestId = 'log-check-0001';
-    // A request that logs inside its handling: the audit store is down, the write fails and is logged.
-    expect((await postJson(`${base}/__faults/database`, { mode: 'down' })).status).toBe(201);
-    const res = await fetch(`${base}/integrations`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-request-id': requestId, authorization: 'Bearer sk-live-header-secret-0123456789' },
-      body: JSON.stringify({ user_id: 'log_user', provider: 'gmail', access_token: 'ya29.body-secret-token' }),
-    });
-    expect(res.status).toBe(503);
-    await fetch(`${base}/__faults/database`, { method: 'DELETE' });
-    await new Promise((r) => setTimeout(r, 300)); // let stdout reach us
+    // A request that logs inside its handling: another process holds the database's write lock, so the
+    // handler's write fails after the store timeout and is logged. (The fault switch would not do: the
+    // service knows its own switch and refuses before the handler runs.)
+    const holder = await holdSqliteWriteLock(join(dataDir, 'integration-controller', 'audit.db'));
+    let status: number;
+    try {
+      const res = await fetch(`${base}/integrations`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-request-id': requestId, authorization: 'Bearer sk-live-header-secret-0123456789' },
+        body: JSON.stringify({ user_id: 'log_user', provider: 'gmail', access_token: 'ya29.body-secret-token' }),
+      });
+      status = res.status;
+    } finally {
+      holder.kill('SIGKILL');
+    }
+    expect(status).toBe(503);
+    await eventually('the database check to pass again', async () => ((await fetch(`${base}/health/ready`)).status === 200 ? true : undefined), 30_000);
 
     const lines = service.output.split('\n').filter((l) => l.trim() !== '');
     const records = lines.map((l) => JSON.parse(l) as Record<string, unknown>); // every line is JSON

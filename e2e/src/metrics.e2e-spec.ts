@@ -48,6 +48,11 @@ describe.each(SERVICE_NAMES)('%s', (service) => {
     expect(check.error).toBeUndefined(); // promtool comes from Debian's `prometheus` package (.ci/run installs it)
     expect(`${check.stdout}${check.stderr}`).toBe('');
     expect(check.status).toBe(0);
+    // Each family once: the app's registry and prom-client's global one (the business metrics declared through
+    // @willsoto/nestjs-prometheus) are served together, and a name in both would be a family served twice.
+    const types = [...text.matchAll(/^# TYPE (\S+) /gm)].map((m) => m[1]);
+    expect(types.filter((t, i) => types.indexOf(t) !== i)).toEqual([]);
+    expect(types.length).toBeGreaterThan(20);
   });
 
   it('counters never go down between two scrapes, and the process did not restart in between', async () => {

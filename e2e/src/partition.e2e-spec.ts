@@ -1,12 +1,13 @@
 import { HealthResponse } from '@personai/contracts';
-import { ChildProcess, spawn } from 'node:child_process';
+import { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { callsSince, fakeApiCalls } from './support/fake-counters';
 import { eventually, getJson, JsonResponse, postJson } from './support/http';
 import { ServiceProcess } from './support/service-process';
-import { freePort, ROOT } from './support/stack';
+import { holdSqliteWriteLock } from './support/sqlite-lock';
+import { freePort } from './support/stack';
 import { targets } from './support/targets';
 import { TcpProxy } from './support/tcp-proxy';
 
@@ -157,21 +158,10 @@ describeLocal('a SQLite store whose write lock another process holds (content-en
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  /** Another process takes the database's write lock (BEGIN IMMEDIATE) and keeps it until killed. */
-  async function holdWriteLock(path: string): Promise<ChildProcess> {
-    const script = `const db = new (require(${JSON.stringify(join(ROOT, 'node_modules', 'better-sqlite3'))}))(${JSON.stringify(path)}); db.exec('BEGIN IMMEDIATE'); console.log('locked'); setInterval(() => {}, 1000);`;
-    const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
-    await new Promise<void>((resolve, reject) => {
-      child.stdout?.once('data', () => resolve());
-      child.once('exit', (code) => reject(new Error(`lock holder exited with ${code}`)));
-    });
-    return child;
-  }
-
   it('reports the database down within 2 × interval + timeout while /health stays as fast as when healthy (p99), refuses audited POSTs within their deadline, and recovers when the lock is released', async () => {
     const before = await fakeApiCalls(fakeUpstreams as string);
     const healthy = await watchHealth(base, HEALTHY_WINDOW_MS);
-    holder = await holdWriteLock(join(dataDir, 'content-engine', 'audit.db'));
+    holder = await holdSqliteWriteLock(join(dataDir, 'content-engine', 'audit.db'));
     const lockedAt = performance.now();
     const intoLock = timed(postJson(`${base}/content`, { brief_id: 'locked', user_id: 'u1' }, { 'idempotency-key': 'sqlite-lock-1' }));
     const samples = await watchHealth(base, DETECTION_MS + 4 * INTERVAL_MS);

@@ -96,6 +96,52 @@ describeLocal('a refused mutation changes nothing (the services with their datab
   });
 });
 
+describeLocal("the service's own database fault switch closes the audit gate at once (HEALTH_CHECK_INTERVAL=1h: no check runs in between)", () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'personai-fault-switch-'));
+  const hourly = { HEALTH_CHECK_INTERVAL: '1h', FAULT_INJECTION_ENABLED: 'true', RATE_LIMIT_MAX: '0' };
+  let gateway: ServiceProcess;
+  let controller: ServiceProcess;
+
+  beforeAll(async () => {
+    gateway = new ServiceProcess('delivery-gateway', await freePort(), { ...hourly, DATA_DIR: join(dataDir, 'dg'), SMS_API_URL: `${fakes}/sms`, SLACK_API_URL: `${fakes}/slack`, GMAIL_API_URL: `${fakes}/gmail` });
+    controller = new ServiceProcess('integration-controller', await freePort(), { ...hourly, DATA_DIR: join(dataDir, 'ic'), GMAIL_API_URL: `${fakes}/gmail`, SLACK_API_URL: `${fakes}/slack`, SALESFORCE_API_URL: `${fakes}/salesforce`, QUICKBOOKS_API_URL: `${fakes}/quickbooks` });
+  });
+  afterAll(async () => {
+    await gateway.kill();
+    await controller.kill();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('the first POST /deliveries by SMS after the switch answers 503 and the SMS API counts 0 sends; cleared, the next one is sent once', async () => {
+    const base = await gateway.start();
+    const body = { brief_id: 'switch', user_id: 'switch_user', channel: 'sms', recipient: '+15550100000', text: 'refused' };
+    const before = await fakeApiCalls(fakes);
+    expect((await postJson(`${base}/__faults/database`, { mode: 'down' })).status).toBe(201);
+    const refused = await postJson<{ message: string }>(`${base}/deliveries`, body);
+    expect([refused.status, refused.body.message]).toEqual([503, expect.stringMatching(/injected fault.*refused and nothing was done/)]);
+    expect(callsSince(before, await fakeApiCalls(fakes))).toEqual({});
+    // Cleared: the database is checked at once (not in an hour), and the gate opens.
+    await del(`${base}/__faults/database`);
+    const sent = await eventually('delivery-gateway to take writes again', async () => {
+      const res = await postJson(`${base}/deliveries`, { ...body, text: 'after' });
+      return res.status === 503 ? undefined : res.status;
+    }, 5000);
+    expect(sent).toBe(201);
+    expect(callsSince(before, await fakeApiCalls(fakes))).toEqual({ sms: 1 });
+  });
+
+  it('a POST /integrations answered 503 is not listed afterwards', async () => {
+    const base = await controller.start();
+    const user = `switch_${Date.now()}`;
+    expect((await postJson(`${base}/__faults/database`, { mode: 'down' })).status).toBe(201);
+    expect((await postJson(`${base}/integrations`, { user_id: user, provider: 'gmail', access_token: 'refused-token' })).status).toBe(503);
+    await del(`${base}/__faults/database`);
+    await eventually('integration-controller ready again', async () => ((await getJson(`${base}/health/ready`)).status === 200 ? true : undefined), 5000);
+    const listed = await getJson<{ integrations: { provider: string }[] }>(`${base}/integrations?user_id=${user}`);
+    expect([listed.status, listed.body.integrations]).toEqual([200, []]);
+  });
+});
+
 describeLocal('Idempotency-Key: a retry repeats nothing, across a restart too (delivery-gateway from dist/)', () => {
   let dataDir: string;
   let service: ServiceProcess;

@@ -12,7 +12,8 @@ export class ServiceProcess {
     private readonly app: string,
     readonly port: number,
     private readonly env: Record<string, string>,
-    private readonly options: { captureOutput?: boolean } = {},
+    /** `captureOutput`: kept in `output`; `outputFd`: stdout and stderr appended to that file (`>> file 2>&1`). */
+    private readonly options: { captureOutput?: boolean; outputFd?: number } = {},
   ) {}
 
   /** Everything the process wrote to stdout and stderr (with `captureOutput`). */
@@ -28,7 +29,7 @@ export class ServiceProcess {
   async start(): Promise<string> {
     this.child = spawn(process.execPath, [join(ROOT, 'dist', 'apps', this.app, 'main.js')], {
       env: { ...process.env, LOG_LEVEL: 'error', ...this.env, PORT: String(this.port) },
-      stdio: this.options.captureOutput ? ['ignore', 'pipe', 'pipe'] : 'ignore',
+      stdio: this.options.outputFd !== undefined ? ['ignore', this.options.outputFd, this.options.outputFd] : this.options.captureOutput ? ['ignore', 'pipe', 'pipe'] : 'ignore',
     });
     const keep = (chunk: Buffer): void => void (this.captured += chunk.toString());
     this.child.stdout?.on('data', keep);

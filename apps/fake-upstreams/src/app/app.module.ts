@@ -1,6 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { ServiceKitModule } from '@personai/service-kit';
 import type { FakeUpstreamsEnv } from '../config/fake-upstreams.config';
+import { LivenessController } from './common/liveness.controller';
 import { TokenInfoController } from './common/token-info.controller';
 import { ElevenlabsController } from './elevenlabs/elevenlabs.controller';
 import { FaultsController } from './faults/faults.controller';
@@ -34,6 +35,7 @@ export class AppModule {
         ElevenlabsController,
         SmsController,
         TokenInfoController,
+        LivenessController,
       ],
       providers: [FaultsService, FakeMetricsService],
     };

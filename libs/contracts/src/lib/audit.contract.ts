@@ -11,6 +11,7 @@ export const AUDIT_EVENT_TYPES = [
   'audit_accessed',
   'request_rejected',
   'fault_injected',
+  'request_received',
 ] as const;
 
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];

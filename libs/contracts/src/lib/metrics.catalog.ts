@@ -18,6 +18,10 @@ export const JOB_DURATION_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60
 /** `outcome` of `queue_jobs_total`: one run of a job ended done, ended to be retried, or ended for good (dead letter). */
 export const QUEUE_JOB_OUTCOMES = ['completed', 'retried', 'dead_lettered'] as const;
 
+/** `reason` of `log_lines_dropped_total`: the log's disk is full, another write error, or the destination is not keeping up. */
+export const LOG_DROP_REASONS = ['no_space', 'write_error', 'buffer_full'] as const;
+export type LogDropReason = (typeof LOG_DROP_REASONS)[number];
+
 const metric = <T extends MetricDefinition>(m: T): T => m;
 
 /** The families the monitoring library registers on every service (CONTRACT.md §5); every series carries `service`. */
@@ -38,6 +42,7 @@ export const MONITORING_METRICS = {
   auditChainLength: metric({ name: 'audit_chain_length', type: 'gauge', help: 'Events in this process\'s audit writer chain (Prometheus keeps an independent record of how long each chain was)', labels: ['writer'] }),
   auditCheckpointSequence: metric({ name: 'audit_checkpoint_sequence', type: 'gauge', help: 'Sequence number of the writer\'s last signed audit checkpoint', labels: ['writer'] }),
   queueDepth: metric({ name: 'queue_depth', type: 'gauge', help: 'Jobs in the service queue by state (waiting, active, delayed for a retry, failed: dead-lettered); a shared queue reads the same on every replica', labels: ['state'] }),
+  logLinesDropped: metric({ name: 'log_lines_dropped_total', type: 'counter', help: 'Log lines dropped because the log destination could not take them (a full disk, a write error, a destination not keeping up); the service went on serving', labels: ['reason'] }),
   queueOldestAge: metric({ name: 'queue_oldest_job_age_seconds', type: 'gauge', help: 'Seconds the oldest runnable job has waited (0 when none waits)', labels: [] }),
   queueJobs: metric({ name: 'queue_jobs_total', type: 'counter', help: 'Job runs finished by this replica, by outcome (completed, retried, dead_lettered)', labels: ['outcome'] }),
   queueJobDuration: metric({ name: 'queue_job_duration_seconds', type: 'histogram', help: 'Duration of job runs on this replica in seconds, by outcome', labels: ['outcome'], buckets: JOB_DURATION_BUCKETS }),
@@ -56,6 +61,30 @@ export const CORE_METRIC_FAMILIES: readonly string[] = [
     .filter((n) => !CONDITIONAL_FAMILIES.includes(n)),
   'process_start_time_seconds',
 ];
+
+/**
+ * The business families, with their help and labels: a service declares one from here (the ecosystem's way,
+ * `makeCounterProvider(BUSINESS_METRICS.x)` of @willsoto/nestjs-prometheus, or MetricsService's `counter`/`gauge`),
+ * and the manifest (services.json) says which service owns it (a contracts spec checks both name the same set).
+ * A name declared nowhere here fails the service at start-up (MetricsService's catalog check).
+ */
+export const BUSINESS_METRICS = {
+  briefsProcessed: metric({ name: 'briefs_processed_total', type: 'counter', help: 'Briefs that finished the pipeline, by outcome', labels: ['status'] }),
+  integrationsConnected: metric({ name: 'integrations_connected', type: 'gauge', help: 'Integrations currently connected, by provider (the whole database: the same on every replica)', labels: ['provider'] }),
+  contentGenerated: metric({ name: 'content_generated_total', type: 'counter', help: 'Brief texts generated, by outcome', labels: ['status'] }),
+  audioGenerated: metric({ name: 'audio_generated_total', type: 'counter', help: 'Brief audio files generated, by outcome', labels: ['status'] }),
+  messagesDelivered: metric({ name: 'messages_delivered_total', type: 'counter', help: 'Brief deliveries, by channel and outcome', labels: ['channel', 'status'] }),
+  probeSuccess: metric({ name: 'probe_success', type: 'gauge', help: 'Whether the check passes (1) or fails (0), after the failure and success thresholds', labels: ['target', 'check'] }),
+  probeDuration: metric({ name: 'probe_duration_seconds', type: 'gauge', help: 'Duration of the last run of the check in seconds', labels: ['target', 'check'] }),
+  probeRuns: metric({ name: 'probe_runs_total', type: 'counter', help: 'Probe runs by target, check and outcome (success, failure, maintenance: inside a maintenance window)', labels: ['target', 'check', 'outcome'] }),
+  probeMaintenance: metric({ name: 'probe_maintenance', type: 'gauge', help: 'Whether a maintenance window covers the target now (1) or not (0)', labels: ['target'] }),
+  probeLastRun: metric({ name: 'probe_last_run_timestamp_seconds', type: 'gauge', help: 'When the check last finished a run (Unix seconds): the prober is alive and probing', labels: ['target', 'check'] }),
+} as const;
+
+/** A business family's definition by name (undefined for a name the catalog does not declare). */
+export function businessMetric(name: string): MetricDefinition | undefined {
+  return Object.values(BUSINESS_METRICS).find((m) => m.name === name);
+}
 
 /** Business families, each owned by the service where the business event happens (from the manifest). */
 export const BUSINESS_METRIC_FAMILIES: Readonly<Record<string, readonly string[]>> = Object.fromEntries([...manifest.services, ...(manifest.monitors ?? [])].map((s) => [s.name, s.businessMetrics]));

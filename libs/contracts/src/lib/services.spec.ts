@@ -1,4 +1,5 @@
 import { SERVICE_DEPENDENCIES, SERVICE_MANIFEST, SERVICE_NAMES, SERVICE_PORTS } from './services';
+import { BUSINESS_METRICS, businessMetric, MONITORING_METRICS } from './metrics.catalog';
 
 describe('service catalogue (the manifest)', () => {
   it('keeps the contract’s four services on 8001-8004 (CONTRACT.md §1)', () => {
@@ -20,5 +21,21 @@ describe('service catalogue (the manifest)', () => {
 
   it('gives every service a database dependency', () => {
     for (const name of SERVICE_NAMES) expect(SERVICE_DEPENDENCIES[name]).toContain('database');
+  });
+});
+
+describe('business metrics (the catalog and the manifest)', () => {
+  it('declares, with help and labels, exactly the families the manifest gives its services, each owned once', () => {
+    const owned = [...SERVICE_MANIFEST.services, ...(SERVICE_MANIFEST.monitors ?? [])].flatMap((s) => s.businessMetrics);
+    expect(new Set(owned).size).toBe(owned.length);
+    expect([...owned].sort()).toEqual(Object.values(BUSINESS_METRICS).map((m) => m.name).sort());
+    expect(Object.values(BUSINESS_METRICS).filter((m) => !m.help || !/^[a-z_:][a-z0-9_:]*$/.test(m.name))).toEqual([]);
+  });
+
+  it('keeps business names apart from the platform families', () => {
+    const platform = new Set(Object.values(MONITORING_METRICS).map((m) => m.name));
+    expect(Object.values(BUSINESS_METRICS).filter((m) => platform.has(m.name))).toEqual([]);
+    expect(businessMetric('messages_delivered_total')).toBe(BUSINESS_METRICS.messagesDelivered);
+    expect(businessMetric('made_up_total')).toBeUndefined();
   });
 });

@@ -1,4 +1,4 @@
-import type { AuditStore } from './audit/audit-store.interface';
+import type { AuditStore } from './audit/stores/audit-store.interface';
 import type { HealthCheckProvider } from './health/health-check.interface';
 import type { IdempotencyStore } from './idempotency/idempotency-store.interface';
 
@@ -58,6 +58,14 @@ export interface MonitoringModuleOptions {
    * @default true
    */
   auditEnabled?: boolean;
+  /**
+   * `batch`: an audited request's event is committed (group commit) after its handler, before the answer
+   * leaves. `strict`: besides, a `request_received` intent is committed before the handler runs; a request
+   * whose intent cannot be committed within `storeTimeoutMs` is answered 503 and its handler never runs.
+   * The outcome event names its intent (`details.intent_id`).
+   * @default 'batch'
+   */
+  auditMode?: 'batch' | 'strict';
   /** The audit store (the service's database): a SQLite file path, or a postgres:// URL. */
   auditDatabase: string;
   /**

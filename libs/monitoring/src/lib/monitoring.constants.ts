@@ -31,3 +31,6 @@ export const DEFAULT_STORE_TIMEOUT_MS = 5_000;
 /** Rejected requests (before any handler) audited one by one, per second on average, with bursts to the capacity. */
 export const DEFAULT_REJECTION_AUDIT_RATE = 10;
 export const REJECTION_AUDIT_BURST = 100;
+
+/** This package's version (package.json's; a spec keeps the two equal): what `personai-audit --version` prints. */
+export const MONITORING_VERSION = '0.1.0';

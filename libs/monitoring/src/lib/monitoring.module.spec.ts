@@ -7,7 +7,9 @@ import { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HEALTH_KEYS, HealthResponse } from '@personai/contracts';
-import { Audit } from './audit/audit.decorator';
+import { Audit } from './audit/capture/audit.decorator';
+import type { AuditStore } from './audit/stores/audit-store.interface';
+import { AUDIT_STORE } from './monitoring.constants';
 import { HealthProbeService } from './health/health-probe.service';
 import { MonitoringModule } from './monitoring.module';
 import { ShutdownState } from './runtime/shutdown-state';
@@ -288,26 +290,19 @@ describe('MonitoringModule', () => {
     }
   });
 
-  it('answers 503 to an audited request while the database is down, then refuses the next ones before their handler runs', async () => {
+  it("closes the gate the moment its own fault switch is set: the first audited request is refused before its handler runs", async () => {
     const app = await createTestApp({ imports: [MonitoringModule.forRoot({ ...options(), faultInjection: true })], controllers: [ThingsController] });
     try {
       calls.create = 0;
       expect((await app.inject({ method: 'POST', url: '/__faults/database', payload: { mode: 'down' } })).statusCode).toBe(201);
-      // Before any check has seen the outage, the first request runs and its event cannot be stored: 503.
+      // The service switched it on itself, so it knows: no write has to fail first, no check has to run.
       const first = await app.inject({ method: 'POST', url: '/things', payload: { user_id: 'u1', password: 'x' } });
-      expect([first.statusCode, calls.create]).toEqual([503, 1]);
-      // The failed write shows in readiness at once, not at the next turn of the database check.
+      expect([first.statusCode, calls.create]).toEqual([503, 0]);
+      expect(first.json().message).toMatch(/injected fault.*nothing was done/);
       expect((await app.inject({ method: 'GET', url: '/health/ready' })).statusCode).toBe(503);
-      // Two events could not be stored: the request's own, then the failure the interceptor tried to record.
-      expect((await app.inject({ method: 'GET', url: '/metrics' })).body).toContain('audit_write_failures_total{service="spec-service"} 2');
-      // From then on the gate refuses before the handler: nothing is done.
-      const refused = await app.inject({ method: 'POST', url: '/things', payload: { user_id: 'u1', password: 'x' } });
-      expect([refused.statusCode, calls.create]).toEqual([503, 1]);
-      expect(refused.json().message).toContain('nothing was done');
       expect((await app.inject({ method: 'GET', url: '/metrics' })).body).toContain('audit_refused_requests_total{service="spec-service"} 1');
-      // The switch itself is never refused, and it stays closed until a database check passes again.
+      // The switch itself is never refused; cleared, the database is checked at once and its passing check opens the gate.
       expect((await app.inject({ method: 'DELETE', url: '/__faults/database' })).statusCode).toBe(204);
-      expect((await app.inject({ method: 'POST', url: '/things', payload: { user_id: 'u1', password: 'x' } })).statusCode).toBe(503);
       await app.get(HealthProbeService).probeNow();
       expect((await app.inject({ method: 'POST', url: '/things', payload: { user_id: 'u1', password: 'x' } })).statusCode).toBe(201);
       const audit = (type: string) => app.inject({ method: 'GET', url: `/audit?event_type=${type}` }).then((r) => r.json().events.map((e: { action: string }) => e.action));
@@ -315,6 +310,99 @@ describe('MonitoringModule', () => {
     } finally {
       await app.close();
     }
+  });
+
+  it('answers 503 to an audited request when an outage no check has seen fails its write, then refuses the next ones before their handler runs', async () => {
+    const app = await createTestApp({ imports: [MonitoringModule.forRoot(options())], controllers: [ThingsController] });
+    try {
+      calls.create = 0;
+      // An outage the service has not seen yet: the store's next write fails, and so does every database check
+      // until it heals.
+      const store = app.get<AuditStore>(AUDIT_STORE);
+      jest.spyOn(store, 'append').mockRejectedValueOnce(new Error('connection lost'));
+      const ping = jest.spyOn(store, 'ping').mockRejectedValue(new Error('connection lost'));
+      const first = await app.inject({ method: 'POST', url: '/things', payload: { user_id: 'u1', password: 'x' } });
+      expect([first.statusCode, calls.create]).toEqual([503, 1]);
+      // The failed write shows in readiness at once, not at the next turn of the database check.
+      expect((await app.inject({ method: 'GET', url: '/health/ready' })).statusCode).toBe(503);
+      // Two events could not be stored: the request's own, then the failure the interceptor tried to record.
+      expect((await app.inject({ method: 'GET', url: '/metrics' })).body).toContain('audit_write_failures_total{service="spec-service"} 2');
+      // From then on the gate refuses before the handler: nothing is done, until a database check passes again.
+      const refused = await app.inject({ method: 'POST', url: '/things', payload: { user_id: 'u1', password: 'x' } });
+      expect([refused.statusCode, calls.create]).toEqual([503, 1]);
+      expect(refused.json().message).toContain('nothing was done');
+      ping.mockRestore();
+      await app.get(HealthProbeService).probeNow();
+      const healed = await app.inject({ method: 'POST', url: '/things', payload: { user_id: 'u1', password: 'x' } });
+      expect([healed.statusCode, healed.json().message]).toEqual([201, undefined]);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('answers 503, never 500, when the store cannot be read (GET /audit, /audit/verify)', async () => {
+    const app = await createTestApp({ imports: [MonitoringModule.forRoot(options())], controllers: [ThingsController] });
+    try {
+      const store = app.get<AuditStore>(AUDIT_STORE);
+      jest.spyOn(store, 'query').mockRejectedValueOnce(new Error('Connection terminated due to connection timeout'));
+      jest.spyOn(store, 'verify').mockRejectedValueOnce(new Error('database is locked'));
+      for (const [url, reason] of [['/audit', 'Connection terminated due to connection timeout'], ['/audit/verify', 'database is locked']]) {
+        const res = await app.inject({ method: 'GET', url });
+        expect([url, res.statusCode, res.json()]).toEqual([url, 503, { statusCode: 503, error: 'Service Unavailable', message: `audit store unavailable (${reason}); the audit log could not be read` }]);
+      }
+      expect((await app.inject({ method: 'GET', url: '/audit' })).statusCode).toBe(200);
+    } finally {
+      await app.close();
+    }
+  });
+
+  describe('AUDIT_MODE=strict', () => {
+    const strict = (): MonitoringModuleOptions => ({ ...options(), auditMode: 'strict', storeTimeoutMs: 300, healthCheckIntervalMs: 3_600_000 });
+    const events = (app: NestFastifyApplication) =>
+      app.inject({ method: 'GET', url: '/audit?limit=100' }).then((r) => r.json().events as { id: string; event_type: string; request_id: string; details: Record<string, unknown> }[]);
+
+    it('commits the intent before the handler runs, and the outcome names it', async () => {
+      const app = await createTestApp({ imports: [MonitoringModule.forRoot(strict())], controllers: [ThingsController] });
+      try {
+        calls.create = 0;
+        const res = await app.inject({ method: 'POST', url: '/things', payload: { user_id: 'u1', password: 'x' } });
+        expect([res.statusCode, calls.create]).toEqual([201, 1]);
+        const [intent, outcome, ...rest] = await events(app);
+        expect(rest).toEqual([]);
+        expect(intent).toMatchObject({ event_type: 'request_received', request_id: expect.any(String), details: { announces: 'brief_created', method: 'POST', route: '/things' } });
+        expect(intent.details).not.toHaveProperty('request'); // the body goes with the outcome, once
+        expect(outcome).toMatchObject({ event_type: 'brief_created', request_id: intent.request_id, details: { intent_id: intent.id, status_code: 201 } });
+      } finally {
+        await app.close();
+      }
+    });
+
+    it('answers 503 within the store timeout and never runs the handler when the intent cannot be committed; a passing re-check (sooner than the interval) opens the gate again', async () => {
+      const app = await createTestApp({ imports: [MonitoringModule.forRoot(strict())], controllers: [ThingsController] });
+      try {
+        calls.create = 0;
+        const store = app.get<AuditStore>(AUDIT_STORE);
+        // A store that hangs (a lock, a partition): the intent's write never settles, and every check times out until it heals.
+        jest.spyOn(store, 'append').mockImplementationOnce(() => new Promise(() => undefined));
+        const ping = jest.spyOn(store, 'ping').mockImplementation(() => new Promise((_, reject) => setTimeout(() => reject(new Error('query timeout')), 200)));
+        const started = Date.now();
+        const first = await app.inject({ method: 'POST', url: '/things', payload: { user_id: 'u1', password: 'x' } });
+        expect([first.statusCode, calls.create, Date.now() - started < 300 + 1000]).toEqual([503, 0, true]);
+        const refused = await app.inject({ method: 'POST', url: '/things', payload: { user_id: 'u1', password: 'x' } });
+        expect([refused.statusCode, calls.create]).toEqual([503, 0]);
+        // Nothing was stored (GET /audit would answer 503 now: a read of the audit log is itself recorded).
+        expect((await app.get<AuditStore>(AUDIT_STORE).query({}, 100)).total).toBe(0);
+        // Healed: the database is re-checked while down (1 s, 2 s, 4 s ...), not only after the hour-long interval.
+        ping.mockRestore();
+        const deadline = Date.now() + 8000;
+        while ((await app.inject({ method: 'GET', url: '/health/ready' })).statusCode !== 200 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+        const healed = await app.inject({ method: 'POST', url: '/things', payload: { user_id: 'u1', password: 'x' } });
+        expect([healed.statusCode, calls.create]).toEqual([201, 1]);
+        expect((await events(app)).map((e) => e.event_type)).toEqual(['request_received', 'brief_created']);
+      } finally {
+        await app.close();
+      }
+    });
   });
 
   describe('Idempotency-Key', () => {

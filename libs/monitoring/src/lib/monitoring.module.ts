@@ -3,16 +3,16 @@ import { DatabaseFaultController } from './faults/database-fault.controller';
 import { TerminusModule } from '@nestjs/terminus';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { AuditStore } from './audit/audit-store.interface';
-import { DirectoryCheckpointAnchor, loadSigningKey, signingKeyFromText } from './audit/audit-checkpoint';
-import { AuditCheckpointer } from './audit/audit-checkpointer';
-import { AuditController } from './audit/audit.controller';
-import { AuditInterceptor } from './audit/audit.interceptor';
-import { AuditService } from './audit/audit.service';
-import { AuditRetentionService } from './audit/audit-retention.service';
-import { isPostgresUrl } from './audit/audit-database-url';
-import { PostgresAuditStore } from './audit/postgres-audit.store';
-import { SqliteAuditStore } from './audit/sqlite-audit.store';
+import { AuditStore } from './audit/stores/audit-store.interface';
+import { DirectoryCheckpointAnchor, loadSigningKey, signingKeyFromText } from './audit/evidence/audit-checkpoint';
+import { AuditCheckpointer } from './audit/evidence/audit-checkpointer';
+import { AuditController } from './audit/capture/audit.controller';
+import { AuditInterceptor } from './audit/capture/audit.interceptor';
+import { AuditService } from './audit/capture/audit.service';
+import { AuditRetentionService } from './audit/capture/audit-retention.service';
+import { isPostgresUrl } from './audit/stores/audit-database-url';
+import { PostgresAuditStore } from './audit/stores/postgres-audit.store';
+import { SqliteAuditStore } from './audit/stores/sqlite-audit.store';
 import { MonitoringTokenGuard } from './auth/monitoring-token.guard';
 import { DatabaseHealthIndicator } from './health/database.health';
 import { HealthProbeService } from './health/health-probe.service';
@@ -20,11 +20,12 @@ import { HealthController } from './health/health.controller';
 import { ProbeAnswers } from './health/probe-answers';
 import { HttpDependencyHealthIndicator } from './health/http-dependency.health';
 import { SystemReadingsService } from './health/system-readings.service';
+import { PrometheusModule } from '@willsoto/nestjs-prometheus';
 import { MetricsController } from './metrics/metrics.controller';
 import { MetricsService, createRegistry } from './metrics/metrics.service';
 import { AUDIT_CHECKPOINTER, AUDIT_STORE, AUDIT_WRITER, DEFAULT_STORE_TIMEOUT_MS, FAULT_INJECTION_ENABLED, IDEMPOTENCY_STORE, MONITORING_MODULE_OPTIONS, MONITORING_REGISTRY } from './monitoring.constants';
-import { RejectionAuditService } from './audit/rejection-audit.service';
-import { StoreAvailabilityService } from './audit/store-availability.service';
+import { RejectionAuditService } from './audit/capture/rejection-audit.service';
+import { StoreAvailabilityService } from './audit/capture/store-availability.service';
 import { FaultInjectingIdempotencyStore } from './faults/fault-injecting-idempotency.store';
 import { IdempotencyInterceptor } from './idempotency/idempotency.interceptor';
 import { IdempotencyStore } from './idempotency/idempotency-store.interface';
@@ -90,7 +91,8 @@ function createIdempotencyStore(options: MonitoringModuleOptions, faults: Databa
     TerminusModule.forRoot({ logger: false }),
   ],
   // The fault API's controller is added by `forRoot`/`forRootAsync` only with `faultInjection: true`.
-  controllers: [HealthController, MetricsController, AuditController],
+  // /metrics is mounted by @willsoto/nestjs-prometheus's PrometheusModule (see withMetricsApi).
+  controllers: [HealthController, AuditController],
   providers: [
     { provide: MONITORING_REGISTRY, useFactory: createRegistry, inject: [MONITORING_MODULE_OPTIONS] },
     DatabaseFaultService,
@@ -133,16 +135,27 @@ export class MonitoringModule extends ConfigurableModuleClass implements BeforeA
   }
 
   static override forRoot(options: typeof OPTIONS_TYPE): DynamicModule {
-    return withFaultApi(super.forRoot(options), options.faultInjection);
+    return withMetricsApi(withFaultApi(super.forRoot(options), options.faultInjection), options.isGlobal);
   }
 
   static override forRootAsync(options: typeof ASYNC_OPTIONS_TYPE): DynamicModule {
-    return withFaultApi(super.forRootAsync(options), options.faultInjection);
+    return withMetricsApi(withFaultApi(super.forRootAsync(options), options.faultInjection), options.isGlobal);
   }
 
   async onApplicationShutdown(): Promise<void> {
     await Promise.all([this.store.close(), this.idempotency.close()]);
   }
+}
+
+/**
+ * GET /metrics through @willsoto/nestjs-prometheus: its PrometheusModule mounts our MetricsController (its
+ * documented custom-controller option), with its default metrics off (the app's registry collects them once).
+ * The controller resolves the registry and MetricsService from this module, which is global by default; a
+ * module imported with `isGlobal: false` is not visible to PrometheusModule, so it mounts the controller itself.
+ */
+function withMetricsApi(module: DynamicModule, isGlobal = true): DynamicModule {
+  if (!isGlobal) return { ...module, controllers: [...(module.controllers ?? []), MetricsController] };
+  return { ...module, imports: [...(module.imports ?? []), PrometheusModule.register({ controller: MetricsController, path: '/metrics', defaultMetrics: { enabled: false } })] };
 }
 
 /** The fault API's controller, only in a module imported with `faultInjection: true`. */

@@ -1,8 +1,8 @@
 import type { INestApplication } from '@nestjs/common';
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteHandlerMethod } from 'fastify';
 import { UNMATCHED_ROUTE_LABEL } from '@personai/contracts';
-import { AuditService } from './audit/audit.service';
-import { RejectionAuditService } from './audit/rejection-audit.service';
+import { AuditService } from './audit/capture/audit.service';
+import { RejectionAuditService } from './audit/capture/rejection-audit.service';
 import { PROBE_PATHS, ProbeAnswers, ProbePath } from './health/probe-answers';
 import { MetricsService } from './metrics/metrics.service';
 import { RuntimeStatsService } from './runtime/runtime-stats.service';

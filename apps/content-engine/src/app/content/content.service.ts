@@ -1,3 +1,4 @@
+import { BUSINESS_METRICS } from '@personai/contracts';
 import { ApiProperty } from '@nestjs/swagger';
 import { Inject, Injectable } from '@nestjs/common';
 import { MetricsService } from '@personai/monitoring';
@@ -34,7 +35,7 @@ export class ContentService {
     private readonly upstream: UpstreamClient,
     metrics: MetricsService,
   ) {
-    this.generated = metrics.counter('content_generated_total', 'Brief texts generated, by outcome', ['status']);
+    this.generated = metrics.counter(BUSINESS_METRICS.contentGenerated);
     for (const status of ['success', 'failed']) this.generated.inc({ status }, 0);
   }
 

@@ -1,4 +1,5 @@
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { register } from 'prom-client';
 import { createServiceTestApp, startStubServer, StubServer, tempDir } from '@personai/service-kit/testing';
 import { loadDeliveryGatewayConfig } from '../../config/delivery-gateway.config';
 import { AppModule } from '../app.module';
@@ -22,6 +23,8 @@ describe('POST /deliveries', () => {
   });
   afterEach(async () => {
     await app.close();
+    // messages_delivered_total lives in prom-client's global registry (willsoto's makeCounterProvider): each app starts clean.
+    register.clear();
     await upstream.close();
     dir.remove();
   });

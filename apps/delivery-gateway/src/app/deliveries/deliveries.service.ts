@@ -1,7 +1,8 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { Inject, Injectable } from '@nestjs/common';
-import { MetricsService } from '@personai/monitoring';
+import { BUSINESS_METRICS } from '@personai/contracts';
 import { callFor, SERVICE_CONFIG, UpstreamCallOptions, UpstreamClient, UpstreamContext } from '@personai/service-kit';
+import { InjectMetric } from '@willsoto/nestjs-prometheus';
 import { randomUUID } from 'node:crypto';
 import { Counter } from 'prom-client';
 import { DeliveryGatewayEnv } from '../../config/delivery-gateway.config';
@@ -19,14 +20,11 @@ type ChannelCall = { url: string; options: Omit<UpstreamCallOptions, 'requestId'
 /** Sends a brief by Slack, email (Gmail) or SMS. */
 @Injectable()
 export class DeliveriesService {
-  private readonly delivered: Counter<'channel' | 'status'>;
-
   constructor(
     @Inject(SERVICE_CONFIG) private readonly config: DeliveryGatewayEnv,
     private readonly upstream: UpstreamClient,
-    metrics: MetricsService,
+    @InjectMetric(BUSINESS_METRICS.messagesDelivered.name) private readonly delivered: Counter<'channel' | 'status'>,
   ) {
-    this.delivered = metrics.counter('messages_delivered_total', 'Brief deliveries, by channel and outcome', ['channel', 'status']);
     for (const channel of DELIVERY_CHANNELS) for (const status of ['success', 'failed']) this.delivered.inc({ channel, status }, 0);
   }
 

@@ -55,6 +55,15 @@ describe('fault injection (fake upstreams over a real socket)', () => {
     expect([await status('/openai/health'), await status('/sms/health')]).toEqual([200, 200]);
   });
 
+  it("keeps the fakes' own liveness out of every fault and every count: /health/live is 200 with every upstream down", async () => {
+    for (const target of ['gmail', 'slack', 'quickbooks', 'salesforce', 'openai', 'elevenlabs', 'sms']) expect((await inject({ target, mode: 'down' })).status).toBe(201);
+    expect(await status('/gmail/health')).toBe(503);
+    expect(await statuses(20, '/health/live')).toEqual(Array(20).fill(200));
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    expect(metrics).toMatch(/fake_requests_total\{upstream="gmail",outcome="respond",service="fake-upstreams"\} 1\b/);
+    expect(metrics).not.toMatch(/upstream="health"/);
+  });
+
   it('fails 300 ± 45 of 1,000 calls with a 30% error fault, the same ones on rerun', async () => {
     const run = async () => {
       const fault = await inject({ target: 'quickbooks', mode: 'error', status: 502, rate: 0.3 });

@@ -7,7 +7,8 @@ import { FaultsService } from './faults.service';
 
 /**
  * Applies the active faults to every upstream request, in Fastify's onRequest hook (before routing,
- * so it can also hang or drop the connection). The fault API itself is never faulted.
+ * so it can also hang or drop the connection). The fault API, /metrics and the fakes' own liveness are never
+ * faulted nor counted.
  */
 export function useFaults(app: INestApplication): void {
   const faults = app.get(FaultsService);
@@ -16,7 +17,7 @@ export function useFaults(app: INestApplication): void {
   // The fake's own server span (tracing on), continuing the caller's traceparent: before the fault hook, which annotates it.
   traceRequests(fastify);
   fastify.addHook('onRequest', (request, reply, done) => {
-    if (request.url.startsWith('/__') || request.url.startsWith('/metrics')) return done();
+    if (request.url.startsWith('/__') || request.url.startsWith('/metrics') || request.url === '/health/live') return done();
     const action = faults.decide(request.method, request.url, request.headers.authorization);
     const traceparent = request.headers.traceparent;
     metrics.record(request.method, request.url, action.kind, typeof traceparent === 'string' ? traceparent : undefined);

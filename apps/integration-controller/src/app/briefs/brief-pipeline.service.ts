@@ -1,3 +1,4 @@
+import { BUSINESS_METRICS } from '@personai/contracts';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { SpanKind } from '@opentelemetry/api';
 import { AuditService, inSpan, MetricsService } from '@personai/monitoring';
@@ -47,7 +48,7 @@ export class BriefPipelineService implements BriefJobHandler {
     private readonly audit: AuditService,
     metrics: MetricsService,
   ) {
-    this.processed = metrics.counter('briefs_processed_total', 'Briefs that finished the pipeline, by outcome', ['status']);
+    this.processed = metrics.counter(BUSINESS_METRICS.briefsProcessed);
     for (const status of ['completed', 'failed']) this.processed.inc({ status }, 0);
   }
 

@@ -1,3 +1,4 @@
+import { BUSINESS_METRICS } from '@personai/contracts';
 import { ApiProperty } from '@nestjs/swagger';
 import { Inject, Injectable, Logger, NotFoundException, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { MetricsService } from '@personai/monitoring';
@@ -43,7 +44,7 @@ export class IntegrationsService implements OnModuleInit, OnModuleDestroy {
     metrics: MetricsService,
   ) {
     // Read from the shared database: the same on every replica (aggregate with max, not sum).
-    metrics.gauge('integrations_connected', 'Integrations currently connected, by provider (the whole database: the same on every replica)', ['provider'], (gauge) => {
+    metrics.gauge(BUSINESS_METRICS.integrationsConnected, (gauge) => {
       gauge.reset();
       if (this.counts) for (const provider of PROVIDERS) gauge.set({ provider }, this.counts[provider] ?? 0);
     });

@@ -1,4 +1,4 @@
-import { createPool, QueueSnapshot, schemaOnFirstUse } from '@personai/monitoring';
+import { createPool, inTransaction, QueueSnapshot, schemaOnFirstUse } from '@personai/monitoring';
 import type { Pool, PoolClient } from 'pg';
 import { BriefListQuery, briefFromRow, briefRow, ClaimedJob, integrationFromRow, StateStore, StoredBrief, StoredIntegration } from './state-store.interface';
 
@@ -42,18 +42,7 @@ export class PostgresStateStore implements StateStore {
 
   private async transaction<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
     await this.ready();
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
-      const result = await work(client);
-      await client.query('COMMIT');
-      return result;
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
-    }
+    return inTransaction(this.pool, work);
   }
 
   async connectIntegration(i: StoredIntegration): Promise<StoredIntegration> {

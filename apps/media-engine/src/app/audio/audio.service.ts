@@ -1,3 +1,4 @@
+import { BUSINESS_METRICS } from '@personai/contracts';
 import { ApiProperty } from '@nestjs/swagger';
 import { Inject, Injectable } from '@nestjs/common';
 import { MetricsService } from '@personai/monitoring';
@@ -25,7 +26,7 @@ export class AudioService {
     private readonly upstream: UpstreamClient,
     metrics: MetricsService,
   ) {
-    this.generated = metrics.counter('audio_generated_total', 'Brief audio files generated, by outcome', ['status']);
+    this.generated = metrics.counter(BUSINESS_METRICS.audioGenerated);
     for (const status of ['success', 'failed']) this.generated.inc({ status }, 0);
   }
 

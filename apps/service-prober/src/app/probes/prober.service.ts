@@ -1,3 +1,4 @@
+import { BUSINESS_METRICS } from '@personai/contracts';
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { MetricsService } from '@personai/monitoring';
 import { Counter } from 'prom-client';
@@ -36,23 +37,23 @@ export class ProberService implements OnApplicationBootstrap, OnApplicationShutd
         this.states.push(new CheckState(target.name, check, { failure: config.PROBE_FAILURE_THRESHOLD, success: config.PROBE_SUCCESS_THRESHOLD }));
       }
     }
-    this.runs = metrics.counter('probe_runs_total', 'Probe runs by target, check and outcome (success, failure, maintenance: inside a maintenance window)', ['target', 'check', 'outcome']);
-    metrics.gauge('probe_success', 'Whether the check passes (1) or fails (0), after the failure and success thresholds', ['target', 'check'], (g) => {
+    this.runs = metrics.counter(BUSINESS_METRICS.probeRuns);
+    metrics.gauge(BUSINESS_METRICS.probeSuccess, (g) => {
       for (const s of this.states) if (s.up !== undefined) g.set({ target: s.target, check: s.check }, s.up ? 1 : 0);
     });
-    metrics.gauge('probe_duration_seconds', 'Duration of the last run of the check in seconds', ['target', 'check'], (g) => {
+    metrics.gauge(BUSINESS_METRICS.probeDuration, (g) => {
       for (const s of this.states) {
         const last = s.history[s.history.length - 1];
         if (last) g.set({ target: s.target, check: s.check }, last.ms / 1000);
       }
     });
-    metrics.gauge('probe_last_run_timestamp_seconds', 'When the check last finished a run (Unix seconds): the prober is alive and probing', ['target', 'check'], (g) => {
+    metrics.gauge(BUSINESS_METRICS.probeLastRun, (g) => {
       for (const s of this.states) {
         const last = s.history[s.history.length - 1];
         if (last) g.set({ target: s.target, check: s.check }, last.at / 1000);
       }
     });
-    metrics.gauge('probe_maintenance', 'Whether a maintenance window covers the target now (1) or not (0)', ['target'], (g) => {
+    metrics.gauge(BUSINESS_METRICS.probeMaintenance, (g) => {
       for (const t of config.targets) g.set({ target: t.name }, inMaintenance(config.maintenance, t.name, Date.now()) ? 1 : 0);
     });
     for (const s of this.states) for (const outcome of ['success', 'failure']) this.runs.inc({ target: s.target, check: s.check, outcome }, 0);

@@ -2,7 +2,7 @@ import { Body, Controller, Delete, Get, HttpCode, Post, UseGuards } from '@nestj
 import { ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
-import { Audit } from '../audit/audit.decorator';
+import { Audit } from '../audit/capture/audit.decorator';
 import { MonitoringTokenGuard } from '../auth/monitoring-token.guard';
 import { DatabaseFault, DatabaseFaultMode, DatabaseFaultService } from './database-fault.service';
 

@@ -1,6 +1,9 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Optional } from '@nestjs/common';
+import { StoreAvailabilityService } from '../audit/capture/store-availability.service';
 
 export type DatabaseFaultMode = 'down' | 'slow';
+
+const INJECTED_DOWN = 'database unavailable (injected fault)';
 
 export interface DatabaseFault {
   mode: DatabaseFaultMode;
@@ -14,13 +17,22 @@ export interface DatabaseFault {
 export class DatabaseFaultService {
   private fault?: DatabaseFault;
 
+  constructor(@Optional() private readonly availability?: StoreAvailabilityService) {}
+
+  /** `down` closes the audit gate at once: the service knows, no write has to fail first. */
   set(mode: DatabaseFaultMode, latencyMs?: number): DatabaseFault {
+    const wasDown = this.fault?.mode === 'down';
     this.fault = { mode, ...(mode === 'slow' ? { latency_ms: latencyMs ?? 1000 } : {}), since: new Date().toISOString() };
+    if (mode === 'down') this.availability?.reportInjectedFault(INJECTED_DOWN);
+    else if (wasDown) this.availability?.requestCheck();
     return this.fault;
   }
 
+  /** Cleared: the database is checked again at once, and its passing check opens the gate. */
   clear(): void {
+    const wasDown = this.fault?.mode === 'down';
     this.fault = undefined;
+    if (wasDown) this.availability?.requestCheck();
   }
 
   current(): DatabaseFault | null {
@@ -30,7 +42,7 @@ export class DatabaseFaultService {
   /** Called before every store operation: fails or delays it as the fault says. */
   async apply(): Promise<void> {
     if (!this.fault) return;
-    if (this.fault.mode === 'down') throw new Error('database unavailable (injected fault)');
+    if (this.fault.mode === 'down') throw new Error(INJECTED_DOWN);
     await new Promise((resolve) => setTimeout(resolve, this.fault?.latency_ms ?? 0));
   }
 }

@@ -1,5 +1,5 @@
 import type { AuditEvent } from '@personai/contracts';
-import { AuditFilter, AuditPage, AuditPruneResult, AuditStore, AuditVerification, NewAuditEvent } from '../audit/audit-store.interface';
+import { AuditFilter, AuditPage, AuditPruneResult, AuditStore, AuditVerification, NewAuditEvent } from '../audit/stores/audit-store.interface';
 import { DatabaseFaultService } from './database-fault.service';
 
 /** Wraps the real store so an injected database fault hits every caller exactly as a real outage would. */

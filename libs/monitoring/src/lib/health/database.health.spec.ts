@@ -1,5 +1,5 @@
 import { HealthIndicatorService } from '@nestjs/terminus';
-import { SqliteAuditStore } from '../audit/sqlite-audit.store';
+import { SqliteAuditStore } from '../audit/stores/sqlite-audit.store';
 import { DatabaseFaultService } from '../faults/database-fault.service';
 import { FaultInjectingAuditStore } from '../faults/fault-injecting-audit.store';
 import { DatabaseHealthIndicator } from './database.health';

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { HealthIndicatorResult, HealthIndicatorService } from '@nestjs/terminus';
-import { AuditStore } from '../audit/audit-store.interface';
+import { AuditStore } from '../audit/stores/audit-store.interface';
 import { AUDIT_STORE } from '../monitoring.constants';
 
 /** Terminus indicator for the service's database (the audit store): up when a trivial query answers. */

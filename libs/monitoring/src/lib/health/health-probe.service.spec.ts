@@ -1,6 +1,6 @@
 import { ModuleRef } from '@nestjs/core';
 import { HealthIndicatorResult } from '@nestjs/terminus';
-import { StoreAvailabilityService } from '../audit/store-availability.service';
+import { StoreAvailabilityService } from '../audit/capture/store-availability.service';
 import { MetricsService, createRegistry } from '../metrics/metrics.service';
 import { MonitoringModuleOptions } from '../monitoring-options.interface';
 import { RuntimeStatsService } from '../runtime/runtime-stats.service';

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import type { CheckResult } from '@personai/contracts';
-import { StoreAvailabilityService } from '../audit/store-availability.service';
+import { StoreAvailabilityService } from '../audit/capture/store-availability.service';
 import { MetricsService } from '../metrics/metrics.service';
 import { DEFAULT_DEPENDENCY_TIMEOUT_MS, DEFAULT_HEALTH_CHECK_INTERVAL_MS, MONITORING_MODULE_OPTIONS } from '../monitoring.constants';
 import { MonitoringModuleOptions } from '../monitoring-options.interface';
@@ -20,7 +20,12 @@ interface Probe {
   /** The attempt still running, if any: a hung check is never started twice. */
   inFlight?: { work: Promise<void | CheckOutcome>; since: number };
   timer?: NodeJS.Timeout;
+  /** Checks in a row that found it down (the database's recovery backoff). */
+  downStreak: number;
 }
+
+/** The database, while down, is checked again after 1 s, then 2 s, 4 s … up to the interval. */
+const RECOVERY_FIRST_DELAY_MS = 1000;
 
 type Detail = { status: 'up' | 'down'; message?: string; warning?: string; token_expires_in_s?: number };
 
@@ -58,13 +63,18 @@ export class HealthProbeService implements OnApplicationBootstrap, OnModuleDestr
       ...(options.checks ?? []),
       terminusCheck('database', () => database.check('database'), { critical: true, timeoutMs: options.databaseTimeoutMs }),
     ];
-    // A failed write is the freshest evidence about the database: /health and readiness show it at once
-    // (as the audit gate does), and the database is checked again now rather than at its next turn.
-    storeAvailability.onWriteFailure((reason) => {
+    // A failed write (or the service's own fault switch) is the freshest evidence about the database: /health and
+    // readiness show it at once (as the audit gate does), and the database is checked again now rather than at its
+    // next turn; so it is when the fault switch is cleared.
+    storeAvailability.onDown((message) => {
       const probe = this.probes.find((p) => p.name === 'database');
       if (!probe) return; // not started yet: the first check runs before the app listens
-      this.record(probe, { status: 'down', message: `a write failed: ${reason}` }, 0);
-      if (!this.stopped) void this.check(probe);
+      this.record(probe, { status: 'down', message }, 0);
+      this.checkNowThenSchedule(probe);
+    });
+    storeAvailability.onCheckRequested(() => {
+      const probe = this.probes.find((p) => p.name === 'database');
+      if (probe) this.checkNowThenSchedule(probe);
     });
   }
 
@@ -108,14 +118,35 @@ export class HealthProbeService implements OnApplicationBootstrap, OnModuleDestr
   /** A check class is resolved from the app's modules (it is a provider there); an object is used as it is. */
   private probeOf(source: HealthCheckProvider): Probe {
     const check: HealthCheck = typeof source === 'function' ? this.moduleRef.get(source, { strict: false }) : source;
-    return { name: check.name, critical: check.critical ?? false, timeoutMs: check.timeoutMs ?? DEFAULT_DEPENDENCY_TIMEOUT_MS, run: () => check.check() };
+    return { name: check.name, critical: check.critical ?? false, timeoutMs: check.timeoutMs ?? DEFAULT_DEPENDENCY_TIMEOUT_MS, run: () => check.check(), downStreak: 0 };
   }
 
-  /** Each check waits a full interval after its previous attempt settled or hit its deadline. */
+  /**
+   * Each check waits a full interval after its previous attempt settled or hit its deadline; the database,
+   * while down, sooner (RECOVERY_FIRST_DELAY_MS doubling up to the interval): the audit gate opens only on a
+   * passing check, so with a long interval a healed database would otherwise refuse writes for that long.
+   */
   private schedule(probe: Probe): void {
     if (this.stopped) return;
-    probe.timer = setTimeout(() => void this.check(probe).finally(() => this.schedule(probe)), this.intervalMs);
+    clearTimeout(probe.timer);
+    probe.timer = setTimeout(() => void this.check(probe).finally(() => this.schedule(probe)), this.delayOf(probe));
     probe.timer.unref();
+  }
+
+  private delayOf(probe: Probe): number {
+    if (probe.name !== 'database' || this.results[probe.name]?.status !== 'down') {
+      probe.downStreak = 0;
+      return this.intervalMs;
+    }
+    probe.downStreak += 1;
+    return Math.min(this.intervalMs, RECOVERY_FIRST_DELAY_MS * 2 ** Math.min(probe.downStreak - 1, 20));
+  }
+
+  /** Checks now (the freshest evidence is in: a failed write, a fault switch), and restarts the schedule from it. */
+  private checkNowThenSchedule(probe: Probe): void {
+    if (this.stopped) return;
+    clearTimeout(probe.timer);
+    void this.check(probe).finally(() => this.schedule(probe));
   }
 
   private async check(probe: Probe): Promise<void> {

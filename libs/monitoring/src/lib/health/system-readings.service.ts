@@ -3,7 +3,7 @@ import { readFileSync, statfsSync } from 'node:fs';
 import * as os from 'node:os';
 import { dirname } from 'node:path';
 import type { SystemReadings } from '@personai/contracts';
-import { isPostgresUrl } from '../audit/audit-database-url';
+import { isPostgresUrl } from '../audit/stores/audit-database-url';
 import { MONITORING_MODULE_OPTIONS } from '../monitoring.constants';
 import { MonitoringModuleOptions } from '../monitoring-options.interface';
 

@@ -15,9 +15,9 @@ import {
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { createHash } from 'node:crypto';
 import { Observable, catchError, from, mergeMap, of, throwError } from 'rxjs';
-import { canonicalJson } from '../audit/audit-hash';
-import { successStatus } from '../audit/success-status';
-import { StoreAvailabilityService } from '../audit/store-availability.service';
+import { canonicalJson } from '../audit/evidence/audit-hash';
+import { successStatus } from '../audit/capture/success-status';
+import { StoreAvailabilityService } from '../audit/capture/store-availability.service';
 import { DEFAULT_IDEMPOTENCY_LEASE_MS, DEFAULT_IDEMPOTENCY_TTL_MS, IDEMPOTENCY_STORE, MONITORING_MODULE_OPTIONS } from '../monitoring.constants';
 import { MonitoringModuleOptions } from '../monitoring-options.interface';
 import { IdempotencyRecord, IdempotencyStore } from './idempotency-store.interface';

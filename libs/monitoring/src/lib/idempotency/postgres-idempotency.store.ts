@@ -1,7 +1,7 @@
 import type { Pool } from 'pg';
 import { IdempotencyClaim, IdempotencyRecord, IdempotencyStore } from './idempotency-store.interface';
 import { DEFAULT_STORE_TIMEOUT_MS } from '../monitoring.constants';
-import { createPool, schemaOnFirstUse } from '../audit/postgres-connection';
+import { createPool, inTransaction, schemaOnFirstUse } from '../audit/stores/postgres-connection';
 import { isLive } from './idempotency-record';
 
 const SCHEMA = `CREATE TABLE IF NOT EXISTS idempotency_keys (
@@ -40,10 +40,7 @@ export class PostgresIdempotencyStore implements IdempotencyStore {
       this.lastPurge = c.now;
       await this.pool.query('DELETE FROM idempotency_keys WHERE service = $1 AND created_at < $2', [this.service, c.now - c.ttlMs]);
     }
-    const client = await this.pool.connect();
-    let failed: unknown;
-    try {
-      await client.query('BEGIN');
+    return inTransaction(this.pool, async (client) => {
       const inserted = await client.query(
         `INSERT INTO idempotency_keys (service, key, fingerprint, state, created_at) VALUES ($1, $2, $3, 'in_flight', $4) ON CONFLICT (service, key) DO NOTHING`,
         [this.service, c.key, c.fingerprint, c.now],
@@ -56,15 +53,8 @@ export class PostgresIdempotencyStore implements IdempotencyStore {
           existing = undefined;
         }
       }
-      await client.query('COMMIT');
       return existing && { ...existing, created_at: Number(existing.created_at) };
-    } catch (err) {
-      failed = err;
-      throw err;
-    } finally {
-      // A connection that failed mid-transaction is discarded rather than reused.
-      client.release(failed instanceof Error ? failed : undefined);
-    }
+    });
   }
 
   async complete(key: string, status: number, body: string): Promise<void> {

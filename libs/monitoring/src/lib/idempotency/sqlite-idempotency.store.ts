@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
-import { GroupCommitter } from '../audit/group-committer';
+import { GroupCommitter } from '../audit/stores/group-committer';
 import { DEFAULT_STORE_TIMEOUT_MS } from '../monitoring.constants';
-import { openSqlite, whenUnlocked } from '../audit/sqlite-connection';
+import { openSqlite, whenUnlocked } from '../audit/stores/sqlite-connection';
 import { isLive } from './idempotency-record';
 import { IdempotencyClaim, IdempotencyRecord, IdempotencyStore } from './idempotency-store.interface';
 

@@ -1,5 +1,6 @@
 import { Controller, Get, Inject, NotFoundException, Res, UnauthorizedException } from '@nestjs/common';
 import { ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { PrometheusController } from '@willsoto/nestjs-prometheus';
 import type { FastifyReply } from 'fastify';
 import { Registry } from 'prom-client';
 import { MonitoringTokenGuard } from '../auth/monitoring-token.guard';
@@ -8,23 +9,28 @@ import { MonitoringModuleOptions } from '../monitoring-options.interface';
 import { MetricsService } from './metrics.service';
 
 /**
- * GET /metrics, serving this app's own registry (not prom-client's global one, which two apps in one
- * process would share), in the Prometheus text format, or OpenMetrics with exemplars when asked for it.
+ * GET /metrics: @willsoto/nestjs-prometheus's controller, extended the way its README documents (its
+ * PrometheusModule mounts it). It serves this app's own registry (the platform's families, with `service`:
+ * two apps in one process never share a series) followed by prom-client's global registry, where willsoto's
+ * providers put a service's business metrics; in the Prometheus text format, or OpenMetrics with exemplars
+ * when asked for it; behind the monitoring token when METRICS_REQUIRE_TOKEN is set.
  */
 @ApiTags('monitoring')
 @Controller('metrics')
-export class MetricsController {
+export class MetricsController extends PrometheusController {
   constructor(
     @Inject(MONITORING_REGISTRY) private readonly registry: Registry,
     @Inject(MONITORING_MODULE_OPTIONS) private readonly options: MonitoringModuleOptions,
     private readonly metrics: MetricsService,
     private readonly token: MonitoringTokenGuard,
-  ) {}
+  ) {
+    super();
+  }
 
   @Get()
   @ApiProduces('text/plain; version=0.0.4; charset=utf-8')
   @ApiOkResponse({ description: 'every metric family in the Prometheus text format', schema: { type: 'string' } })
-  async index(@Res({ passthrough: true }) reply: FastifyReply): Promise<string> {
+  override async index(@Res({ passthrough: true }) reply: FastifyReply): Promise<string> {
     if (!this.metrics.enabled) throw new NotFoundException('metrics are disabled (METRICS_ENABLED=false)');
     if (this.options.metricsRequireToken && !this.token.isAuthorized(reply.request)) {
       throw new UnauthorizedException('a valid monitoring token is required (Authorization: Bearer <token>)');
@@ -37,6 +43,6 @@ export class MetricsController {
       return this.metrics.openMetrics();
     }
     reply.header('Content-Type', this.registry.contentType);
-    return this.registry.metrics();
+    return this.metrics.text();
   }
 }

@@ -1,6 +1,6 @@
-import { Inject, Injectable } from '@nestjs/common';
-import { MetricDefinition, MONITORING_METRICS as M, QUEUE_JOB_OUTCOMES } from '@personai/contracts';
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
+import { businessMetric, LOG_DROP_REASONS, LogDropReason, MetricDefinition, MONITORING_METRICS as M, QUEUE_JOB_OUTCOMES } from '@personai/contracts';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, register as globalRegistry } from 'prom-client';
 import { MONITORING_MODULE_OPTIONS, MONITORING_REGISTRY } from '../monitoring.constants';
 import { MonitoringModuleOptions } from '../monitoring-options.interface';
 import { QUEUE_STATES, RuntimeStatsService } from '../runtime/runtime-stats.service';
@@ -37,9 +37,43 @@ export function createRegistry(options: MonitoringModuleOptions): Registry {
   return createServiceRegistry(options.serviceName, options.metricsEnabled !== false);
 }
 
-/** The monitoring metric families, and a small API for the services' business series. */
+/** A business definition from the catalog, or an error naming the missing declaration. */
+function declared(name: string, type: MetricDefinition['type']): MetricDefinition {
+  const m = businessMetric(name);
+  if (!m) throw new Error(`metric ${name} is not declared in the metrics catalog (libs/contracts, BUSINESS_METRICS): declare its help and labels there, and its owner in services.json`);
+  if (m.type !== type) throw new Error(`metric ${name} is declared in the metrics catalog as a ${m.type}, not a ${type}`);
+  return m;
+}
+
+/** Stand-ins of `metrics` under another name-preserving registry: serialized with this app's `service` label. */
+function standInRegistry(metrics: PromMetric[], serviceName: string, openMetrics: boolean): Registry {
+  const r = new Registry();
+  if (openMetrics) r.setContentType(Registry.OPENMETRICS_CONTENT_TYPE as never);
+  r.setDefaultLabels({ service: serviceName });
+  for (const metric of metrics) {
+    const standIn: PromMetric = {
+      name: metric.name,
+      help: metric.help,
+      type: metric.type,
+      get: async () => ({ ...(await (metric.getForPromString ?? metric.get).call(metric)), name: standIn.name }),
+    };
+    standIn.getForPromString = standIn.get;
+    r.registerMetric(standIn as never);
+  }
+  return r;
+}
+
+/**
+ * The monitoring metric families, and a small API for the services' business series.
+ *
+ * Two registries are served on /metrics: the app's own (the platform's families and default metrics, with
+ * `service`: two apps in one process never share a series) and prom-client's global one, where
+ * @willsoto/nestjs-prometheus's providers (`makeCounterProvider`, `@InjectMetric`) create a service's business
+ * metrics; its families are served with this app's `service` label. Every business family must be declared in
+ * the catalog (libs/contracts): the check runs at start-up and fails it.
+ */
 @Injectable()
-export class MetricsService {
+export class MetricsService implements OnApplicationBootstrap {
   readonly enabled: boolean;
   private readonly serviceName: string;
   private readonly httpRequests: Counter<'method' | 'endpoint' | 'status'>;
@@ -53,6 +87,7 @@ export class MetricsService {
   private readonly auditWriteFailures: Counter;
   private readonly auditRefusals: Counter;
   private readonly rejectionsNotRecorded: Counter;
+  private readonly logLinesDropped: Counter<'reason'>;
   private readonly queueJobs: Counter<'outcome'>;
   private readonly auditChainLength: Gauge<'writer'>;
   private readonly auditCheckpointSequence: Gauge<'writer'>;
@@ -89,6 +124,9 @@ export class MetricsService {
     this.auditWriteFailures = counter(M.auditWriteFailures);
     this.auditRefusals = counter(M.auditRefusals);
     this.rejectionsNotRecorded = counter(M.rejectionsNotRecorded);
+    this.logLinesDropped = counter(M.logLinesDropped);
+    // Every reason from the start at 0: an alert on increase() sees the first drop.
+    for (const reason of LOG_DROP_REASONS) this.logLinesDropped.inc({ reason }, 0);
     for (const c of [this.auditWriteFailures, this.auditRefusals, this.rejectionsNotRecorded]) c.inc(0);
     gauge(M.memory, () => process.memoryUsage.rss());
     gauge(M.uptime, () => process.uptime());
@@ -146,25 +184,36 @@ export class MetricsService {
   }
 
   /**
-   * The registry in the OpenMetrics format, exemplars included, for a scraper that asks for it (Prometheus
+   * Fails start-up on a business family in prom-client's global registry that the catalog does not declare (or
+   * declares as another type), or whose name the platform's registry already serves (it would appear twice).
+   */
+  onApplicationBootstrap(): void {
+    for (const metric of globalRegistry.getMetricsAsArray() as unknown as PromMetric[]) {
+      declared(metric.name, metric.type as MetricDefinition['type']);
+      if (this.registry.getSingleMetric(metric.name)) throw new Error(`metric ${metric.name} is in both the app's registry and prom-client's global one: declare it once`);
+    }
+  }
+
+  /** prom-client's global registry's families (willsoto's business metrics), none the app's own registry serves. */
+  private globalFamilies(): PromMetric[] {
+    return (globalRegistry.getMetricsAsArray() as unknown as PromMetric[]).filter((m) => !this.registry.getSingleMetric(m.name));
+  }
+
+  /** Every family in the Prometheus text format: the app's registry, then the global registry's with `service`. */
+  async text(): Promise<string> {
+    const own = await this.registry.metrics();
+    const global = this.globalFamilies();
+    if (global.length === 0) return own;
+    return `${own}${await standInRegistry(global, this.serviceName, false).metrics()}`;
+  }
+
+  /**
+   * Both registries in the OpenMetrics format, exemplars included, for a scraper that asks for it (Prometheus
    * with exemplar storage). prom-client renames counters on the registry it serializes as OpenMetrics, so a
    * throwaway registry of stand-ins is serialized instead: the real metrics keep their names.
    */
   async openMetrics(): Promise<string> {
-    const om = new Registry();
-    om.setContentType(Registry.OPENMETRICS_CONTENT_TYPE as never);
-    om.setDefaultLabels({ service: this.serviceName });
-    for (const metric of this.registry.getMetricsAsArray() as unknown as PromMetric[]) {
-      const standIn: PromMetric = {
-        name: metric.name,
-        help: metric.help,
-        type: metric.type,
-        get: async () => ({ ...(await (metric.getForPromString ?? metric.get).call(metric)), name: standIn.name }),
-      };
-      standIn.getForPromString = standIn.get;
-      om.registerMetric(standIn as never);
-    }
-    return om.metrics();
+    return standInRegistry([...(this.registry.getMetricsAsArray() as unknown as PromMetric[]), ...this.globalFamilies()], this.serviceName, true).metrics();
   }
 
   recordDependencyCheck(dependency: string, up: boolean, seconds: number): void {
@@ -178,6 +227,11 @@ export class MetricsService {
 
   recordTokenExpiry(dependency: string, seconds: number): void {
     this.tokenExpiry.set({ dependency }, seconds);
+  }
+
+  /** Log lines the service's log destination dropped (see service-kit's LogDestination). */
+  recordLogLinesDropped(reason: LogDropReason, lines: number): void {
+    this.logLinesDropped.inc({ reason }, lines);
   }
 
   recordAuditWriteFailure(): void {
@@ -216,13 +270,18 @@ export class MetricsService {
     this.queueJobDuration.observe({ outcome }, seconds);
   }
 
-  /** A business counter on this service's registry (e.g. `briefs_processed_total{status}`). */
-  counter<L extends string>(name: string, help: string, labelNames: readonly L[]): Counter<L> {
-    return new Counter({ name, help, labelNames, registers: [this.registry] });
+  /**
+   * A business counter on this service's registry, declared in the catalog (`BUSINESS_METRICS`): throws for a
+   * name the catalog does not declare. The ecosystem's way, `makeCounterProvider`, serves the same purpose.
+   */
+  counter<L extends string>(m: MetricDefinition & { labels: readonly L[] }): Counter<L> {
+    const d = declared(m.name, 'counter');
+    return new Counter({ name: d.name, help: d.help, labelNames: d.labels as L[], registers: [this.registry] });
   }
 
-  /** A business gauge whose value is read at scrape time by `collect`. */
-  gauge<L extends string>(name: string, help: string, labelNames: readonly L[], collect: (g: Gauge<L>) => void): Gauge<L> {
-    return new Gauge({ name, help, labelNames, registers: [this.registry], collect() { collect(this); } });
+  /** A business gauge, declared in the catalog, whose value is read at scrape time by `collect`. */
+  gauge<L extends string>(m: MetricDefinition & { labels: readonly L[] }, collect: (g: Gauge<L>) => void): Gauge<L> {
+    const d = declared(m.name, 'gauge');
+    return new Gauge({ name: d.name, help: d.help, labelNames: d.labels as L[], registers: [this.registry], collect() { collect(this); } });
   }
 }

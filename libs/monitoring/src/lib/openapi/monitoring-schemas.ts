@@ -1,6 +1,6 @@
 import { AUDIT_EVENT_SCHEMA, AUDIT_RESPONSE_SCHEMA, ERROR_SCHEMA, HEALTH_SCHEMA } from '@personai/contracts';
 import type { SchemaObject } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
-import { AUDIT_EVENT_TYPE_PATTERN } from '../audit/audit-metadata.interface';
+import { AUDIT_EVENT_TYPE_PATTERN } from '../audit/capture/audit-metadata.interface';
 
 /** A contract schema as an inline OpenAPI 3.1 schema: no `$id` (ids must be unique in one document). */
 function inline(schema: object): SchemaObject & { properties: Record<string, SchemaObject> } {

@@ -1,5 +1,5 @@
-import { GENESIS_HASH } from '../audit/audit-hash';
-import { AuditStore, NewAuditEvent, UnknownCursorError } from '../audit/audit-store.interface';
+import { GENESIS_HASH } from '../audit/evidence/audit-hash';
+import { AuditStore, NewAuditEvent, UnknownCursorError } from '../audit/stores/audit-store.interface';
 
 /** What the contract needs from an adapter under test. */
 export interface AuditStoreHarness {

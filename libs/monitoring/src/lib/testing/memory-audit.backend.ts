@@ -1,5 +1,5 @@
-import type { AuditRow } from '../audit/audit-row';
-import { AuditBackend, HeadInfo, UnknownCursorError } from '../audit/audit-store.interface';
+import type { AuditRow } from '../audit/evidence/audit-row';
+import { AuditBackend, HeadInfo, UnknownCursorError } from '../audit/stores/audit-store.interface';
 
 /**
  * An audit backend in memory: the smallest backend (insert, head, range; no native query), for tests and

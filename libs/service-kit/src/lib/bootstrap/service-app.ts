@@ -2,9 +2,10 @@ import { DynamicModule, INestApplication, Logger, Type } from '@nestjs/common';
 import { ModuleRef, NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyInstance } from 'fastify';
-import { ShutdownState } from '@personai/monitoring';
+import type { LogDropReason } from '@personai/contracts';
+import { MetricsService, ShutdownState } from '@personai/monitoring';
 import type { ServiceEnv } from '../config/service-env';
-import { bindRequestContext, fastifyLogging, ServiceLogger } from '../hardening/logging';
+import { bindRequestContext, fastifyLogging, logDestination, ServiceLogger } from '../hardening/logging';
 import { REQUEST_ID_HEADER, requestIdFor } from '../http/request-id';
 import { guardMutatingRoutes, MutationThrottlerGuard } from '../hardening/mutation-throttler.guard';
 import { CompiledValidationPipe } from '../http/compiled-validation.pipe';
@@ -37,7 +38,17 @@ export async function createServiceApp(module: Type<unknown> | DynamicModule, co
   if (logger) app.useLogger(logger);
   else app.flushLogs();
   configureServiceApp(app);
+  countDroppedLogLines(app, config);
   return app;
+}
+
+/** `log_lines_dropped_total`: the drops of the service's log destination so far, and every later one. */
+function countDroppedLogLines(app: INestApplication, config: ServiceEnv): void {
+  const metrics = optionalProvider(app, MetricsService);
+  if (!metrics) return;
+  const destination = logDestination(config);
+  for (const [reason, lines] of Object.entries(destination.dropped())) metrics.recordLogLinesDropped(reason as LogDropReason, lines);
+  destination.onDrop((reason, lines) => metrics.recordLogLinesDropped(reason, lines));
 }
 
 /** The validation every service applies to its input: unknown fields refused, values turned into the DTO. */

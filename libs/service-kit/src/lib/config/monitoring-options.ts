@@ -16,6 +16,7 @@ export function monitoringOptions(config: ServiceEnv, dependencies: DependencyOp
     tokenExpiryWarningSeconds: Math.floor(config.tokenExpiryWarningMs / 1000),
     metricsEnabled: config.METRICS_ENABLED === 'true',
     auditEnabled: config.AUDIT_ENABLED === 'true',
+    auditMode: config.AUDIT_MODE,
     auditDatabase: config.AUDIT_DATABASE_URL || join(config.DATA_DIR, config.SERVICE_NAME, 'audit.db'),
     auditWriterId: config.AUDIT_WRITER_ID || `${config.SERVICE_NAME}/${hostname()}:${config.PORT}`,
     auditCheckpoints:

@@ -47,6 +47,10 @@ export class ServiceEnv {
   @IsIn(BOOLEAN, { message: 'AUDIT_ENABLED must be true or false' })
   AUDIT_ENABLED = 'true';
 
+  /** `batch`: an audited request's event is committed after its handler; `strict`: an intent is committed before it runs too. */
+  @IsIn(['batch', 'strict'], { message: 'AUDIT_MODE must be batch or strict' })
+  AUDIT_MODE: 'batch' | 'strict' = 'batch';
+
   /** A SQLite file path or a postgres:// URL; empty means data/<service>/audit.db. */
   @IsOptional() @IsString() @Matches(/^(postgres(ql)?:\/\/[^\s]+|[^:\s][^\s]*)$/, { message: 'AUDIT_DATABASE_URL must be a SQLite file path or a postgres://user@host:port/database URL' })
   AUDIT_DATABASE_URL?: string;

@@ -7,6 +7,7 @@ import { traceLogFields } from '@personai/monitoring';
 import pino from 'pino';
 import type { Bindings, ChildLoggerOptions, Level, Logger, LoggerOptions } from 'pino';
 import type { ServiceEnv } from '../config/service-env';
+import { LogDestination } from './log-destination';
 
 /** Never in a log line: credentials in headers, and secret-looking fields of anything logged. */
 export const REDACTED_PATHS = [
@@ -34,15 +35,16 @@ export function pinoOptions(config: ServiceEnv): LoggerOptions {
   return { level: config.LOG_LEVEL, base: { service: config.SERVICE_NAME }, redact: { paths: REDACTED_PATHS, censor: '[REDACTED]' }, mixin: traceLogFields };
 }
 
-const loggers = new WeakMap<ServiceEnv, { logger: Logger; access: Logger }>();
+const loggers = new WeakMap<ServiceEnv, { logger: Logger; access: Logger; destination: LogDestination }>();
 
 /**
  * The one pino logger of a service (per configuration object): Fastify's logger and the one behind Nest's
- * `Logger` (ServiceLogger), writing to stdout through pino's asynchronous destination: lines collect in a
- * buffer written out once it holds 4 KiB, or every 100 ms, whichever comes first, so a busy service makes
- * one write for dozens of lines and a quiet one still shows its lines within 100 ms. pino flushes what is
- * buffered synchronously when the process exits (graceful shutdown ends with `process.exit`), so no line
- * is lost on a shutdown; a SIGKILL loses at most the last 100 ms of lines.
+ * `Logger` (ServiceLogger), writing to stdout through a LogDestination: lines collect in a buffer written
+ * out once it holds 4 KiB, or every 100 ms, whichever comes first, so a busy service makes one write for
+ * dozens of lines and a quiet one still shows its lines within 100 ms. What is buffered is written
+ * synchronously when the process exits (graceful shutdown ends with `process.exit`), so no line is lost on
+ * a shutdown; a SIGKILL loses at most the last 100 ms of lines. A log that cannot be written (a full disk)
+ * drops lines and counts them; it never stops the service, nor its exit.
  */
 export function serviceLogger(config: ServiceEnv): Logger {
   return loggersOf(config).logger;
@@ -57,12 +59,26 @@ export function accessLogger(config: ServiceEnv): Logger {
   return loggersOf(config).access;
 }
 
-function loggersOf(config: ServiceEnv): { logger: Logger; access: Logger } {
+const destinations = new Set<LogDestination>();
+
+/** One 'exit' listener for every destination: each writes what it holds, once, bounded (see flushSync). */
+function flushOnExit(destination: LogDestination): void {
+  if (destinations.size === 0) process.once('exit', () => destinations.forEach((d) => d.flushSync()));
+  destinations.add(destination);
+}
+
+/** The destination of the service's log lines: its drops feed `log_lines_dropped_total` (service-app wires it). */
+export function logDestination(config: ServiceEnv): LogDestination {
+  return loggersOf(config).destination;
+}
+
+function loggersOf(config: ServiceEnv): { logger: Logger; access: Logger; destination: LogDestination } {
   let pair = loggers.get(config);
   if (!pair) {
-    const destination = pino.destination({ dest: 1, sync: false, minLength: 4096, periodicFlush: LOG_FLUSH_INTERVAL_MS });
+    const destination = new LogDestination({ fd: 1, minLength: 4096, flushIntervalMs: LOG_FLUSH_INTERVAL_MS, service: config.SERVICE_NAME });
+    flushOnExit(destination);
     const { redact: _redact, ...unredacted } = pinoOptions(config);
-    pair = { logger: pino(pinoOptions(config), destination), access: pino(unredacted, destination) };
+    pair = { logger: pino(pinoOptions(config), destination), access: pino(unredacted, destination), destination };
     loggers.set(config, pair);
   }
   return pair;

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
-import { describeAuditStoreContract } from '../testing/audit-store-contract';
+import { describeAuditStoreContract } from '../../testing/audit-store-contract';
 import { auditServiceTable, PostgresAuditStore } from './postgres-audit.store';
 
 /** The real PostgreSQL server of the machine (trust auth, database `test`); never a mock. */

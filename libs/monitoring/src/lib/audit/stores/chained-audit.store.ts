@@ -1,14 +1,14 @@
 import type { AuditEvent } from '@personai/contracts';
-import { chainEvents, GENESIS_HASH, hashEvent } from './audit-hash';
-import { AuditRow, ChainVerifier, toEvent, toRow } from './audit-row';
+import { chainEvents, GENESIS_HASH, hashEvent } from '../evidence/audit-hash';
+import { AuditRow, ChainVerifier, toEvent, toRow } from '../evidence/audit-row';
 import { AuditBackend, AuditFilter, AuditPage, AuditPruneResult, AuditStore, AuditVerification, NewAuditEvent } from './audit-store.interface';
-import { writeArchive, writePartitionArchive } from './audit-archive';
-import { AuditCheckpoint, checkpointSignatureValid } from './audit-checkpoint';
-import { AuditCheckpointer } from './audit-checkpointer';
-import { verifyAuditRows } from './audit-verifier';
+import { writeArchive, writePartitionArchive } from '../evidence/audit-archive';
+import { AuditCheckpoint, checkpointSignatureValid } from '../evidence/audit-checkpoint';
+import { AuditCheckpointer } from '../evidence/audit-checkpointer';
+import { verifyAuditRows } from '../evidence/audit-verifier';
 import { GroupCommitter } from './group-committer';
 import type { SpanContext } from '@opentelemetry/api';
-import { activeSpanContext, inSpan } from '../tracing/trace-context';
+import { activeSpanContext, inSpan } from '../../tracing/trace-context';
 
 const PAGE = 5000;
 
@@ -66,6 +66,14 @@ export class ChainedAuditStore implements AuditStore {
 
   async after(cursorId: string | null, limit: number, eventType?: string): Promise<AuditEvent[]> {
     return (await this.backend.range(cursorId, limit, eventType)).map(toEvent);
+  }
+
+  get watch(): ((onCommit: () => void) => () => void) | undefined {
+    return this.backend.watch?.bind(this.backend);
+  }
+
+  get lastId(): (() => Promise<string | null>) | undefined {
+    return this.backend.lastId?.bind(this.backend);
   }
 
   async verify(options: { prunedBefore?: string } = {}): Promise<AuditVerification> {

@@ -1,17 +1,17 @@
-import { BadRequestException, Controller, Get, Header, Headers, Inject, MessageEvent, NotFoundException, Optional, Query, Req, Sse, UseGuards, ValidationPipe } from '@nestjs/common';
+import { BadRequestException, Controller, Get, Header, Headers, HttpException, Inject, MessageEvent, NotFoundException, Optional, Query, Req, ServiceUnavailableException, Sse, UseGuards, ValidationPipe } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { AuditResponse, AuditVerifyResponse } from '@personai/contracts';
-import { MONITORING_OPENAPI_SCHEMAS } from '../openapi/monitoring-schemas';
+import { MONITORING_OPENAPI_SCHEMAS } from '../../openapi/monitoring-schemas';
 import type { FastifyRequest } from 'fastify';
 import { Observable, map } from 'rxjs';
-import { MonitoringTokenGuard } from '../auth/monitoring-token.guard';
-import { AUDIT_CHECKPOINTER, MONITORING_MODULE_OPTIONS } from '../monitoring.constants';
-import { AuditCheckpoint, publicKeyPem } from './audit-checkpoint';
-import type { AuditCheckpointer } from './audit-checkpointer';
-import { MonitoringModuleOptions } from '../monitoring-options.interface';
+import { MonitoringTokenGuard } from '../../auth/monitoring-token.guard';
+import { AUDIT_CHECKPOINTER, MONITORING_MODULE_OPTIONS } from '../../monitoring.constants';
+import { AuditCheckpoint, publicKeyPem } from '../evidence/audit-checkpoint';
+import type { AuditCheckpointer } from '../evidence/audit-checkpointer';
+import { MonitoringModuleOptions } from '../../monitoring-options.interface';
 import { AuditQueryDto, AuditStreamQueryDto } from './audit-query.dto';
 import { AuditService } from './audit.service';
-import { UnknownCursorError } from './audit-store.interface';
+import { UnknownCursorError } from '../stores/audit-store.interface';
 
 const QUERY_PIPE = new ValidationPipe({ transform: true, whitelist: true, forbidNonWhitelisted: true });
 
@@ -35,7 +35,7 @@ export class AuditController {
   async list(@Query(QUERY_PIPE) query: AuditQueryDto, @Req() request: FastifyRequest): Promise<AuditResponse> {
     this.assertEnabled();
     const { limit, ...filter } = query;
-    const page = await withCursor(() => this.audit.query(filter, limit));
+    const page = await storeRead(() => this.audit.query(filter, limit));
     await this.recordRead(request, 'query', { filter: { ...filter, limit } });
     return { service: this.options.serviceName, total_events: page.total, returned_events: page.events.length, events: page.events };
   }
@@ -44,7 +44,7 @@ export class AuditController {
   @ApiOkResponse({ description: 'whether every writer chain is intact', schema: MONITORING_OPENAPI_SCHEMAS.auditVerify })
   async verify(@Req() request: FastifyRequest): Promise<AuditVerifyResponse> {
     this.assertEnabled();
-    const result = await this.audit.verify();
+    const result = await storeRead(() => this.audit.verify());
     await this.recordRead(request, 'verify', { intact: result.intact });
     return {
       service: this.options.serviceName,
@@ -87,7 +87,7 @@ export class AuditController {
   ): Promise<Observable<MessageEvent>> {
     this.assertEnabled();
     const cursor = lastEventId?.trim() || null;
-    if (cursor) await withCursor(() => this.audit.assertCursor(cursor), 'Last-Event-ID');
+    if (cursor) await storeRead(() => this.audit.assertCursor(cursor), 'Last-Event-ID');
     await this.recordRead(request, 'stream', { event_type: query.event_type ?? null, last_event_id: cursor });
     return this.audit.stream(cursor, query.event_type).pipe(map((event) => ({ id: event.id, data: event })));
   }
@@ -107,13 +107,17 @@ export class AuditController {
   }
 }
 
-/** Runs a store call, turning an unknown cursor into a 400 naming the parameter. */
-async function withCursor<T>(call: () => Promise<T>, name = 'before'): Promise<T> {
+/**
+ * Runs a store read: an unknown cursor is a 400 naming the parameter; a store that fails or times out (a lock,
+ * a partition) is a 503 saying so, as for writes, never a 500.
+ */
+async function storeRead<T>(call: () => Promise<T>, name = 'before'): Promise<T> {
   try {
     return await call();
   } catch (err) {
     if (err instanceof UnknownCursorError) throw new BadRequestException(`${name}: ${err.message}`);
-    throw err;
+    if (err instanceof HttpException) throw err;
+    throw new ServiceUnavailableException(`audit store unavailable (${err instanceof Error ? err.message : String(err)}); the audit log could not be read`);
   }
 }
 

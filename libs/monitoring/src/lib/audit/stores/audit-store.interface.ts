@@ -1,9 +1,11 @@
 import type { AuditEvent } from '@personai/contracts';
-import type { AuditCheckpoint } from './audit-checkpoint';
-import type { AuditRow } from './audit-row';
+import type { AuditCheckpoint } from '../evidence/audit-checkpoint';
+import type { AuditRow } from '../evidence/audit-row';
 
-/** An event as the service hands it to the store, before id, chain and hash are added. */
-export type NewAuditEvent = Omit<AuditEvent, 'id' | 'prev_hash' | 'hash' | 'trace_id'> & { trace_id?: string | null };
+import type { AuditPartition } from '../evidence/audit-archive';
+import type { NewAuditEvent } from '../evidence/audit-hash';
+
+export type { AuditPartition, NewAuditEvent };
 
 /** Filters of GET /audit; every one is optional. */
 export interface AuditFilter {
@@ -57,6 +59,13 @@ export interface AuditReader {
   /** Up to `limit` events recorded after the event `cursorId` (from the start when null), oldest first. */
   after(cursorId: string | null, limit: number, eventType?: string): Promise<AuditEvent[]>;
   verify(options?: { prunedBefore?: string }): Promise<AuditVerification>;
+  /**
+   * A store shared by replicas (PostgreSQL): calls `onCommit` whenever any of them commits events of this
+   * service; returns the unsubscribe. /audit/stream then reads every replica's events from the store.
+   */
+  watch?(onCommit: () => void): () => void;
+  /** The id of the newest event (where a stream without Last-Event-ID starts), null for an empty store. */
+  lastId?(): Promise<string | null>;
 }
 
 /** What one retention pass did. */
@@ -71,16 +80,6 @@ export interface AuditPruneResult {
   archives?: string[];
   /** Why the pass stopped before a partition older than the retention (it retries next time). */
   blocked?: string;
-}
-
-/** One time partition of a service, as retention sees it. */
-export interface AuditPartition {
-  name: string;
-  /** The partition holds rows written before this time (ISO). */
-  upper: string;
-  rows: number;
-  /** Per writer with rows in it: its last row there, and whether its chain continues in a later partition. */
-  writers: { writer: string; last_id: string; continues: boolean }[];
 }
 
 /** A writer's chain as stored: its last row, how many rows it holds, and where its first stored row links to (genesis, or the checkpoint retention pruned through). */
@@ -135,6 +134,9 @@ export interface AuditBackend {
   range(cursorId: string | null, limit: number, eventType?: string): Promise<AuditRow[]>;
   /** Commits a small write (a heartbeat): proves the database takes writes now. */
   ping(writer: string): Promise<void>;
+  /** Shared by replicas: wakes `onCommit` on any replica's commit of this service's events (see AuditReader.watch). */
+  watch?(onCommit: () => void): () => void;
+  lastId?(): Promise<string | null>;
   close(): Promise<void>;
   /** A filtered query the database answers with its indexes; without it, the store scans `range`. */
   query?(filter: AuditFilter, limit: number): Promise<{ total: number; rows: AuditRow[] }>;

@@ -1,5 +1,8 @@
 import { createHash, randomUUID } from 'node:crypto';
-import type { NewAuditEvent } from './audit-store.interface';
+import type { AuditEvent } from '@personai/contracts';
+
+/** An event as the service hands it to the store, before id, chain and hash are added. */
+export type NewAuditEvent = Omit<AuditEvent, 'id' | 'prev_hash' | 'hash' | 'trace_id'> & { trace_id?: string | null };
 
 /** The hash of the empty chain, which the first event of every writer links to. */
 export const GENESIS_HASH = '0'.repeat(64);

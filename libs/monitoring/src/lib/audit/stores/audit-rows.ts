@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import { existsSync } from 'node:fs';
 import { Client } from 'pg';
 import { isPostgresUrl } from './audit-database-url';
-import type { AuditRow } from './audit-row';
+import type { AuditRow } from '../evidence/audit-row';
 
 const PAGE = 5000;
 

@@ -4,12 +4,12 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, readdirSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { DirectoryCheckpointAnchor, loadSigningKey, publicKeyPem, signingKeyFromText } from './audit-checkpoint';
-import { AuditCheckpointer } from './audit-checkpointer';
-import { chainEvents, GENESIS_HASH } from './audit-hash';
-import { archivedRows } from './audit-archive';
-import { AUDIT_COLUMNS, AuditRow, toRow } from './audit-row';
-import { verifyAuditRows } from './audit-verifier';
+import { DirectoryCheckpointAnchor, loadSigningKey, publicKeyPem, signingKeyFromText } from '../evidence/audit-checkpoint';
+import { AuditCheckpointer } from '../evidence/audit-checkpointer';
+import { chainEvents, GENESIS_HASH } from '../evidence/audit-hash';
+import { archivedRows } from '../evidence/audit-archive';
+import { AUDIT_COLUMNS, AuditRow, toRow } from '../evidence/audit-row';
+import { verifyAuditRows } from '../evidence/audit-verifier';
 import { NewAuditEvent } from './audit-store.interface';
 import { ChainedAuditStore } from './chained-audit.store';
 import { auditServiceTable, PostgresAuditStore } from './postgres-audit.store';

@@ -1,9 +1,9 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { STATUS_CODES } from 'node:http';
-import { MetricsService } from '../metrics/metrics.service';
-import { DEFAULT_REJECTION_AUDIT_RATE, MONITORING_MODULE_OPTIONS, REJECTION_AUDIT_BURST } from '../monitoring.constants';
-import { MonitoringModuleOptions } from '../monitoring-options.interface';
+import { MetricsService } from '../../metrics/metrics.service';
+import { DEFAULT_REJECTION_AUDIT_RATE, MONITORING_MODULE_OPTIONS, REJECTION_AUDIT_BURST } from '../../monitoring.constants';
+import { MonitoringModuleOptions } from '../../monitoring-options.interface';
 import { AuditService } from './audit.service';
 
 const REASONS: Record<number, string> = {

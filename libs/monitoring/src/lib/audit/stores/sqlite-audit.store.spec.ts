@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describeAuditStoreContract } from '../testing/audit-store-contract';
+import { describeAuditStoreContract } from '../../testing/audit-store-contract';
 import { SqliteAuditStore } from './sqlite-audit.store';
 
 const TAMPER = {

@@ -5,8 +5,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AuditEvent } from '@personai/contracts';
-import { MonitoringModule } from '../monitoring.module';
-import { createTestApp } from '../testing/create-test-app';
+import { MonitoringModule } from '../../monitoring.module';
+import { createTestApp } from '../../testing/create-test-app';
 import { Audit } from './audit.decorator';
 
 class NoteDto {

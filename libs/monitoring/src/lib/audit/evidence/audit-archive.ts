@@ -3,7 +3,6 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { type AuditCheckpoint, safeName } from './audit-checkpoint';
 import type { AuditRow } from './audit-row';
-import type { AuditPartition } from './audit-store.interface';
 
 /**
  * Exports a pruned segment: one NDJSON line per row in commit order, then `{"checkpoint": …}`, the signed
@@ -19,6 +18,16 @@ export function writeArchive(dir: string, checkpoint: AuditCheckpoint, rows: Aud
  * checkpoint each writer's rows there end at. Named by the partition's end, so a listing sorts partitions
  * in time order.
  */
+/** One time partition of a service, as retention sees it. */
+export interface AuditPartition {
+  name: string;
+  /** The partition holds rows written before this time (ISO). */
+  upper: string;
+  rows: number;
+  /** Per writer with rows in it: its last row there, and whether its chain continues in a later partition. */
+  writers: { writer: string; last_id: string; continues: boolean }[];
+}
+
 export function writePartitionArchive(dir: string, service: string, partition: AuditPartition, rows: AsyncIterable<AuditRow>, checkpoints: readonly AuditCheckpoint[]): Promise<string> {
   return writeNdjson(dir, `${safeName(service)}__partition__${partition.upper.replace(/:/g, '-')}.ndjson`, rows, checkpoints);
 }

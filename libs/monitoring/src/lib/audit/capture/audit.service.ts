@@ -1,14 +1,15 @@
 import { Inject, Injectable, Logger, ServiceUnavailableException } from '@nestjs/common';
 import { Observable, Subject } from 'rxjs';
 import type { AuditEvent } from '@personai/contracts';
-import { MetricsService } from '../metrics/metrics.service';
-import { ShutdownState } from '../runtime/shutdown-state';
-import { AUDIT_STORE, MONITORING_MODULE_OPTIONS } from '../monitoring.constants';
-import { MonitoringModuleOptions } from '../monitoring-options.interface';
-import { AuditFilter, AuditPage, AuditPruneResult, AuditStore, AuditVerification } from './audit-store.interface';
+import { MetricsService } from '../../metrics/metrics.service';
+import { ShutdownState } from '../../runtime/shutdown-state';
+import { AUDIT_STORE, DEFAULT_STORE_TIMEOUT_MS, MONITORING_MODULE_OPTIONS } from '../../monitoring.constants';
+import { withDeadline } from '../../health/with-deadline';
+import { MonitoringModuleOptions } from '../../monitoring-options.interface';
+import { AuditFilter, AuditPage, AuditPruneResult, AuditStore, AuditVerification } from '../stores/audit-store.interface';
 import { redact } from './redact';
 import { StoreAvailabilityService } from './store-availability.service';
-import { activeTraceId } from '../tracing/trace-context';
+import { activeTraceId } from '../../tracing/trace-context';
 
 /** What a caller states about an event; the service adds time, service name, redaction and the chain. */
 export interface AuditRecord {
@@ -28,6 +29,9 @@ export class AuditService {
   /** Events as they are committed, for GET /audit/stream. */
   private readonly committed = new Subject<AuditEvent>();
   readonly enabled: boolean;
+  /** AUDIT_MODE: `strict` commits an intent before each audited handler runs (see `recordIntent`). */
+  readonly strict: boolean;
+  private readonly storeTimeoutMs: number;
   /** Requests whose outcome an audited route records (or refused): the rejection hook leaves them alone. */
   private readonly audited = new WeakSet<object>();
 
@@ -39,6 +43,8 @@ export class AuditService {
     private readonly availability: StoreAvailabilityService,
   ) {
     this.enabled = options.auditEnabled !== false;
+    this.strict = this.enabled && options.auditMode === 'strict';
+    this.storeTimeoutMs = options.storeTimeoutMs ?? DEFAULT_STORE_TIMEOUT_MS;
     // Open /audit/stream responses end when shutdown begins, so that the HTTP server can close.
     shutdown.onShutdown(() => this.committed.complete());
   }
@@ -47,7 +53,7 @@ export class AuditService {
    * Resolves once the event is committed. If the store fails, or is already known to be unavailable,
    * throws 503 so the request that caused the event reports nothing as done.
    */
-  async record(record: AuditRecord, options: { evenIfUnavailable?: boolean } = {}): Promise<AuditEvent | undefined> {
+  async record(record: AuditRecord, options: { evenIfUnavailable?: boolean; deadlineMs?: number } = {}): Promise<AuditEvent | undefined> {
     if (!this.enabled) return undefined;
     // While the store is known to be down, fail at once rather than queue another write behind a hung one.
     const down = options.evenIfUnavailable ? undefined : this.availability.unavailableReason();
@@ -56,7 +62,7 @@ export class AuditService {
       throw new ServiceUnavailableException(`audit store unavailable (${down}); the request was not completed`);
     }
     try {
-      const event = await this.store.append({
+      const appended = this.store.append({
         timestamp: new Date().toISOString(),
         service: this.options.serviceName,
         event_type: record.event_type,
@@ -68,9 +74,13 @@ export class AuditService {
         trace_id: activeTraceId(),
         details: redact(record.details ?? {}) as Record<string, unknown>,
       });
-      this.metrics.recordAuditEvent(record.event_type, record.success);
-      this.committed.next(event);
-      return event;
+      // Counted and streamed when it commits, even if that is after the caller's deadline.
+      const committed = appended.then((event) => {
+        this.metrics.recordAuditEvent(record.event_type, record.success);
+        this.committed.next(event);
+        return event;
+      });
+      return await (options.deadlineMs === undefined ? committed : withDeadline(committed, options.deadlineMs));
     } catch (err) {
       const reason = err instanceof Error ? err.message : String(err);
       this.logger.error(`audit store write failed: ${reason}`);
@@ -78,6 +88,16 @@ export class AuditService {
       this.metrics.recordAuditWriteFailure();
       throw new ServiceUnavailableException('audit store unavailable; the request was not completed');
     }
+  }
+
+  /**
+   * AUDIT_MODE=strict: commits the `request_received` intent of an audited request before its handler runs
+   * (in the same group commit as other requests' writes). Not committed within the store timeout (a lock, a
+   * partition), it throws 503, the gate closes, and the handler never runs. Its id goes into the outcome
+   * event (`details.intent_id`): an intent with no outcome is a request that was cut off mid-way (a crash).
+   */
+  recordIntent(record: AuditRecord): Promise<AuditEvent | undefined> {
+    return this.record(record, { deadlineMs: this.storeTimeoutMs });
   }
 
   markAudited(rawRequest: object): void {
@@ -142,6 +162,7 @@ export class AuditService {
    */
   stream(afterId: string | null, eventType?: string): Observable<AuditEvent> {
     if (this.shutdown.isShuttingDown()) throw new ServiceUnavailableException('shutting down; reconnect to another instance');
+    if (this.store.watch) return this.streamFromStore(this.store.watch.bind(this.store), afterId, eventType);
     return new Observable<AuditEvent>((subscriber) => {
       const held: AuditEvent[] = [];
       const replayed = new Set<string>();
@@ -167,4 +188,60 @@ export class AuditService {
       return () => live.unsubscribe();
     });
   }
+
+  /**
+   * A store shared by replicas (PostgreSQL): every replica's events, read back from the store in commit order
+   * after a cursor (the Last-Event-ID, else the newest event when the stream opens), whenever any replica commits
+   * (LISTEN/NOTIFY) or this one does. The cursor moves only over what was sent: no gap, no duplicate, on any
+   * replica a client reconnects to.
+   */
+  private streamFromStore(watch: (onCommit: () => void) => () => void, afterId: string | null, eventType?: string): Observable<AuditEvent> {
+    return new Observable<AuditEvent>((subscriber) => {
+      let cursor: string | null = afterId;
+      let reading: Promise<void> | undefined;
+      let again = false;
+      let closed = false;
+      const read = async (): Promise<void> => {
+        do {
+          again = false;
+          for (let page = PAGE; page === PAGE && !closed; ) {
+            const events = await this.store.after(cursor, PAGE, eventType);
+            for (const event of events) if (!closed) subscriber.next(event);
+            if (events.length > 0) cursor = events[events.length - 1].id;
+            page = events.length;
+          }
+        } while (again && !closed);
+      };
+      const wake = (): void => {
+        if (closed) return;
+        if (reading) {
+          again = true;
+          return;
+        }
+        reading = read()
+          .catch((err: unknown) => subscriber.error(err))
+          .finally(() => (reading = undefined));
+      };
+      let unwatch = (): void => undefined;
+      const local = this.committed.subscribe({ next: wake, complete: () => subscriber.complete() });
+      const start = afterId === null && this.store.lastId ? this.store.lastId() : Promise.resolve(afterId);
+      start.then(
+        (from) => {
+          if (closed) return;
+          cursor = from;
+          unwatch = watch(wake);
+          wake();
+        },
+        (err: unknown) => subscriber.error(err),
+      );
+      return () => {
+        closed = true;
+        local.unsubscribe();
+        unwatch();
+      };
+    });
+  }
 }
+
+/** Events read from the store per query while a stream catches up. */
+const PAGE = 500;

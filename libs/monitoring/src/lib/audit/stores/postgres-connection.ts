@@ -22,6 +22,28 @@ export function createPool(url: string, timeoutMs: number): Pool {
 }
 
 /**
+ * Runs `work` in a transaction on a connection of `pool`. On any failure the connection is discarded, not
+ * rolled back: the server rolls back a transaction whose connection closes, and a ROLLBACK sent on a
+ * connection that went silent (a partition) would wait a second query timeout before the caller hears of
+ * the failure. A failure thus costs the caller one query timeout at most, never two.
+ */
+export async function inTransaction<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  let failed: Error | undefined;
+  try {
+    await client.query('BEGIN');
+    const result = await work(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (err) {
+    failed = err instanceof Error ? err : new Error(String(err));
+    throw err;
+  } finally {
+    client.release(failed);
+  }
+}
+
+/**
  * Applies `statements` in order under an advisory lock (replicas starting together do not race), once:
  * the returned function resolves when the schema is there, and a failure (database down at start) is
  * retried by its next call. A step may be a function of the locked connection (a data migration).

@@ -1,7 +1,7 @@
 import { SetMetadata, UseInterceptors, applyDecorators } from '@nestjs/common';
 import { AUDIT_EVENT_TYPE_PATTERN, AuditMetadata, AuditOptions } from './audit-metadata.interface';
-import { AUDIT_METADATA } from '../monitoring.constants';
-import { IdempotencyInterceptor } from '../idempotency/idempotency.interceptor';
+import { AUDIT_METADATA } from '../../monitoring.constants';
+import { IdempotencyInterceptor } from '../../idempotency/idempotency.interceptor';
 import { AuditInterceptor } from './audit.interceptor';
 
 export type { AuditOptions } from './audit-metadata.interface';

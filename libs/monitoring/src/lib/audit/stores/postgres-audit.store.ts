@@ -1,13 +1,13 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Logger } from '@nestjs/common';
-import type { Pool, PoolClient } from 'pg';
-import { DEFAULT_STORE_TIMEOUT_MS } from '../monitoring.constants';
-import type { AuditCheckpoint } from './audit-checkpoint';
-import { AUDIT_COLUMNS, AuditRow } from './audit-row';
+import { Client, type Pool, type PoolClient } from 'pg';
+import { DEFAULT_STORE_TIMEOUT_MS } from '../../monitoring.constants';
+import type { AuditCheckpoint } from '../evidence/audit-checkpoint';
+import { AUDIT_COLUMNS, AuditRow } from '../evidence/audit-row';
 import { AuditBackend, AuditFilter, AuditPartition, HeadInfo, UnknownCursorError } from './audit-store.interface';
 import { ChainedAuditStore } from './chained-audit.store';
-import { createPool, schemaOnFirstUse } from './postgres-connection';
+import { createPool, inTransaction, schemaOnFirstUse } from './postgres-connection';
 
 /**
  * The schema: `audit_events` is partitioned by service (LIST), and each service's partition by time (RANGE
@@ -65,6 +65,10 @@ END $$`;
 const MIGRATION_LOCK = 7_302_114_001;
 /** Held (per transaction) while partitions are created or dropped: replicas never race on the DDL. */
 const PARTITION_LOCK = 7_302_114_003;
+/** With hashtext(service), held by each batch insert: one commit at a time per service, so `seq` order is commit order. */
+const COMMIT_LOCK = 730_211;
+/** NOTIFY channel of committed audit events; the payload is the service's name. */
+export const AUDIT_CHANNEL = 'personai_audit';
 /** Partitions are a day long unless configured (`AUDIT_PARTITION_INTERVAL`). */
 export const DEFAULT_PARTITION_INTERVAL_MS = 86_400_000;
 /** "no partition of relation … found for row": the period's partition is not there (yet, or any more). */
@@ -124,9 +128,13 @@ export class PostgresAuditBackend implements AuditBackend {
   private intervalMs: number;
   /** Periods this process made sure of (and the next one each). */
   private readonly ensured = new Set<number>();
+  /** /audit/stream's wake-ups, and the LISTEN connection that serves them while there is one. */
+  private readonly watchers = new Set<() => void>();
+  private listener?: Client;
+  private relisten?: NodeJS.Timeout;
 
   constructor(
-    url: string,
+    private readonly url: string,
     private readonly service: string,
     timeoutMs = DEFAULT_STORE_TIMEOUT_MS,
     partitionIntervalMs = DEFAULT_PARTITION_INTERVAL_MS,
@@ -143,6 +151,11 @@ export class PostgresAuditBackend implements AuditBackend {
     return periodStart(at, this.intervalMs);
   }
 
+  /**
+   * One transaction per batch: under this service's commit lock, so that the order of `seq` is the order of
+   * commits across every replica (a reader after a cursor never passes a row that commits later with a lower
+   * `seq`), and with a NOTIFY on AUDIT_CHANNEL (delivered on commit) that wakes every replica's /audit/stream.
+   */
   async insert(rows: AuditRow[], period = Date.now()): Promise<void> {
     await this.ready();
     const start = periodStart(period, this.intervalMs);
@@ -155,12 +168,71 @@ export class PostgresAuditBackend implements AuditBackend {
     const tuples = rows.map((row) => `(${columns.map((c) => `$${values.push(c === 'period' ? new Date(start) : row[c])}`).join(', ')})`);
     const text = `INSERT INTO audit_events (${columns.join(', ')}) VALUES ${tuples.join(', ')}`;
     try {
-      await this.pool.query(text, values);
+      await this.inCommitOrder(text, values);
     } catch (err) {
       if ((err as { code?: string }).code !== NO_PARTITION) throw err;
       await this.ensurePartition(start);
-      await this.pool.query(text, values);
+      await this.inCommitOrder(text, values);
     }
+  }
+
+  /** Runs `text` in a transaction holding this service's commit lock, and notifies the listeners on commit. */
+  private async inCommitOrder(text: string, values: unknown[]): Promise<void> {
+    await inTransaction(this.pool, async (client) => {
+      await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [COMMIT_LOCK, this.service]);
+      await client.query(text, values);
+      await client.query('SELECT pg_notify($1, $2)', [AUDIT_CHANNEL, this.service]);
+    });
+  }
+
+  /**
+   * Calls `onCommit` whenever any process (any replica) commits events of this service, through a connection
+   * of its own that LISTENs on AUDIT_CHANNEL; also right after (re)connecting, since notifications sent while it
+   * was away are lost (a reader that reads after its cursor then misses nothing). Returns the unsubscribe.
+   */
+  watch(onCommit: () => void): () => void {
+    this.watchers.add(onCommit);
+    if (this.watchers.size === 1) this.listen();
+    return () => {
+      this.watchers.delete(onCommit);
+      if (this.watchers.size === 0) this.unlisten();
+    };
+  }
+
+  async lastId(): Promise<string | null> {
+    await this.ready();
+    const res = await this.pool.query<{ id: string }>('SELECT id FROM audit_events WHERE service = $1 ORDER BY seq DESC LIMIT 1', [this.service]);
+    return res.rows[0]?.id ?? null;
+  }
+
+  private listen(): void {
+    const client = new Client({ connectionString: this.url, connectionTimeoutMillis: 2000, keepAlive: true, keepAliveInitialDelayMillis: 10_000 });
+    this.listener = client;
+    const retry = (): void => {
+      if (this.listener !== client) return; // unlistened, or replaced
+      this.listener = undefined;
+      client.end().catch(() => undefined);
+      clearTimeout(this.relisten);
+      this.relisten = setTimeout(() => this.watchers.size > 0 && !this.listener && this.listen(), 1000);
+      this.relisten.unref();
+    };
+    client.on('error', retry);
+    client.on('end', retry);
+    client.on('notification', (message) => {
+      if (message.channel === AUDIT_CHANNEL && message.payload === this.service) this.watchers.forEach((w) => w());
+    });
+    client
+      .connect()
+      .then(() => client.query(`LISTEN ${AUDIT_CHANNEL}`))
+      .then(() => this.watchers.forEach((w) => w()))
+      .catch(retry);
+  }
+
+  private unlisten(): void {
+    clearTimeout(this.relisten);
+    const client = this.listener;
+    this.listener = undefined;
+    client?.end().catch(() => undefined);
   }
 
   async head(writer: string): Promise<string | null> {
@@ -255,6 +327,8 @@ export class PostgresAuditBackend implements AuditBackend {
   }
 
   async close(): Promise<void> {
+    this.watchers.clear();
+    this.unlisten();
     await this.pool.end();
   }
 
@@ -274,18 +348,10 @@ export class PostgresAuditBackend implements AuditBackend {
   }
 
   private async inPartitionLock(work: (client: PoolClient) => Promise<void>): Promise<void> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
+    await inTransaction(this.pool, async (client) => {
       await client.query('SELECT pg_advisory_xact_lock($1)', [PARTITION_LOCK]);
       await work(client);
-      await client.query('COMMIT');
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
-    }
+    });
   }
 
   /** Records this service's partition interval the first time; a later, different configuration keeps the recorded one (partitions must not overlap). */

@@ -1,5 +1,5 @@
-import { describeAuditStoreContract } from '../testing/audit-store-contract';
-import { MemoryAuditBackend } from '../testing/memory-audit.backend';
+import { describeAuditStoreContract } from '../../testing/audit-store-contract';
+import { MemoryAuditBackend } from '../../testing/memory-audit.backend';
 import { ChainedAuditStore } from './chained-audit.store';
 
 // A new backend needs only insert, head and range: the chain, group commit, verification and (without a

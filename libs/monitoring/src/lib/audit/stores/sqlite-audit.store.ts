@@ -1,8 +1,8 @@
 import Database from 'better-sqlite3';
-import type { AuditCheckpoint } from './audit-checkpoint';
-import { AUDIT_COLUMNS, AuditRow } from './audit-row';
+import type { AuditCheckpoint } from '../evidence/audit-checkpoint';
+import { AUDIT_COLUMNS, AuditRow } from '../evidence/audit-row';
 import { AuditBackend, AuditFilter, HeadInfo, UnknownCursorError } from './audit-store.interface';
-import { DEFAULT_STORE_TIMEOUT_MS } from '../monitoring.constants';
+import { DEFAULT_STORE_TIMEOUT_MS } from '../../monitoring.constants';
 import { ChainedAuditStore } from './chained-audit.store';
 import { addColumnIfMissing, openSqlite, whenUnlocked } from './sqlite-connection';
 

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
-import { MONITORING_MODULE_OPTIONS } from '../monitoring.constants';
-import { MonitoringModuleOptions } from '../monitoring-options.interface';
+import { MONITORING_MODULE_OPTIONS } from '../../monitoring.constants';
+import { MonitoringModuleOptions } from '../../monitoring-options.interface';
 import { AuditService } from './audit.service';
 
 /** Runs retention passes (AUDIT_RETENTION) a minute after start, then every `intervalMs` (an hour by default). */
