@@ -6,7 +6,8 @@
 //   npm run bench                       full run (about 5 minutes)
 //   npm run bench -- --quick            smoke check, under a minute
 //   npm run bench -- --profile          also write V8 CPU profiles of the measured services and summarize them
-//   options: --rounds N --seconds S --events N --briefs N --tool wrk|autocannon --only http|audit|pipeline
+//   options: --rounds N --seconds S --events N --briefs N --tool wrk|autocannon --only lean|http|audit|pipeline
+//            --soak-seconds N: audited POSTs before the lean phase reads RSS (120; 10 with --quick)
 //            --other-node <path to another node binary>: the two framework references also run on it
 //            (the services cannot: better-sqlite3 13 needs Node 22 or later)
 //            --baseline <dist dir of another build> (e.g. the previous commit's): its integration-controller and
@@ -16,7 +17,7 @@
 // target is missed (in --quick mode only when a correctness check fails: errors, lost events, inexact totals).
 import '../scripts/require-node.mjs';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync, copyFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, copyFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -43,9 +44,10 @@ const { values: args } = parseArgs({
     only: { type: 'string' },
     'other-node': { type: 'string' },
     baseline: { type: 'string' },
+    'soak-seconds': { type: 'string' },
   },
 });
-if (args.only && !['http', 'audit', 'pipeline'].includes(args.only)) throw new Error('--only must be http, audit or pipeline');
+if (args.only && !['lean', 'http', 'audit', 'pipeline'].includes(args.only)) throw new Error('--only must be lean, http, audit or pipeline');
 const quick = args.quick;
 const config = {
   rounds: Number(args.rounds ?? (quick ? 1 : 5)),
@@ -57,6 +59,9 @@ const config = {
   auditSeconds: quick ? 2 : 10,
   startups: quick ? 1 : 3,
   idleMs: quick ? 1000 : 3000,
+  // The lean rows (issue 29): start-ups per process (the median is kept), audited POSTs before reading RSS.
+  leanStartups: quick ? 1 : 5,
+  soakSeconds: Number(args['soak-seconds'] ?? (quick ? 10 : 120)),
 };
 const setup = loadSetup(args.tool);
 const median = (xs) => {
@@ -99,6 +104,7 @@ async function main() {
   const targets = [];
   const target = (name, figure, goal, met, kind = 'performance') => targets.push({ name, figure, goal, met, kind });
   const phase = (name) => !args.only || args.only === name;
+  const lean = phase('lean') ? await leanPhase(ports, env, target) : undefined;
   const http = phase('http') ? await httpPhase(ports, env, target) : undefined;
   const audit = phase('audit') ? await auditPhase(env, target) : undefined;
   const pipeline = phase('pipeline') ? await pipelinePhase(target) : undefined;
@@ -109,6 +115,7 @@ async function main() {
     machine: { node: process.version, cpus: Number(setup.serverCpu) + 1, tool: setup.tool, pinned: setup.pinned },
     config,
     ...http,
+    lean,
     audit_query: audit,
     pipeline,
     targets,
@@ -125,6 +132,93 @@ async function main() {
     log(`${failing.length} target(s) missed: ${failing.map((x) => x.name).join('; ')}`);
     process.exitCode = 1;
   }
+}
+
+/** Where this process's own V8 and Node flags come from in the images (docker/Dockerfile's NODE_OPTIONS). */
+function imageNodeOptions() {
+  const line = readFileSync(join(ROOT, 'docker', 'Dockerfile'), 'utf8').split('\n').find((l) => /^ENV .*NODE_OPTIONS=/.test(l));
+  const m = line?.match(/NODE_OPTIONS="([^"]*)"/);
+  return m ? m[1] : '';
+}
+
+/**
+ * The lean rows (issue 29), each a ratio against a reference doing the same work, in this run:
+ * start-up to ready and idle RSS of every service against bare NestJS on Fastify (median of
+ * config.leanStartups starts each, interleaved); the cheap GET against bare NestJS running the same SQLite
+ * read; GET /metrics against bare node:http serving the same bytes; and RSS after config.soakSeconds of
+ * audited POSTs with the images' NODE_OPTIONS, against the manifests' 256 MiB limit.
+ */
+async function leanPhase(ports, env, target) {
+  const fakes = await startNode(setup, { name: FAKES, script: join(ROOT, 'dist', 'apps', FAKES, 'main.js'), readyPath: '/health/live', port: ports[FAKES] });
+  running.push(fakes);
+  const bareNest = (i) => ({ name: 'bare NestJS (same SQLite read)', script: join(ROOT, 'bench', 'bare-nest.cjs'), env: { BARE_NEST_SQLITE: join(dataRoot, `lean-bare-${i}.db`) }, readyPath: `/integrations?user_id=${USER}` });
+  const startups = Object.fromEntries(['bare_nest', ...SERVICES].map((n) => [n, []]));
+  let kept = {};
+  for (let i = 0; i < config.leanStartups; i += 1) {
+    const last = i === config.leanStartups - 1;
+    const started = { bare_nest: await startNode(setup, bareNest(i)) };
+    for (const service of SERVICES) started[service] = await startService(setup, service, { ...env, DATA_DIR: join(dataRoot, `lean-${i}`) }, { port: ports[service] });
+    for (const [name, p] of Object.entries(started)) startups[name].push(p.startupMs);
+    if (last) kept = started;
+    else for (const p of Object.values(started)) await p.stop();
+  }
+  running.push(...Object.values(kept));
+  await new Promise((r) => setTimeout(r, config.idleMs));
+  const idleRss = Object.fromEntries(Object.entries(kept).map(([name, p]) => [name, rssBytes(p.child.pid) / 2 ** 20]));
+  const startupMs = Object.fromEntries(Object.entries(startups).map(([name, runs]) => [name, median(runs)]));
+  log(`lean: start-up (median of ${config.leanStartups}) and idle RSS: ${Object.keys(kept).map((n) => `${n} ${startupMs[n].toFixed(0)} ms ${idleRss[n].toFixed(0)} MB`).join(', ')}`);
+  for (const s of SERVICES.filter((name) => name !== 'integration-controller')) await kept[s].stop();
+
+  // The cheap GET and /metrics, each against its reference, interleaved round by round.
+  const ic = kept['integration-controller'];
+  const route = `/integrations?user_id=${USER}`;
+  await runLoad(setup, { url: `${ic.url}${route}`, connections: config.connections, seconds: config.warmupSeconds });
+  const scrape = await fetch(`${ic.url}/metrics`);
+  const bodyFile = join(dataRoot, 'metrics-bytes.txt');
+  writeFileSync(bodyFile, Buffer.from(await scrape.arrayBuffer()));
+  const bareMetrics = await startNode(setup, { name: 'bare node:http (the same /metrics bytes)', script: join(ROOT, 'bench', 'bare-server.mjs'), env: { BARE_BODY_FILE: bodyFile, BARE_CONTENT_TYPE: scrape.headers.get('content-type') }, readyPath: '/' });
+  running.push(bareMetrics);
+  const scenarios = [
+    { key: 'lean_bare_nest', label: 'bare NestJS, the same SQLite read (reference)', url: `${kept.bare_nest.url}${route}`, connections: config.connections },
+    { key: 'lean_route', label: 'GET /integrations, every layer and monitoring on', url: `${ic.url}${route}`, connections: config.connections },
+    { key: 'lean_bare_metrics', label: `bare node:http, the same ${(statSync(bodyFile).size / 1024).toFixed(1)} KiB as /metrics (reference), one scraper`, url: `${bareMetrics.url}/metrics`, connections: 1 },
+    { key: 'lean_metrics', label: 'GET /metrics, one scraper', url: `${ic.url}/metrics`, connections: 1 },
+  ];
+  for (const s of scenarios) await runLoad(setup, { ...s, seconds: config.warmupSeconds });
+  const results = Object.fromEntries(scenarios.map((s) => [s.key, []]));
+  for (let round = 1; round <= config.rounds; round += 1) {
+    const shift = (round - 1) % scenarios.length;
+    for (const s of [...scenarios.slice(shift), ...scenarios.slice(0, shift)]) results[s.key].push(await runLoad(setup, { ...s, seconds: config.seconds }));
+    log(`lean round ${round}/${config.rounds}: ${scenarios.map((s) => `${s.key} ${Math.round(results[s.key][round - 1].rps)}/s p99 ${results[s.key][round - 1].p99_ms.toFixed(1)} ms`).join(', ')}`);
+  }
+  const rows = scenarios.map((s) => ({ key: s.key, label: s.label, connections: s.connections, rps: median(results[s.key].map((r) => r.rps)), p50_ms: median(results[s.key].map((r) => r.p50_ms)), p99_ms: median(results[s.key].map((r) => r.p99_ms)), worst_p99_ms: Math.max(...results[s.key].map((r) => r.p99_ms)), non_2xx: results[s.key].reduce((n, r) => n + r.non_2xx, 0), socket_errors: results[s.key].reduce((n, r) => n + r.socket_errors, 0), rounds: results[s.key] }));
+  const byKey = Object.fromEntries(rows.map((r) => [r.key, r]));
+  const ratio = (a, b) => median(results[a].map((r, i) => r.rps / results[b][i].rps));
+  const p99Ratio = (a, b) => median(results[a].map((r, i) => r.p99_ms / results[b][i].p99_ms));
+  await Promise.all(running.splice(0).reverse().map((p) => p.stop()));
+
+  // Memory under load: integration-controller with the images' NODE_OPTIONS, audited POSTs for soakSeconds.
+  const nodeOptions = imageNodeOptions();
+  running.push(await startNode(setup, { name: FAKES, script: join(ROOT, 'dist', 'apps', FAKES, 'main.js'), readyPath: '/health/live', port: ports[FAKES] }));
+  const soaked = await startService(setup, 'integration-controller', { ...env, DATA_DIR: join(dataRoot, 'lean-soak'), NODE_OPTIONS: nodeOptions }, { port: ports['integration-controller'] });
+  running.push(soaked);
+  let peakRss = rssBytes(soaked.child.pid);
+  const sampler = setInterval(() => (peakRss = Math.max(peakRss, rssBytes(soaked.child.pid))), 500);
+  const soak = await runLoad(setup, { url: `${soaked.url}/auth/login`, method: 'POST', body: LOGIN, connections: config.connections, seconds: config.soakSeconds });
+  clearInterval(sampler);
+  const soakRss = { after_mb: rssBytes(soaked.child.pid) / 2 ** 20, peak_mb: peakRss / 2 ** 20, requests: soak.requests, non_2xx: soak.non_2xx, node_options: nodeOptions };
+  log(`lean: ${soak.requests.toLocaleString()} audited POSTs in ${config.soakSeconds} s (NODE_OPTIONS="${nodeOptions}"): RSS peak ${soakRss.peak_mb.toFixed(0)} MB, after ${soakRss.after_mb.toFixed(0)} MB`);
+  await Promise.all(running.splice(0).reverse().map((p) => p.stop()));
+
+  const x = (v) => `${v.toFixed(2)}×`;
+  const slowest = SERVICES.reduce((a, b) => (startupMs[b] > startupMs[a] ? b : a));
+  const largest = SERVICES.reduce((a, b) => (idleRss[b] > idleRss[a] ? b : a));
+  target(`Start-up to /health/ready, slowest service vs bare NestJS on Fastify (median of ${config.leanStartups})`, `${x(startupMs[slowest] / startupMs.bare_nest)} (${slowest} ${startupMs[slowest].toFixed(0)} ms vs ${startupMs.bare_nest.toFixed(0)} ms)`, '≤ 2×', startupMs[slowest] <= 2 * startupMs.bare_nest);
+  target('Idle RSS, largest service vs bare NestJS on Fastify', `${x(idleRss[largest] / idleRss.bare_nest)} (${largest} ${idleRss[largest].toFixed(0)} MB vs ${idleRss.bare_nest.toFixed(0)} MB)`, '≤ 1.3×', idleRss[largest] <= 1.3 * idleRss.bare_nest);
+  target(`RSS after ${config.soakSeconds} s of audited POSTs (peak), the images' NODE_OPTIONS`, `${soakRss.peak_mb.toFixed(0)} MB peak, ${soakRss.after_mb.toFixed(0)} MB after (${soak.requests.toLocaleString()} requests)`, '< 256 MiB', soakRss.peak_mb < 256 && soak.non_2xx === 0);
+  target('Cheap GET (GET /integrations) vs bare NestJS doing the same SQLite read (throughput)', x(ratio('lean_route', 'lean_bare_nest')), '≥ 0.80×', ratio('lean_route', 'lean_bare_nest') >= 0.8);
+  target('GET /metrics p99 vs bare node:http answering the same bytes, one scraper', `${x(p99Ratio('lean_metrics', 'lean_bare_metrics'))} (${byKey.lean_metrics.p99_ms.toFixed(2)} ms vs ${byKey.lean_bare_metrics.p99_ms.toFixed(2)} ms)`, '≤ 2×', p99Ratio('lean_metrics', 'lean_bare_metrics') <= 2);
+  return { startup_ms: startupMs, startup_runs_ms: startups, idle_rss_mb: idleRss, soak: soakRss, scenarios: rows };
 }
 
 /** Rows 1-5 and 7: start-up and idle RSS of the stack, then the HTTP scenarios, interleaved round by round. */

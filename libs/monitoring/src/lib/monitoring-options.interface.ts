@@ -54,6 +54,12 @@ export interface MonitoringModuleOptions {
    */
   metricsEnabled?: boolean;
   /**
+   * How often prom-client's default metrics (process CPU, memory and file descriptors, V8 heap, event-loop
+   * delay) are read; a scrape serializes the last reading instead of reading /proc and V8 itself.
+   * @default 5000
+   */
+  processMetricsIntervalMs?: number;
+  /**
    * GET /audit and event recording; when false the endpoint answers 404 and nothing is recorded.
    * @default true
    */

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import type { HealthCheck } from '@personai/monitoring';
 import { SERVICE_CONFIG } from '@personai/service-kit';
-import Redis from 'ioredis';
+import type Redis from 'ioredis';
 import { IntegrationControllerEnv } from '../../config/integration-controller.config';
 
 /**
@@ -22,7 +22,9 @@ export class RedisHealthCheck implements HealthCheck, OnModuleInit, OnModuleDest
 
   constructor(@Inject(SERVICE_CONFIG) config: IntegrationControllerEnv) {
     this.timeoutMs = config.dependencyTimeoutMs;
-    this.client = new Redis(config.REDIS_URL as string, {
+    // ioredis is loaded here, when REDIS_URL is set, not by every start of the service.
+    const RedisClient = (require('ioredis') as typeof import('ioredis')).default;
+    this.client = new RedisClient(config.REDIS_URL as string, {
       lazyConnect: true,
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,

@@ -3,10 +3,18 @@ import { MetricsService, RuntimeStatsService } from '@personai/monitoring';
 import { SERVICE_CONFIG } from '@personai/service-kit';
 import { IntegrationControllerEnv } from '../../config/integration-controller.config';
 import { STATE_STORE, StateStore } from '../state/state-store.interface';
-import { BullMqJobQueue } from './bullmq-job.queue';
+import type { BullMqJobQueue } from './bullmq-job.queue';
 import { EmbeddedJobQueue } from './embedded-job.queue';
 import { JOB_QUEUE, JobQueue } from './job-queue';
 import { QueueHealthCheck } from './queue.health-check';
+
+/**
+ * BullMQ (with ioredis, lodash, luxon and msgpackr: 2.5 MB of code) is loaded only when REDIS_URL asks for it:
+ * the embedded queue, the default, starts without it.
+ */
+function loadBullMqJobQueue(): typeof BullMqJobQueue {
+  return (require('./bullmq-job.queue') as typeof import('./bullmq-job.queue')).BullMqJobQueue;
+}
 
 /** The brief job queue: BullMQ when REDIS_URL is set, otherwise embedded in the service's database. */
 @Global()
@@ -23,7 +31,7 @@ import { QueueHealthCheck } from './queue.health-check';
           retryBackoffMs: config.queueRetryBackoffMs,
         };
         const queue = config.REDIS_URL
-          ? new BullMqJobQueue({ ...common, redisUrl: config.REDIS_URL, prefix: config.QUEUE_PREFIX, commandTimeoutMs: config.dependencyTimeoutMs }, metrics)
+          ? new (loadBullMqJobQueue())({ ...common, redisUrl: config.REDIS_URL, prefix: config.QUEUE_PREFIX, commandTimeoutMs: config.dependencyTimeoutMs }, metrics)
           : new EmbeddedJobQueue(store, { ...common, pollIntervalMs: config.queuePollIntervalMs }, metrics);
         runtime.registerQueue('briefs', queue);
         return queue;

@@ -44,3 +44,47 @@ describe('MetricsService exemplars and OpenMetrics', () => {
     expect(text.split('\n').find((l) => l.startsWith('http_request_duration_seconds_count{') && l.includes('endpoint="/briefs"'))).toMatch(/\} 2$/);
   });
 });
+
+describe("prom-client's default metrics, read on a timer", () => {
+  const sample = (text: string, name: string) => text.split('\n').find((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `));
+
+  it('are read when the interval elapses, not by a scrape: two scrapes between readings serialize the same values', async () => {
+    const registry = createServiceRegistry('timed-test');
+    const metrics = new MetricsService(registry, { serviceName: 'timed-test', version: '0', auditDatabase: ':memory:', processMetricsIntervalMs: 300 }, new RuntimeStatsService());
+    expect(metrics.defaultMetrics.size).toBeGreaterThan(10);
+    metrics.onApplicationBootstrap();
+    try {
+      await metrics.defaultMetrics.readNow();
+      const first = await metrics.text();
+      // Work that moves CPU time and the heap: a per-scrape collection would show it on the next scrape.
+      let junk = 0;
+      const until = Date.now() + 60;
+      while (Date.now() < until) junk += JSON.stringify({ junk }).length;
+      const second = await metrics.text();
+      for (const name of ['process_cpu_user_seconds_total', 'nodejs_heap_size_used_bytes', 'nodejs_eventloop_lag_seconds', 'process_resident_memory_bytes']) {
+        expect([name, sample(second, name)]).toEqual([name, sample(first, name)]);
+      }
+      // The timer reads them again: the CPU spent above shows up without anyone asking.
+      await new Promise((r) => setTimeout(r, 450));
+      const later = await metrics.text();
+      const cpu = (text: string) => Number(sample(text, 'process_cpu_user_seconds_total')?.split(' ').pop());
+      expect(cpu(later)).toBeGreaterThan(cpu(first));
+    } finally {
+      metrics.onModuleDestroy();
+    }
+  });
+
+  it('are served even before the first timer tick: start() reads them at once', async () => {
+    const registry = createServiceRegistry('timed-start');
+    const metrics = new MetricsService(registry, { serviceName: 'timed-start', version: '0', auditDatabase: ':memory:', processMetricsIntervalMs: 3_600_000 }, new RuntimeStatsService());
+    metrics.onApplicationBootstrap();
+    try {
+      await metrics.defaultMetrics.readNow();
+      const text = await metrics.text();
+      expect(Number(sample(text, 'process_resident_memory_bytes')?.split(' ').pop())).toBeGreaterThan(10 * 2 ** 20);
+      expect(Number(sample(text, 'nodejs_heap_size_total_bytes')?.split(' ').pop())).toBeGreaterThan(0);
+    } finally {
+      metrics.onModuleDestroy();
+    }
+  });
+});

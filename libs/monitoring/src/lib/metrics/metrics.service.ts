@@ -1,10 +1,11 @@
-import { Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { businessMetric, LOG_DROP_REASONS, LogDropReason, MetricDefinition, MONITORING_METRICS as M, QUEUE_JOB_OUTCOMES } from '@personai/contracts';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, register as globalRegistry } from 'prom-client';
-import { MONITORING_MODULE_OPTIONS, MONITORING_REGISTRY } from '../monitoring.constants';
+import { DEFAULT_PROCESS_METRICS_INTERVAL_MS, MONITORING_MODULE_OPTIONS, MONITORING_REGISTRY } from '../monitoring.constants';
 import { MonitoringModuleOptions } from '../monitoring-options.interface';
 import { QUEUE_STATES, RuntimeStatsService } from '../runtime/runtime-stats.service';
 import { tracingCounts } from '../tracing/tracing-sdk';
+import { rememberDefaultMetrics, TimedDefaultMetrics } from './timed-collection';
 
 /** What the OpenMetrics serialization reads of a metric. */
 interface PromMetric {
@@ -26,8 +27,10 @@ export function createServiceRegistry(serviceName: string, withDefaults = true):
   const registry = new Registry();
   registry.setDefaultLabels({ service: serviceName });
   if (withDefaults) {
+    const before = new Set(registry.getMetricsAsArray().map((m) => m.name));
     collectDefaultMetrics({ register: registry });
     for (const name of MISNAMED_DEFAULT_GAUGES) registry.removeSingleMetric(name);
+    rememberDefaultMetrics(registry, registry.getMetricsAsArray().map((m) => m.name).filter((n) => !before.has(n)));
   }
   return registry;
 }
@@ -73,9 +76,12 @@ function standInRegistry(metrics: PromMetric[], serviceName: string, openMetrics
  * the catalog (libs/contracts): the check runs at start-up and fails it.
  */
 @Injectable()
-export class MetricsService implements OnApplicationBootstrap {
+export class MetricsService implements OnApplicationBootstrap, OnModuleDestroy {
   readonly enabled: boolean;
   private readonly serviceName: string;
+  /** prom-client's default metrics, read on a timer (see timed-collection.ts), not on each scrape. */
+  readonly defaultMetrics: TimedDefaultMetrics;
+  private readonly defaultMetricsIntervalMs: number;
   private readonly httpRequests: Counter<'method' | 'endpoint' | 'status'>;
   private readonly httpDuration: Histogram<'method' | 'endpoint' | 'status'>;
   private readonly dependencyUp: Gauge<'dependency'>;
@@ -101,6 +107,8 @@ export class MetricsService implements OnApplicationBootstrap {
   ) {
     this.enabled = options.metricsEnabled !== false;
     this.serviceName = options.serviceName;
+    this.defaultMetrics = new TimedDefaultMetrics(registry);
+    this.defaultMetricsIntervalMs = options.processMetricsIntervalMs ?? DEFAULT_PROCESS_METRICS_INTERVAL_MS;
     const counter = <L extends string>(m: MetricDefinition & { labels: readonly L[] }) => new Counter<L>({ name: m.name, help: m.help, labelNames: m.labels, registers: [registry] });
     const gauge = <L extends string>(m: MetricDefinition & { labels: readonly L[] }, read?: () => number) =>
       new Gauge<L>({ name: m.name, help: m.help, labelNames: m.labels, registers: [registry], ...(read ? { collect() { this.set(read()); } } : {}) });
@@ -188,10 +196,15 @@ export class MetricsService implements OnApplicationBootstrap {
    * declares as another type), or whose name the platform's registry already serves (it would appear twice).
    */
   onApplicationBootstrap(): void {
+    this.defaultMetrics.start(this.defaultMetricsIntervalMs);
     for (const metric of globalRegistry.getMetricsAsArray() as unknown as PromMetric[]) {
       declared(metric.name, metric.type as MetricDefinition['type']);
       if (this.registry.getSingleMetric(metric.name)) throw new Error(`metric ${metric.name} is in both the app's registry and prom-client's global one: declare it once`);
     }
+  }
+
+  onModuleDestroy(): void {
+    this.defaultMetrics.stop();
   }
 
   /** prom-client's global registry's families (willsoto's business metrics), none the app's own registry serves. */

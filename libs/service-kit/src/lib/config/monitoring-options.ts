@@ -10,6 +10,7 @@ export function monitoringOptions(config: ServiceEnv, dependencies: DependencyOp
     version: config.SERVICE_VERSION,
     dependencies: dependencies.map((d) => ({ timeoutMs: config.dependencyTimeoutMs, ...d })),
     healthCheckIntervalMs: config.healthCheckIntervalMs,
+    processMetricsIntervalMs: config.processMetricsIntervalMs,
     databaseTimeoutMs: config.dependencyTimeoutMs,
     storeTimeoutMs: config.storeTimeoutMs,
     idempotencyTtlMs: config.idempotencyTtlMs,

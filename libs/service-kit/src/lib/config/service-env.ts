@@ -27,6 +27,10 @@ export class ServiceEnv {
   @Matches(/^\d+(ms|s|m|h)$/, { message: 'HEALTH_CHECK_INTERVAL must be a duration such as 500ms, 30s or 2m' })
   HEALTH_CHECK_INTERVAL = '30s';
 
+  /** How often the default process and runtime metrics are read (a scrape serves the last reading). */
+  @Matches(/^\d*[1-9]\d*(ms|s|m)$/, { message: 'PROCESS_METRICS_INTERVAL must be a positive duration such as 5s' })
+  PROCESS_METRICS_INTERVAL = '5s';
+
   @Matches(/^\d+(ms|s|m|h)$/, { message: 'DEPENDENCY_TIMEOUT must be a duration such as 500ms or 2s' })
   DEPENDENCY_TIMEOUT = '2s';
 
@@ -141,6 +145,7 @@ export class ServiceEnv {
 
   // The durations above in milliseconds, parsed once by loadConfig (never re-parsed, no fallbacks at use).
   healthCheckIntervalMs!: number;
+  processMetricsIntervalMs!: number;
   dependencyTimeoutMs!: number;
   storeTimeoutMs!: number;
   idempotencyTtlMs!: number;
@@ -159,6 +164,7 @@ export class ServiceEnv {
 function parseDurations(config: ServiceEnv): void {
   const ms = (value: string) => parseDuration(value, { allowZero: true }) as number;
   config.healthCheckIntervalMs = ms(config.HEALTH_CHECK_INTERVAL);
+  config.processMetricsIntervalMs = ms(config.PROCESS_METRICS_INTERVAL);
   config.dependencyTimeoutMs = ms(config.DEPENDENCY_TIMEOUT);
   config.storeTimeoutMs = ms(config.STORE_TIMEOUT);
   config.idempotencyTtlMs = ms(config.IDEMPOTENCY_KEY_TTL);

@@ -1,7 +1,7 @@
 import { createServer, request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import helmet from 'helmet';
-import { API_SECURITY_HEADERS, precomputedSecurityHeaders } from './security-headers';
+import { API_HELMET_OPTIONS, API_SECURITY_HEADERS, DOCS_SECURITY_HEADERS, precomputedSecurityHeaders } from './security-headers';
 
 /** The headers a real helmet middleware sets on a real response, read back by a real client. */
 async function helmetOnTheWire(options: Parameters<typeof helmet>[0]): Promise<Record<string, string>> {
@@ -28,9 +28,25 @@ describe('precomputed security headers', () => {
   it('are exactly the headers helmet sets on a real response', async () => {
     const options = { contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } }, crossOriginResourcePolicy: { policy: 'same-origin' as const } };
     expect(precomputedSecurityHeaders(options)).toEqual(await helmetOnTheWire(options));
-    expect(API_SECURITY_HEADERS).toEqual(await helmetOnTheWire(options));
-    expect(API_SECURITY_HEADERS['content-security-policy']).toBe("default-src 'none';frame-ancestors 'none'");
-    expect(Object.keys(API_SECURITY_HEADERS).length).toBeGreaterThan(8);
+  });
+
+  it("are OWASP's REST set on the API, and nothing else: helmet's wire headers for those options plus Cache-Control", async () => {
+    const { 'cache-control': cacheControl, ...fromHelmet } = API_SECURITY_HEADERS;
+    expect(fromHelmet).toEqual(await helmetOnTheWire(API_HELMET_OPTIONS));
+    expect(cacheControl).toBe('no-store');
+    expect(API_SECURITY_HEADERS).toEqual({
+      'cache-control': 'no-store',
+      'content-security-policy': "default-src 'none';frame-ancestors 'none'",
+      'strict-transport-security': 'max-age=31536000; includeSubDomains',
+      'x-content-type-options': 'nosniff',
+      'x-frame-options': 'DENY',
+    });
+  });
+
+  it('keep the full HTML set on the docs page (Swagger UI)', () => {
+    expect(DOCS_SECURITY_HEADERS['referrer-policy']).toBe('no-referrer');
+    expect(DOCS_SECURITY_HEADERS['content-security-policy']).toContain("script-src 'self'");
+    expect(Object.keys(DOCS_SECURITY_HEADERS).length).toBeGreaterThan(8);
   });
 
   it('are frozen: one request cannot change the next one', () => {

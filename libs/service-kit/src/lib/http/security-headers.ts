@@ -29,11 +29,30 @@ export function precomputedSecurityHeaders(options: HelmetOptions): Readonly<Rec
   return Object.freeze(headers);
 }
 
-/** Every answer of a JSON API: nothing may be framed, loaded or sniffed; HSTS for when TLS terminates in front. */
-export const API_SECURITY_HEADERS = precomputedSecurityHeaders({
+/** helmet's options for a JSON API: of its headers, only those of OWASP's REST set (the rest concern HTML pages). */
+export const API_HELMET_OPTIONS: HelmetOptions = {
   contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
-  crossOriginResourcePolicy: { policy: 'same-origin' },
-});
+  strictTransportSecurity: true,
+  xContentTypeOptions: true,
+  xFrameOptions: { action: 'deny' },
+  crossOriginEmbedderPolicy: false,
+  crossOriginOpenerPolicy: false,
+  crossOriginResourcePolicy: false,
+  originAgentCluster: false,
+  referrerPolicy: false,
+  xDnsPrefetchControl: false,
+  xDownloadOptions: false,
+  xPermittedCrossDomainPolicies: false,
+  xXssProtection: false,
+};
+
+/**
+ * Every answer of the JSON API: OWASP's REST security headers (Cache-Control: no-store, a CSP that frames and
+ * loads nothing, HSTS for when TLS terminates in front, nosniff, X-Frame-Options: DENY), Content-Type being the
+ * route's own. Five headers in one prepared object, not helmet's thirteen: a route that may be cached (none is
+ * today) sets its own Cache-Control after this.
+ */
+export const API_SECURITY_HEADERS: Readonly<Record<string, string>> = Object.freeze({ ...precomputedSecurityHeaders(API_HELMET_OPTIONS), 'cache-control': 'no-store' });
 
 /** The API docs page (Swagger UI): its own scripts, styles and images may load, nothing else. */
 export const DOCS_SECURITY_HEADERS = precomputedSecurityHeaders({
