@@ -17,6 +17,9 @@ import { SERVICE_CONFIG } from '../config/service-config.constants';
 /** Body limit of every service: a brief request is a few hundred bytes. */
 export const BODY_LIMIT_BYTES = 1_048_576;
 
+/** The largest unread body a refused request may still send while its answer waits to be read (lingering close). */
+export const LINGER_MAX_BYTES = 16 * BODY_LIMIT_BYTES;
+
 /**
  * Fastify as every service runs it: request ids, body limit, no 503s while closing and, given the
  * service's configuration, its pino logger with the workspace's access log (`AccessLogController`).
@@ -66,6 +69,17 @@ export function addResponseHeaders(fastify: FastifyInstance, shutdown?: Shutdown
     // balancer (which saw readiness fail) sends them elsewhere, so no request races the final close.
     if (shutdown?.isShuttingDown()) reply.header('connection', 'close');
     done();
+  });
+  // A body refused before it was read (413 on its Content-Length): Fastify closes the connection, and closing a
+  // socket whose client is still sending resets it, so the client sees EPIPE or ECONNRESET instead of the 413.
+  // Like nginx's lingering close, the connection stays open instead and Node reads the rest of the body and
+  // discards it, so the answer is read; up to LINGER_MAX_BYTES announced, beyond that the reset is the cheaper harm.
+  fastify.addHook('onSend', (request, reply, payload, done) => {
+    if (!request.raw.complete && reply.getHeader('connection') === 'close' && !shutdown?.isShuttingDown()) {
+      const announced = Number(request.headers['content-length']);
+      if (Number.isSafeInteger(announced) && announced <= LINGER_MAX_BYTES) reply.removeHeader('connection');
+    }
+    done(null, payload);
   });
 }
 
