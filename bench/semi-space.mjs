@@ -10,7 +10,7 @@ import { loadSetup, runLoad } from './lib/load.mjs';
 import { ROOT, freePort, rssBytes, startNode, startService } from './lib/servers.mjs';
 
 const require = createRequire(import.meta.url);
-const { wiring, FAKES } = require('../tools/stack/index.js');
+const { wiring, FAKES, SERVICES } = require('../tools/stack/index.js');
 const { values: args } = parseArgs({ options: { seconds: { type: 'string' }, rounds: { type: 'string' } } });
 const seconds = Number(args.seconds ?? 8);
 const rounds = Number(args.rounds ?? 3);
@@ -19,7 +19,7 @@ const dataRoot = mkdtempSync(join(tmpdir(), 'personai-semi-'));
 const VARIANTS = { default: '', semi1: '--max-semi-space-size=1', semi2: '--max-semi-space-size=2', semi4: '--max-semi-space-size=4' };
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-const ports = { [FAKES]: await freePort(), 'integration-controller': 0, 'content-engine': 0, 'media-engine': 0, 'delivery-gateway': 0 };
+const ports = Object.fromEntries(await Promise.all([FAKES, ...SERVICES].map(async (n) => [n, await freePort()])));
 const env = { HEALTH_CHECK_INTERVAL: '5s', NODE_ENV: 'production', SHUTDOWN_DRAIN_DELAY: '0s', RATE_LIMIT_MAX: '0', ...wiring(ports) };
 const fakes = await startNode(setup, { name: FAKES, script: join(ROOT, 'dist', 'apps', FAKES, 'main.js'), readyPath: '/health/live', port: ports[FAKES] });
 const services = {};

@@ -71,3 +71,32 @@ export async function runLoad(setup, { url, method = 'GET', body, connections, s
     socket_errors: r.errors + r.timeouts,
   };
 }
+
+/**
+ * One client asking `url` `count` times in a row on one keep-alive connection, each answer read in full;
+ * latencies to the microsecond (autocannon's are whole milliseconds, too coarse for a sub-millisecond answer).
+ * Runs in this process: the same client for the service and for its reference.
+ */
+export async function timeSequential(url, count) {
+  const { Agent, get } = await import('node:http');
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  const latencies = [];
+  let non2xx = 0;
+  const started = performance.now();
+  for (let i = 0; i < count; i += 1) {
+    const t0 = performance.now();
+    await new Promise((resolve, reject) => {
+      get(url, { agent }, (res) => {
+        if (res.statusCode < 200 || res.statusCode >= 300) non2xx += 1;
+        res.on('data', () => undefined);
+        res.on('end', resolve);
+      }).on('error', reject);
+    });
+    latencies.push(performance.now() - t0);
+  }
+  const elapsed = performance.now() - started;
+  agent.destroy();
+  latencies.sort((a, b) => a - b);
+  const at = (q) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))];
+  return { rps: (count / elapsed) * 1000, requests: count, p50_ms: at(0.5), p90_ms: at(0.9), p99_ms: at(0.99), max_ms: latencies[latencies.length - 1], non_2xx: non2xx, socket_errors: 0 };
+}

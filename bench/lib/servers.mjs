@@ -1,7 +1,7 @@
 // Processes of `npm run bench`: the services from dist/ (what the images run), the bare reference and
 // a partitioned upstream, each pinned to the server CPU when pinning is on.
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import { createRequire } from 'node:module';
@@ -16,9 +16,11 @@ export { freePort, ROOT };
  * Starts `script` with node and `env`, waits for `readyPath` to answer 200.
  * Returns the process, its base URL and the time from spawn to ready (ms).
  */
-export async function startNode(setup, { name, script, env = {}, readyPath, nodeArgs = [], logLevel = 'error', port, nodePath = process.execPath }) {
+export async function startNode(setup, { name, script, env = {}, readyPath, nodeArgs = [], logLevel = 'error', port, nodePath = process.execPath, cgroup }) {
   port ??= await freePort();
-  const [cmd, argv] = pinnedCommand(setup, setup.serverCpu, nodePath, [...nodeArgs, script]);
+  let [cmd, argv] = pinnedCommand(setup, setup.serverCpu, nodePath, [...nodeArgs, script]);
+  // In a memory cgroup (memoryCgroup below): the shell joins it, then becomes the process (exec).
+  if (cgroup) [cmd, argv] = ['/bin/sh', ['-c', 'echo $$ > "$0" && exec "$@"', cgroup.procsFile, cmd, ...argv]];
   const since = performance.now();
   const child = spawn(cmd, argv, { cwd: ROOT, env: { ...process.env, LOG_LEVEL: logLevel, NODE_COMPILE_CACHE: COMPILE_CACHE_DIR, ...env, PORT: String(port) }, stdio: ['ignore', 'ignore', 'inherit'] });
   const url = `http://127.0.0.1:${port}`;
@@ -42,6 +44,43 @@ export async function metric(url, name, labels) {
   let total = 0;
   for (const line of text.split('\n')) if (line.startsWith(`${name}{`) && want.every((w) => line.includes(w))) total += Number(line.split(' ').pop());
   return total;
+}
+
+/**
+ * A memory cgroup of `limitBytes` for one process, as a container runtime would make (v1 `memory` or v2), when
+ * this process may create one (root, a writable cgroup filesystem); undefined otherwise. Node reads its limit
+ * (process.constrainedMemory()) and V8 sizes its heap from it, as in a container with that limit.
+ */
+export function memoryCgroup(limitBytes) {
+  const name = `personai-bench-${process.pid}-${Date.now()}`;
+  const layouts = [
+    { root: '/sys/fs/cgroup/memory', limit: 'memory.limit_in_bytes', peak: 'memory.max_usage_in_bytes', oomKills: (dir) => Number(/oom_kill (\d+)/.exec(readFileSync(join(dir, 'memory.oom_control'), 'utf8'))?.[1] ?? 0) },
+    { root: '/sys/fs/cgroup', limit: 'memory.max', peak: 'memory.peak', oomKills: (dir) => Number(/oom_kill (\d+)/.exec(readFileSync(join(dir, 'memory.events'), 'utf8'))?.[1] ?? 0) },
+  ];
+  for (const layout of layouts) {
+    if (!existsSync(join(layout.root, layout.limit === 'memory.max' ? 'cgroup.controllers' : 'memory.limit_in_bytes'))) continue;
+    const dir = join(layout.root, name);
+    try {
+      mkdirSync(dir);
+      writeFileSync(join(dir, layout.limit), String(limitBytes));
+    } catch {
+      try {
+        rmdirSync(dir);
+      } catch {
+        // nothing was made
+      }
+      continue;
+    }
+    return {
+      dir,
+      limitBytes,
+      procsFile: join(dir, 'cgroup.procs'),
+      peakBytes: () => (existsSync(join(dir, layout.peak)) ? Number(readFileSync(join(dir, layout.peak), 'utf8')) : undefined),
+      oomKills: () => layout.oomKills(dir),
+      remove: () => rmdirSync(dir),
+    };
+  }
+  return undefined;
 }
 
 /** Resident set size of a process, from /proc (bytes). */
