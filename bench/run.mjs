@@ -6,7 +6,7 @@
 //   npm run bench                       full run (about 5 minutes)
 //   npm run bench -- --quick            smoke check, under a minute
 //   npm run bench -- --profile          also write V8 CPU profiles of the measured services and summarize them
-//   options: --rounds N --seconds S --events N --briefs N --tool wrk|autocannon --only lean|http|audit|pipeline
+//   options: --rounds N --seconds S --events N --briefs N --tool wrk|autocannon --only lean|baseline|http|audit|pipeline
 //            --soak-seconds N: audited POSTs before the lean phase reads RSS (120; 10 with --quick)
 //            --other-node <path to another node binary>: the two framework references also run on it
 //            (the services cannot: better-sqlite3 13 needs Node 22 or later)
@@ -47,7 +47,8 @@ const { values: args } = parseArgs({
     'soak-seconds': { type: 'string' },
   },
 });
-if (args.only && !['lean', 'http', 'audit', 'pipeline'].includes(args.only)) throw new Error('--only must be lean, http, audit or pipeline');
+if (args.only && !['lean', 'baseline', 'http', 'audit', 'pipeline'].includes(args.only)) throw new Error('--only must be lean, baseline, http, audit or pipeline');
+if (args.only === 'baseline' && !args.baseline) throw new Error('--only baseline needs --baseline <dist dir of another build>');
 const quick = args.quick;
 const config = {
   rounds: Number(args.rounds ?? (quick ? 1 : 5)),
@@ -105,6 +106,7 @@ async function main() {
   const target = (name, figure, goal, met, kind = 'performance') => targets.push({ name, figure, goal, met, kind });
   const phase = (name) => !args.only || args.only === name;
   const lean = phase('lean') ? await leanPhase(ports, env, target) : undefined;
+  const versus = args.only === 'baseline' ? await baselinePhase(ports, env, target) : undefined;
   const http = phase('http') ? await httpPhase(ports, env, target) : undefined;
   const audit = phase('audit') ? await auditPhase(env, target) : undefined;
   const pipeline = phase('pipeline') ? await pipelinePhase(target) : undefined;
@@ -116,6 +118,7 @@ async function main() {
     config,
     ...http,
     lean,
+    baseline: versus,
     audit_query: audit,
     pipeline,
     targets,
@@ -235,6 +238,49 @@ async function leanPhase(ports, env, target) {
   target('Cheap GET (GET /integrations) vs bare NestJS doing the same SQLite read (throughput)', x(ratio('lean_route', 'lean_bare_nest')), '≥ 0.80×', ratio('lean_route', 'lean_bare_nest') >= 0.8);
   target('GET /metrics p99 vs bare node:http answering the same bytes, one scraper', `${x(p99Ratio('lean_metrics', 'lean_bare_metrics'))} (${byKey.lean_metrics.p99_ms.toFixed(2)} ms vs ${byKey.lean_bare_metrics.p99_ms.toFixed(2)} ms)`, '≤ 2×', p99Ratio('lean_metrics', 'lean_bare_metrics') <= 2);
   return { startup_ms: startupMs, startup_runs_ms: startups, idle_rss_mb: idleRss, soak: soakRss, scenarios: rows };
+}
+
+/**
+ * `--only baseline --baseline <dist>`: the HTTP phase's "no slower than before" rows alone, in a few minutes:
+ * integration-controller and delivery-gateway of this build and of the other, side by side; the cheap GET by
+ * autocannon, /metrics by one scraper in a row timed to the microsecond. Rounds interleave and rotate.
+ */
+async function baselinePhase(ports, env, target) {
+  running.push(await startNode(setup, { name: FAKES, script: join(ROOT, 'dist', 'apps', FAKES, 'main.js'), readyPath: '/health/live', port: ports[FAKES] }));
+  const other = (service) => ({ script: join(args.baseline, 'apps', service, 'main.js'), name: `${service} (baseline build)` });
+  const ic = await startService(setup, 'integration-controller', { ...env, DATA_DIR: join(dataRoot, 'b-ic') });
+  const icBase = await startService(setup, 'integration-controller', { ...env, DATA_DIR: join(dataRoot, 'b-ic-base') }, other('integration-controller'));
+  const dg = await startService(setup, 'delivery-gateway', { ...env, DATA_DIR: join(dataRoot, 'b-dg') });
+  const dgBase = await startService(setup, 'delivery-gateway', { ...env, DATA_DIR: join(dataRoot, 'b-dg-base') }, other('delivery-gateway'));
+  running.push(ic, icBase, dg, dgBase);
+  const route = `/integrations?user_id=${USER}`;
+  const scenarios = [
+    { key: 'route', url: `${ic.url}${route}` },
+    { key: 'route_base', url: `${icBase.url}${route}` },
+    { key: 'metrics', url: `${ic.url}/metrics`, sequential: true },
+    { key: 'metrics_base', url: `${icBase.url}/metrics`, sequential: true },
+    { key: 'metrics_dg', url: `${dg.url}/metrics`, sequential: true },
+    { key: 'metrics_dg_base', url: `${dgBase.url}/metrics`, sequential: true },
+  ];
+  const scrapes = quick ? 300 : 2000;
+  const measure = (s, seconds) => (s.sequential ? timeSequential(s.url, scrapes) : runLoad(setup, { url: s.url, connections: config.connections, seconds }));
+  for (const s of scenarios) await measure(s, config.warmupSeconds);
+  const results = Object.fromEntries(scenarios.map((s) => [s.key, []]));
+  for (let round = 1; round <= config.rounds; round += 1) {
+    const shift = (round - 1) % scenarios.length;
+    for (const s of [...scenarios.slice(shift), ...scenarios.slice(0, shift)]) results[s.key].push(await measure(s, config.seconds));
+    log(`baseline round ${round}/${config.rounds}: ${scenarios.map((s) => `${s.key} ${Math.round(results[s.key][round - 1].rps)}/s p99 ${results[s.key][round - 1].p99_ms.toFixed(2)} ms`).join(', ')}`);
+  }
+  await Promise.all(running.splice(0).reverse().map((p) => p.stop()));
+  const ratio = (a, b) => median(results[a].map((r, i) => r.rps / results[b][i].rps));
+  const p99Ratio = (a, b) => median(results[a].map((r, i) => r.p99_ms / results[b][i].p99_ms));
+  const p99 = (k) => median(results[k].map((r) => r.p99_ms));
+  const x = (v) => `${v.toFixed(2)}×`;
+  for (const [key, base, label] of [['route', 'route_base', 'GET /integrations'], ['metrics', 'metrics_base', 'GET /metrics (integration-controller)'], ['metrics_dg', 'metrics_dg_base', 'GET /metrics (delivery-gateway)']]) {
+    target(`${label} vs the baseline build (throughput)`, x(ratio(key, base)), '≥ 0.95×', ratio(key, base) >= 0.95);
+    target(`${label} vs the baseline build (p99)`, `${x(p99Ratio(key, base))} (${p99(key).toFixed(2)} ms vs ${p99(base).toFixed(2)} ms)`, '≤ 1.10×', p99Ratio(key, base) <= 1.1);
+  }
+  return { baseline: args.baseline, results };
 }
 
 /** Rows 1-5 and 7: start-up and idle RSS of the stack, then the HTTP scenarios, interleaved round by round. */
