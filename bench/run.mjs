@@ -137,11 +137,18 @@ async function main() {
   }
 }
 
-/** Where this process's own V8 and Node flags come from in the images (docker/Dockerfile's NODE_OPTIONS). */
-function imageNodeOptions() {
-  const line = readFileSync(join(ROOT, 'docker', 'Dockerfile'), 'utf8').split('\n').find((l) => /^ENV .*NODE_OPTIONS=/.test(l));
-  const m = line?.match(/NODE_OPTIONS="([^"]*)"/);
-  return m ? m[1] : '';
+/**
+ * The runtime settings the images give every process (docker/Dockerfile's `ENV NODE_OPTIONS=...` and glibc's
+ * `ENV MALLOC_*=...` lines), as an environment.
+ */
+function imageRuntimeEnv() {
+  const env = {};
+  for (const line of readFileSync(join(ROOT, 'docker', 'Dockerfile'), 'utf8').split('\n')) {
+    const m = /^ENV (NODE_OPTIONS|MALLOC_[A-Z_]+)=(?:"([^"]*)"|(\S+))$/.exec(line);
+    if (m) env[m[1]] = m[2] ?? m[3];
+  }
+  if (env.NODE_OPTIONS === undefined) throw new Error('docker/Dockerfile has no ENV NODE_OPTIONS="..." line');
+  return env;
 }
 
 /**
@@ -152,12 +159,13 @@ function imageNodeOptions() {
  * audited POSTs with the images' NODE_OPTIONS, against the manifests' 256 MiB limit.
  */
 async function leanPhase(ports, env, target) {
-  // Every process of this phase, the references included, runs with the images' NODE_OPTIONS.
-  const nodeOptions = imageNodeOptions();
-  env = { ...env, NODE_OPTIONS: nodeOptions };
+  // Every process of this phase, the references included, runs with the images' NODE_OPTIONS and malloc settings.
+  const runtimeEnv = imageRuntimeEnv();
+  const nodeOptions = runtimeEnv.NODE_OPTIONS;
+  env = { ...env, ...runtimeEnv };
   const fakes = await startNode(setup, { name: FAKES, script: join(ROOT, 'dist', 'apps', FAKES, 'main.js'), readyPath: '/health/live', port: ports[FAKES] });
   running.push(fakes);
-  const bareNest = (i) => ({ name: 'bare NestJS (same SQLite read)', script: join(ROOT, 'bench', 'bare-nest.cjs'), env: { BARE_NEST_SQLITE: join(dataRoot, `lean-bare-${i}.db`), NODE_OPTIONS: nodeOptions }, readyPath: `/integrations?user_id=${USER}` });
+  const bareNest = (i) => ({ name: 'bare NestJS (same SQLite read)', script: join(ROOT, 'bench', 'bare-nest.cjs'), env: { BARE_NEST_SQLITE: join(dataRoot, `lean-bare-${i}.db`), ...runtimeEnv }, readyPath: `/integrations?user_id=${USER}` });
   const startups = Object.fromEntries(['bare_nest', ...SERVICES].map((n) => [n, []]));
   let kept = {};
   for (let i = 0; i < config.leanStartups; i += 1) {
@@ -182,7 +190,7 @@ async function leanPhase(ports, env, target) {
   const scrape = await fetch(`${ic.url}/metrics`);
   const bodyFile = join(dataRoot, 'metrics-bytes.txt');
   writeFileSync(bodyFile, Buffer.from(await scrape.arrayBuffer()));
-  const bareMetrics = await startNode(setup, { name: 'bare node:http (the same /metrics bytes)', script: join(ROOT, 'bench', 'bare-server.mjs'), env: { BARE_BODY_FILE: bodyFile, BARE_CONTENT_TYPE: scrape.headers.get('content-type') }, readyPath: '/' });
+  const bareMetrics = await startNode(setup, { name: 'bare node:http (the same /metrics bytes)', script: join(ROOT, 'bench', 'bare-server.mjs'), env: { BARE_BODY_FILE: bodyFile, BARE_CONTENT_TYPE: scrape.headers.get('content-type'), ...runtimeEnv }, readyPath: '/' });
   running.push(bareMetrics);
   const scenarios = [
     { key: 'lean_bare_nest', label: 'bare NestJS, the same SQLite read (reference)', url: `${kept.bare_nest.url}${route}`, connections: config.connections },
@@ -219,8 +227,8 @@ async function leanPhase(ports, env, target) {
   const soak = await runLoad(setup, { url: `${soaked.url}/auth/login`, method: 'POST', body: LOGIN, connections: config.connections, seconds: config.soakSeconds });
   clearInterval(sampler);
   const alive = soaked.child.exitCode === null && soaked.child.signalCode === null;
-  const soakRss = { after_mb: alive ? rssBytes(soaked.child.pid) / 2 ** 20 : NaN, peak_mb: peakRss / 2 ** 20, requests: soak.requests, non_2xx: soak.non_2xx, socket_errors: soak.socket_errors, node_options: nodeOptions, cgroup_limit_mb: cgroup ? limitBytes / 2 ** 20 : undefined, cgroup_peak_mb: cgroup?.peakBytes() / 2 ** 20, oom_kills: cgroup?.oomKills() ?? 0, alive };
-  log(`lean: ${soak.requests.toLocaleString()} audited POSTs in ${config.soakSeconds} s (NODE_OPTIONS="${nodeOptions}"${cgroup ? ', 256 MiB cgroup' : ''}): RSS peak ${soakRss.peak_mb.toFixed(0)} MB, after ${soakRss.after_mb.toFixed(0)} MB, OOM kills ${soakRss.oom_kills}`);
+  const soakRss = { after_mb: alive ? rssBytes(soaked.child.pid) / 2 ** 20 : NaN, peak_mb: peakRss / 2 ** 20, requests: soak.requests, non_2xx: soak.non_2xx, socket_errors: soak.socket_errors, node_options: nodeOptions, malloc_mmap_threshold: runtimeEnv.MALLOC_MMAP_THRESHOLD_, cgroup_limit_mb: cgroup ? limitBytes / 2 ** 20 : undefined, cgroup_peak_mb: cgroup?.peakBytes() / 2 ** 20, oom_kills: cgroup?.oomKills() ?? 0, alive };
+  log(`lean: ${soak.requests.toLocaleString()} audited POSTs in ${config.soakSeconds} s (${Object.entries(runtimeEnv).map(([k, v]) => `${k}="${v}"`).join(' ')}${cgroup ? ', 256 MiB cgroup' : ''}): RSS peak ${soakRss.peak_mb.toFixed(0)} MB, after ${soakRss.after_mb.toFixed(0)} MB, OOM kills ${soakRss.oom_kills}`);
   await Promise.all(running.splice(0).reverse().map((p) => p.stop()));
   cgroup?.remove();
 

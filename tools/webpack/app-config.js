@@ -2,6 +2,7 @@
 // npm dependencies inlined, so that a start reads one file (compiled once into NODE_COMPILE_CACHE) instead of
 // resolving and compiling some 1,600 files of node_modules. Left external, loaded from node_modules:
 const { NxAppWebpackPlugin } = require('@nx/webpack/app-plugin');
+const TerserPlugin = require('terser-webpack-plugin');
 const { ContextReplacementPlugin } = require('webpack');
 const { join } = require('node:path');
 
@@ -43,6 +44,24 @@ const EXTERNAL = [
 // packages that ship source maps pointing at sources they do not ship.
 const IGNORED_WARNINGS = [/Failed to parse source map/, { module: /node_modules\/(@nestjs\/(common|core)|load-esm)\//, message: /Critical dependency/ }];
 
+/**
+ * The bundle printed compact and in ASCII: no comments or indentation, and every other character as a \u escape.
+ * V8 keeps a script's whole source in the heap for as long as it runs, as one byte a character when all of
+ * it is Latin-1, two otherwise; npm packages' em dashes and Cyrillic made the 5.9 MB bundle an 11.8 MB string.
+ * Printed this way it is 3.8 MB, one byte a character (idle RSS 139 -> 123 MB for integration-controller).
+ * Names are kept (no mangling, no compression): stack traces name the same functions as the sources, and
+ * the source map (dist/) still maps positions back to them.
+ */
+class CompactAsciiBundle {
+  apply(compiler) {
+    compiler.options.optimization = {
+      ...compiler.options.optimization,
+      minimize: true,
+      minimizer: [new TerserPlugin({ extractComments: false, terserOptions: { compress: false, mangle: false, format: { ascii_only: true, comments: false } } })],
+    };
+  }
+}
+
 module.exports = function appWebpackConfig(app) {
   return {
     output: { path: join(__dirname, '..', '..', 'dist', 'apps', app), clean: true },
@@ -62,6 +81,7 @@ module.exports = function appWebpackConfig(app) {
         sourceMap: true,
         externalDependencies: EXTERNAL,
       }),
+      new CompactAsciiBundle(),
     ],
   };
 };

@@ -82,6 +82,8 @@ export class MetricsService implements OnApplicationBootstrap, OnModuleDestroy {
   /** prom-client's default metrics, read on a timer (see timed-collection.ts), not on each scrape. */
   readonly defaultMetrics: TimedDefaultMetrics;
   private readonly defaultMetricsIntervalMs: number;
+  /** The last stand-in registry of the global families (see globalStandIns). */
+  private standIns?: { families: PromMetric[]; registry: Registry };
   private readonly httpRequests: Counter<'method' | 'endpoint' | 'status'>;
   private readonly httpDuration: Histogram<'method' | 'endpoint' | 'status'>;
   private readonly dependencyUp: Gauge<'dependency'>;
@@ -217,7 +219,19 @@ export class MetricsService implements OnApplicationBootstrap, OnModuleDestroy {
     const own = await this.registry.metrics();
     const global = this.globalFamilies();
     if (global.length === 0) return own;
-    return `${own}${await standInRegistry(global, this.serviceName, false).metrics()}`;
+    return `${own}${await this.globalStandIns(global).metrics()}`;
+  }
+
+  /**
+   * The stand-in registry of the global families, built again only when they change (a family registered or
+   * removed): a scrape does not build a registry and a stand-in per family each time.
+   */
+  private globalStandIns(families: PromMetric[]): Registry {
+    const cached = this.standIns;
+    if (cached && cached.families.length === families.length && cached.families.every((f, i) => f === families[i])) return cached.registry;
+    const registry = standInRegistry(families, this.serviceName, false);
+    this.standIns = { families, registry };
+    return registry;
   }
 
   /**

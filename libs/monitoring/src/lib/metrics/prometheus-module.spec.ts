@@ -85,6 +85,25 @@ describe('@willsoto/nestjs-prometheus hosting /metrics', () => {
     }
   });
 
+  it('a scrape serves the global families as they are now, after one is removed and registered anew', async () => {
+    const app = await createTestApp({ imports: [MonitoringModule.forRoot(options('app-f')), DeliveriesModule] });
+    try {
+      await app.inject({ method: 'POST', url: '/deliveries' });
+      expect((await app.inject({ method: 'GET', url: '/metrics' })).body).toContain(`${name}{channel="sms",status="success",service="app-f"} 1`);
+      // The scrape's stand-ins of the global families are kept between scrapes: a family replaced must not be
+      // served from the old one.
+      register.removeSingleMetric(name);
+      new Counter({ name, help, labelNames: [...labels] }).inc({ channel: 'email', status: 'success' }, 5);
+      const text = (await app.inject({ method: 'GET', url: '/metrics' })).body;
+      expect(text).toContain(`${name}{channel="email",status="success",service="app-f"} 5`);
+      expect(text).not.toContain('channel="sms"');
+      register.clear();
+      expect((await app.inject({ method: 'GET', url: '/metrics' })).body).not.toContain(name);
+    } finally {
+      await app.close();
+    }
+  });
+
   it('fails start-up on a business metric the catalog does not declare', async () => {
     const undeclared = makeCounterProvider({ name: 'made_up_total', help: 'not in the catalog', labelNames: [] });
     await expect(createTestApp({ imports: [MonitoringModule.forRoot(options('app-c'))], providers: [undeclared] })).rejects.toThrow('metric made_up_total is not declared in the metrics catalog');
