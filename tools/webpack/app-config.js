@@ -13,7 +13,7 @@ const EXTERNAL = [
   'swagger-ui-dist/absolute-path.js',
   // what OpenTelemetry instruments by hooking `require`: a bundled copy could not be instrumented
   'pg',
-  // loaded only when asked for (tracing configured, REDIS_URL set): from node_modules then, never at start-up
+  // loaded only when asked for (tracing configured, REDIS_URL or AUDIT_STREAM_URL set): from node_modules then, never at start-up
   '@opentelemetry/core',
   '@opentelemetry/sdk-trace',
   '@opentelemetry/sdk-node',
@@ -23,6 +23,8 @@ const EXTERNAL = [
   '@opentelemetry/exporter-trace-otlp-proto',
   'bullmq',
   'ioredis',
+  '@nats-io/transport-node',
+  '@nats-io/jetstream',
   // Nest's optional integrations, none installed: a bundle keeps their require, which fails as Nest expects
   '@nestjs/microservices',
   '@nestjs/microservices/microservices-module',

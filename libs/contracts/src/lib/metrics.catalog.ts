@@ -49,6 +49,9 @@ export const MONITORING_METRICS = {
   tracingSpansExported: metric({ name: 'tracing_spans_exported_total', type: 'counter', help: 'Spans delivered to the OTLP endpoint (0 while tracing is off)', labels: [] }),
   tracingSpansDropped: metric({ name: 'tracing_spans_dropped_total', type: 'counter', help: 'Spans lost: queue_full (the export queue was full, the collector slow or gone) or export_failed (the collector refused or never answered)', labels: ['reason'] }),
   activeConnections: metric({ name: 'active_connections', type: 'gauge', help: 'Open TCP connections to the HTTP server', labels: [] }),
+  auditOutboxPending: metric({ name: 'audit_outbox_pending', type: 'gauge', help: 'Audit events committed but not yet acknowledged by the audit stream (AUDIT_STREAM_URL; 0 without one)', labels: [] }),
+  auditOutboxOldestAge: metric({ name: 'audit_outbox_oldest_age_seconds', type: 'gauge', help: 'Seconds since the oldest audit event not yet acknowledged by the audit stream was committed (0 when none waits)', labels: [] }),
+  auditStreamPublished: metric({ name: 'audit_stream_published_total', type: 'counter', help: 'Audit events this process published to the audit stream and saw acknowledged', labels: [] }),
 } as const;
 
 /** Families that appear only once a series exists (a dependency with a token), so not on every scrape. */

@@ -88,6 +88,13 @@ export interface MonitoringModuleOptions {
   auditPartitionIntervalMs?: number;
   /** Retention: events older than `maxAgeMs` are pruned in whole segments at checkpoint boundaries (needs checkpoints); on PostgreSQL whole time partitions are dropped. */
   auditRetention?: { maxAgeMs: number; archiveDir?: string; intervalMs?: number };
+  /**
+   * Every audit event also published to a NATS JetStream stream (`audit.<service>.<event_type>`, message id the
+   * event id) through a transactional outbox: queued in the event's own transaction, published by a relay, removed
+   * once the stream acknowledges it. The stream being down never fails or slows a request. SQLite store only in
+   * this version. Off when absent.
+   */
+  auditStream?: { url: string; streamName?: string };
   /** An audit store to use instead of the SQLite file at `auditDatabase` (another adapter). */
   auditStore?: AuditStore;
   /**

@@ -10,6 +10,7 @@ import { AuditController } from './audit/capture/audit.controller';
 import { AuditInterceptor } from './audit/capture/audit.interceptor';
 import { AuditService } from './audit/capture/audit.service';
 import { AuditRetentionService } from './audit/capture/audit-retention.service';
+import { AuditStreamRelayService } from './audit/relay/audit-stream-relay.service';
 import { isPostgresUrl } from './audit/stores/audit-database-url';
 import { PostgresAuditStore } from './audit/stores/postgres-audit.store';
 import { SqliteAuditStore } from './audit/stores/sqlite-audit.store';
@@ -115,6 +116,7 @@ function createIdempotencyStore(options: MonitoringModuleOptions, faults: Databa
     ProbeAnswers,
     AuditService,
     AuditRetentionService,
+    AuditStreamRelayService,
     AuditInterceptor,
     MonitoringTokenGuard,
   ],

@@ -1,5 +1,5 @@
 import type { AuditEvent } from '@personai/contracts';
-import { AuditFilter, AuditPage, AuditPruneResult, AuditStore, AuditVerification, NewAuditEvent } from '../audit/stores/audit-store.interface';
+import { AuditFilter, AuditOutbox, AuditPage, AuditPruneResult, AuditStore, AuditVerification, NewAuditEvent } from '../audit/stores/audit-store.interface';
 import { DatabaseFaultService } from './database-fault.service';
 
 /** Wraps the real store so an injected database fault hits every caller exactly as a real outage would. */
@@ -8,6 +8,10 @@ export class FaultInjectingAuditStore implements AuditStore {
     private readonly store: AuditStore,
     private readonly faults: DatabaseFaultService,
   ) {}
+
+  outbox(): AuditOutbox | undefined {
+    return this.store.outbox?.();
+  }
 
   /** The switch's own record (`fault_injected`) is the test harness's, not the service's work: it always lands. */
   async append(event: NewAuditEvent): Promise<AuditEvent> {

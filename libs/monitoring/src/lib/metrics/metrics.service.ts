@@ -82,6 +82,9 @@ export class MetricsService implements OnApplicationBootstrap, OnModuleDestroy {
   /** prom-client's default metrics, read on a timer (see timed-collection.ts), not on each scrape. */
   readonly defaultMetrics: TimedDefaultMetrics;
   private readonly defaultMetricsIntervalMs: number;
+  private readonly streamPublished: Counter;
+  /** Reads the audit stream's outbox (see watchOutbox). */
+  private outboxReading?: () => Promise<{ pending: number; oldestAt: string | null } | undefined>;
   /** The last stand-in registry of the global families (see globalStandIns). */
   private standIns?: { families: PromMetric[]; registry: Registry };
   private readonly httpRequests: Counter<'method' | 'endpoint' | 'status'>;
@@ -157,6 +160,26 @@ export class MetricsService implements OnApplicationBootstrap, OnModuleDestroy {
         if (s) this.set(s.oldestJobAgeSeconds);
       },
     });
+    // The audit stream's outbox (AUDIT_STREAM_URL), read by each scrape (one small query each).
+    const outbox = async () => this.outboxReading?.();
+    new Gauge({
+      name: M.auditOutboxPending.name, help: M.auditOutboxPending.help, registers: [registry],
+      async collect() {
+        const r = await outbox();
+        this.reset();
+        if (r) this.set(r.pending);
+      },
+    });
+    new Gauge({
+      name: M.auditOutboxOldestAge.name, help: M.auditOutboxOldestAge.help, registers: [registry],
+      async collect() {
+        const r = await outbox();
+        this.reset();
+        if (r?.oldestAt) this.set(Math.max(0, (Date.now() - Date.parse(r.oldestAt)) / 1000));
+      },
+    });
+    this.streamPublished = counter(M.auditStreamPublished);
+    this.streamPublished.inc(0);
     this.auditChainLength = gauge(M.auditChainLength);
     this.auditCheckpointSequence = gauge(M.auditCheckpointSequence);
     this.queueJobs = counter(M.queueJobs);
@@ -271,6 +294,15 @@ export class MetricsService implements OnApplicationBootstrap, OnModuleDestroy {
 
   recordRejectionNotAudited(): void {
     this.rejectionsNotRecorded.inc();
+  }
+
+  /** The audit stream relay: how `audit_outbox_pending` and `audit_outbox_oldest_age_seconds` read the outbox. */
+  watchOutbox(reading: () => Promise<{ pending: number; oldestAt: string | null } | undefined>): void {
+    this.outboxReading = reading;
+  }
+
+  recordStreamPublished(events: number): void {
+    this.streamPublished.inc(events);
   }
 
   recordAuditEvent(eventType: string, success: boolean): void {

@@ -18,6 +18,7 @@ export function monitoringOptions(config: ServiceEnv, dependencies: DependencyOp
     metricsEnabled: config.METRICS_ENABLED === 'true',
     auditEnabled: config.AUDIT_ENABLED === 'true',
     auditMode: config.AUDIT_MODE,
+    auditStream: config.AUDIT_STREAM_URL ? { url: config.AUDIT_STREAM_URL, streamName: config.AUDIT_STREAM_NAME } : undefined,
     auditDatabase: config.AUDIT_DATABASE_URL || join(config.DATA_DIR, config.SERVICE_NAME, 'audit.db'),
     auditWriterId: config.AUDIT_WRITER_ID || `${config.SERVICE_NAME}/${hostname()}:${config.PORT}`,
     auditCheckpoints:

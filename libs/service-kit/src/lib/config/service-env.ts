@@ -55,6 +55,14 @@ export class ServiceEnv {
   @IsIn(['batch', 'strict'], { message: 'AUDIT_MODE must be batch or strict' })
   AUDIT_MODE: 'batch' | 'strict' = 'batch';
 
+  /** Every audit event also published to this NATS JetStream server (a transactional outbox and its relay); empty: off. */
+  @IsOptional() @IsString() @Matches(/^(nats|tls):\/\/[^\s]+$/, { message: 'AUDIT_STREAM_URL must be a nats://host:port URL' })
+  AUDIT_STREAM_URL?: string;
+
+  /** The JetStream stream the audit events go to (created for audit.> when absent). */
+  @Matches(/^[A-Za-z0-9_-]+$/, { message: 'AUDIT_STREAM_NAME must be letters, digits, _ or -' })
+  AUDIT_STREAM_NAME = 'AUDIT';
+
   /** A SQLite file path or a postgres:// URL; empty means data/<service>/audit.db. */
   @IsOptional() @IsString() @Matches(/^(postgres(ql)?:\/\/[^\s]+|[^:\s][^\s]*)$/, { message: 'AUDIT_DATABASE_URL must be a SQLite file path or a postgres://user@host:port/database URL' })
   AUDIT_DATABASE_URL?: string;

@@ -82,6 +82,23 @@ export interface AuditPruneResult {
   blocked?: string;
 }
 
+/**
+ * The transactional outbox of a store whose events are also published to a stream (AUDIT_STREAM_URL): while
+ * enabled, each inserted event is queued in the same transaction as the event itself (a trigger), so no event
+ * is committed without its queue entry, and none queued that was not committed. A relay takes them off in commit
+ * order once the stream has acknowledged them.
+ */
+export interface AuditOutbox {
+  /** Queues every event inserted from now on (true), or stops queueing and empties the queue (false). */
+  enable(on: boolean): Promise<void>;
+  /** Up to `limit` queued events, in commit order. */
+  next(limit: number): Promise<AuditRow[]>;
+  /** Removes queued events (the stream acknowledged them). */
+  done(ids: string[]): Promise<void>;
+  /** How many events are queued, and the commit time (ISO) of the oldest, null when none is. */
+  stats(): Promise<{ pending: number; oldestAt: string | null }>;
+}
+
 /** A writer's chain as stored: its last row, how many rows it holds, and where its first stored row links to (genesis, or the checkpoint retention pruned through). */
 export interface HeadInfo {
   id: string;
@@ -94,6 +111,8 @@ export interface HeadInfo {
 
 /** Where audit events are kept: both sides (`ChainedAuditStore` over an `AuditBackend` is the one implementation). */
 export interface AuditStore extends AuditWriter, AuditReader {
+  /** The backend's transactional outbox (see AuditOutbox), when it has one. */
+  outbox?(): AuditOutbox | undefined;
   /**
    * Retention: removes this writer's oldest events through its newest signed checkpoint older than `cutoff`
    * (whole segments, at a checkpoint boundary, so what remains still verifies), exporting them first to
@@ -140,6 +159,8 @@ export interface AuditBackend {
   close(): Promise<void>;
   /** A filtered query the database answers with its indexes; without it, the store scans `range`. */
   query?(filter: AuditFilter, limit: number): Promise<{ total: number; rows: AuditRow[] }>;
+  /** The transactional outbox, on a backend that has one. */
+  readonly outbox?: AuditOutbox;
   /** Group commit waits one event-loop turn before writing (for a synchronous driver). @default false */
   readonly deferCommit?: boolean;
 }

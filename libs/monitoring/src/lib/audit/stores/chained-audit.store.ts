@@ -1,7 +1,7 @@
 import type { AuditEvent } from '@personai/contracts';
 import { chainEvents, GENESIS_HASH, hashEvent } from '../evidence/audit-hash';
 import { AuditRow, ChainVerifier, toEvent, toRow } from '../evidence/audit-row';
-import { AuditBackend, AuditFilter, AuditPage, AuditPruneResult, AuditStore, AuditVerification, NewAuditEvent } from './audit-store.interface';
+import { AuditBackend, AuditFilter, AuditOutbox, AuditPage, AuditPruneResult, AuditStore, AuditVerification, NewAuditEvent } from './audit-store.interface';
 import { writeArchive, writePartitionArchive } from '../evidence/audit-archive';
 import { AuditCheckpoint, checkpointSignatureValid } from '../evidence/audit-checkpoint';
 import { AuditCheckpointer } from '../evidence/audit-checkpointer';
@@ -40,6 +40,10 @@ export class ChainedAuditStore implements AuditStore {
   }
 
   /** Signs checkpoints of this writer's chain (every N events, every T seconds, at close) and checks them in `verify`. */
+  outbox(): AuditOutbox | undefined {
+    return this.backend.outbox;
+  }
+
   withCheckpoints(checkpointer: AuditCheckpointer): this {
     if (!this.backend.headInfo) throw new Error('this audit backend cannot count a writer\'s chain (headInfo), so it cannot checkpoint');
     this.checkpointer = checkpointer;

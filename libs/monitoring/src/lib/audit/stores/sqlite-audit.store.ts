@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import type { AuditCheckpoint } from '../evidence/audit-checkpoint';
 import { AUDIT_COLUMNS, AuditRow } from '../evidence/audit-row';
-import { AuditBackend, AuditFilter, HeadInfo, UnknownCursorError } from './audit-store.interface';
+import { AuditBackend, AuditFilter, AuditOutbox, HeadInfo, UnknownCursorError } from './audit-store.interface';
 import { DEFAULT_STORE_TIMEOUT_MS } from '../../monitoring.constants';
 import { ChainedAuditStore } from './chained-audit.store';
 import { addColumnIfMissing, openSqlite, whenUnlocked } from './sqlite-connection';
@@ -67,6 +67,55 @@ export class SqliteAuditStore extends ChainedAuditStore {
   }
 }
 
+/**
+ * The outbox (see AuditOutbox): a trigger queues each inserted event's seq in the insert's own transaction (and
+ * retention's delete of an event removes it from the queue: a pruned event is not published).
+ * `queued_at` is the commit time of the event (the events' timestamps come from the writer's clock, this from the
+ * database's, which is what the outbox's age is measured against).
+ */
+const OUTBOX_SCHEMA = `
+CREATE TABLE IF NOT EXISTS audit_outbox (seq INTEGER PRIMARY KEY, queued_at TEXT NOT NULL);
+CREATE TRIGGER IF NOT EXISTS audit_outbox_queue AFTER INSERT ON audit_events BEGIN
+  INSERT INTO audit_outbox (seq, queued_at) VALUES (NEW.seq, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'));
+END;
+CREATE TRIGGER IF NOT EXISTS audit_outbox_pruned AFTER DELETE ON audit_events BEGIN
+  DELETE FROM audit_outbox WHERE seq = OLD.seq;
+END;
+`;
+const OUTBOX_OFF = `
+DROP TRIGGER IF EXISTS audit_outbox_queue;
+DROP TRIGGER IF EXISTS audit_outbox_pruned;
+DROP TABLE IF EXISTS audit_outbox;
+`;
+
+class SqliteAuditOutbox implements AuditOutbox {
+  constructor(
+    private readonly db: Database.Database,
+    private readonly writeTimeoutMs: number,
+  ) {}
+
+  async enable(on: boolean): Promise<void> {
+    const present = this.db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'trigger' AND name = 'audit_outbox_queue'`).get() !== undefined;
+    if (present === on) return;
+    await whenUnlocked(() => this.db.transaction(() => this.db.exec(on ? OUTBOX_SCHEMA : OUTBOX_OFF)).immediate(), this.writeTimeoutMs);
+  }
+
+  async next(limit: number): Promise<AuditRow[]> {
+    return this.db.prepare('SELECT e.* FROM audit_outbox o JOIN audit_events e ON e.seq = o.seq ORDER BY o.seq LIMIT ?').all(limit) as AuditRow[];
+  }
+
+  async done(ids: string[]): Promise<void> {
+    if (ids.length === 0) return;
+    const remove = this.db.prepare('DELETE FROM audit_outbox WHERE seq = (SELECT seq FROM audit_events WHERE id = ?)');
+    await whenUnlocked(() => this.db.transaction(() => ids.forEach((id) => remove.run(id))).immediate(), this.writeTimeoutMs);
+  }
+
+  async stats(): Promise<{ pending: number; oldestAt: string | null }> {
+    const r = this.db.prepare('SELECT COUNT(*) AS pending, MIN(queued_at) AS oldestAt FROM audit_outbox').get() as { pending: number; oldestAt: string | null };
+    return { pending: r.pending, oldestAt: r.oldestAt };
+  }
+}
+
 /** The SQLite side of the audit log: rows, indexes and per-type counts in one file. */
 export class SqliteAuditBackend implements AuditBackend {
   readonly deferCommit = true;
@@ -74,6 +123,7 @@ export class SqliteAuditBackend implements AuditBackend {
   private readonly insertBatch: Database.Transaction<(rows: AuditRow[]) => void>;
   private readonly statements = new Map<string, Database.Statement>();
   private readonly heartbeat: Database.Statement;
+  readonly outbox: AuditOutbox;
 
   constructor(
     path: string,
@@ -89,6 +139,7 @@ export class SqliteAuditBackend implements AuditBackend {
     const insert = this.db.prepare(`INSERT INTO audit_events (${AUDIT_COLUMNS.join(', ')}) VALUES (${AUDIT_COLUMNS.map((c) => `@${c}`).join(', ')})`);
     this.insertBatch = this.db.transaction((rows: AuditRow[]) => rows.forEach((row) => insert.run({ ...row, success: row.success ? 1 : 0 })));
     this.heartbeat = this.db.prepare('INSERT INTO monitoring_heartbeat (writer, at) VALUES (?, ?) ON CONFLICT (writer) DO UPDATE SET at = excluded.at');
+    this.outbox = new SqliteAuditOutbox(this.db, writeTimeoutMs);
   }
 
   async insert(rows: AuditRow[]): Promise<void> {

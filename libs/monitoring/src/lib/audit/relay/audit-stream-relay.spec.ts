@@ -1,0 +1,117 @@
+import Database from 'better-sqlite3';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { AuditOutbox } from '../stores/audit-store.interface';
+import { SqliteAuditStore } from '../stores/sqlite-audit.store';
+import { AuditStreamPublisher, AuditStreamRelay, auditSubject } from './audit-stream-relay';
+
+const event = (i: number) => ({
+  timestamp: new Date().toISOString(),
+  service: 'spec',
+  event_type: 'brief_created' as const,
+  action: 'create',
+  success: true,
+  user_id: `u${i}`,
+  resource_id: `r${i}`,
+  request_id: null,
+  details: { i },
+});
+
+function outboxOf(store: SqliteAuditStore): AuditOutbox {
+  const outbox = store.outbox();
+  if (!outbox) throw new Error('the SQLite store has an outbox');
+  return outbox;
+}
+
+/** A stream in memory for the relay's unit tests: stores each message id once, like JetStream's duplicate window. */
+class MemoryStream implements AuditStreamPublisher {
+  readonly messages: { subject: string; id: string; body: Record<string, unknown> }[] = [];
+  failing = false;
+  async publish(subject: string, data: Uint8Array, id: string): Promise<void> {
+    if (this.failing) throw new Error('no responders');
+    if (!this.messages.some((m) => m.id === id)) this.messages.push({ subject, id, body: JSON.parse(Buffer.from(data).toString()) as Record<string, unknown> });
+  }
+  async close(): Promise<void> {
+    return undefined;
+  }
+}
+
+describe('the audit outbox (SQLite) and its relay', () => {
+  let dir: string;
+  let store: SqliteAuditStore;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'audit-outbox-'));
+    store = new SqliteAuditStore(join(dir, 'audit.db'), 'spec');
+  });
+  afterEach(async () => {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('queues exactly the events committed while it is on, in the same transaction', async () => {
+    const outbox = outboxOf(store);
+    await store.append(event(0));
+    await outbox.enable(true);
+    await outbox.enable(true); // idempotent
+    const appended = await Promise.all([1, 2, 3].map((i) => store.append(event(i))));
+    expect((await outbox.next(10)).map((r) => r.id)).toEqual(appended.map((e) => e.id));
+    expect((await outbox.stats()).pending).toBe(3);
+    // A failed insert leaves no queue entry: the trigger runs inside the insert's transaction.
+    const db = new Database(join(dir, 'audit.db'));
+    expect(() => db.transaction(() => {
+      db.prepare(`INSERT INTO audit_events (id, timestamp, service, event_type, action, details, success, writer, prev_hash, hash) VALUES ('x', 't', 's', 'e', 'a', '{}', 1, 'w', 'p', 'h')`).run();
+      throw new Error('rolled back');
+    })()).toThrow('rolled back');
+    db.close();
+    expect((await outbox.stats()).pending).toBe(3);
+    await outbox.enable(false);
+    await store.append(event(4));
+    await outbox.enable(true);
+    expect(await outbox.stats()).toEqual({ pending: 0, oldestAt: null });
+  });
+
+  it('publishes in commit order with the event id as message id, and removes only what the stream acknowledged', async () => {
+    const outbox = outboxOf(store);
+    await outbox.enable(true);
+    const appended = [];
+    for (let i = 0; i < 5; i += 1) appended.push(await store.append(event(i)));
+    const stream = new MemoryStream();
+    const relay = new AuditStreamRelay(outbox, async () => stream, { batch: 3 });
+    stream.failing = true;
+    await expect(relay.round()).rejects.toThrow('no responders');
+    expect((await outbox.stats()).pending).toBe(5);
+    stream.failing = false;
+    expect(await relay.round()).toBe(3);
+    expect(await relay.round()).toBe(2);
+    expect(await relay.round()).toBe(0);
+    expect(relay.lastReading()).toEqual({ pending: 0, oldestAt: null });
+    expect(stream.messages.map((m) => m.id)).toEqual(appended.map((e) => e.id));
+    expect(stream.messages[0]).toMatchObject({ subject: 'audit.spec.brief_created', body: { id: appended[0].id, writer: 'spec', hash: appended[0].hash, prev_hash: appended[0].prev_hash, details: { i: 0 } } });
+  });
+
+  it('keeps the age of the oldest waiting event while the stream is down, and catches up on its own', async () => {
+    const outbox = outboxOf(store);
+    await outbox.enable(true);
+    const stream = new MemoryStream();
+    stream.failing = true;
+    const errors: string[] = [];
+    const relay = new AuditStreamRelay(outbox, async () => stream, { idleMs: 10, maxBackoffMs: 50, onError: (e) => errors.push(e.message) });
+    relay.start();
+    await store.append(event(1));
+    await new Promise((r) => setTimeout(r, 300));
+    expect(errors.length).toBeGreaterThan(1);
+    expect(relay.lastReading()?.pending).toBe(1);
+    expect(relay.lastReading()?.oldestAt).not.toBeNull();
+    stream.failing = false;
+    await new Promise((r) => setTimeout(r, 300));
+    await relay.stop();
+    expect(stream.messages).toHaveLength(1);
+    expect(relay.lastReading()).toEqual({ pending: 0, oldestAt: null });
+  });
+
+  it('names subjects with what a NATS subject token may hold', () => {
+    expect(auditSubject({ service: 'content-engine', event_type: 'brief_created' })).toBe('audit.content-engine.brief_created');
+    expect(auditSubject({ service: 'a.b c', event_type: '*' as never })).toBe('audit.a_b_c._');
+  });
+});

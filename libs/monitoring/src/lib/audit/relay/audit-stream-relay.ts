@@ -1,0 +1,164 @@
+import { toEvent, type AuditRow } from '../evidence/audit-row';
+import type { AuditOutbox } from '../stores/audit-store.interface';
+
+/**
+ * Where the relay publishes: a stream that acknowledges each message once it is stored, and drops a message
+ * whose id it has already stored (JetStream's `Nats-Msg-Id`; a Kafka adapter would use an idempotent producer
+ * and the id as the key).
+ */
+export interface AuditStreamPublisher {
+  /** Resolves once the stream has stored the message (or had it already: a duplicate id). */
+  publish(subject: string, data: Uint8Array, id: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface AuditStreamRelayOptions {
+  /** Events published per round (each awaited together, acknowledged before the next round). @default 256 */
+  batch?: number;
+  /** Between rounds when the outbox is empty. @default 200 */
+  idleMs?: number;
+  /** The longest wait after a failed round (the first waits 250 ms, doubling). @default 5000 */
+  maxBackoffMs?: number;
+  /** Each round's published count (acknowledged and removed from the outbox). */
+  onPublished?: (events: number) => void;
+  /** A failed round: the stream or the database refused; the relay retries on its own. */
+  onError?: (err: Error) => void;
+}
+
+/** The subject of an event: `audit.<service>.<event_type>`, each token limited to what a NATS subject may hold. */
+export function auditSubject(row: Pick<AuditRow, 'service' | 'event_type'>): string {
+  const token = (s: string) => s.replace(/[^A-Za-z0-9_-]/g, '_') || '_';
+  return `audit.${token(row.service)}.${token(row.event_type)}`;
+}
+
+/** The message of an event: the event as GET /audit returns it, with its writer, so a consumer can verify each writer's chain. */
+export function auditMessage(row: AuditRow): Uint8Array {
+  return Buffer.from(JSON.stringify({ ...toEvent(row), writer: row.writer }));
+}
+
+/**
+ * The outbox's relay: takes committed events off the outbox in commit order, publishes each with its event id
+ * as the message id, and removes them only once the stream has acknowledged them. A crash between the
+ * acknowledgement and the removal publishes them again on the next start, and the stream drops them as
+ * duplicates; a stream that is down or slow fails the round, which is retried with a growing pause while the
+ * outbox keeps the events (requests never wait on the stream).
+ */
+export class AuditStreamRelay {
+  private running = false;
+  private loop?: Promise<void>;
+  private wake?: () => void;
+  private reading?: { pending: number; oldestAt: string | null };
+  private readonly batch: number;
+  private readonly idleMs: number;
+  private readonly maxBackoffMs: number;
+  private publisher?: AuditStreamPublisher;
+
+  /** @param connect opens the stream; called again after a failed attempt, the outbox keeping the events meanwhile */
+  constructor(
+    private readonly outbox: AuditOutbox,
+    private readonly connect: () => Promise<AuditStreamPublisher>,
+    private readonly options: AuditStreamRelayOptions = {},
+  ) {
+    this.batch = options.batch ?? 256;
+    this.idleMs = options.idleMs ?? 200;
+    this.maxBackoffMs = options.maxBackoffMs ?? 5000;
+  }
+
+  /** The outbox as last read (every round): pending events and the commit time of the oldest. */
+  lastReading(): { pending: number; oldestAt: string | null } | undefined {
+    return this.reading;
+  }
+
+  /** The outbox read now (what a scrape shows), or as last read when it cannot be read. */
+  async readNow(): Promise<{ pending: number; oldestAt: string | null } | undefined> {
+    this.reading = await this.outbox.stats().catch(() => this.reading);
+    return this.reading;
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  /** Ends the current round (its acknowledged events are removed), then closes the publisher. Queued events stay for the next start. */
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wake?.();
+    await this.loop;
+    await this.publisher?.close();
+  }
+
+  /** One round: reads the outbox, publishes up to `batch` events, removes the acknowledged ones. Resolves with how many. */
+  async round(): Promise<number> {
+    const rows = await this.outbox.next(this.batch);
+    if (rows.length > 0) {
+      const publisher = (this.publisher ??= await this.connect());
+      // Sent in commit order on one connection: the stream stores them in that order.
+      await Promise.all(rows.map((row) => publisher.publish(auditSubject(row), auditMessage(row), row.id)));
+      await this.outbox.done(rows.map((row) => row.id));
+      this.options.onPublished?.(rows.length);
+    }
+    this.reading = await this.outbox.stats();
+    return rows.length;
+  }
+
+  private async run(): Promise<void> {
+    let backoff = 0;
+    while (this.running) {
+      let pause: number;
+      try {
+        const published = await this.round();
+        backoff = 0;
+        pause = published === this.batch ? 0 : this.idleMs;
+      } catch (err) {
+        this.options.onError?.(err as Error);
+        backoff = backoff === 0 ? 250 : Math.min(backoff * 2, this.maxBackoffMs);
+        pause = backoff;
+        // The age of the oldest event keeps growing while the stream is down: read the outbox without it.
+        this.reading = await this.outbox.stats().catch(() => this.reading);
+      }
+      if (pause > 0 && this.running) await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, pause);
+        this.wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+  }
+}
+
+/**
+ * A JetStream publisher (NATS; `@nats-io/transport-node` and `@nats-io/jetstream`, loaded only when a stream is
+ * configured): connects to `url` (failing when it cannot, reconnecting for ever once connected), makes sure the stream `streamName` exists for
+ * `audit.>` (file storage, duplicates detected over `duplicateWindowMs`), and publishes with `Nats-Msg-Id`.
+ */
+export async function connectJetStream(url: string, streamName: string, options: { duplicateWindowMs?: number; ackTimeoutMs?: number; name?: string } = {}): Promise<AuditStreamPublisher> {
+  // Loaded here, not at the top: a service without AUDIT_STREAM_URL never loads the NATS client.
+  const { connect } = require('@nats-io/transport-node') as typeof import('@nats-io/transport-node');
+  const { jetstream, jetstreamManager } = require('@nats-io/jetstream') as typeof import('@nats-io/jetstream');
+  const nc = await connect({ servers: url, name: options.name, timeout: 5000, maxReconnectAttempts: -1, reconnectTimeWait: 500 });
+  const jsm = await jetstreamManager(nc);
+  const duplicateWindowNs = (options.duplicateWindowMs ?? 3_600_000) * 1_000_000;
+  try {
+    try {
+      await jsm.streams.info(streamName);
+    } catch {
+      await jsm.streams.add({ name: streamName, subjects: ['audit.>'], storage: 'file' as never, duplicate_window: duplicateWindowNs });
+    }
+  } catch (err) {
+    await nc.close();
+    throw err;
+  }
+  const js = jetstream(nc);
+  const timeout = options.ackTimeoutMs ?? 5000;
+  return {
+    async publish(subject, data, id) {
+      await js.publish(subject, data, { msgID: id, timeout });
+    },
+    async close() {
+      await nc.drain().catch(() => nc.close());
+    },
+  };
+}
