@@ -6,7 +6,7 @@
 //   npm run bench                       full run (about 5 minutes)
 //   npm run bench -- --quick            smoke check, under a minute
 //   npm run bench -- --profile          also write V8 CPU profiles of the measured services and summarize them
-//   options: --rounds N --seconds S --events N --briefs N --tool wrk|autocannon --only lean|baseline|http|audit|pipeline
+//   options: --rounds N --seconds S --events N --briefs N --tool wrk|autocannon --only lean|baseline|http|audit|pipeline|outbox
 //            --soak-seconds N: audited POSTs before the lean phase reads RSS (120; 10 with --quick)
 //            --other-node <path to another node binary>: the two framework references also run on it
 //            (the services cannot: better-sqlite3 13 needs Node 22 or later)
@@ -27,7 +27,7 @@ import { benchPipeline } from './lib/pipeline.mjs';
 import { loadSetup, runLoad, timeSequential } from './lib/load.mjs';
 import { summarizeProfile } from './lib/profile.mjs';
 import { renderMarkdown } from './lib/report.mjs';
-import { ROOT, freePort, memoryCgroup, metric, rssBytes, startHangingUpstream, startNode, startOtlpSink, startService } from './lib/servers.mjs';
+import { ROOT, freePort, memoryCgroup, metric, rssBytes, startHangingUpstream, startNatsServer, startNode, startOtlpSink, startService } from './lib/servers.mjs';
 
 const require = createRequire(import.meta.url);
 const { wiring, SERVICES, FAKES } = require('../tools/stack/index.js');
@@ -47,7 +47,7 @@ const { values: args } = parseArgs({
     'soak-seconds': { type: 'string' },
   },
 });
-if (args.only && !['lean', 'baseline', 'http', 'audit', 'pipeline'].includes(args.only)) throw new Error('--only must be lean, baseline, http, audit or pipeline');
+if (args.only && !['lean', 'baseline', 'http', 'audit', 'pipeline', 'outbox'].includes(args.only)) throw new Error('--only must be lean, baseline, http, audit, pipeline or outbox');
 if (args.only === 'baseline' && !args.baseline) throw new Error('--only baseline needs --baseline <dist dir of another build>');
 const quick = args.quick;
 const config = {
@@ -110,6 +110,7 @@ async function main() {
   const http = phase('http') ? await httpPhase(ports, env, target) : undefined;
   const audit = phase('audit') ? await auditPhase(env, target) : undefined;
   const pipeline = phase('pipeline') ? await pipelinePhase(target) : undefined;
+  const outbox = phase('outbox') ? await outboxPhase(ports, env, target) : undefined;
 
   const report = {
     when: new Date().toISOString(),
@@ -121,6 +122,7 @@ async function main() {
     baseline: versus,
     audit_query: audit,
     pipeline,
+    outbox,
     targets,
     profiles: args.profile ? summarizeProfiles() : undefined,
   };
@@ -519,6 +521,57 @@ async function auditPhase(env, target) {
     target(`GET /audit ${q.name} filter, total_events exact`, `${q.total_events.toLocaleString()} of ${q.expected_total.toLocaleString()}`, 'exact', q.total_exact && q.non_2xx === 0, 'correctness');
   }
   return audit;
+}
+
+/**
+ * The audit stream (issue 30): audited POSTs with the outbox and its relay on (AUDIT_STREAM_URL to a nats-server of
+ * the bench's own) against the same service without, interleaved round by round; then the relay's publish rate: the
+ * broker stopped while POSTs queue a backlog, started again, the backlog timed until the outbox is empty.
+ */
+async function outboxPhase(ports, env, target) {
+  running.push(await startNode(setup, { name: FAKES, script: join(ROOT, 'dist', 'apps', FAKES, 'main.js'), readyPath: '/health/live', port: ports[FAKES] }));
+  const nats = await startNatsServer(setup, join(dataRoot, 'nats'));
+  running.push(nats);
+  const off = await startService(setup, 'integration-controller', { ...env, DATA_DIR: join(dataRoot, 'outbox-off') }, { port: await freePort() });
+  const on = await startService(setup, 'integration-controller', { ...env, DATA_DIR: join(dataRoot, 'outbox-on'), AUDIT_STREAM_URL: nats.url }, { port: await freePort() });
+  running.push(off, on);
+  const scenarios = [
+    { key: 'post_outbox_off', url: `${off.url}/auth/login` },
+    { key: 'post_outbox_on', url: `${on.url}/auth/login` },
+  ].map((s) => ({ ...s, method: 'POST', body: LOGIN, connections: config.connections }));
+  for (const s of scenarios) await runLoad(setup, { ...s, seconds: config.warmupSeconds });
+  const results = Object.fromEntries(scenarios.map((s) => [s.key, []]));
+  for (let round = 1; round <= config.rounds; round += 1) {
+    for (const s of round % 2 ? scenarios : [...scenarios].reverse()) results[s.key].push(await runLoad(setup, { ...s, seconds: config.seconds }));
+    log(`outbox round ${round}/${config.rounds}: ${scenarios.map((s) => `${s.key} ${Math.round(results[s.key][round - 1].rps)}/s`).join(', ')}`);
+  }
+  const pending = () => metric(on.url, 'audit_outbox_pending', {});
+  const drained = async (timeoutMs) => {
+    const deadline = Date.now() + timeoutMs;
+    while ((await pending()) > 0) {
+      if (Date.now() > deadline) throw new Error(`the outbox did not drain in ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return Date.now();
+  };
+  await drained(60_000);
+  // The publish rate: a backlog queued with the broker down, timed from the broker's return to an empty outbox.
+  await nats.stop();
+  await runLoad(setup, { url: `${on.url}/auth/login`, method: 'POST', body: LOGIN, connections: config.connections, seconds: config.seconds });
+  const backlog = await pending();
+  const since = performance.now();
+  await nats.start();
+  await drained(120_000);
+  const drainSeconds = (performance.now() - since) / 1000;
+  const nonOk = Object.values(results).flat().reduce((n, r) => n + r.non_2xx + r.socket_errors, 0);
+  const ratio = median(results.post_outbox_on.map((r, i) => r.rps / results.post_outbox_off[i].rps));
+  const rate = backlog / drainSeconds;
+  log(`outbox: on vs off ${ratio.toFixed(2)}x; backlog of ${backlog} events published in ${drainSeconds.toFixed(2)} s (${rate.toFixed(0)} events/s, including the relay's reconnect)`);
+  target('Audited POST with the audit stream on (outbox and relay, AUDIT_STREAM_URL) vs off (throughput)', `${ratio.toFixed(2)}×`, '≥ 0.90×', ratio >= 0.9);
+  target('Audit stream relay: a backlog published to JetStream (events/s, from the broker\'s return to an empty outbox)', `${rate.toFixed(0)} events/s (${backlog} in ${drainSeconds.toFixed(2)} s)`, 'reported', true, 'reference');
+  target('Audited POSTs with the audit stream on and off: every answer 2xx', `${nonOk} not 2xx`, 'none', nonOk === 0, 'correctness');
+  await Promise.all(running.splice(0).reverse().map((p) => p.stop()));
+  return { results, backlog, drain_seconds: drainSeconds, events_per_second: rate, ratio };
 }
 
 /** Briefs per second through the whole pipeline on each queue backend (fakes without latency). */

@@ -121,3 +121,20 @@ export async function startHangingUpstream() {
     }),
   };
 }
+
+/**
+ * A nats-server with JetStream (Debian's package) on free ports, its store under `dir`; `stop` and `start` again keep
+ * the store (a broker outage). Resolves once its monitoring endpoint says JetStream is up.
+ */
+export async function startNatsServer(setup, dir) {
+  const [port, monitor] = [await freePort(), await freePort()];
+  let child;
+  const start = async () => {
+    // On the load generator's CPU, not the services': in production the broker runs on machines of its own.
+    const [cmd, argv] = pinnedCommand(setup, setup.loaderCpu, 'nats-server', ['-js', '-a', '127.0.0.1', '-p', String(port), '-m', String(monitor), '-sd', dir]);
+    child = spawn(cmd, argv, { stdio: 'ignore' });
+    await waitUntilUp('nats-server', `http://127.0.0.1:${monitor}/healthz?js-enabled-only=true`, child, 20_000, { intervalMs: 50, accept: (status) => status === 200 });
+  };
+  await start();
+  return { url: `nats://127.0.0.1:${port}`, start, stop: () => stopChild(child) };
+}

@@ -13,7 +13,7 @@ export interface AuditStreamPublisher {
 }
 
 export interface AuditStreamRelayOptions {
-  /** Events published per round (each awaited together, acknowledged before the next round). @default 256 */
+  /** Events published per round (each awaited together, acknowledged before the next round). @default 1000 */
   batch?: number;
   /** Between rounds when the outbox is empty. @default 200 */
   idleMs?: number;
@@ -59,7 +59,7 @@ export class AuditStreamRelay {
     private readonly connect: () => Promise<AuditStreamPublisher>,
     private readonly options: AuditStreamRelayOptions = {},
   ) {
-    this.batch = options.batch ?? 256;
+    this.batch = options.batch ?? 1000;
     this.idleMs = options.idleMs ?? 200;
     this.maxBackoffMs = options.maxBackoffMs ?? 5000;
   }

@@ -89,6 +89,8 @@ DROP TABLE IF EXISTS audit_outbox;
 `;
 
 class SqliteAuditOutbox implements AuditOutbox {
+  private removeStatement?: Database.Statement;
+
   constructor(
     private readonly db: Database.Database,
     private readonly writeTimeoutMs: number,
@@ -104,10 +106,25 @@ class SqliteAuditOutbox implements AuditOutbox {
     return this.db.prepare('SELECT e.* FROM audit_outbox o JOIN audit_events e ON e.seq = o.seq ORDER BY o.seq LIMIT ?').all(limit) as AuditRow[];
   }
 
+  /**
+   * One statement, committed without its own fsync (synchronous=NORMAL for this transaction only): a removal lost
+   * in a crash only publishes those events again, which the stream drops as duplicates, and the next audit commit
+   * (synchronous=FULL) makes it durable anyway. The events themselves are never written this way.
+   */
   async done(ids: string[]): Promise<void> {
     if (ids.length === 0) return;
-    const remove = this.db.prepare('DELETE FROM audit_outbox WHERE seq = (SELECT seq FROM audit_events WHERE id = ?)');
-    await whenUnlocked(() => this.db.transaction(() => ids.forEach((id) => remove.run(id))).immediate(), this.writeTimeoutMs);
+    await whenUnlocked(() => {
+      this.db.pragma('synchronous = NORMAL');
+      try {
+        this.remove.run(JSON.stringify(ids));
+      } finally {
+        this.db.pragma('synchronous = FULL');
+      }
+    }, this.writeTimeoutMs);
+  }
+
+  private get remove(): Database.Statement {
+    return (this.removeStatement ??= this.db.prepare('DELETE FROM audit_outbox WHERE seq IN (SELECT e.seq FROM audit_events e JOIN json_each(?) j ON e.id = j.value)'));
   }
 
   async stats(): Promise<{ pending: number; oldestAt: string | null }> {
