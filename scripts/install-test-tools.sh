@@ -16,7 +16,7 @@ command -v amtool >/dev/null 2>&1 && command -v prometheus-alertmanager >/dev/nu
 # redis-server and redis-cli: the redis check's e2e starts its own server on a free port and stops it.
 command -v redis-server >/dev/null 2>&1 && command -v redis-cli >/dev/null 2>&1 || missing+=(redis-server)
 # nats-server (JetStream): the audit stream's e2e starts its own server on free ports, stops it and starts it again.
-command -v nats-server >/dev/null 2>&1 || missing+=(nats-server)
+{ [ -x /usr/sbin/nats-server ] || command -v nats-server >/dev/null 2>&1; } || missing+=(nats-server)
 # chromium: the prober's status page is checked in a real headless browser (playwright-core drives it; it downloads none).
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 # podman, runc and mmdebstrap: the container check (e2e/src/containers) builds docker/Dockerfile for every app and runs

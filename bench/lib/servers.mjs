@@ -131,7 +131,8 @@ export async function startNatsServer(setup, dir) {
   let child;
   const start = async () => {
     // On the load generator's CPU, not the services': in production the broker runs on machines of its own.
-    const [cmd, argv] = pinnedCommand(setup, setup.loaderCpu, 'nats-server', ['-js', '-a', '127.0.0.1', '-p', String(port), '-m', String(monitor), '-sd', dir]);
+    const binary = ['/usr/sbin/nats-server', '/usr/bin/nats-server'].find((p) => existsSync(p)) ?? 'nats-server';
+    const [cmd, argv] = pinnedCommand(setup, setup.loaderCpu, binary, ['-js', '-a', '127.0.0.1', '-p', String(port), '-m', String(monitor), '-sd', dir]);
     child = spawn(cmd, argv, { stdio: 'ignore' });
     await waitUntilUp('nats-server', `http://127.0.0.1:${monitor}/healthz?js-enabled-only=true`, child, 20_000, { intervalMs: 50, accept: (status) => status === 200 });
   };

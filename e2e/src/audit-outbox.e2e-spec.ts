@@ -2,7 +2,7 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { AuditResponse } from '@personai/contracts';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startDaemon } from './support/daemon';
@@ -18,6 +18,8 @@ const describeLocal = local ? describe : describe.skip;
 /** Audited POSTs per writer, sent over about 20 s while the broker is stopped for 10 s and one writer is killed. */
 const POSTS = Number(process.env['OUTBOX_POSTS'] ?? 400);
 const OUTAGE_MS = 10_000;
+/** Debian's nats-server lives in /usr/sbin, which a non-login shell's PATH may lack. */
+const NATS_SERVER = ['/usr/sbin/nats-server', '/usr/bin/nats-server'].find((p) => existsSync(p)) ?? 'nats-server';
 
 /** A nats-server with JetStream on free ports, its store in `dir` (kept across a stop and a start). */
 async function natsServer(dir: string): Promise<{ url: string; start: () => Promise<void>; stop: () => Promise<void> }> {
@@ -26,7 +28,7 @@ async function natsServer(dir: string): Promise<{ url: string; start: () => Prom
   return {
     url: `nats://127.0.0.1:${port}`,
     start: async () => {
-      daemon = await startDaemon('nats-server', ['-js', '-a', '127.0.0.1', '-p', String(port), '-m', String(monitor), '-sd', dir], `http://127.0.0.1:${monitor}/healthz?js-enabled-only=true`);
+      daemon = await startDaemon(NATS_SERVER, ['-js', '-a', '127.0.0.1', '-p', String(port), '-m', String(monitor), '-sd', dir], `http://127.0.0.1:${monitor}/healthz?js-enabled-only=true`);
     },
     stop: async () => daemon?.stop(),
   };
