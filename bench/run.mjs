@@ -552,7 +552,6 @@ async function outboxPhase(ports, env, target) {
       if (Date.now() > deadline) throw new Error(`the outbox did not drain in ${timeoutMs} ms`);
       await new Promise((r) => setTimeout(r, 50));
     }
-    return Date.now();
   };
   await drained(60_000);
   // The publish rate: a backlog queued with the broker down, timed from the broker's return to an empty outbox.

@@ -54,9 +54,15 @@ async function streamContents(url: string, stream: string): Promise<{ subject: s
 }
 
 /** The value of a service's one sample of `name`, undefined when it has none (no reading yet). */
-/** How many messages the stream holds under `subjectPrefix`. */
-async function streamCount(url: string, stream: string, subjectPrefix: string): Promise<number> {
-  return (await streamContents(url, stream)).filter((m) => m.subject.startsWith(subjectPrefix)).length;
+/** How many messages the stream holds on `subject` (the stream's own count, not a read of every message). */
+async function streamCount(url: string, stream: string, subject: string): Promise<number> {
+  const nc = await connect({ servers: url });
+  try {
+    const { state } = await (await jetstreamManager(nc)).streams.info(stream, { subjects_filter: subject });
+    return state.subjects?.[subject] ?? 0;
+  } finally {
+    await nc.close();
+  }
 }
 
 async function metric(base: string, name: string): Promise<number | undefined> {

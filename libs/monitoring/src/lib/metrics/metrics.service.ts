@@ -140,7 +140,8 @@ export class MetricsService implements OnApplicationBootstrap, OnModuleDestroy {
     this.logLinesDropped = counter(M.logLinesDropped);
     // Every reason from the start at 0: an alert on increase() sees the first drop.
     for (const reason of LOG_DROP_REASONS) this.logLinesDropped.inc({ reason }, 0);
-    for (const c of [this.auditWriteFailures, this.auditRefusals, this.rejectionsNotRecorded]) c.inc(0);
+    this.streamPublished = counter(M.auditStreamPublished);
+    for (const c of [this.auditWriteFailures, this.auditRefusals, this.rejectionsNotRecorded, this.streamPublished]) c.inc(0);
     gauge(M.memory, () => process.memoryUsage.rss());
     gauge(M.uptime, () => process.uptime());
     // A queue that cannot be read (its Redis is down) leaves its gauges empty: no sample beats a stale one.
@@ -160,8 +161,10 @@ export class MetricsService implements OnApplicationBootstrap, OnModuleDestroy {
         if (s) this.set(s.oldestJobAgeSeconds);
       },
     });
-    // The audit stream's outbox (AUDIT_STREAM_URL), read by each scrape (one small query each).
-    const outbox = async () => this.outboxReading?.();
+    // The audit stream's outbox (AUDIT_STREAM_URL), read once by each scrape for both gauges (a scrape collects
+    // every family concurrently, so the second gauge finds the first one's reading in flight).
+    let reading: Promise<{ pending: number; oldestAt: string | null } | undefined> | undefined;
+    const outbox = () => (reading ??= (this.outboxReading?.() ?? Promise.resolve(undefined)).finally(() => (reading = undefined)));
     new Gauge({
       name: M.auditOutboxPending.name, help: M.auditOutboxPending.help, registers: [registry],
       async collect() {
@@ -178,8 +181,6 @@ export class MetricsService implements OnApplicationBootstrap, OnModuleDestroy {
         if (r?.oldestAt) this.set(Math.max(0, (Date.now() - Date.parse(r.oldestAt)) / 1000));
       },
     });
-    this.streamPublished = counter(M.auditStreamPublished);
-    this.streamPublished.inc(0);
     this.auditChainLength = gauge(M.auditChainLength);
     this.auditCheckpointSequence = gauge(M.auditCheckpointSequence);
     this.queueJobs = counter(M.queueJobs);

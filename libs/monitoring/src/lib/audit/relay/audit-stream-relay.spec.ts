@@ -85,7 +85,7 @@ describe('the audit outbox (SQLite) and its relay', () => {
     expect(await relay.round()).toBe(3);
     expect(await relay.round()).toBe(2);
     expect(await relay.round()).toBe(0);
-    expect(relay.lastReading()).toEqual({ pending: 0, oldestAt: null });
+    expect(await relay.readNow()).toEqual({ pending: 0, oldestAt: null });
     expect(stream.messages.map((m) => m.id)).toEqual(appended.map((e) => e.id));
     expect(stream.messages[0]).toMatchObject({ subject: 'audit.spec.brief_created', body: { id: appended[0].id, writer: 'spec', hash: appended[0].hash, prev_hash: appended[0].prev_hash, details: { i: 0 } } });
   });
@@ -101,13 +101,14 @@ describe('the audit outbox (SQLite) and its relay', () => {
     await store.append(event(1));
     await new Promise((r) => setTimeout(r, 300));
     expect(errors.length).toBeGreaterThan(1);
-    expect(relay.lastReading()?.pending).toBe(1);
-    expect(relay.lastReading()?.oldestAt).not.toBeNull();
+    const waiting = await relay.readNow();
+    expect(waiting?.pending).toBe(1);
+    expect(waiting?.oldestAt).not.toBeNull();
     stream.failing = false;
     await new Promise((r) => setTimeout(r, 300));
     await relay.stop();
     expect(stream.messages).toHaveLength(1);
-    expect(relay.lastReading()).toEqual({ pending: 0, oldestAt: null });
+    expect(await relay.readNow()).toEqual({ pending: 0, oldestAt: null });
   });
 
   it('names subjects with what a NATS subject token may hold', () => {

@@ -64,12 +64,7 @@ export class AuditStreamRelay {
     this.maxBackoffMs = options.maxBackoffMs ?? 5000;
   }
 
-  /** The outbox as last read (every round): pending events and the commit time of the oldest. */
-  lastReading(): { pending: number; oldestAt: string | null } | undefined {
-    return this.reading;
-  }
-
-  /** The outbox read now (what a scrape shows), or as last read when it cannot be read. */
+  /** The outbox read now (what a scrape shows): pending events and the commit time of the oldest; as last read when it cannot be read. */
   async readNow(): Promise<{ pending: number; oldestAt: string | null } | undefined> {
     this.reading = await this.outbox.stats().catch(() => this.reading);
     return this.reading;
@@ -99,7 +94,6 @@ export class AuditStreamRelay {
       await this.outbox.done(rows.map((row) => row.id));
       this.options.onPublished?.(rows.length);
     }
-    this.reading = await this.outbox.stats();
     return rows.length;
   }
 
@@ -115,8 +109,6 @@ export class AuditStreamRelay {
         this.options.onError?.(err as Error);
         backoff = backoff === 0 ? 250 : Math.min(backoff * 2, this.maxBackoffMs);
         pause = backoff;
-        // The age of the oldest event keeps growing while the stream is down: read the outbox without it.
-        this.reading = await this.outbox.stats().catch(() => this.reading);
       }
       if (pause > 0 && this.running) await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, pause);

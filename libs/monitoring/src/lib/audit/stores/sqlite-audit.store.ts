@@ -89,10 +89,10 @@ DROP TABLE IF EXISTS audit_outbox;
 `;
 
 class SqliteAuditOutbox implements AuditOutbox {
-  private removeStatement?: Database.Statement;
-
+  /** @param statement the backend's prepared statements, compiled once per SQL text */
   constructor(
     private readonly db: Database.Database,
+    private readonly statement: (sql: string) => Database.Statement,
     private readonly writeTimeoutMs: number,
   ) {}
 
@@ -103,7 +103,7 @@ class SqliteAuditOutbox implements AuditOutbox {
   }
 
   async next(limit: number): Promise<AuditRow[]> {
-    return this.db.prepare('SELECT e.* FROM audit_outbox o JOIN audit_events e ON e.seq = o.seq ORDER BY o.seq LIMIT ?').all(limit) as AuditRow[];
+    return this.statement('SELECT e.* FROM audit_outbox o JOIN audit_events e ON e.seq = o.seq ORDER BY o.seq LIMIT ?').all(limit) as AuditRow[];
   }
 
   /**
@@ -116,19 +116,15 @@ class SqliteAuditOutbox implements AuditOutbox {
     await whenUnlocked(() => {
       this.db.pragma('synchronous = NORMAL');
       try {
-        this.remove.run(JSON.stringify(ids));
+        this.statement('DELETE FROM audit_outbox WHERE seq IN (SELECT e.seq FROM audit_events e JOIN json_each(?) j ON e.id = j.value)').run(JSON.stringify(ids));
       } finally {
         this.db.pragma('synchronous = FULL');
       }
     }, this.writeTimeoutMs);
   }
 
-  private get remove(): Database.Statement {
-    return (this.removeStatement ??= this.db.prepare('DELETE FROM audit_outbox WHERE seq IN (SELECT e.seq FROM audit_events e JOIN json_each(?) j ON e.id = j.value)'));
-  }
-
   async stats(): Promise<{ pending: number; oldestAt: string | null }> {
-    const r = this.db.prepare('SELECT COUNT(*) AS pending, MIN(queued_at) AS oldestAt FROM audit_outbox').get() as { pending: number; oldestAt: string | null };
+    const r = this.statement('SELECT COUNT(*) AS pending, MIN(queued_at) AS oldestAt FROM audit_outbox').get() as { pending: number; oldestAt: string | null };
     return { pending: r.pending, oldestAt: r.oldestAt };
   }
 }
@@ -156,7 +152,7 @@ export class SqliteAuditBackend implements AuditBackend {
     const insert = this.db.prepare(`INSERT INTO audit_events (${AUDIT_COLUMNS.join(', ')}) VALUES (${AUDIT_COLUMNS.map((c) => `@${c}`).join(', ')})`);
     this.insertBatch = this.db.transaction((rows: AuditRow[]) => rows.forEach((row) => insert.run({ ...row, success: row.success ? 1 : 0 })));
     this.heartbeat = this.db.prepare('INSERT INTO monitoring_heartbeat (writer, at) VALUES (?, ?) ON CONFLICT (writer) DO UPDATE SET at = excluded.at');
-    this.outbox = new SqliteAuditOutbox(this.db, writeTimeoutMs);
+    this.outbox = new SqliteAuditOutbox(this.db, (sql) => this.statement(sql), writeTimeoutMs);
   }
 
   async insert(rows: AuditRow[]): Promise<void> {
