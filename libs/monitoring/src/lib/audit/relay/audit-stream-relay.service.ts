@@ -34,7 +34,7 @@ export class AuditStreamRelayService implements OnApplicationBootstrap, BeforeAp
       await outbox?.enable(false).catch((err: unknown) => this.logger.warn(`could not remove the audit outbox of a previous run: ${message(err)}`));
       return;
     }
-    if (!outbox) throw new Error('AUDIT_STREAM_URL is set, but this audit store has no outbox (in this version the SQLite store has one; PostgreSQL does not)');
+    if (!outbox) throw new Error('AUDIT_STREAM_URL is set, but this audit store has no outbox (the SQLite and PostgreSQL stores have one)');
     await outbox.enable(true);
     const streamName = stream.streamName ?? 'AUDIT';
     this.relay = new AuditStreamRelay(outbox, () => connectJetStream(stream.url, streamName, { name: this.options.serviceName }), {

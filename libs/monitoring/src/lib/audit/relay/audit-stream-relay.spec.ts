@@ -55,7 +55,13 @@ describe('the audit outbox (SQLite) and its relay', () => {
     await outbox.enable(true);
     await outbox.enable(true); // idempotent
     const appended = await Promise.all([1, 2, 3].map((i) => store.append(event(i))));
-    expect((await outbox.next(10)).map((r) => r.id)).toEqual(appended.map((e) => e.id));
+    const taken: string[] = [];
+    const refused = outbox.take(10, async (rows) => {
+      taken.push(...rows.map((r) => r.id));
+      throw new Error('not acknowledged');
+    });
+    await expect(refused).rejects.toThrow('not acknowledged');
+    expect(taken).toEqual(appended.map((e) => e.id));
     expect((await outbox.stats()).pending).toBe(3);
     // A failed insert leaves no queue entry: the trigger runs inside the insert's transaction.
     const db = new Database(join(dir, 'audit.db'));

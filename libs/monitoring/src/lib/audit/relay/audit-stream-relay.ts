@@ -84,17 +84,15 @@ export class AuditStreamRelay {
     await this.publisher?.close();
   }
 
-  /** One round: reads the outbox, publishes up to `batch` events, removes the acknowledged ones. Resolves with how many. */
+  /** One round: takes up to `batch` events off the outbox, publishes them, and they are removed once acknowledged. Resolves with how many. */
   async round(): Promise<number> {
-    const rows = await this.outbox.next(this.batch);
-    if (rows.length > 0) {
+    const published = await this.outbox.take(this.batch, async (rows) => {
       const publisher = (this.publisher ??= await this.connect());
       // Sent in commit order on one connection: the stream stores them in that order.
       await Promise.all(rows.map((row) => publisher.publish(auditSubject(row), auditMessage(row), row.id)));
-      await this.outbox.done(rows.map((row) => row.id));
-      this.options.onPublished?.(rows.length);
-    }
-    return rows.length;
+    });
+    if (published > 0) this.options.onPublished?.(published);
+    return published;
   }
 
   private async run(): Promise<void> {

@@ -89,12 +89,18 @@ export interface AuditPruneResult {
  * order once the stream has acknowledged them.
  */
 export interface AuditOutbox {
-  /** Queues every event inserted from now on (true), or stops queueing and empties the queue (false). */
+  /**
+   * Queues every event inserted from now on (true), or stops queueing (false): on SQLite the queue is emptied
+   * too; on PostgreSQL only this process stops queueing (the queue is the service's, shared by its replicas,
+   * and what it holds is published by the next relay that runs).
+   */
   enable(on: boolean): Promise<void>;
-  /** Up to `limit` queued events, in commit order. */
-  next(limit: number): Promise<AuditRow[]>;
-  /** Removes queued events (the stream acknowledged them). */
-  done(ids: string[]): Promise<void>;
+  /**
+   * Takes up to `limit` queued events in commit order, hands them to `publish`, and removes them once it has
+   * resolved (none when it throws). Resolves with how many were removed. On a store shared by replicas one
+   * relay at a time takes events (the others take none meanwhile), so the stream receives them in commit order.
+   */
+  take(limit: number, publish: (rows: AuditRow[]) => Promise<void>): Promise<number>;
   /** How many events are queued, and the commit time (ISO) of the oldest, null when none is. */
   stats(): Promise<{ pending: number; oldestAt: string | null }>;
 }

@@ -57,3 +57,49 @@ describe('PostgresAuditStore with several writers', () => {
     }
   });
 });
+
+describe('the PostgreSQL audit outbox, shared by replicas', () => {
+  const event = (i: number) => ({ timestamp: new Date().toISOString(), service: 'x', event_type: 'brief_created' as const, action: 'create', success: true, user_id: `u${i}`, resource_id: null, request_id: null, details: { i } });
+
+  it('queues each event with its insert, hands them out in commit order to one relay at a time, and removes only what was published', async () => {
+    const service = `spec_${randomUUID().slice(0, 8)}`;
+    const replicas = [new PostgresAuditStore(URL, service), new PostgresAuditStore(URL, service)];
+    const [a, b] = replicas.map((r) => {
+      const outbox = r.outbox();
+      if (!outbox) throw new Error('the PostgreSQL store has an outbox');
+      return outbox;
+    });
+    try {
+      await replicas[0].append({ ...event(0), service }); // before the outbox is on: never queued
+      await a.enable(true);
+      await b.enable(true);
+      for (let round = 0; round < 10; round += 1) await Promise.all(replicas.map((r, i) => r.append({ ...event(round * 2 + i + 1), service })));
+      const ids = (await replicas[1].after(null, 100)).map((e) => e.id); // both writers' events, in commit order
+      expect(ids).toHaveLength(21);
+      expect(await a.stats()).toEqual({ pending: 20, oldestAt: expect.any(String) });
+
+      // A publish that fails removes nothing.
+      await expect(a.take(5, async () => Promise.reject(new Error('no responders')))).rejects.toThrow('no responders');
+      expect((await b.stats()).pending).toBe(20);
+
+      // While replica a's relay holds the queue (its publish not yet acknowledged), replica b's takes nothing.
+      const published: string[] = [];
+      let release = (): void => undefined;
+      const held = a.take(8, async (rows) => {
+        published.push(...rows.map((r) => r.id));
+        await new Promise<void>((resolve) => (release = resolve));
+      });
+      await new Promise((r) => setTimeout(r, 200));
+      expect(await b.take(8, async (rows) => void published.push(...rows.map((r) => r.id)))).toBe(0);
+      release();
+      expect(await held).toBe(8);
+      while ((await b.take(8, async (rows) => void published.push(...rows.map((r) => r.id)))) > 0);
+      expect(published).toEqual(ids.slice(1)); // commit order across both writers, each once, the first (unqueued) event not among them
+      expect(await a.stats()).toEqual({ pending: 0, oldestAt: null });
+    } finally {
+      await Promise.all(replicas.map((r) => r.close()));
+      await sql(`DROP TABLE IF EXISTS ${auditServiceTable(service)}`, []);
+      await sql('DELETE FROM audit_outbox WHERE service = $1', [service]);
+    }
+  });
+});

@@ -5,7 +5,7 @@ import { Client, type Pool, type PoolClient } from 'pg';
 import { DEFAULT_STORE_TIMEOUT_MS } from '../../monitoring.constants';
 import type { AuditCheckpoint } from '../evidence/audit-checkpoint';
 import { AUDIT_COLUMNS, AuditRow } from '../evidence/audit-row';
-import { AuditBackend, AuditFilter, AuditPartition, HeadInfo, UnknownCursorError } from './audit-store.interface';
+import { AuditBackend, AuditFilter, AuditOutbox, AuditPartition, HeadInfo, UnknownCursorError } from './audit-store.interface';
 import { ChainedAuditStore } from './chained-audit.store';
 import { createPool, inTransaction, schemaOnFirstUse } from './postgres-connection';
 
@@ -47,6 +47,8 @@ const MIGRATIONS = [
   'CREATE TABLE IF NOT EXISTS audit_partitioning (service TEXT PRIMARY KEY, interval_ms BIGINT NOT NULL)',
   'CREATE TABLE IF NOT EXISTS monitoring_heartbeat (writer TEXT PRIMARY KEY, at TIMESTAMPTZ NOT NULL)',
   'CREATE TABLE IF NOT EXISTS audit_checkpoints (service TEXT NOT NULL, writer TEXT NOT NULL, sequence INTEGER NOT NULL, body TEXT NOT NULL, PRIMARY KEY (service, writer, sequence))',
+  // The transactional outbox of the audit stream (AUDIT_STREAM_URL): one queue per service, shared by its replicas.
+  'CREATE TABLE IF NOT EXISTS audit_outbox (service TEXT NOT NULL, seq BIGINT NOT NULL, queued_at TIMESTAMPTZ NOT NULL DEFAULT clock_timestamp(), PRIMARY KEY (service, seq))',
 ];
 /**
  * Before the schema above: a table of the earlier, unpartitioned layout is set aside (its names freed) and
@@ -67,6 +69,8 @@ const MIGRATION_LOCK = 7_302_114_001;
 const PARTITION_LOCK = 7_302_114_003;
 /** With hashtext(service), held by each batch insert: one commit at a time per service, so `seq` order is commit order. */
 const COMMIT_LOCK = 730_211;
+/** With hashtext(service), held by the relay taking events off the service's outbox: one replica's relay at a time. */
+const OUTBOX_LOCK = 730_212;
 /** NOTIFY channel of committed audit events; the payload is the service's name. */
 export const AUDIT_CHANNEL = 'personai_audit';
 /** Partitions are a day long unless configured (`AUDIT_PARTITION_INTERVAL`). */
@@ -132,6 +136,9 @@ export class PostgresAuditBackend implements AuditBackend {
   private readonly watchers = new Set<() => void>();
   private listener?: Client;
   private relisten?: NodeJS.Timeout;
+  /** The audit stream's outbox: while on, each insert also queues its rows (in the same statement). */
+  readonly outbox: AuditOutbox;
+  private queueing = false;
 
   constructor(
     private readonly url: string,
@@ -143,6 +150,46 @@ export class PostgresAuditBackend implements AuditBackend {
     this.serviceTable = auditServiceTable(service);
     this.intervalMs = partitionIntervalMs;
     this.ready = schemaOnFirstUse(this.pool, MIGRATION_LOCK, [SET_ASIDE_UNPARTITIONED, ...MIGRATIONS, (client) => this.moveUnpartitioned(client), (client) => this.adoptInterval(client)]);
+    this.outbox = {
+      enable: async (on) => {
+        await this.ready();
+        this.queueing = on;
+      },
+      take: (limit, publish) => this.takeQueued(limit, publish),
+      stats: () => this.outboxStats(),
+    };
+  }
+
+  /**
+   * The relay's round on a shared database: under this service's outbox lock (tried, not awaited: while another
+   * replica's relay holds it this one takes nothing), the oldest queued rows in commit order are published and
+   * deleted in one transaction. A relay that dies or fails mid-way rolls the deletion back: those rows are
+   * published again by the next round, of this replica or another, and the stream drops the copies by their ids.
+   * The transaction stays open while the stream acknowledges, so a stream slower than the store's timeout ends
+   * it (idle_in_transaction_session_timeout): the round fails and is retried.
+   */
+  private async takeQueued(limit: number, publish: (rows: AuditRow[]) => Promise<void>): Promise<number> {
+    await this.ready();
+    return inTransaction(this.pool, async (client) => {
+      const { ok } = (await client.query<{ ok: boolean }>('SELECT pg_try_advisory_xact_lock($1, hashtext($2)) AS ok', [OUTBOX_LOCK, this.service])).rows[0];
+      if (!ok) return 0;
+      const rows = (
+        await client.query<AuditRow & { seq: string; period: Date }>(
+          'SELECT e.* FROM audit_outbox o JOIN audit_events e ON e.service = o.service AND e.seq = o.seq WHERE o.service = $1 ORDER BY o.seq LIMIT $2',
+          [this.service, limit],
+        )
+      ).rows;
+      if (rows.length === 0) return 0;
+      await publish(rows.map(({ seq: _seq, period: _period, ...row }) => row));
+      await client.query('DELETE FROM audit_outbox WHERE service = $1 AND seq = ANY($2::bigint[])', [this.service, rows.map((r) => r.seq)]);
+      return rows.length;
+    });
+  }
+
+  private async outboxStats(): Promise<{ pending: number; oldestAt: string | null }> {
+    await this.ready();
+    const r = (await this.pool.query<{ pending: string; oldest: Date | null }>('SELECT COUNT(*) AS pending, MIN(queued_at) AS oldest FROM audit_outbox WHERE service = $1', [this.service])).rows[0];
+    return { pending: Number(r.pending), oldestAt: r.oldest?.toISOString() ?? null };
   }
 
   /** The start of the partition period `at` (ms) falls in. */
@@ -166,7 +213,9 @@ export class PostgresAuditBackend implements AuditBackend {
     const values: unknown[] = [];
     const columns = [...AUDIT_COLUMNS, 'period'] as const;
     const tuples = rows.map((row) => `(${columns.map((c) => `$${values.push(c === 'period' ? new Date(start) : row[c])}`).join(', ')})`);
-    const text = `INSERT INTO audit_events (${columns.join(', ')}) VALUES ${tuples.join(', ')}`;
+    const insert = `INSERT INTO audit_events (${columns.join(', ')}) VALUES ${tuples.join(', ')}`;
+    // With the outbox on, the same statement queues the rows: no event commits without its queue entry.
+    const text = this.queueing ? `WITH e AS (${insert} RETURNING service, seq) INSERT INTO audit_outbox (service, seq) SELECT service, seq FROM e` : insert;
     try {
       await this.inCommitOrder(text, values);
     } catch (err) {

@@ -102,17 +102,20 @@ class SqliteAuditOutbox implements AuditOutbox {
     await whenUnlocked(() => this.db.transaction(() => this.db.exec(on ? OUTBOX_SCHEMA : OUTBOX_OFF)).immediate(), this.writeTimeoutMs);
   }
 
-  async next(limit: number): Promise<AuditRow[]> {
-    return this.statement('SELECT e.* FROM audit_outbox o JOIN audit_events e ON e.seq = o.seq ORDER BY o.seq LIMIT ?').all(limit) as AuditRow[];
+  async take(limit: number, publish: (rows: AuditRow[]) => Promise<void>): Promise<number> {
+    const rows = this.statement('SELECT e.* FROM audit_outbox o JOIN audit_events e ON e.seq = o.seq ORDER BY o.seq LIMIT ?').all(limit) as (AuditRow & { seq?: number })[];
+    if (rows.length === 0) return 0;
+    await publish(rows.map(({ seq: _seq, ...row }) => row));
+    await this.done(rows.map((row) => row.id));
+    return rows.length;
   }
 
   /**
-   * One statement, committed without its own fsync (synchronous=NORMAL for this transaction only): a removal lost
+   * The removal: one statement, committed without its own fsync (synchronous=NORMAL for this transaction only): a removal lost
    * in a crash only publishes those events again, which the stream drops as duplicates, and the next audit commit
    * (synchronous=FULL) makes it durable anyway. The events themselves are never written this way.
    */
-  async done(ids: string[]): Promise<void> {
-    if (ids.length === 0) return;
+  private async done(ids: string[]): Promise<void> {
     await whenUnlocked(() => {
       this.db.pragma('synchronous = NORMAL');
       try {
