@@ -21,7 +21,10 @@ export { ShutdownState, APP_SHUTDOWN_STATE } from './lib/runtime/shutdown-state'
 export { HealthProbeService } from './lib/health/health-probe.service';
 export type { IdempotencyStore, IdempotencyRecord, IdempotencyClaim } from './lib/idempotency/idempotency-store.interface';
 export { IDEMPOTENCY_KEY_HEADER } from './lib/idempotency/idempotency.interceptor';
-export type { AuditStore, AuditWriter, AuditReader, AuditBackend, NewAuditEvent, AuditFilter, AuditPage, AuditVerification } from './lib/audit/stores/audit-store.interface';
+export type { AuditStore, AuditWriter, AuditReader, AuditBackend, NewAuditEvent, AuditFilter, AuditPage, AuditVerification, AuditStreamFilter, CollectedChain } from './lib/audit/stores/audit-store.interface';
+export { CollectorAuditStore } from './lib/audit/collector/collector-audit.store';
+export { verifyCollectedRows } from './lib/audit/collector/collected-chains';
+export { auditSubject, ensureAuditStream, loadNats } from './lib/audit/relay/audit-stream-relay';
 export { UnknownCursorError } from './lib/audit/stores/audit-store.interface';
 export type { AuditRow } from './lib/audit/evidence/audit-row';
 export { ChainedAuditStore } from './lib/audit/stores/chained-audit.store';

@@ -62,4 +62,6 @@ export interface AuditVerifyResponse {
   /** With retention: per writer, the checkpoint its chain was pruned through. */
   pruned_through?: Record<string, { checkpoint_sequence: number; event_count: number }>;
   findings?: AuditFindingResponse[];
+  /** An audit collector's verification: each writer's chain as the collector holds it. */
+  writers?: Record<string, { service: string; events: number; from_genesis: boolean; head_id: string }>;
 }

@@ -1,5 +1,5 @@
 import type { AuditEvent } from '@personai/contracts';
-import { AuditFilter, AuditOutbox, AuditPage, AuditPruneResult, AuditStore, AuditVerification, NewAuditEvent } from '../audit/stores/audit-store.interface';
+import { AuditFilter, AuditOutbox, AuditPage, AuditPruneResult, AuditStore, AuditStreamFilter, AuditVerification, NewAuditEvent } from '../audit/stores/audit-store.interface';
 import { DatabaseFaultService } from './database-fault.service';
 
 /** Wraps the real store so an injected database fault hits every caller exactly as a real outage would. */
@@ -24,9 +24,9 @@ export class FaultInjectingAuditStore implements AuditStore {
     return this.store.query(filter, limit);
   }
 
-  async after(cursorId: string | null, limit: number, eventType?: string): Promise<AuditEvent[]> {
+  async after(cursorId: string | null, limit: number, only?: AuditStreamFilter): Promise<AuditEvent[]> {
     await this.faults.apply();
-    return this.store.after(cursorId, limit, eventType);
+    return this.store.after(cursorId, limit, only);
   }
 
   async verify(options?: { prunedBefore?: string }): Promise<AuditVerification> {

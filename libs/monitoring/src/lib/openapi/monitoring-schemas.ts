@@ -43,6 +43,16 @@ export const MONITORING_OPENAPI_SCHEMAS: Record<'health' | 'probe' | 'auditEvent
       },
       unanchored_events: { type: 'integer', minimum: 0 },
       pruned_through: { type: 'object', additionalProperties: { type: 'object', required: ['checkpoint_sequence', 'event_count'], properties: { checkpoint_sequence: { type: 'integer' }, event_count: { type: 'integer' } } } },
+      writers: {
+        type: 'object',
+        description: "an audit collector's verification: each writer's chain as the collector holds it",
+        additionalProperties: {
+          type: 'object',
+          required: ['service', 'events', 'from_genesis', 'head_id'],
+          additionalProperties: false,
+          properties: { service: { type: 'string' }, events: { type: 'integer', minimum: 1 }, from_genesis: { type: 'boolean' }, head_id: { type: 'string' } },
+        },
+      },
       findings: {
         type: 'array',
         items: {

@@ -108,7 +108,7 @@ export function describeAuditStoreContract(name: string, open: () => Promise<Aud
       const all = (await h.store.query({}, 100)).events;
       expect((await h.store.after(null, 3)).map((e) => e.resource_id)).toEqual(['res_1', 'res_2', 'res_3']);
       expect((await h.store.after(all[26].id, 100)).map((e) => e.resource_id)).toEqual(['res_28', 'res_29', 'res_30']);
-      expect((await h.store.after(all[24].id, 100, 'brief_created')).map((e) => e.resource_id)).toEqual(['res_27', 'res_29']);
+      expect((await h.store.after(all[24].id, 100, { event_type: 'brief_created' })).map((e) => e.resource_id)).toEqual(['res_27', 'res_29']);
     });
 
     it('rejects an unknown cursor', async () => {

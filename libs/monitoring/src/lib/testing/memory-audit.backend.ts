@@ -1,5 +1,5 @@
 import type { AuditRow } from '../audit/evidence/audit-row';
-import { AuditBackend, HeadInfo, UnknownCursorError } from '../audit/stores/audit-store.interface';
+import { AuditBackend, AuditStreamFilter, HeadInfo, UnknownCursorError } from '../audit/stores/audit-store.interface';
 
 /**
  * An audit backend in memory: the smallest backend (insert, head, range; no native query), for tests and
@@ -24,12 +24,12 @@ export class MemoryAuditBackend implements AuditBackend {
     return last ? { id: last.id, hash: last.hash, count: mine.length, firstPrevHash: mine[0].prev_hash } : null;
   }
 
-  async range(cursorId: string | null, limit: number, eventType?: string): Promise<AuditRow[]> {
+  async range(cursorId: string | null, limit: number, only: AuditStreamFilter = {}): Promise<AuditRow[]> {
     const start = cursorId === null ? 0 : this.rows.findIndex((r) => r.id === cursorId) + 1;
     if (start === 0 && cursorId !== null) throw new UnknownCursorError(`no audit event with id ${cursorId}`);
     return this.rows
       .slice(start)
-      .filter((r) => eventType === undefined || r.event_type === eventType)
+      .filter((r) => (only.event_type === undefined || r.event_type === only.event_type) && (only.service === undefined || r.service === only.service))
       .slice(0, limit)
       .map((r) => ({ ...r }));
   }

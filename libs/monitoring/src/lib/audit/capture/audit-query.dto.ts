@@ -3,6 +3,9 @@ import { Transform, Type } from 'class-transformer';
 import { IsBoolean, IsInt, IsISO8601, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
 import { AUDIT_EVENT_TYPE_PATTERN } from './audit-metadata.interface';
 
+/** A service's name as SERVICE_NAME takes it (lower-case kebab-case). */
+const SERVICE_NAME_PATTERN = /^[a-z][a-z0-9-]{1,62}$/;
+
 /** Query parameters of GET /audit; anything else is rejected with 400 naming the parameter. */
 export class AuditQueryDto {
   @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 1000, default: 50 })
@@ -13,6 +16,11 @@ export class AuditQueryDto {
   @ApiPropertyOptional({ pattern: AUDIT_EVENT_TYPE_PATTERN.source })
   @IsOptional() @Matches(AUDIT_EVENT_TYPE_PATTERN, { message: 'event_type must be a snake_case event type, e.g. brief_created' })
   event_type?: string;
+
+  /** The emitting service (an audit collector holds every service's events). */
+  @ApiPropertyOptional({ pattern: SERVICE_NAME_PATTERN.source, description: 'the emitting service: on an audit collector, one service of the fleet' })
+  @IsOptional() @Matches(SERVICE_NAME_PATTERN, { message: 'service must be a service name such as content-engine' })
+  service?: string;
 
   @ApiPropertyOptional({ maxLength: 200 })
   @IsOptional() @IsString() @MaxLength(200)
@@ -64,4 +72,9 @@ export class AuditStreamQueryDto {
   @ApiPropertyOptional({ pattern: AUDIT_EVENT_TYPE_PATTERN.source })
   @IsOptional() @Matches(AUDIT_EVENT_TYPE_PATTERN, { message: 'event_type must be a snake_case event type, e.g. brief_created' })
   event_type?: string;
+
+  /** The emitting service (an audit collector holds every service's events). */
+  @ApiPropertyOptional({ pattern: SERVICE_NAME_PATTERN.source })
+  @IsOptional() @Matches(SERVICE_NAME_PATTERN, { message: 'service must be a service name such as content-engine' })
+  service?: string;
 }

@@ -51,6 +51,7 @@ export class AuditController {
       intact: result.intact,
       checked_events: result.checked,
       first_broken_id: result.firstBrokenId,
+      ...(result.writers ? { writers: result.writers } : {}),
       ...(result.findings
         ? { anchored_through: result.anchoredThrough ?? {}, unanchored_events: result.unanchored ?? 0, ...(result.prunedThrough && Object.keys(result.prunedThrough).length ? { pruned_through: result.prunedThrough } : {}), findings: result.findings as AuditVerifyResponse['findings'] }
         : {}),
@@ -88,8 +89,8 @@ export class AuditController {
     this.assertEnabled();
     const cursor = lastEventId?.trim() || null;
     if (cursor) await storeRead(() => this.audit.assertCursor(cursor), 'Last-Event-ID');
-    await this.recordRead(request, 'stream', { event_type: query.event_type ?? null, last_event_id: cursor });
-    return this.audit.stream(cursor, query.event_type).pipe(map((event) => ({ id: event.id, data: event })));
+    await this.recordRead(request, 'stream', { event_type: query.event_type ?? null, ...(query.service ? { service: query.service } : {}), last_event_id: cursor });
+    return this.audit.stream(cursor, { event_type: query.event_type, service: query.service }).pipe(map((event) => ({ id: event.id, data: event })));
   }
 
   private recordRead(request: FastifyRequest, action: string, details: Record<string, unknown>): Promise<unknown> {

@@ -6,7 +6,7 @@ import { ShutdownState } from '../../runtime/shutdown-state';
 import { AUDIT_STORE, DEFAULT_STORE_TIMEOUT_MS, MONITORING_MODULE_OPTIONS } from '../../monitoring.constants';
 import { withDeadline } from '../../health/with-deadline';
 import { MonitoringModuleOptions } from '../../monitoring-options.interface';
-import { AuditFilter, AuditPage, AuditPruneResult, AuditStore, AuditVerification } from '../stores/audit-store.interface';
+import { AuditFilter, AuditPage, AuditPruneResult, AuditStore, AuditStreamFilter, AuditVerification } from '../stores/audit-store.interface';
 import { redact } from './redact';
 import { StoreAvailabilityService } from './store-availability.service';
 import { activeTraceId } from '../../tracing/trace-context';
@@ -160,16 +160,16 @@ export class AuditService {
    * Committed events as they happen. With `afterId` (a Last-Event-ID), first replays from the store
    * everything committed after it, then continues live, with no gap and no duplicate in between.
    */
-  stream(afterId: string | null, eventType?: string): Observable<AuditEvent> {
+  stream(afterId: string | null, only: AuditStreamFilter = {}): Observable<AuditEvent> {
     if (this.shutdown.isShuttingDown()) throw new ServiceUnavailableException('shutting down; reconnect to another instance');
-    if (this.store.watch) return this.streamFromStore(this.store.watch.bind(this.store), afterId, eventType);
+    if (this.store.watch) return this.streamFromStore(this.store.watch.bind(this.store), afterId, only);
     return new Observable<AuditEvent>((subscriber) => {
       const held: AuditEvent[] = [];
       const replayed = new Set<string>();
       let replaying = afterId !== null;
       const live = this.committed.subscribe({
         next: (e) => {
-          if (eventType && e.event_type !== eventType) return;
+          if ((only.event_type && e.event_type !== only.event_type) || (only.service && e.service !== only.service)) return;
           if (replaying) held.push(e);
           else subscriber.next(e);
         },
@@ -177,7 +177,7 @@ export class AuditService {
       });
       const replay = async (): Promise<void> => {
         for (let cursor = afterId; cursor !== null; ) {
-          const page = await this.store.after(cursor, 500, eventType);
+          const page = await this.store.after(cursor, 500, only);
           page.forEach((e) => (replayed.add(e.id), subscriber.next(e)));
           cursor = page.length === 500 ? page[page.length - 1].id : null;
         }
@@ -195,7 +195,7 @@ export class AuditService {
    * (LISTEN/NOTIFY) or this one does. The cursor moves only over what was sent: no gap, no duplicate, on any
    * replica a client reconnects to.
    */
-  private streamFromStore(watch: (onCommit: () => void) => () => void, afterId: string | null, eventType?: string): Observable<AuditEvent> {
+  private streamFromStore(watch: (onCommit: () => void) => () => void, afterId: string | null, only: AuditStreamFilter): Observable<AuditEvent> {
     return new Observable<AuditEvent>((subscriber) => {
       let cursor: string | null = afterId;
       let reading: Promise<void> | undefined;
@@ -205,7 +205,7 @@ export class AuditService {
         do {
           again = false;
           for (let page = PAGE; page === PAGE && !closed; ) {
-            const events = await this.store.after(cursor, PAGE, eventType);
+            const events = await this.store.after(cursor, PAGE, only);
             for (const event of events) if (!closed) subscriber.next(event);
             if (events.length > 0) cursor = events[events.length - 1].id;
             page = events.length;

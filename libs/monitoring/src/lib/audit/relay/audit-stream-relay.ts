@@ -119,33 +119,42 @@ export class AuditStreamRelay {
   }
 }
 
+/** The NATS client, loaded on first use (a webpack external): a service without a stream never loads it. */
+export function loadNats(): { transport: typeof import('@nats-io/transport-node'); jetstream: typeof import('@nats-io/jetstream') } {
+  return { transport: require('@nats-io/transport-node') as typeof import('@nats-io/transport-node'), jetstream: require('@nats-io/jetstream') as typeof import('@nats-io/jetstream') };
+}
+
+/**
+ * Makes sure the audit stream `streamName` exists: every `audit.>` subject, file storage, messages with the same
+ * `Nats-Msg-Id` dropped within `duplicateWindowMs` (an hour unless said). Publishers and the collector both call it.
+ */
+export async function ensureAuditStream(jsm: import('@nats-io/jetstream').JetStreamManager, streamName: string, duplicateWindowMs = 3_600_000): Promise<void> {
+  try {
+    await jsm.streams.info(streamName);
+  } catch {
+    await jsm.streams.add({ name: streamName, subjects: ['audit.>'], storage: 'file' as never, duplicate_window: duplicateWindowMs * 1_000_000 });
+  }
+}
+
 /**
  * A JetStream publisher (NATS; `@nats-io/transport-node` and `@nats-io/jetstream`, loaded only when a stream is
- * configured): connects to `url` (failing when it cannot, reconnecting for ever once connected), makes sure the stream `streamName` exists for
- * `audit.>` (file storage, duplicates detected over `duplicateWindowMs`), and publishes with `Nats-Msg-Id`.
+ * configured): connects to `url` (failing when it cannot, reconnecting for ever once connected), makes sure the
+ * stream `streamName` exists (ensureAuditStream), and publishes with `Nats-Msg-Id`.
  */
 export async function connectJetStream(url: string, streamName: string, options: { duplicateWindowMs?: number; ackTimeoutMs?: number; name?: string } = {}): Promise<AuditStreamPublisher> {
-  // Loaded here, not at the top: a service without AUDIT_STREAM_URL never loads the NATS client.
-  const { connect } = require('@nats-io/transport-node') as typeof import('@nats-io/transport-node');
-  const { jetstream, jetstreamManager } = require('@nats-io/jetstream') as typeof import('@nats-io/jetstream');
-  const nc = await connect({ servers: url, name: options.name, timeout: 5000, maxReconnectAttempts: -1, reconnectTimeWait: 500 });
-  const jsm = await jetstreamManager(nc);
-  const duplicateWindowNs = (options.duplicateWindowMs ?? 3_600_000) * 1_000_000;
+  const { transport, jetstream: js } = loadNats();
+  const nc = await transport.connect({ servers: url, name: options.name, timeout: 5000, maxReconnectAttempts: -1, reconnectTimeWait: 500 });
   try {
-    try {
-      await jsm.streams.info(streamName);
-    } catch {
-      await jsm.streams.add({ name: streamName, subjects: ['audit.>'], storage: 'file' as never, duplicate_window: duplicateWindowNs });
-    }
+    await ensureAuditStream(await js.jetstreamManager(nc), streamName, options.duplicateWindowMs);
   } catch (err) {
     await nc.close();
     throw err;
   }
-  const js = jetstream(nc);
+  const stream = js.jetstream(nc);
   const timeout = options.ackTimeoutMs ?? 5000;
   return {
     async publish(subject, data, id) {
-      await js.publish(subject, data, { msgID: id, timeout });
+      await stream.publish(subject, data, { msgID: id, timeout });
     },
     async close() {
       await nc.drain().catch(() => nc.close());

@@ -7,9 +7,17 @@ import type { NewAuditEvent } from '../evidence/audit-hash';
 
 export type { AuditPartition, NewAuditEvent };
 
+/** What a stream (and `after`) is limited to: one event type, one service (a collector holds many). */
+export interface AuditStreamFilter {
+  event_type?: string;
+  service?: string;
+}
+
 /** Filters of GET /audit; every one is optional. */
 export interface AuditFilter {
   event_type?: string;
+  /** The emitting service: a collector holds every service's events; a service's own store only its own. */
+  service?: string;
   user_id?: string;
   resource_id?: string;
   request_id?: string;
@@ -36,8 +44,19 @@ export interface AuditVerification {
   unanchored?: number;
   /** Per writer, the checkpoint retention pruned its chain through. */
   prunedThrough?: Record<string, { checkpoint_sequence: number; event_count: number }>;
+  /** A collector's verification: each writer's chain as it holds it (see verifyCollectedRows). */
+  writers?: Record<string, CollectedChain>;
   /** With signed checkpoints: what was found, named (see AuditFindingKind). */
   findings?: { kind: string; writer: string; event_id?: string; checkpoint_sequence?: number; detail: string }[];
+}
+
+/** One writer's chain as a collector holds it. */
+export interface CollectedChain {
+  service: string;
+  events: number;
+  /** The first event held links to the genesis hash: the collector holds the chain from its start. */
+  from_genesis: boolean;
+  head_id: string;
 }
 
 /** Raised when a cursor (`before`, `Last-Event-ID`) names an event the store does not hold. */
@@ -57,7 +76,7 @@ export interface AuditReader {
   /** The most recent `limit` matching events, oldest first, and the count of all matches. */
   query(filter: AuditFilter, limit: number): Promise<AuditPage>;
   /** Up to `limit` events recorded after the event `cursorId` (from the start when null), oldest first. */
-  after(cursorId: string | null, limit: number, eventType?: string): Promise<AuditEvent[]>;
+  after(cursorId: string | null, limit: number, only?: AuditStreamFilter): Promise<AuditEvent[]>;
   verify(options?: { prunedBefore?: string }): Promise<AuditVerification>;
   /**
    * A store shared by replicas (PostgreSQL): calls `onCommit` whenever any of them commits events of this
@@ -154,9 +173,9 @@ export interface AuditBackend {
   headInfo?(writer: string): Promise<HeadInfo | null>;
   /**
    * Up to `limit` rows inserted after the row with id `cursorId` (from the first when null), in commit
-   * order, optionally of one event type. Throws UnknownCursorError for an id it does not hold.
+   * order, optionally of one event type or service. Throws UnknownCursorError for an id it does not hold.
    */
-  range(cursorId: string | null, limit: number, eventType?: string): Promise<AuditRow[]>;
+  range(cursorId: string | null, limit: number, only?: AuditStreamFilter): Promise<AuditRow[]>;
   /** Commits a small write (a heartbeat): proves the database takes writes now. */
   ping(writer: string): Promise<void>;
   /** Shared by replicas: wakes `onCommit` on any replica's commit of this service's events (see AuditReader.watch). */

@@ -1,7 +1,7 @@
 import type { AuditEvent } from '@personai/contracts';
 import { chainEvents, GENESIS_HASH, hashEvent } from '../evidence/audit-hash';
 import { AuditRow, ChainVerifier, toEvent, toRow } from '../evidence/audit-row';
-import { AuditBackend, AuditFilter, AuditOutbox, AuditPage, AuditPruneResult, AuditStore, AuditVerification, NewAuditEvent } from './audit-store.interface';
+import { AuditBackend, AuditFilter, AuditOutbox, AuditPage, AuditPruneResult, AuditStore, AuditStreamFilter, AuditVerification, NewAuditEvent } from './audit-store.interface';
 import { writeArchive, writePartitionArchive } from '../evidence/audit-archive';
 import { AuditCheckpoint, checkpointSignatureValid } from '../evidence/audit-checkpoint';
 import { AuditCheckpointer } from '../evidence/audit-checkpointer';
@@ -68,8 +68,8 @@ export class ChainedAuditStore implements AuditStore {
     return this.scan(filter, limit);
   }
 
-  async after(cursorId: string | null, limit: number, eventType?: string): Promise<AuditEvent[]> {
-    return (await this.backend.range(cursorId, limit, eventType)).map(toEvent);
+  async after(cursorId: string | null, limit: number, only?: AuditStreamFilter): Promise<AuditEvent[]> {
+    return (await this.backend.range(cursorId, limit, only)).map(toEvent);
   }
 
   get watch(): ((onCommit: () => void) => () => void) | undefined {
@@ -259,6 +259,7 @@ function matchesFilter(row: AuditRow, f: AuditFilter): boolean {
   const success = row.success === true || row.success === 1;
   return (
     (f.event_type === undefined || row.event_type === f.event_type) &&
+    (f.service === undefined || row.service === f.service) &&
     (f.user_id === undefined || row.user_id === f.user_id) &&
     (f.resource_id === undefined || row.resource_id === f.resource_id) &&
     (f.request_id === undefined || row.request_id === f.request_id) &&

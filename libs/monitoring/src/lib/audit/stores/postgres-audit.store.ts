@@ -5,7 +5,7 @@ import { Client, type Pool, type PoolClient } from 'pg';
 import { DEFAULT_STORE_TIMEOUT_MS } from '../../monitoring.constants';
 import type { AuditCheckpoint } from '../evidence/audit-checkpoint';
 import { AUDIT_COLUMNS, AuditRow } from '../evidence/audit-row';
-import { AuditBackend, AuditFilter, AuditOutbox, AuditPartition, HeadInfo, UnknownCursorError } from './audit-store.interface';
+import { AuditBackend, AuditFilter, AuditOutbox, AuditPartition, AuditStreamFilter, HeadInfo, UnknownCursorError } from './audit-store.interface';
 import { ChainedAuditStore } from './chained-audit.store';
 import { createPool, inTransaction, schemaOnFirstUse } from './postgres-connection';
 
@@ -353,11 +353,12 @@ export class PostgresAuditBackend implements AuditBackend {
     });
   }
 
-  async range(cursorId: string | null, limit: number, eventType?: string): Promise<AuditRow[]> {
+  async range(cursorId: string | null, limit: number, only: AuditStreamFilter = {}): Promise<AuditRow[]> {
     await this.ready();
+    if (only.service !== undefined && only.service !== this.service) return []; // only this service's rows are read
     const seq = cursorId === null ? 0 : await this.seqOf(cursorId);
     const params: unknown[] = [this.service, seq, limit];
-    const typeClause = eventType ? `AND event_type = $${params.push(eventType)}` : '';
+    const typeClause = only.event_type ? `AND event_type = $${params.push(only.event_type)}` : '';
     return (await this.pool.query<AuditRow>(`SELECT * FROM audit_events WHERE service = $1 AND seq > $2 ${typeClause} ORDER BY seq LIMIT $3`, params)).rows;
   }
 
@@ -446,7 +447,7 @@ export class PostgresAuditBackend implements AuditBackend {
   private async whereClause(filter: AuditFilter): Promise<{ where: string; params: unknown[] }> {
     const params: unknown[] = [this.service];
     const clauses = ['service = $1'];
-    for (const key of ['event_type', 'user_id', 'resource_id', 'request_id', 'trace_id', 'success'] as const) {
+    for (const key of ['event_type', 'service', 'user_id', 'resource_id', 'request_id', 'trace_id', 'success'] as const) {
       if (filter[key] !== undefined) clauses.push(`${key} = $${params.push(filter[key])}`);
     }
     if (filter.since) clauses.push(`timestamp >= $${params.push(filter.since)}`);

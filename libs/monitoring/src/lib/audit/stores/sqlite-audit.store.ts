@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import type { AuditCheckpoint } from '../evidence/audit-checkpoint';
 import { AUDIT_COLUMNS, AuditRow } from '../evidence/audit-row';
-import { AuditBackend, AuditFilter, AuditOutbox, HeadInfo, UnknownCursorError } from './audit-store.interface';
+import { AuditBackend, AuditFilter, AuditOutbox, AuditStreamFilter, HeadInfo, UnknownCursorError } from './audit-store.interface';
 import { DEFAULT_STORE_TIMEOUT_MS } from '../../monitoring.constants';
 import { ChainedAuditStore } from './chained-audit.store';
 import { addColumnIfMissing, openSqlite, whenUnlocked } from './sqlite-connection';
@@ -139,6 +139,7 @@ export class SqliteAuditBackend implements AuditBackend {
   private readonly insertBatch: Database.Transaction<(rows: AuditRow[]) => void>;
   private readonly statements = new Map<string, Database.Statement>();
   private readonly heartbeat: Database.Statement;
+  private serviceIndexed = false;
   readonly outbox: AuditOutbox;
 
   constructor(
@@ -160,6 +161,23 @@ export class SqliteAuditBackend implements AuditBackend {
 
   async insert(rows: AuditRow[]): Promise<void> {
     await whenUnlocked(() => this.insertBatch.immediate(rows), this.writeTimeoutMs);
+  }
+
+  /**
+   * A collector's copy: rows other writers chained, stored as they are in one transaction (an id already held is
+   * skipped: a redelivered message). Resolves with the ids that were new, in order. The first call indexes `service`.
+   */
+  async ingest(rows: AuditRow[]): Promise<string[]> {
+    if (!this.serviceIndexed) {
+      this.db.exec('CREATE INDEX IF NOT EXISTS audit_events_service ON audit_events (service, seq)');
+      this.serviceIndexed = true;
+    }
+    const insert = this.statement(`INSERT OR IGNORE INTO audit_events (${AUDIT_COLUMNS.join(', ')}) VALUES (${AUDIT_COLUMNS.map((c) => `@${c}`).join(', ')})`);
+    return whenUnlocked(() => this.db.transaction(() => rows.filter((row) => insert.run({ ...row, success: row.success ? 1 : 0 }).changes > 0).map((row) => row.id)).immediate(), this.writeTimeoutMs);
+  }
+
+  async lastId(): Promise<string | null> {
+    return (this.statement('SELECT id FROM audit_events ORDER BY seq DESC LIMIT 1').get() as { id: string } | undefined)?.id ?? null;
   }
 
   async head(writer: string): Promise<string | null> {
@@ -188,10 +206,11 @@ export class SqliteAuditBackend implements AuditBackend {
     return { ...last, count: n, firstPrevHash: first.prev_hash };
   }
 
-  async range(cursorId: string | null, limit: number, eventType?: string): Promise<AuditRow[]> {
+  async range(cursorId: string | null, limit: number, only: AuditStreamFilter = {}): Promise<AuditRow[]> {
     const seq = cursorId === null ? 0 : this.seqOf(cursorId);
-    const typeClause = eventType ? 'AND event_type = @eventType' : '';
-    return this.statement(`SELECT * FROM audit_events WHERE seq > @seq ${typeClause} ORDER BY seq LIMIT @limit`).all({ seq, eventType, limit }) as AuditRow[];
+    const { event_type: eventType, service } = only;
+    const clauses = `${eventType ? 'AND event_type = @eventType' : ''} ${service ? 'AND service = @service' : ''}`;
+    return this.statement(`SELECT * FROM audit_events WHERE seq > @seq ${clauses} ORDER BY seq LIMIT @limit`).all({ seq, limit, ...(eventType ? { eventType } : {}), ...(service ? { service } : {}) }) as AuditRow[];
   }
 
   async query(filter: AuditFilter, limit: number): Promise<{ total: number; rows: AuditRow[] }> {
@@ -239,7 +258,7 @@ export class SqliteAuditBackend implements AuditBackend {
   private whereClause(filter: AuditFilter): { where: string; params: Record<string, unknown> } {
     const clauses: string[] = [];
     const params: Record<string, unknown> = {};
-    for (const key of ['event_type', 'user_id', 'resource_id', 'request_id', 'trace_id'] as const) {
+    for (const key of ['event_type', 'service', 'user_id', 'resource_id', 'request_id', 'trace_id'] as const) {
       if (filter[key] !== undefined) {
         clauses.push(`${key} = @${key}`);
         params[key] = filter[key];
