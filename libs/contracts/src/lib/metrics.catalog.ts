@@ -82,6 +82,8 @@ export const BUSINESS_METRICS = {
   probeRuns: metric({ name: 'probe_runs_total', type: 'counter', help: 'Probe runs by target, check and outcome (success, failure, maintenance: inside a maintenance window)', labels: ['target', 'check', 'outcome'] }),
   probeMaintenance: metric({ name: 'probe_maintenance', type: 'gauge', help: 'Whether a maintenance window covers the target now (1) or not (0)', labels: ['target'] }),
   probeLastRun: metric({ name: 'probe_last_run_timestamp_seconds', type: 'gauge', help: 'When the check last finished a run (Unix seconds): the prober is alive and probing', labels: ['target', 'check'] }),
+  collectorMessages: metric({ name: 'audit_collector_messages_total', type: 'counter', help: 'Audit stream messages the collector handled, by the service that emitted them (audit_service) and outcome (stored; duplicate: an id it held already; rejected: not an audit event)', labels: ['audit_service', 'outcome'] }),
+  collectorPending: metric({ name: 'audit_collector_pending', type: 'gauge', help: 'Messages of the audit stream the collector has not stored yet (its consumer\'s pending and unacknowledged), as last read; absent while the stream cannot be read', labels: ['stream'] }),
 } as const;
 
 /** A business family's definition by name (undefined for a name the catalog does not declare). */

@@ -1,6 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { ThrottlerModule } from '@nestjs/throttler';
-import { DependencyOptions, HealthCheckProvider, MonitoringModule } from '@personai/monitoring';
+import { AuditStore, DependencyOptions, HealthCheckProvider, MonitoringModule } from '@personai/monitoring';
 import { ServiceConfigModule } from '../config/service-config.module';
 import { ServiceEnv } from '../config/service-env';
 import { monitoringOptions } from '../config/monitoring-options';
@@ -33,11 +33,13 @@ export class ServiceKitModule {
    * (objects, or injectable classes the app provides). The fault API is mounted only when
    * FAULT_INJECTION_ENABLED=true (which loadConfig refuses in production).
    */
-  static forService(config: ServiceEnv, health: { dependencies?: DependencyOptions[]; checks?: HealthCheckProvider[] } = {}): DynamicModule {
+  static forService(config: ServiceEnv, health: { dependencies?: DependencyOptions[]; checks?: HealthCheckProvider[]; auditStore?: AuditStore } = {}): DynamicModule {
     const root = ServiceKitModule.forRoot(config);
     const monitoring = MonitoringModule.forRoot({
       ...monitoringOptions(config, health.dependencies ?? []),
       checks: health.checks,
+      // An app that keeps a store of its own kind (the audit collector's); checkpoints are then its own affair.
+      ...(health.auditStore ? { auditStore: health.auditStore } : {}),
       faultInjection: config.FAULT_INJECTION_ENABLED === 'true',
     });
     return { ...root, imports: [...(root.imports ?? []), monitoring] };
