@@ -2,12 +2,11 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { AuditResponse } from '@personai/contracts';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startDaemon } from './support/daemon';
 import { eventually, getJson, postJson } from './support/http';
-import { parseSamples } from './support/prom-text';
+import { metric, natsServer, storedEvents } from './support/audit-stream';
 import { ServiceProcess } from './support/service-process';
 import { holdSqliteWriteLock } from './support/sqlite-lock';
 import { freePort } from './support/stack';
@@ -18,22 +17,6 @@ const describeLocal = local ? describe : describe.skip;
 /** Audited POSTs per writer, sent over about 20 s while the broker is stopped for 10 s and one writer is killed. */
 const POSTS = Number(process.env['OUTBOX_POSTS'] ?? 400);
 const OUTAGE_MS = 10_000;
-/** Debian's nats-server lives in /usr/sbin, which a non-login shell's PATH may lack. */
-const NATS_SERVER = ['/usr/sbin/nats-server', '/usr/bin/nats-server'].find((p) => existsSync(p)) ?? 'nats-server';
-
-/** A nats-server with JetStream on free ports, its store in `dir` (kept across a stop and a start). */
-async function natsServer(dir: string): Promise<{ url: string; start: () => Promise<void>; stop: () => Promise<void> }> {
-  const [port, monitor] = [await freePort(), await freePort()];
-  let daemon: { stop: () => Promise<void> } | undefined;
-  return {
-    url: `nats://127.0.0.1:${port}`,
-    start: async () => {
-      daemon = await startDaemon(NATS_SERVER, ['-js', '-a', '127.0.0.1', '-p', String(port), '-m', String(monitor), '-sd', dir], `http://127.0.0.1:${monitor}/healthz?js-enabled-only=true`);
-    },
-    stop: async () => daemon?.stop(),
-  };
-}
-
 /** Every message of `stream`, read one by one by sequence: its subject and the event id it carries. */
 async function streamContents(url: string, stream: string): Promise<{ subject: string; id: string; msgId: string | undefined; event: Record<string, unknown> }[]> {
   const nc = await connect({ servers: url });
@@ -53,7 +36,6 @@ async function streamContents(url: string, stream: string): Promise<{ subject: s
   }
 }
 
-/** The value of a service's one sample of `name`, undefined when it has none (no reading yet). */
 /** How many messages the stream holds on `subject` (the stream's own count, not a read of every message). */
 async function streamCount(url: string, stream: string, subject: string): Promise<number> {
   const nc = await connect({ servers: url });
@@ -65,21 +47,6 @@ async function streamCount(url: string, stream: string, subject: string): Promis
   }
 }
 
-async function metric(base: string, name: string): Promise<number | undefined> {
-  return parseSamples(await fetch(`${base}/metrics`).then((r) => r.text())).find((s) => s.name === name)?.value;
-}
-
-/** Every audit event a service's store holds (all pages of GET /audit, newest page first). */
-async function storedEvents(base: string): Promise<AuditResponse['events']> {
-  const events: AuditResponse['events'] = [];
-  let before: string | undefined;
-  for (;;) {
-    const page = (await getJson<AuditResponse>(`${base}/audit?limit=1000${before ? `&before=${before}` : ''}`)).body;
-    events.push(...page.events);
-    if (page.events.length < 1000) return events;
-    before = page.events[0].id;
-  }
-}
 
 /**
  * The transactional outbox, attacked: two writers (two content-engines, each its own SQLite store) publish

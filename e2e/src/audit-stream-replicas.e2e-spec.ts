@@ -2,6 +2,7 @@ import type { AuditEvent, AuditResponse } from '@personai/contracts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { readStream } from './support/audit-stream';
 import { freshDatabase } from './support/brief-stack';
 import { getJson, postJson } from './support/http';
 import { ServiceProcess } from './support/service-process';
@@ -10,46 +11,6 @@ import { targets } from './support/targets';
 
 const { local } = targets();
 const describeLocal = local ? describe : describe.skip;
-
-/** Reads Server-Sent Events from `url` until `count` of them pass `keep`, or `timeoutMs` passes; then disconnects. */
-function readStream(url: string, count: number, keep: (e: AuditEvent) => boolean, headers: Record<string, string> = {}, timeoutMs = 30_000): { opened: Promise<void>; events: Promise<AuditEvent[]> } {
-  const controller = new AbortController();
-  const events: AuditEvent[] = [];
-  let markOpen = (): void => undefined;
-  const opened = new Promise<void>((resolve) => (markOpen = resolve));
-  const done = (async () => {
-    const res = await fetch(url, { headers, signal: controller.signal });
-    expect([res.status, res.headers.get('content-type')]).toEqual([200, expect.stringContaining('text/event-stream')]);
-    markOpen();
-    const reader = (res.body as ReadableStream<Uint8Array>).getReader();
-    const decoder = new TextDecoder();
-    let buffer = '';
-    const deadline = setTimeout(() => controller.abort(), timeoutMs);
-    try {
-      while (events.length < count) {
-        const { value, done: ended } = await reader.read();
-        if (ended) break;
-        buffer += decoder.decode(value, { stream: true });
-        for (let end = buffer.indexOf('\n\n'); end >= 0; end = buffer.indexOf('\n\n')) {
-          const block = buffer.slice(0, end);
-          buffer = buffer.slice(end + 2);
-          const id = /^id: (.*)$/m.exec(block)?.[1];
-          const data = /^data: (.*)$/m.exec(block)?.[1];
-          if (!id || !data) continue;
-          const event = JSON.parse(data) as AuditEvent;
-          expect(event.id).toBe(id);
-          if (keep(event)) events.push(event);
-        }
-      }
-    } catch (err) {
-      if ((err as Error).name !== 'AbortError') throw err;
-    } finally {
-      clearTimeout(deadline);
-      controller.abort();
-    }
-  })();
-  return { opened, events: done.then(() => events) };
-}
 
 /**
  * /audit/stream of a service whose replicas share one PostgreSQL: any replica's stream carries every replica's

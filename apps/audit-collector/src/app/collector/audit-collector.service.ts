@@ -14,7 +14,7 @@ const MAX_BACKOFF_MS = 5000;
 /**
  * Consumes the audit stream into the collector's store: each batch of messages is stored in one transaction
  * (ids held already are skipped: a message delivered twice is stored once) and acknowledged only after it
- * committed. A batch the store refuses is retried, in order, before any later one; a stream that cannot be
+ * committed. A batch the store refuses is retried before any later one is stored; a stream that cannot be
  * reached is connected to again, with a growing pause, while /audit keeps answering from what is stored.
  */
 @Injectable()

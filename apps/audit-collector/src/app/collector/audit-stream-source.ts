@@ -33,9 +33,10 @@ export interface JetStreamSourceOptions {
 }
 
 /**
- * A durable JetStream pull consumer of `audit.>` on `stream`, created (or updated) on connecting. At most `batch`
- * messages are unacknowledged at any time, so a message delivered again (the collector stopped before its
- * acknowledgement) is delivered before any later one: the collector stores each writer's events in its order.
+ * A durable JetStream pull consumer of `audit.>` on `stream`, created (or updated) on connecting, with at most
+ * `batch` messages unacknowledged. A message the collector received and did not acknowledge (it stopped first) is
+ * delivered again after `ackWaitMs`, possibly after later ones: the collector's verification follows each writer's
+ * chain by its links, not by arrival.
  */
 export async function connectJetStreamSource(url: string, options: JetStreamSourceOptions): Promise<AuditStreamSource> {
   const { transport, jetstream: js } = loadNats();

@@ -56,7 +56,7 @@ describe('CollectorAuditStore', () => {
     });
   });
 
-  it('verifies a chain it holds from the middle (a stream turned on late), and finds an edited, a missing and a reordered event', async () => {
+  it('verifies a chain it holds from the middle (a stream turned on late) or received out of order, and finds an edited, a missing and an inserted event', async () => {
     const a = await writerRows('content-engine', 'ce', 6);
     await store.ingest(a.slice(2));
     expect(await store.verify()).toMatchObject({ intact: true, checked: 4, writers: { ce: { events: 4, from_genesis: false } } });
@@ -70,9 +70,17 @@ describe('CollectorAuditStore', () => {
     expect(await store.verify()).toMatchObject({ intact: false, firstBrokenId: a[5].id });
     db.close();
 
+    // Received out of order (delivered again after a collector's crash): followed link by link, intact.
     const other = new CollectorAuditStore(join(dir, 'other.db'), 'audit-collector');
-    await other.ingest([a[0], a[2], a[1], a[3]]);
-    expect(await other.verify()).toMatchObject({ intact: false, firstBrokenId: a[2].id });
+    await other.ingest([a[0], a[2], a[3], a[1]]);
+    expect(await other.verify()).toMatchObject({ intact: true, checked: 4, writers: { ce: { events: 4, from_genesis: true, head_id: a[3].id } } });
+    // A row inserted that claims a held row as its predecessor (a fork), validly hashed: broken there.
+    const forged = { ...a[2], id: 'forged', details: JSON.stringify({ i: 'forged' }) };
+    const { hashEvent } = await import('../evidence/audit-hash');
+    const { toEvent } = await import('../evidence/audit-row');
+    forged.hash = hashEvent({ ...toEvent(forged), writer: forged.writer });
+    await other.ingest([forged]);
+    expect(await other.verify()).toMatchObject({ intact: false, firstBrokenId: 'forged' });
     await other.close();
   });
 });

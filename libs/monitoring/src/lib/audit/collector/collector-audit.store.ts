@@ -11,7 +11,7 @@ const PAGE = 5000;
  * An audit collector's store (SQLite): every service's events as their writers chained them, received from the
  * audit stream (`ingest`), beside the collector's own chain (its reads of the log, like any service's). GET /audit
  * filters them by `service`; /audit/stream reads them back after each ingest, so a Last-Event-ID resumes across
- * every writer with no gap; /audit/verify checks each writer's chain as held (see verifyCollectedRows).
+ * every writer with no gap; /audit/verify follows each writer's chain by its links (see verifyCollectedRows).
  */
 export class CollectorAuditStore extends ChainedAuditStore {
   private readonly sqlite: SqliteAuditBackend;

@@ -86,8 +86,9 @@ export class AuditStreamRelay {
 
   /** One round: takes up to `batch` events off the outbox, publishes them, and they are removed once acknowledged. Resolves with how many. */
   async round(): Promise<number> {
+    // Connected before any event is taken: a store that holds a transaction while taking (PostgreSQL) never waits on the connection.
+    const publisher = (this.publisher ??= await this.connect());
     const published = await this.outbox.take(this.batch, async (rows) => {
-      const publisher = (this.publisher ??= await this.connect());
       // Sent in commit order on one connection: the stream stores them in that order.
       await Promise.all(rows.map((row) => publisher.publish(auditSubject(row), auditMessage(row), row.id)));
     });

@@ -71,6 +71,8 @@ const PARTITION_LOCK = 7_302_114_003;
 const COMMIT_LOCK = 730_211;
 /** With hashtext(service), held by the relay taking events off the service's outbox: one replica's relay at a time. */
 const OUTBOX_LOCK = 730_212;
+/** The longest a relay's round may keep its transaction open while the stream acknowledges (its publishes time out sooner). */
+const OUTBOX_PUBLISH_TIMEOUT = '60s';
 /** NOTIFY channel of committed audit events; the payload is the service's name. */
 export const AUDIT_CHANNEL = 'personai_audit';
 /** Partitions are a day long unless configured (`AUDIT_PARTITION_INTERVAL`). */
@@ -165,14 +167,15 @@ export class PostgresAuditBackend implements AuditBackend {
    * replica's relay holds it this one takes nothing), the oldest queued rows in commit order are published and
    * deleted in one transaction. A relay that dies or fails mid-way rolls the deletion back: those rows are
    * published again by the next round, of this replica or another, and the stream drops the copies by their ids.
-   * The transaction stays open while the stream acknowledges, so a stream slower than the store's timeout ends
-   * it (idle_in_transaction_session_timeout): the round fails and is retried.
+   * The transaction stays open while the stream acknowledges: for at most OUTBOX_PUBLISH_TIMEOUT, after which the
+   * server ends it (the round fails, deletes nothing, and is retried).
    */
   private async takeQueued(limit: number, publish: (rows: AuditRow[]) => Promise<void>): Promise<number> {
     await this.ready();
     return inTransaction(this.pool, async (client) => {
       const { ok } = (await client.query<{ ok: boolean }>('SELECT pg_try_advisory_xact_lock($1, hashtext($2)) AS ok', [OUTBOX_LOCK, this.service])).rows[0];
       if (!ok) return 0;
+      await client.query(`SET LOCAL idle_in_transaction_session_timeout = '${OUTBOX_PUBLISH_TIMEOUT}'`);
       const rows = (
         await client.query<AuditRow & { seq: string; period: Date }>(
           'SELECT e.* FROM audit_outbox o JOIN audit_events e ON e.service = o.service AND e.seq = o.seq WHERE o.service = $1 ORDER BY o.seq LIMIT $2',

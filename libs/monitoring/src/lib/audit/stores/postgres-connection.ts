@@ -30,6 +30,10 @@ export function createPool(url: string, timeoutMs: number): Pool {
 export async function inTransaction<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
   let failed: Error | undefined;
+  // The server may end the session while the client is out of the pool (a timeout, a restart): a checked-out
+  // client with no listener would raise that as an uncaught error and end the process; the work's next query fails instead.
+  const onError = (err: Error): void => void (failed ??= err);
+  client.on('error', onError);
   try {
     await client.query('BEGIN');
     const result = await work(client);
@@ -39,6 +43,7 @@ export async function inTransaction<T>(pool: Pool, work: (client: PoolClient) =>
     failed = err instanceof Error ? err : new Error(String(err));
     throw err;
   } finally {
+    client.off('error', onError);
     client.release(failed);
   }
 }
