@@ -67,10 +67,10 @@ describe('docker/docker-compose.yml', () => {
   const compose = parse(readFileSync(join(ROOT, 'docker', 'docker-compose.yml'), 'utf8'), { merge: true }) as { services: Record<string, ComposeService> };
   const services = compose.services;
 
-  it('runs the fakes, the four services, the prober, PostgreSQL, Prometheus, Grafana, a collector and Jaeger, each with a healthcheck but the two nothing waits on', () => {
-    expect(Object.keys(services).sort()).toEqual([...APPS, ...(SERVICE_MANIFEST.monitors ?? []).map((m) => m.name), 'postgres', 'prometheus', 'grafana', 'otel-collector', 'jaeger'].sort());
-    // The collector's and Jaeger's images have no shell to probe with; no service depends on them (tracing never blocks one).
-    const unprobed = ['otel-collector', 'jaeger'];
+  it('runs the fakes, the four services, the monitors, PostgreSQL, NATS, Prometheus, Grafana, a trace collector and Jaeger, each with a healthcheck but the three nothing waits on', () => {
+    expect(Object.keys(services).sort()).toEqual([...APPS, ...(SERVICE_MANIFEST.monitors ?? []).map((m) => m.name), 'postgres', 'nats', 'nats-exporter', 'prometheus', 'grafana', 'otel-collector', 'jaeger'].sort());
+    // The trace collector's, Jaeger's and the NATS exporter's images have no shell to probe with; nothing depends on them.
+    const unprobed = ['otel-collector', 'jaeger', 'nats-exporter'];
     for (const [name, s] of Object.entries(services)) expect([name, Array.isArray(s.healthcheck?.test)]).toEqual([name, !unprobed.includes(name)]);
     for (const s of Object.values(services)) expect(Object.keys(s.depends_on ?? {}).filter((d) => unprobed.includes(d))).toEqual([]);
   });
@@ -93,6 +93,15 @@ describe('docker/docker-compose.yml', () => {
     // Signed audit checkpoints on a named volume of their own, apart from the database's.
     expect(s.environment?.['AUDIT_CHECKPOINT_DIR']).toBe('/audit-checkpoints');
     expect(s.volumes).toContain('audit-checkpoints:/audit-checkpoints');
+  });
+
+  it('publishes every service\'s audit events to NATS, which the audit collector reads into its own volume', () => {
+    for (const name of SERVICE_NAMES) expect([name, services[name].environment?.['AUDIT_STREAM_URL']]).toEqual([name, 'nats://nats:4222']);
+    const collector = services['audit-collector'];
+    expect(collector.environment).toMatchObject({ COLLECTOR_STREAM_URL: 'nats://nats:4222', AUDIT_STREAM_URL: '', AUDIT_DATABASE_URL: '' });
+    expect(collector.volumes).toEqual(['audit-collector-data:/data']);
+    expect(Object.keys(collector.depends_on ?? {})).toContain('nats');
+    expect((services['nats'] as { command?: string[] }).command).toEqual(expect.arrayContaining(['--jetstream', '--store_dir=/data']));
   });
 
   it('starts each container only once what it needs is healthy', () => {

@@ -1,6 +1,7 @@
 import { MONITORING_ROUTES, SERVICE_MANIFEST, SERVICE_NAMES, SERVICE_PORTS } from '@personai/contracts';
 import { ServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor';
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
+import { StatefulSet } from 'kubernetes-models/apps/v1/StatefulSet';
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler';
 import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import { Secret } from 'kubernetes-models/v1/Secret';
@@ -23,6 +24,7 @@ const seconds = (duration: string | undefined): number => Number(/^(\d+)s$/.exec
  */
 const MODELS: Record<string, new (o: never) => unknown> = {
   'apps/v1/Deployment': Deployment,
+  'apps/v1/StatefulSet': StatefulSet,
   'v1/Service': Service,
   'v1/PersistentVolumeClaim': PersistentVolumeClaim,
   'v1/ConfigMap': ConfigMap,
@@ -82,7 +84,7 @@ describe.each(['dev', 'prod'])('the %s overlay', (overlay) => {
     expect(find('ConfigMap', `${service}-config`)).toBeDefined();
   });
 
-  it.each((SERVICE_MANIFEST.monitors ?? []).map((m) => m.name))('runs the monitor %s once, probing every service by its Service name and port, scraped, non-root and read-only', (monitor) => {
+  it.each((SERVICE_MANIFEST.monitors ?? []).filter((m) => m.kind !== 'collector').map((m) => m.name))('runs the monitor %s once, probing every service by its Service name and port, scraped, non-root and read-only', (monitor) => {
     const deployment = find('Deployment', monitor) as Obj & { spec: { replicas: number; template: { spec: { containers: Container[] } } } };
     expect(deployment.spec.replicas).toBe(1);
     const [container] = deployment.spec.template.spec.containers;
@@ -91,6 +93,36 @@ describe.each(['dev', 'prod'])('the %s overlay', (overlay) => {
     const targets = (find('ConfigMap', `${monitor}-config`) as Obj & { data: Record<string, string> }).data['PROBE_TARGETS'].split(',');
     expect(targets).toEqual(SERVICE_NAMES.map((s) => `${s}=http://${s}:${(find('Service', s) as Obj & { spec: { ports: { port: number }[] } }).spec.ports[0].port}`));
     expect(find('ServiceMonitor', monitor)).toBeDefined();
+  });
+
+  it.each((SERVICE_MANIFEST.monitors ?? []).filter((m) => m.kind === 'collector').map((m) => m.name))('runs the audit collector %s once on a claimed volume, reading the audit stream every service publishes to', (name) => {
+    const deployment = find('Deployment', name) as Obj & { spec: { replicas: number; strategy: { type: string }; template: { spec: { containers: Container[]; volumes: { name: string; persistentVolumeClaim?: { claimName: string } }[] } } } };
+    // One replica: its SQLite store is on a ReadWriteOnce claim, so a rollout replaces it rather than starting a second.
+    expect([deployment.spec.replicas, deployment.spec.strategy.type]).toEqual([1, 'Recreate']);
+    const [container] = deployment.spec.template.spec.containers;
+    expect(container.securityContext).toMatchObject({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false });
+    expect(container.volumeMounts).toContainEqual({ name: 'data', mountPath: '/data' });
+    expect(deployment.spec.template.spec.volumes).toContainEqual({ name: 'data', persistentVolumeClaim: { claimName: `${name}-data` } });
+    expect(find('PersistentVolumeClaim', `${name}-data`)).toBeDefined();
+    const config = (find('ConfigMap', `${name}-config`) as Obj & { data: Record<string, string> }).data;
+    const nats = find('Service', 'nats') as Obj & { spec: { ports: { name: string; port: number }[] } };
+    const streamUrl = `nats://nats:${nats.spec.ports.find((p) => p.name === 'client')?.port}`;
+    expect([config['COLLECTOR_STREAM_URL'], config['DATA_DIR'], config['AUDIT_STREAM_URL'], config['AUDIT_DATABASE_URL']]).toEqual([streamUrl, '/data', undefined, undefined]);
+    for (const service of SERVICE_NAMES) expect([service, (find('ConfigMap', `${service}-config`) as Obj & { data: Record<string, string> }).data['AUDIT_STREAM_URL']]).toEqual([service, streamUrl]);
+    expect(find('ServiceMonitor', name)).toBeDefined();
+  });
+
+  it('runs NATS with JetStream on a claimed volume, its exporter scraped, reachable only from the apps and the monitoring namespace', () => {
+    const nats = find('StatefulSet', 'nats') as Obj & { spec: { volumeClaimTemplates: { metadata: { name: string } }[]; template: { spec: { containers: (Container & { args: string[] })[] } } } };
+    const [server, exporter] = nats.spec.template.spec.containers;
+    expect(server.args).toEqual(expect.arrayContaining(['--jetstream', '--store_dir=/data']));
+    expect(server.volumeMounts).toContainEqual({ name: 'data', mountPath: '/data' });
+    expect(nats.spec.volumeClaimTemplates.map((t) => t.metadata.name)).toEqual(['data']);
+    expect(exporter.args).toEqual(expect.arrayContaining(['-jsz=all']));
+    const monitor = find('ServiceMonitor', 'nats') as Obj & { spec: { endpoints: { port: string }[] } };
+    expect(monitor.spec.endpoints).toEqual([expect.objectContaining({ port: 'metrics' })]);
+    for (const c of [server, exporter]) expect([c.name, c.securityContext]).toEqual([c.name, expect.objectContaining({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false })]);
+    expect(find('NetworkPolicy', 'nats')).toBeDefined();
   });
 
   it.each(SERVICE_NAMES)('probes %s on paths and a port the app really serves', (service) => {

@@ -22,8 +22,11 @@ export interface ServiceManifest {
   /** Each upstream API fake-upstreams imitates, with the real API's base URL the prod overlay points at. */
   upstreams: Record<string, { production: string }>;
   services: ServiceManifestEntry[];
-  /** Apps that watch the services (the prober): scraped and deployed like them, not among the monitored services. */
-  monitors?: { name: string; port: number; businessMetrics: string[] }[];
+  /**
+   * Apps that watch the services, scraped and deployed like them but not among the monitored services: the prober
+   * (`kind` omitted) or the audit collector (`kind: "collector"`, deployed with the audit stream it reads).
+   */
+  monitors?: { name: string; kind?: string; port: number; businessMetrics: string[] }[];
 }
 
 /** The manifest of the services: the one place a service, its port and its dependencies are declared. */
