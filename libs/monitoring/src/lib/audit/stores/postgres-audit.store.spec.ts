@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { describeAuditStoreContract } from '../../testing/audit-store-contract';
-import { auditServiceTable, PostgresAuditStore } from './postgres-audit.store';
+import { auditServiceTable, PostgresAuditBackend, PostgresAuditStore } from './postgres-audit.store';
 
 /** The real PostgreSQL server of the machine (trust auth, database `test`); never a mock. */
 const URL = process.env['PG_TEST_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -95,6 +95,18 @@ describe('the PostgreSQL audit outbox, shared by replicas', () => {
       expect(await held).toBe(8);
       while ((await b.take(8, async (rows) => void published.push(...rows.map((r) => r.id)))) > 0);
       expect(published).toEqual(ids.slice(1)); // commit order across both writers, each once, the first (unqueued) event not among them
+      expect(await a.stats()).toEqual({ pending: 0, oldestAt: null });
+
+      // Retention dropping a partition takes its events' queue entries with it (none left counting as lag).
+      await replicas[0].append({ ...event(99), service });
+      expect((await a.stats()).pending).toBe(1);
+      const backend = new PostgresAuditBackend(URL, service);
+      try {
+        const [partition] = await backend.partitions(new Date(Date.now() + 3 * 86_400_000).toISOString());
+        await backend.dropPartition(partition.name);
+      } finally {
+        await backend.close();
+      }
       expect(await a.stats()).toEqual({ pending: 0, oldestAt: null });
     } finally {
       await Promise.all(replicas.map((r) => r.close()));

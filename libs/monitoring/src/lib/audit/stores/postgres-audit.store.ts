@@ -347,11 +347,17 @@ export class PostgresAuditBackend implements AuditBackend {
     }
   }
 
-  /** Drops a whole partition (no row-by-row DELETE); waits at most 2 s for writers' locks, then fails (the next pass retries). */
+  /**
+   * Drops a whole partition (no row-by-row DELETE), and its events' entries in the audit stream's outbox (as the
+   * SQLite store's trigger does for pruned events); waits at most 2 s for writers' locks, then fails (the next pass retries).
+   */
   async dropPartition(name: string): Promise<void> {
     await this.ready();
     await this.inPartitionLock(async (client) => {
       await client.query("SET LOCAL lock_timeout = '2s'");
+      if ((await client.query<{ t: string | null }>('SELECT to_regclass($1) AS t', [quote(name)])).rows[0].t) {
+        await client.query(`DELETE FROM audit_outbox WHERE service = $1 AND seq IN (SELECT seq FROM ${quote(name)})`, [this.service]);
+      }
       await client.query(`DROP TABLE IF EXISTS ${quote(name)}`);
     });
   }
