@@ -55,32 +55,42 @@ export async function connectJetStreamSource(url: string, options: JetStreamSour
   const consumer = await js.jetstream(nc).consumers.get(options.stream, options.durable);
   let messages: Awaited<ReturnType<typeof consumer.consume>> | undefined;
   let closed = false;
-  return {
-    async consume(handle) {
-      messages = await consumer.consume({ max_messages: options.batch });
-      let batch: ReceivedMessage[] = [];
-      let handling = Promise.resolve();
-      for await (const m of messages) {
-        if (closed) break;
-        batch.push({ data: m.data, seq: m.seq, ack: () => m.ack(), term: () => m.term() });
-        // Everything that arrived in this turn of the event loop is handled together, after the batch before it.
-        if (batch.length === 1) {
-          handling = handling.then(() => new Promise<void>((resolve) => setImmediate(resolve))).then(() => {
+  let consuming: Promise<void> | undefined;
+  const run = async (handle: (messages: ReceivedMessage[]) => Promise<void>): Promise<void> => {
+    messages = await consumer.consume({ max_messages: options.batch });
+    let batch: ReceivedMessage[] = [];
+    let handling = Promise.resolve();
+    for await (const m of messages) {
+      if (closed) break;
+      batch.push({ data: m.data, seq: m.seq, ack: () => m.ack(), term: () => m.term() });
+      // Everything that arrived in this turn of the event loop is handled together, after the batch before it.
+      if (batch.length === 1) {
+        handling = handling
+          .then(() => new Promise<void>((resolve) => setImmediate(resolve)))
+          .then(() => {
             const taken = batch;
             batch = [];
             return handle(taken);
-          }).catch(() => undefined); // unacknowledged: delivered again after the ack wait
-        }
+          })
+          .catch(() => undefined); // unacknowledged: delivered again after the ack wait
       }
-      await handling;
+    }
+    await handling;
+  };
+  return {
+    consume(handle) {
+      consuming = run(handle);
+      return consuming;
     },
     async pending() {
       const info = await consumer.info();
       return info.num_pending + info.num_ack_pending;
     },
+    /** Stops taking messages, lets the batch in hand be stored and acknowledged, then drains the connection. */
     async close() {
       closed = true;
       await messages?.close().catch(() => undefined);
+      await consuming?.catch(() => undefined);
       await nc.drain().catch(() => nc.close());
     },
   };
