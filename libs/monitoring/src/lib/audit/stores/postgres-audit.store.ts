@@ -153,8 +153,8 @@ export class PostgresAuditBackend implements AuditBackend {
     this.intervalMs = partitionIntervalMs;
     this.ready = schemaOnFirstUse(this.pool, MIGRATION_LOCK, [SET_ASIDE_UNPARTITIONED, ...MIGRATIONS, (client) => this.moveUnpartitioned(client), (client) => this.adoptInterval(client)]);
     this.outbox = {
+      // A switch of this process, no query: a service whose database is down at start still starts (its outbox table comes with the schema, before any insert).
       enable: async (on) => {
-        await this.ready();
         this.queueing = on;
       },
       take: (limit, publish) => this.takeQueued(limit, publish),
