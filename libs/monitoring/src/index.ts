@@ -24,7 +24,7 @@ export { IDEMPOTENCY_KEY_HEADER } from './lib/idempotency/idempotency.intercepto
 export type { AuditStore, AuditWriter, AuditReader, AuditBackend, NewAuditEvent, AuditFilter, AuditPage, AuditVerification, AuditStreamFilter, CollectedChain } from './lib/audit/stores/audit-store.interface';
 export { CollectorAuditStore } from './lib/audit/collector/collector-audit.store';
 export { verifyCollectedRows } from './lib/audit/collector/collected-chains';
-export { auditSubject, ensureAuditStream, loadNats } from './lib/audit/relay/audit-stream-relay';
+export { auditSubject, ensureAuditStream, loadNats, NO_ASYNC_TRACES } from './lib/audit/relay/audit-stream-relay';
 export { UnknownCursorError } from './lib/audit/stores/audit-store.interface';
 export type { AuditRow } from './lib/audit/evidence/audit-row';
 export { ChainedAuditStore } from './lib/audit/stores/chained-audit.store';

@@ -1,4 +1,4 @@
-import { ensureAuditStream, loadNats } from '@personai/monitoring';
+import { ensureAuditStream, loadNats, NO_ASYNC_TRACES } from '@personai/monitoring';
 
 /** A message of the audit stream as the collector receives it; acknowledged once stored. */
 export interface ReceivedMessage {
@@ -40,7 +40,7 @@ export interface JetStreamSourceOptions {
  */
 export async function connectJetStreamSource(url: string, options: JetStreamSourceOptions): Promise<AuditStreamSource> {
   const { transport, jetstream: js } = loadNats();
-  const nc = await transport.connect({ servers: url, name: options.name, timeout: 5000, maxReconnectAttempts: -1, reconnectTimeWait: 500 });
+  const nc = await transport.connect({ servers: url, name: options.name, timeout: 5000, maxReconnectAttempts: -1, reconnectTimeWait: 500, noAsyncTraces: NO_ASYNC_TRACES });
   try {
     const jsm = await js.jetstreamManager(nc);
     await ensureAuditStream(jsm, options.stream);

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AuditOutbox } from '../stores/audit-store.interface';
 import { SqliteAuditStore } from '../stores/sqlite-audit.store';
-import { AuditStreamPublisher, AuditStreamRelay, auditSubject } from './audit-stream-relay';
+import { type AuditRow, toEvent } from '../evidence/audit-row';
+import { auditMessage, AuditStreamPublisher, AuditStreamRelay, auditSubject } from './audit-stream-relay';
 
 const event = (i: number) => ({
   timestamp: new Date().toISOString(),
@@ -115,6 +116,14 @@ describe('the audit outbox (SQLite) and its relay', () => {
     await relay.stop();
     expect(stream.messages).toHaveLength(1);
     expect(await relay.readNow()).toEqual({ pending: 0, oldestAt: null });
+  });
+
+  it('writes each message as the event GET /audit returns plus its writer, whatever its fields hold', async () => {
+    const rows: AuditRow[] = [
+      { id: 'a', timestamp: 't', service: 's', event_type: 'brief_created', user_id: null, resource_id: 'r "quoted"', action: 'create', details: JSON.stringify({ nested: { list: [1, 'two', null] }, text: 'line\nbreak \u2028 é 🙂' }), success: 1, request_id: null, trace_id: null, writer: 'w/1', prev_hash: 'p', hash: 'h' },
+      { id: 'b', timestamp: 't', service: 's', event_type: 'error_occurred', user_id: 'u', resource_id: null, action: 'x', details: '{}', success: false, request_id: 'q', trace_id: '0af7651916cd43dd8448eb211c80319c', writer: 'w', prev_hash: 'p', hash: 'h' },
+    ];
+    for (const row of rows) expect(JSON.parse(Buffer.from(auditMessage(row)).toString('utf8'))).toEqual({ ...toEvent(row), writer: row.writer });
   });
 
   it('names subjects with what a NATS subject token may hold', () => {

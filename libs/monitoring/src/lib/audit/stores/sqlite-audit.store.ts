@@ -103,10 +103,11 @@ class SqliteAuditOutbox implements AuditOutbox {
   }
 
   async take(limit: number, publish: (rows: AuditRow[]) => Promise<void>): Promise<number> {
-    const rows = this.statement('SELECT e.* FROM audit_outbox o JOIN audit_events e ON e.seq = o.seq ORDER BY o.seq LIMIT ?').all(limit) as (AuditRow & { seq?: number })[];
+    const rows = this.statement('SELECT e.* FROM audit_outbox o JOIN audit_events e ON e.seq = o.seq ORDER BY o.seq LIMIT ?').all(limit) as (AuditRow & { seq: number })[];
     if (rows.length === 0) return 0;
     await publish(rows.map(({ seq: _seq, ...row }) => row));
-    await this.done(rows.map((row) => row.id));
+    // The oldest queued entries, in order: every entry up to the last one taken is one of them (later events queue with higher seqs).
+    await this.done(rows[rows.length - 1].seq);
     return rows.length;
   }
 
@@ -115,11 +116,11 @@ class SqliteAuditOutbox implements AuditOutbox {
    * in a crash only publishes those events again, which the stream drops as duplicates, and the next audit commit
    * (synchronous=FULL) makes it durable anyway. The events themselves are never written this way.
    */
-  private async done(ids: string[]): Promise<void> {
+  private async done(throughSeq: number): Promise<void> {
     await whenUnlocked(() => {
       this.db.pragma('synchronous = NORMAL');
       try {
-        this.statement('DELETE FROM audit_outbox WHERE seq IN (SELECT e.seq FROM audit_events e JOIN json_each(?) j ON e.id = j.value)').run(JSON.stringify(ids));
+        this.statement('DELETE FROM audit_outbox WHERE seq <= ?').run(throughSeq);
       } finally {
         this.db.pragma('synchronous = FULL');
       }
