@@ -64,7 +64,7 @@ describe('the audit outbox (SQLite) and its relay', () => {
     await expect(refused).rejects.toThrow('not acknowledged');
     expect(taken).toEqual(appended.map((e) => e.id));
     expect((await outbox.stats()).pending).toBe(3);
-    // A failed insert leaves no queue entry: the trigger runs inside the insert's transaction.
+    // A failed insert leaves nothing queued: the event's own row is its queue entry.
     const db = new Database(join(dir, 'audit.db'));
     expect(() => db.transaction(() => {
       db.prepare(`INSERT INTO audit_events (id, timestamp, service, event_type, action, details, success, writer, prev_hash, hash) VALUES ('x', 't', 's', 'e', 'a', '{}', 1, 'w', 'p', 'h')`).run();
@@ -76,6 +76,25 @@ describe('the audit outbox (SQLite) and its relay', () => {
     await store.append(event(4));
     await outbox.enable(true);
     expect(await outbox.stats()).toEqual({ pending: 0, oldestAt: null });
+  });
+
+  it('takes over the queue of the version before (a trigger filling audit_outbox) without losing or repeating an entry', async () => {
+    const appended = [];
+    for (let i = 0; i < 5; i += 1) appended.push(await store.append(event(i)));
+    const db = new Database(join(dir, 'audit.db'));
+    db.exec(`CREATE TABLE audit_outbox (seq INTEGER PRIMARY KEY, queued_at TEXT NOT NULL);
+      CREATE TRIGGER audit_outbox_queue AFTER INSERT ON audit_events BEGIN INSERT INTO audit_outbox (seq, queued_at) VALUES (NEW.seq, 'x'); END;
+      INSERT INTO audit_outbox (seq, queued_at) SELECT seq, 'x' FROM audit_events WHERE id IN ('${appended[3].id}', '${appended[4].id}');`);
+    db.close();
+    const outbox = outboxOf(store);
+    await outbox.enable(true);
+    const stream = new MemoryStream();
+    const relay = new AuditStreamRelay(outbox, async () => stream);
+    expect(await relay.round()).toBe(2);
+    expect(stream.messages.map((m) => m.id)).toEqual([appended[3].id, appended[4].id]);
+    const after = new Database(join(dir, 'audit.db'));
+    expect(after.prepare(`SELECT name FROM sqlite_master WHERE name LIKE 'audit_outbox%'`).all()).toEqual([]);
+    after.close();
   });
 
   it('publishes in commit order with the event id as message id, and removes only what the stream acknowledged', async () => {

@@ -178,9 +178,10 @@ export async function connectJetStream(url: string, streamName: string, options:
   }
   const stream = js.jetstream(nc);
   const timeout = options.ackTimeoutMs ?? 5000;
+  const stored = (): void => undefined;
   return {
-    async publish(subject, data, id) {
-      await stream.publish(subject, data, { msgID: id, timeout });
+    publish(subject, data, id) {
+      return stream.publish(subject, data, { msgID: id, timeout }).then(stored);
     },
     async close() {
       await nc.drain().catch(() => nc.close());

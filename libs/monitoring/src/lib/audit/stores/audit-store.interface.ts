@@ -103,7 +103,8 @@ export interface AuditPruneResult {
 
 /**
  * The transactional outbox of a store whose events are also published to a stream (AUDIT_STREAM_URL): while
- * enabled, each inserted event is queued in the same transaction as the event itself (a trigger), so no event
+ * enabled, each inserted event is queued in the same transaction as the event itself (SQLite: the events table after a
+ * cursor; PostgreSQL: a queue row written by the insert statement), so no event
  * is committed without its queue entry, and none queued that was not committed. A relay takes them off in commit
  * order once the stream has acknowledged them.
  */
