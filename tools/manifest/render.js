@@ -44,6 +44,24 @@ const MONITORING_TOKEN = { env: 'MONITORING_TOKEN', secret: 'personai-monitoring
 /** A service's own Secret references (manifest `secrets`), after the ones every service has. */
 const ownSecrets = (service) => secretEnv(service.secrets ?? []);
 
+/** Every pod's security context: non-root (uid 1000, the images' `node`), the runtime's default seccomp profile. */
+const POD_SECURITY = `      securityContext:
+        runAsNonRoot: true
+        runAsUser: 1000
+        runAsGroup: 1000
+        fsGroup: 1000
+        seccompProfile:
+          type: RuntimeDefault
+`;
+/** Every container's: read-only root, no privilege escalation, no capability. */
+const CONTAINER_SECURITY = `        securityContext:
+          readOnlyRootFilesystem: true
+          allowPrivilegeEscalation: false
+          capabilities:
+            drop:
+            - ALL
+`;
+
 /** The pod template every app's Deployment shares, up to the container's own env: labels, non-root, its ConfigMap. */
 const podHead = (name, port) => `  template:
     metadata:
@@ -53,14 +71,7 @@ const podHead = (name, port) => `  template:
     spec:
       terminationGracePeriodSeconds: 30
       automountServiceAccountToken: false
-      securityContext:
-        runAsNonRoot: true
-        runAsUser: 1000
-        runAsGroup: 1000
-        fsGroup: 1000
-        seccompProfile:
-          type: RuntimeDefault
-      containers:
+${POD_SECURITY}      containers:
       - name: ${name}
         image: ${image(name)}:latest
         imagePullPolicy: IfNotPresent
@@ -77,13 +88,7 @@ const podHead = (name, port) => `  template:
 const probe = (kind, path, settings) => `        ${kind}:\n          httpGet:\n            path: ${path}\n            port: http\n${Object.entries(settings).map(([k, v]) => `          ${k}: ${v}\n`).join('')}`;
 
 /** Every app's probes (the routes the monitoring library serves) and its container's security context. */
-const containerChecks = () => `${probe('startupProbe', '/health/live', { periodSeconds: 2, failureThreshold: 30 })}${probe('livenessProbe', '/health/live', { periodSeconds: 10, timeoutSeconds: 2, failureThreshold: 3 })}${probe('readinessProbe', '/health/ready', { periodSeconds: 5, timeoutSeconds: 2, failureThreshold: 2 })}        securityContext:
-          readOnlyRootFilesystem: true
-          allowPrivilegeEscalation: false
-          capabilities:
-            drop:
-            - ALL
-`;
+const containerChecks = () => `${probe('startupProbe', '/health/live', { periodSeconds: 2, failureThreshold: 30 })}${probe('livenessProbe', '/health/live', { periodSeconds: 10, timeoutSeconds: 2, failureThreshold: 3 })}${probe('readinessProbe', '/health/ready', { periodSeconds: 5, timeoutSeconds: 2, failureThreshold: 2 })}${CONTAINER_SECURITY}`;
 
 const serviceObject = (name, port) => `apiVersion: v1
 kind: Service
@@ -351,14 +356,7 @@ spec:
         app.kubernetes.io/part-of: personai
     spec:
       automountServiceAccountToken: false
-      securityContext:
-        runAsNonRoot: true
-        runAsUser: 1000
-        runAsGroup: 1000
-        fsGroup: 1000
-        seccompProfile:
-          type: RuntimeDefault
-      containers:
+${POD_SECURITY}      containers:
       - name: nats
         image: ${NATS.image}
         args: [--jetstream, --store_dir=/data, --http_port=${monitorPort}]
@@ -383,13 +381,7 @@ spec:
             memory: 128Mi
           limits:
             memory: 512Mi
-        securityContext:
-          readOnlyRootFilesystem: true
-          allowPrivilegeEscalation: false
-          capabilities:
-            drop:
-            - ALL
-        volumeMounts:
+${CONTAINER_SECURITY}        volumeMounts:
         - name: data
           mountPath: /data
       - name: exporter
@@ -404,13 +396,7 @@ spec:
             memory: 16Mi
           limits:
             memory: 64Mi
-        securityContext:
-          readOnlyRootFilesystem: true
-          allowPrivilegeEscalation: false
-          capabilities:
-            drop:
-            - ALL
-  volumeClaimTemplates:
+${CONTAINER_SECURITY}  volumeClaimTemplates:
   - metadata:
       name: data
     spec:
