@@ -79,11 +79,13 @@ describe('HealthProbeService', () => {
   });
 
   it('counts a critical check whose result has gone stale as down, and closes the audit gate', async () => {
-    const { probes, availability } = prober(20);
+    // An interval long enough that the first round's results (taken while the hung check times out, 50 ms) are
+    // still fresh when it returns on a loaded machine: stale after 2 x 200 + 50 ms.
+    const { probes, availability } = prober(200);
     await probes.onApplicationBootstrap();
     probes.onModuleDestroy(); // the prober stops: its last results age
     expect(availability.unavailableReason()).toBeUndefined();
-    await sleep(2 * 20 + 50 + 30);
+    await sleep(2 * 200 + 50 + 100);
     expect(probes.checks()['database']).toMatchObject({ status: 'down', stale: true });
     expect(availability.unavailableReason()).toMatch(/^no database check result for \d+ ms$/);
   });
