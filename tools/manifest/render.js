@@ -104,7 +104,8 @@ spec:
     protocol: TCP
 `;
 
-const serviceMonitor = (name) => `apiVersion: monitoring.coreos.com/v1
+/** The prometheus-operator's scrape of an app's Service, on its port named `port` (an app's `http`, an exporter's `metrics`). */
+const serviceMonitor = (name, port = 'http') => `apiVersion: monitoring.coreos.com/v1
 kind: ServiceMonitor
 ${metadata(name)}
     release: prometheus
@@ -113,7 +114,7 @@ spec:
     matchLabels:
       app.kubernetes.io/name: ${name}
   endpoints:
-  - port: http
+  - port: ${port}
     path: /metrics
     interval: 30s
     scrapeTimeout: 10s
@@ -421,22 +422,7 @@ spec:
     port: ${exporterPort}
     targetPort: metrics
 ---
-apiVersion: monitoring.coreos.com/v1
-kind: ServiceMonitor
-metadata:
-  name: ${name}
-  labels:
-    app.kubernetes.io/name: ${name}
-    app.kubernetes.io/part-of: personai
-    release: prometheus
-spec:
-  selector:
-    matchLabels:
-      app.kubernetes.io/name: ${name}
-  endpoints:
-  - port: metrics
-    interval: 30s
----
+${serviceMonitor(name, 'metrics')}---
 apiVersion: networking.k8s.io/v1
 kind: NetworkPolicy
 ${metadata(name)}

@@ -42,11 +42,6 @@ export class AuditCollectorService implements OnApplicationBootstrap, BeforeAppl
     });
   }
 
-  /** Connected to the stream now, or why not (the health check's reading). */
-  status(): { connected: true; pending?: number } | { connected: false; reason: string } {
-    return this.source ? { connected: true, pending: this.backlog } : { connected: false, reason: this.lastError ?? 'connecting' };
-  }
-
   /** The consumer's backlog read now (throws when the stream cannot be read). */
   async readPending(): Promise<number> {
     if (!this.source) throw new Error(`not connected to ${this.config.COLLECTOR_STREAM_URL}: ${this.lastError ?? 'connecting'}`);

@@ -5,8 +5,6 @@ import { SqliteAuditBackend } from '../stores/sqlite-audit.store';
 import { DEFAULT_STORE_TIMEOUT_MS } from '../../monitoring.constants';
 import { verifyCollectedRows } from './collected-chains';
 
-const PAGE = 5000;
-
 /**
  * An audit collector's store (SQLite): every service's events as their writers chained them, received from the
  * audit stream (`ingest`), beside the collector's own chain (its reads of the log, like any service's). GET /audit
@@ -42,16 +40,6 @@ export class CollectorAuditStore extends ChainedAuditStore {
   }
 
   override async verify(): Promise<AuditVerification> {
-    const sqlite = this.sqlite;
-    return verifyCollectedRows(
-      (async function* rows() {
-        for (let cursor: string | null = null; ; ) {
-          const page = await sqlite.range(cursor, PAGE);
-          yield* page;
-          if (page.length < PAGE) return;
-          cursor = page[page.length - 1].id;
-        }
-      })(),
-    );
+    return verifyCollectedRows(this.rows());
   }
 }

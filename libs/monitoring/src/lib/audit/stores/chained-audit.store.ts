@@ -226,7 +226,7 @@ export class ChainedAuditStore implements AuditStore {
   }
 
   /** Every row in commit order, a page at a time. */
-  private async *rows(): AsyncGenerator<AuditRow> {
+  protected async *rows(): AsyncGenerator<AuditRow> {
     let cursor: string | null = null;
     for (;;) {
       const page = await this.backend.range(cursor, PAGE);

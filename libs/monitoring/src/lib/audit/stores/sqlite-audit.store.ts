@@ -148,6 +148,10 @@ class SqliteAuditOutbox implements AuditOutbox {
   }
 }
 
+/** The columns and named parameters of a row's INSERT (every insert of both the service's chain and a collector's). */
+const ROW_VALUES = `(${AUDIT_COLUMNS.join(', ')}) VALUES (${AUDIT_COLUMNS.map((c) => `@${c}`).join(', ')})`;
+const rowParams = (row: AuditRow) => ({ ...row, success: row.success ? 1 : 0 });
+
 /** The SQLite side of the audit log: rows, indexes and per-type counts in one file. */
 export class SqliteAuditBackend implements AuditBackend {
   readonly deferCommit = true;
@@ -169,8 +173,8 @@ export class SqliteAuditBackend implements AuditBackend {
       const hasCounts = db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'audit_event_counts'`).get();
       if (!hasCounts) db.transaction(() => db.exec(COUNTS_SCHEMA)).immediate();
     });
-    const insert = this.db.prepare(`INSERT INTO audit_events (${AUDIT_COLUMNS.join(', ')}) VALUES (${AUDIT_COLUMNS.map((c) => `@${c}`).join(', ')})`);
-    this.insertBatch = this.db.transaction((rows: AuditRow[]) => rows.forEach((row) => insert.run({ ...row, success: row.success ? 1 : 0 })));
+    const insert = this.db.prepare(`INSERT INTO audit_events ${ROW_VALUES}`);
+    this.insertBatch = this.db.transaction((rows: AuditRow[]) => rows.forEach((row) => insert.run(rowParams(row))));
     this.heartbeat = this.db.prepare('INSERT INTO monitoring_heartbeat (writer, at) VALUES (?, ?) ON CONFLICT (writer) DO UPDATE SET at = excluded.at');
     this.outbox = new SqliteAuditOutbox(this.db, (sql) => this.statement(sql), writeTimeoutMs);
   }
@@ -188,8 +192,8 @@ export class SqliteAuditBackend implements AuditBackend {
       this.db.exec('CREATE INDEX IF NOT EXISTS audit_events_service ON audit_events (service, seq)');
       this.serviceIndexed = true;
     }
-    const insert = this.statement(`INSERT OR IGNORE INTO audit_events (${AUDIT_COLUMNS.join(', ')}) VALUES (${AUDIT_COLUMNS.map((c) => `@${c}`).join(', ')})`);
-    return whenUnlocked(() => this.db.transaction(() => rows.filter((row) => insert.run({ ...row, success: row.success ? 1 : 0 }).changes > 0).map((row) => row.id)).immediate(), this.writeTimeoutMs);
+    const insert = this.statement(`INSERT OR IGNORE INTO audit_events ${ROW_VALUES}`);
+    return whenUnlocked(() => this.db.transaction(() => rows.filter((row) => insert.run(rowParams(row)).changes > 0).map((row) => row.id)).immediate(), this.writeTimeoutMs);
   }
 
   async lastId(): Promise<string | null> {
