@@ -16,7 +16,7 @@ const seconds = Number(args.seconds ?? 8);
 const rounds = Number(args.rounds ?? 3);
 const setup = loadSetup();
 const dataRoot = mkdtempSync(join(tmpdir(), 'personai-semi-'));
-const VARIANTS = { default: '', semi1: '--max-semi-space-size=1', semi2: '--max-semi-space-size=2', semi4: '--max-semi-space-size=4' };
+const VARIANTS = { default: '', semi2: '--max-semi-space-size=2', semi4: '--max-semi-space-size=4', semi8: '--max-semi-space-size=8', semi16: '--max-semi-space-size=16' };
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 const ports = Object.fromEntries(await Promise.all([FAKES, ...SERVICES].map(async (n) => [n, await freePort()])));

@@ -5,6 +5,7 @@ import { DEFAULT_PROCESS_METRICS_INTERVAL_MS, MONITORING_MODULE_OPTIONS, MONITOR
 import { MonitoringModuleOptions } from '../monitoring-options.interface';
 import { QUEUE_STATES, RuntimeStatsService } from '../runtime/runtime-stats.service';
 import { tracingCounts } from '../tracing/tracing-sdk';
+import { boundCounter, boundHistogram } from './bound-series';
 import { rememberDefaultMetrics, TimedDefaultMetrics } from './timed-collection';
 
 /** What the OpenMetrics serialization reads of a metric. */
@@ -103,7 +104,8 @@ export class MetricsService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly auditChainLength: Gauge<'writer'>;
   private readonly auditCheckpointSequence: Gauge<'writer'>;
   private readonly queueJobDuration: Histogram<'outcome'>;
-  private readonly requestSeries = new Map<string, { count: Counter.Internal; duration: Histogram.Internal<'method' | 'endpoint' | 'status'> }>();
+  /** The request series by endpoint, method and status (no key string built per request), each bound (bound-series.ts). */
+  private readonly requestSeries = new Map<string, Map<string, Map<number, { labels: Record<'method' | 'endpoint' | 'status', string>; count: () => void; observe: (seconds: number) => void }>>>();
 
   constructor(
     @Inject(MONITORING_REGISTRY) readonly registry: Registry,
@@ -205,16 +207,19 @@ export class MetricsService implements OnApplicationBootstrap, OnModuleDestroy {
    * With the trace id of a sampled request, its latency bucket keeps it as an exemplar.
    */
   recordRequest(method: string, endpoint: string, status: number, seconds: number, traceId?: string): void {
-    const key = `${method} ${status} ${endpoint}`;
-    let series = this.requestSeries.get(key);
+    let byMethod = this.requestSeries.get(endpoint);
+    if (!byMethod) this.requestSeries.set(endpoint, (byMethod = new Map()));
+    let byStatus = byMethod.get(method);
+    if (!byStatus) byMethod.set(method, (byStatus = new Map()));
+    let series = byStatus.get(status);
     if (!series) {
       const labels = { method, endpoint, status: String(status) };
-      series = { count: this.httpRequests.labels(labels), duration: this.httpDuration.labels(labels) };
-      this.requestSeries.set(key, series);
+      series = { labels, count: boundCounter(this.httpRequests, labels), observe: boundHistogram(this.httpDuration, labels) };
+      byStatus.set(status, series);
     }
-    series.count.inc();
-    if (traceId) this.httpDuration.observe({ labels: { method, endpoint, status: String(status) }, value: seconds, exemplarLabels: { trace_id: traceId } } as never);
-    else series.duration.observe(seconds);
+    series.count();
+    if (traceId) this.httpDuration.observe({ labels: series.labels, value: seconds, exemplarLabels: { trace_id: traceId } } as never);
+    else series.observe(seconds);
   }
 
   /**

@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import type { LogDropReason } from '@personai/contracts';
 import { MetricsService, ShutdownState } from '@personai/monitoring';
 import type { ServiceEnv } from '../config/service-env';
-import { bindRequestContext, fastifyLogging, logDestination, ServiceLogger } from '../hardening/logging';
+import { fastifyLogging, logDestination, runInRequestContext, ServiceLogger } from '../hardening/logging';
 import { REQUEST_ID_HEADER, requestIdFor } from '../http/request-id';
 import { guardMutatingRoutes, MutationThrottlerGuard } from '../hardening/mutation-throttler.guard';
 import { CompiledValidationPipe } from '../http/compiled-validation.pipe';
@@ -61,14 +61,18 @@ export const SERVICE_VALIDATION_OPTIONS = { whitelist: true, forbidNonWhiteliste
  * Security headers (helmet's, captured once: see security-headers.ts; the docs page gets its own), the
  * request id, and while draining `Connection: close`, on every answer. Fastify sends no X-Powered-By.
  */
-export function addResponseHeaders(fastify: FastifyInstance, shutdown?: ShutdownState): void {
+export function addResponseHeaders(fastify: FastifyInstance, shutdown?: ShutdownState, options: { requestContext?: boolean } = {}): void {
+  const requestContext = options.requestContext === true;
+  // One onRequest hook for the headers and, with `requestContext`, the request's logging context (bindRequestContext's):
+  // each hook Fastify runs is a step of its own on every request.
   fastify.addHook('onRequest', (request, reply, done) => {
     reply.headers(request.url.startsWith(API_DOCS_PATH) ? DOCS_SECURITY_HEADERS : API_SECURITY_HEADERS);
     reply.header(REQUEST_ID_HEADER, request.id);
     // While draining after SIGTERM, every answer closes its connection: clients reconnect, and the load
     // balancer (which saw readiness fail) sends them elsewhere, so no request races the final close.
     if (shutdown?.isShuttingDown()) reply.header('connection', 'close');
-    done();
+    if (requestContext) runInRequestContext(request, done);
+    else done();
   });
   // A body refused before it was read (413 on its Content-Length): Fastify closes the connection, and closing a
   // socket whose client is still sending resets it, so the client sees EPIPE or ECONNRESET instead of the 413.
@@ -90,8 +94,7 @@ export function configureServiceApp(app: INestApplication): void {
   const config = optionalProvider<ServiceEnv>(app, SERVICE_CONFIG);
   if (config) publishApiDocs(app, { title: config.SERVICE_NAME, version: config.SERVICE_VERSION });
   const fastify = app.getHttpAdapter().getInstance() as FastifyInstance;
-  addResponseHeaders(fastify, shutdownStateOf(app));
-  if (config) bindRequestContext(fastify);
+  addResponseHeaders(fastify, shutdownStateOf(app), { requestContext: config !== undefined });
   const throttler = optionalProvider(app, MutationThrottlerGuard);
   if (throttler) guardMutatingRoutes(app, throttler);
 }

@@ -152,10 +152,13 @@ const requestLogger = new AsyncLocalStorage<FastifyBaseLogger>();
  * async context frame; the request's logger itself is lazy). Probes and scrapes log nothing and skip it.
  */
 export function bindRequestContext(fastify: FastifyInstance): void {
-  fastify.addHook('onRequest', (request, _reply, done) => {
-    if (QUIET_ROUTES.has(request.routeOptions.url ?? '')) return done();
-    requestLogger.run(request.log, done);
-  });
+  fastify.addHook('onRequest', (request, _reply, done) => runInRequestContext(request, done));
+}
+
+/** Continues serving the request (`done`) inside its logging context (see bindRequestContext), for a hook that does more. */
+export function runInRequestContext(request: FastifyRequest, done: () => void): void {
+  if (QUIET_ROUTES.has(request.routeOptions.url ?? '')) return done();
+  requestLogger.run(request.log, done);
 }
 
 /**
