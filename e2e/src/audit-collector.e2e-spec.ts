@@ -227,4 +227,51 @@ describeLocal('the fleet audit log: three writers, one stream, the audit collect
     expect(content).toHaveLength(300);
     expect(new Set(seen.map((e) => e.service))).toEqual(new Set([PG_SERVICE, SQLITE_SERVICE, 'audit-collector']));
   }, 120_000);
+
+  it('on PostgreSQL, two collectors sharing the durable consumer hold every event once, through one of them killed with SIGKILL', async () => {
+    // The stream holds the events of the tests above (thousands) and 3 x 200 more written now. Two collectors with a new
+    // consumer name read it all from the start into one PostgreSQL database, a batch of 100 at a time; one is killed
+    // mid-way and restarted.
+    await Promise.all(
+      [replicaA, replicaB, sqliteWriter].map(async (w, n) => {
+        for (let i = 0; i < 200; i += 1) expect((await postJson(`${w.url}/content`, { brief_id: `pg_${n}_${i}`, user_id: 'pg_user' })).status).toBe(201);
+      }),
+    );
+    for (const w of [replicaA, replicaB, sqliteWriter]) await eventually(`${w.url}'s outbox to drain`, async () => ((await metric(w.url, 'audit_outbox_pending')) === 0 ? true : undefined), 30_000);
+    const store = await freshDatabase('fleet_collector');
+    const env = { COLLECTOR_STREAM_URL: nats.url, COLLECTOR_STREAM_NAME: stream, COLLECTOR_CONSUMER: 'pg-collectors', COLLECTOR_BATCH: '100', COLLECTOR_ACK_WAIT: '3s', AUDIT_DATABASE_URL: store.url, LOG_LEVEL: 'warn' };
+    const pg = [
+      new ServiceProcess('audit-collector', await freePort(), { ...env, DATA_DIR: join(dir, 'pg-1') }),
+      new ServiceProcess('audit-collector', await freePort(), { ...env, DATA_DIR: join(dir, 'pg-2') }),
+    ];
+    try {
+      await Promise.all(pg.map((c) => c.start()));
+      const stored = async () => (await collectorStored(pg[0].url)) + (await collectorStored(pg[1].url));
+      await eventually('the PostgreSQL collectors to store 500 events', async () => ((await stored()) > 500 ? true : undefined), 30_000);
+      const killed = await pg[0].kill('SIGKILL');
+      expect(killed.signal).toBe('SIGKILL');
+      await pg[0].start();
+
+      // The writers' events as the SQLite collector holds them: the PostgreSQL ones must hold the same, each once.
+      const fleet = async (base: string) => [...(await ids(base, `service=${PG_SERVICE}`)), ...(await ids(base, `service=${SQLITE_SERVICE}`))];
+      const expected = await fleet(collector.url);
+      expect(expected.length).toBeGreaterThanOrEqual(600);
+      await eventually('the PostgreSQL collectors to hold every writer\'s events', async () => ((await fleet(pg[1].url)).length >= expected.length ? true : undefined), 60_000);
+      await new Promise((r) => setTimeout(r, 4_000)); // past the ack wait: a redelivery would land now
+      const held = [await fleet(pg[0].url), await fleet(pg[1].url)];
+      expect(held[0]).toEqual(held[1]); // one table: both answer the same, in the same (commit) order
+      expect(held[1]).toHaveLength(new Set(held[1]).size);
+      expect([...held[1]].sort()).toEqual([...expected].sort());
+      for (const c of pg) {
+        const verify = (await getJson<AuditVerifyResponse>(`${c.url}/audit/verify`)).body;
+        expect(verify).toMatchObject({ intact: true, first_broken_id: null });
+        for (const writer of [`${PG_SERVICE}/a`, `${PG_SERVICE}/b`, SQLITE_SERVICE]) expect(verify.writers?.[writer]).toMatchObject({ from_genesis: true });
+        // Each collector's own reads on a chain of its own (two writers of the collector, never one forked chain).
+        expect(Object.keys(verify.writers ?? {}).filter((w) => w.startsWith('audit-collector/'))).toHaveLength(2);
+      }
+    } finally {
+      await Promise.all(pg.map((c) => c.kill('SIGTERM')));
+      await store.drop();
+    }
+  }, 180_000);
 });

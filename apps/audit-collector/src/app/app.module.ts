@@ -1,6 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { CollectorAuditStore } from '@personai/monitoring';
+import { CollectorAuditStore, isPostgresUrl } from '@personai/monitoring';
 import { ServiceKitModule } from '@personai/service-kit';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { AuditCollectorEnv } from '../config/audit-collector.config';
 import { AuditCollectorService, jetStreamSourceOf } from './collector/audit-collector.service';
@@ -12,8 +13,12 @@ import { COLLECTOR_CONFIG, COLLECTOR_SOURCE, COLLECTOR_STORE } from './collector
 export class AppModule {
   /** @param source opens the stream's consumer (JetStream at COLLECTOR_STREAM_URL unless given: the specs') */
   static forConfig(config: AuditCollectorEnv, source: () => Promise<AuditStreamSource> = jetStreamSourceOf(config)): DynamicModule {
-    // The fleet's events and the collector's own chain in one SQLite file: GET /audit, /audit/stream and /audit/verify read it.
-    const store = new CollectorAuditStore(config.AUDIT_DATABASE_URL || join(config.DATA_DIR, config.SERVICE_NAME, 'audit.db'), config.SERVICE_NAME, config.storeTimeoutMs);
+    // The fleet's events and the collector's own chain in one SQLite file, or in PostgreSQL (collectors sharing the
+    // database and the durable consumer): GET /audit, /audit/stream and /audit/verify read it. On PostgreSQL each
+    // collector process chains its own reads under its own writer id, as the services' replicas do.
+    const location = config.AUDIT_DATABASE_URL || join(config.DATA_DIR, config.SERVICE_NAME, 'audit.db');
+    const writer = isPostgresUrl(location) ? config.AUDIT_WRITER_ID || `${config.SERVICE_NAME}/${hostname()}:${config.PORT}` : config.SERVICE_NAME;
+    const store = new CollectorAuditStore(location, writer, config.storeTimeoutMs);
     return {
       module: AppModule,
       // Observable like the services it collects from: /health (with the stream as a check), /metrics, /audit.

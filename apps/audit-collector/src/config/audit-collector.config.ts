@@ -1,6 +1,6 @@
 import { Type } from 'class-transformer';
 import { IsInt, IsString, Matches, Max, Min } from 'class-validator';
-import { isPostgresUrl, parseDuration } from '@personai/monitoring';
+import { parseDuration } from '@personai/monitoring';
 import { ConfigError, loadConfig, ServiceEnv } from '@personai/service-kit';
 
 /** audit-collector's environment: the shared variables (CONTRACT.md §3) plus the stream it collects. */
@@ -32,7 +32,6 @@ export class AuditCollectorEnv extends ServiceEnv {
 export function loadAuditCollectorConfig(env: NodeJS.ProcessEnv = process.env): AuditCollectorEnv {
   const config = loadConfig(AuditCollectorEnv, env, { SERVICE_NAME: 'audit-collector', PORT: '8030' });
   const problems: string[] = [];
-  if (config.AUDIT_DATABASE_URL && isPostgresUrl(config.AUDIT_DATABASE_URL)) problems.push('  AUDIT_DATABASE_URL: the audit collector keeps its copy in SQLite in this version (a file path, or empty for DATA_DIR/audit-collector/audit.db)');
   if (config.AUDIT_STREAM_URL) problems.push('  AUDIT_STREAM_URL: the audit collector reads the stream (COLLECTOR_STREAM_URL); it does not publish its own events to it');
   if (problems.length > 0) throw new ConfigError(`invalid configuration:\n${problems.join('\n')}`);
   config.ackWaitMs = parseDuration(config.COLLECTOR_ACK_WAIT) ?? 10_000;

@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import { Client } from 'pg';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,16 +18,83 @@ async function writerRows(service: string, writer: string, n: number): Promise<A
   return backend.range(null, 1000);
 }
 
-describe('CollectorAuditStore', () => {
-  let dir: string;
+/** The real PostgreSQL server of the machine (trust auth); each test gets a database of its own. */
+const PG_URL = process.env['PG_TEST_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+async function pg(url: string, text: string, params: unknown[] = []): Promise<void> {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(text, params);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Where a collector keeps its copy, and how a test edits the stored rows behind its back. */
+interface Place {
+  location: (name: string) => string;
+  /** Runs a statement on the stored events (`?` placeholders; the table is named `events`). */
+  edit: (name: string, sql: string, params: unknown[]) => Promise<void>;
+}
+
+const PLACES: Record<string, () => Promise<Place & { cleanup: () => Promise<void> }>> = {
+  SQLite: async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'collector-'));
+    return {
+      location: (name) => join(dir, `${name}.db`),
+      edit: async (name, sql, params) => {
+        const db = new Database(join(dir, `${name}.db`));
+        db.prepare(sql.replace('events', 'audit_events')).run(...params);
+        db.close();
+      },
+      cleanup: async () => rmSync(dir, { recursive: true, force: true }),
+    };
+  },
+  PostgreSQL: async () => {
+    const databases: string[] = [];
+    const urlOf = (name: string) => {
+      const url = new URL(PG_URL);
+      url.pathname = `/collector_spec_${process.pid}_${name}`;
+      return url.toString();
+    };
+    return {
+      location: (name) => {
+        databases.push(name);
+        return urlOf(name);
+      },
+      edit: (name, sql, params) => {
+        let i = 0;
+        return pg(urlOf(name), sql.replace('events', 'audit_collected').replace(/\?/g, () => `$${(i += 1)}`), params);
+      },
+      cleanup: async () => {
+        for (const name of databases) await pg(PG_URL, `DROP DATABASE IF EXISTS collector_spec_${process.pid}_${name} WITH (FORCE)`);
+      },
+    };
+  },
+};
+
+/** A PostgreSQL location is a database that must exist before the store opens it. */
+async function open(kind: string, place: Place, name: string): Promise<CollectorAuditStore> {
+  const location = place.location(name);
+  if (kind === 'PostgreSQL') {
+    const db = new URL(location).pathname.slice(1);
+    await pg(PG_URL, `DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
+    await pg(PG_URL, `CREATE DATABASE ${db}`);
+  }
+  return new CollectorAuditStore(location, 'audit-collector');
+}
+
+describe.each(Object.keys(PLACES))('CollectorAuditStore on %s', (kind) => {
+  let place: Place & { cleanup: () => Promise<void> };
   let store: CollectorAuditStore;
-  beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), 'collector-'));
-    store = new CollectorAuditStore(join(dir, 'audit.db'), 'audit-collector');
+  beforeEach(async () => {
+    place = await PLACES[kind]();
+    store = await open(kind, place, 'audit');
   });
   afterEach(async () => {
     await store.close();
-    rmSync(dir, { recursive: true, force: true });
+    await place.cleanup();
   });
 
   it('holds every writer\'s events once, filters them by service, and verifies each chain as received', async () => {
@@ -34,9 +102,17 @@ describe('CollectorAuditStore', () => {
     const b = await writerRows('media-engine', 'media-engine/pod-1', 4);
     let woken = 0;
     const unwatch = store.watch(() => (woken += 1));
+    if (kind === 'PostgreSQL') {
+      // Woken once when its LISTEN connection is up (notifications sent before it would be lost); counted from then.
+      await waitFor(() => woken >= 1);
+      woken = 0;
+    }
     expect(await store.ingest([a[0], b[0], a[1], a[2]])).toEqual([a[0].id, b[0].id, a[1].id, a[2].id]);
     expect(await store.ingest([a[1], a[2], b[1], a[3], a[4], b[2], b[3]])).toEqual([b[1].id, a[3].id, a[4].id, b[2].id, b[3].id]); // a redelivery: the first two again
     expect(await store.ingest([a[4]])).toEqual([]);
+    // One wake-up per commit that stored something (on PostgreSQL a notification, delivered a moment later).
+    await waitFor(() => woken >= 2);
+    await new Promise((r) => setTimeout(r, kind === 'PostgreSQL' ? 300 : 0));
     unwatch();
     expect(woken).toBe(2);
     expect((await store.query({ service: 'media-engine' }, 100)).events.map((e) => e.id)).toEqual(b.map((r) => r.id));
@@ -61,17 +137,15 @@ describe('CollectorAuditStore', () => {
     await store.ingest(a.slice(2));
     expect(await store.verify()).toMatchObject({ intact: true, checked: 4, writers: { ce: { events: 4, from_genesis: false } } });
 
-    const db = new Database(join(dir, 'audit.db'));
-    db.prepare(`UPDATE audit_events SET details = '{"i":99}' WHERE id = ?`).run(a[3].id);
+    await place.edit('audit', `UPDATE events SET details = '{"i":99}' WHERE id = ?`, [a[3].id]);
     expect(await store.verify()).toMatchObject({ intact: false, firstBrokenId: a[3].id });
-    db.prepare(`UPDATE audit_events SET details = '{"i":3}' WHERE id = ?`).run(a[3].id);
+    await place.edit('audit', `UPDATE events SET details = '{"i":3}' WHERE id = ?`, [a[3].id]);
     expect((await store.verify()).intact).toBe(true);
-    db.prepare('DELETE FROM audit_events WHERE id = ?').run(a[4].id);
+    await place.edit('audit', 'DELETE FROM events WHERE id = ?', [a[4].id]);
     expect(await store.verify()).toMatchObject({ intact: false, firstBrokenId: a[5].id });
-    db.close();
 
     // Received out of order (delivered again after a collector's crash): followed link by link, intact.
-    const other = new CollectorAuditStore(join(dir, 'other.db'), 'audit-collector');
+    const other = await open(kind, place, 'other');
     await other.ingest([a[0], a[2], a[3], a[1]]);
     expect(await other.verify()).toMatchObject({ intact: true, checked: 4, writers: { ce: { events: 4, from_genesis: true, head_id: a[3].id } } });
     // A row inserted that claims a held row as its predecessor (a fork), validly hashed: broken there.
@@ -84,3 +158,50 @@ describe('CollectorAuditStore', () => {
     await other.close();
   });
 });
+
+describe('CollectorAuditStore on PostgreSQL, shared by two collectors', () => {
+  let place: Place & { cleanup: () => Promise<void> };
+  beforeEach(async () => {
+    place = await PLACES['PostgreSQL']();
+  });
+  afterEach(() => place.cleanup());
+
+  it('keeps each event once when both store overlapping batches at once, and one collector\'s stream wakes on the other\'s commit', async () => {
+    const first = await open('PostgreSQL', place, 'shared');
+    const second = new CollectorAuditStore(place.location('shared'), 'audit-collector-2');
+    try {
+      const a = await writerRows('content-engine', 'ce', 200);
+      let woken = 0;
+      const unwatch = first.watch(() => (woken += 1));
+      await waitFor(() => woken >= 1); // the LISTEN connection is up (it wakes once when it connects)
+      const before = woken;
+      // Overlapping halves, in batches of 20, at the same time: a redelivery to the other collector of each batch.
+      const batches = (rows: AuditRow[]) => Array.from({ length: rows.length / 20 }, (_, i) => rows.slice(i * 20, i * 20 + 20));
+      const added = await Promise.all([
+        Promise.all(batches(a.slice(0, 140)).map((b) => first.ingest(b))),
+        Promise.all(batches(a.slice(60)).map((b) => second.ingest(b))),
+      ]);
+      const ids = added.flat(2);
+      expect(ids).toHaveLength(200);
+      expect(new Set(ids).size).toBe(200);
+      await waitFor(() => woken > before);
+      unwatch();
+      // Read back in commit order by either one, the chain verifies (followed by its links whatever the arrival order).
+      const read = (await first.after(null, 500)).map((e) => e.id);
+      expect(read).toEqual((await second.after(null, 500)).map((e) => e.id));
+      expect(new Set(read)).toEqual(new Set(a.map((r) => r.id)));
+      expect(await second.verify()).toMatchObject({ intact: true, checked: 200, writers: { ce: { events: 200, from_genesis: true, head_id: a[199].id } } });
+    } finally {
+      await first.close();
+      await second.close();
+    }
+  });
+});
+
+async function waitFor(condition: () => boolean, timeoutMs = 5000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > until) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

@@ -1,13 +1,13 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Logger } from '@nestjs/common';
-import { Client, type Pool, type PoolClient } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 import { DEFAULT_STORE_TIMEOUT_MS } from '../../monitoring.constants';
 import type { AuditCheckpoint } from '../evidence/audit-checkpoint';
 import { AUDIT_COLUMNS, AuditRow } from '../evidence/audit-row';
 import { AuditBackend, AuditFilter, AuditOutbox, AuditPartition, AuditStreamFilter, HeadInfo, UnknownCursorError } from './audit-store.interface';
 import { ChainedAuditStore } from './chained-audit.store';
-import { createPool, inTransaction, schemaOnFirstUse } from './postgres-connection';
+import { CommitListener, createPool, inTransaction, schemaOnFirstUse } from './postgres-connection';
 
 /**
  * The schema: `audit_events` is partitioned by service (LIST), and each service's partition by time (RANGE
@@ -134,21 +134,20 @@ export class PostgresAuditBackend implements AuditBackend {
   private intervalMs: number;
   /** Periods this process made sure of (and the next one each). */
   private readonly ensured = new Set<number>();
-  /** /audit/stream's wake-ups, and the LISTEN connection that serves them while there is one. */
-  private readonly watchers = new Set<() => void>();
-  private listener?: Client;
-  private relisten?: NodeJS.Timeout;
+  /** /audit/stream's wake-ups: the LISTEN connection that serves them while anyone follows. */
+  private readonly listener: CommitListener;
   /** The audit stream's outbox: while on, each insert also queues its rows (in the same statement). */
   readonly outbox: AuditOutbox;
   private queueing = false;
 
   constructor(
-    private readonly url: string,
+    url: string,
     private readonly service: string,
     timeoutMs = DEFAULT_STORE_TIMEOUT_MS,
     partitionIntervalMs = DEFAULT_PARTITION_INTERVAL_MS,
   ) {
     this.pool = createPool(url, timeoutMs);
+    this.listener = new CommitListener(url, AUDIT_CHANNEL, service);
     this.serviceTable = auditServiceTable(service);
     this.intervalMs = partitionIntervalMs;
     this.ready = schemaOnFirstUse(this.pool, MIGRATION_LOCK, [SET_ASIDE_UNPARTITIONED, ...MIGRATIONS, (client) => this.moveUnpartitioned(client), (client) => this.adoptInterval(client)]);
@@ -237,54 +236,15 @@ export class PostgresAuditBackend implements AuditBackend {
     });
   }
 
-  /**
-   * Calls `onCommit` whenever any process (any replica) commits events of this service, through a connection
-   * of its own that LISTENs on AUDIT_CHANNEL; also right after (re)connecting, since notifications sent while it
-   * was away are lost (a reader that reads after its cursor then misses nothing). Returns the unsubscribe.
-   */
+  /** Calls `onCommit` whenever any process (any replica) commits events of this service (LISTEN on AUDIT_CHANNEL). Returns the unsubscribe. */
   watch(onCommit: () => void): () => void {
-    this.watchers.add(onCommit);
-    if (this.watchers.size === 1) this.listen();
-    return () => {
-      this.watchers.delete(onCommit);
-      if (this.watchers.size === 0) this.unlisten();
-    };
+    return this.listener.add(onCommit);
   }
 
   async lastId(): Promise<string | null> {
     await this.ready();
     const res = await this.pool.query<{ id: string }>('SELECT id FROM audit_events WHERE service = $1 ORDER BY seq DESC LIMIT 1', [this.service]);
     return res.rows[0]?.id ?? null;
-  }
-
-  private listen(): void {
-    const client = new Client({ connectionString: this.url, connectionTimeoutMillis: 2000, keepAlive: true, keepAliveInitialDelayMillis: 10_000 });
-    this.listener = client;
-    const retry = (): void => {
-      if (this.listener !== client) return; // unlistened, or replaced
-      this.listener = undefined;
-      client.end().catch(() => undefined);
-      clearTimeout(this.relisten);
-      this.relisten = setTimeout(() => this.watchers.size > 0 && !this.listener && this.listen(), 1000);
-      this.relisten.unref();
-    };
-    client.on('error', retry);
-    client.on('end', retry);
-    client.on('notification', (message) => {
-      if (message.channel === AUDIT_CHANNEL && message.payload === this.service) this.watchers.forEach((w) => w());
-    });
-    client
-      .connect()
-      .then(() => client.query(`LISTEN ${AUDIT_CHANNEL}`))
-      .then(() => this.watchers.forEach((w) => w()))
-      .catch(retry);
-  }
-
-  private unlisten(): void {
-    clearTimeout(this.relisten);
-    const client = this.listener;
-    this.listener = undefined;
-    client?.end().catch(() => undefined);
   }
 
   async head(writer: string): Promise<string | null> {
@@ -386,8 +346,7 @@ export class PostgresAuditBackend implements AuditBackend {
   }
 
   async close(): Promise<void> {
-    this.watchers.clear();
-    this.unlisten();
+    this.listener.close();
     await this.pool.end();
   }
 

@@ -1,4 +1,4 @@
-import { Pool, PoolClient } from 'pg';
+import { Client, Pool, PoolClient } from 'pg';
 
 /**
  * A pool as every store of the service uses it: any query is bounded by `timeoutMs`, on the server
@@ -70,4 +70,67 @@ export function schemaOnFirstUse(pool: Pool, lock: number, statements: readonly 
       schema = undefined;
       throw err;
     }));
+}
+
+/**
+ * Wakes its subscribers whenever a NOTIFY on `channel` with the payload `payload` arrives, from any process (any
+ * replica), through a connection of its own, open while anyone subscribes; also right after each (re)connection,
+ * since notifications sent while it was away are lost (a reader that reads after its cursor then misses nothing).
+ * A lost connection is replaced a second later.
+ */
+export class CommitListener {
+  private readonly watchers = new Set<() => void>();
+  private client?: Client;
+  private retryTimer?: NodeJS.Timeout;
+
+  constructor(
+    private readonly url: string,
+    private readonly channel: string,
+    private readonly payload: string,
+  ) {}
+
+  /** Calls `onCommit` on every notification; returns the unsubscribe. */
+  add(onCommit: () => void): () => void {
+    this.watchers.add(onCommit);
+    if (this.watchers.size === 1) this.listen();
+    return () => {
+      this.watchers.delete(onCommit);
+      if (this.watchers.size === 0) this.unlisten();
+    };
+  }
+
+  close(): void {
+    this.watchers.clear();
+    this.unlisten();
+  }
+
+  private listen(): void {
+    const client = new Client({ connectionString: this.url, connectionTimeoutMillis: 2000, keepAlive: true, keepAliveInitialDelayMillis: 10_000 });
+    this.client = client;
+    const retry = (): void => {
+      if (this.client !== client) return; // unlistened, or replaced
+      this.client = undefined;
+      client.end().catch(() => undefined);
+      clearTimeout(this.retryTimer);
+      this.retryTimer = setTimeout(() => this.watchers.size > 0 && !this.client && this.listen(), 1000);
+      this.retryTimer.unref();
+    };
+    client.on('error', retry);
+    client.on('end', retry);
+    client.on('notification', (message) => {
+      if (message.channel === this.channel && message.payload === this.payload) this.watchers.forEach((w) => w());
+    });
+    client
+      .connect()
+      .then(() => client.query(`LISTEN ${this.channel}`))
+      .then(() => this.watchers.forEach((w) => w()))
+      .catch(retry);
+  }
+
+  private unlisten(): void {
+    clearTimeout(this.retryTimer);
+    const client = this.client;
+    this.client = undefined;
+    client?.end().catch(() => undefined);
+  }
 }
