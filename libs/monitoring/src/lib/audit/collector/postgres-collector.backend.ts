@@ -2,7 +2,7 @@ import type { Pool } from 'pg';
 import { AUDIT_COLUMNS, AuditRow } from '../evidence/audit-row';
 import type { AuditBackend, AuditFilter, AuditStreamFilter } from '../stores/audit-store.interface';
 import { UnknownCursorError } from '../stores/audit-store.interface';
-import { CommitListener, createPool, inTransaction, schemaOnFirstUse } from '../stores/postgres-connection';
+import { auditFilterClauses, CommitListener, commitHeartbeat, createPool, HEARTBEAT_TABLE, inTransaction, schemaOnFirstUse } from '../stores/postgres-connection';
 import type { CollectorBackend } from './collector-audit.store';
 
 /**
@@ -37,7 +37,7 @@ const MIGRATIONS = [
   'CREATE INDEX IF NOT EXISTS audit_collected_resource ON audit_collected (resource_id, seq)',
   'CREATE INDEX IF NOT EXISTS audit_collected_request ON audit_collected (request_id, seq)',
   'CREATE INDEX IF NOT EXISTS audit_collected_trace ON audit_collected (trace_id, seq)',
-  'CREATE TABLE IF NOT EXISTS audit_collector_heartbeat (writer TEXT PRIMARY KEY, at TIMESTAMPTZ NOT NULL)',
+  HEARTBEAT_TABLE,
 ];
 const MIGRATION_LOCK = 7_302_114_010;
 /** Held by each commit into audit_collected: one at a time across collectors, so `seq` order is commit order. */
@@ -111,23 +111,17 @@ export class PostgresCollectorBackend implements AuditBackend, CollectorBackend 
   async query(filter: AuditFilter, limit: number): Promise<{ total: number; rows: AuditRow[] }> {
     await this.ready();
     const params: unknown[] = [];
-    const clauses: string[] = [];
-    for (const key of ['event_type', 'service', 'user_id', 'resource_id', 'request_id', 'trace_id', 'success'] as const) {
-      if (filter[key] !== undefined) clauses.push(`${key} = $${params.push(filter[key])}`);
-    }
-    if (filter.since) clauses.push(`timestamp >= $${params.push(filter.since)}`);
-    if (filter.until) clauses.push(`timestamp <= $${params.push(filter.until)}`);
-    if (filter.before) clauses.push(`seq < $${params.push(await this.seqOf(filter.before))}`);
+    const clauses = await auditFilterClauses(filter, params, (id) => this.seqOf(id));
     const where = clauses.length > 0 ? `WHERE ${clauses.join(' AND ')}` : '';
     const total = await this.pool.query<{ n: string }>(`SELECT COUNT(*) AS n FROM audit_collected ${where}`, params);
     const rows = await this.pool.query<AuditRow>(`${SELECT} ${where} ORDER BY seq DESC LIMIT $${params.length + 1}`, [...params, limit]);
     return { total: Number(total.rows[0].n), rows: rows.rows.reverse() };
   }
 
-  /** Commits a heartbeat row: proves a write can commit now. */
+  /** Commits a heartbeat row (the services' table): proves a write can commit now. */
   async ping(writer: string): Promise<void> {
     await this.ready();
-    await this.pool.query('INSERT INTO audit_collector_heartbeat (writer, at) VALUES ($1, now()) ON CONFLICT (writer) DO UPDATE SET at = excluded.at', [writer]);
+    await commitHeartbeat(this.pool, writer);
   }
 
   async close(): Promise<void> {

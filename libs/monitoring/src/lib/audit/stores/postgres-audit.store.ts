@@ -7,7 +7,7 @@ import type { AuditCheckpoint } from '../evidence/audit-checkpoint';
 import { AUDIT_COLUMNS, AuditRow } from '../evidence/audit-row';
 import { AuditBackend, AuditFilter, AuditOutbox, AuditPartition, AuditStreamFilter, HeadInfo, UnknownCursorError } from './audit-store.interface';
 import { ChainedAuditStore } from './chained-audit.store';
-import { CommitListener, createPool, inTransaction, schemaOnFirstUse } from './postgres-connection';
+import { auditFilterClauses, CommitListener, commitHeartbeat, createPool, HEARTBEAT_TABLE, inTransaction, schemaOnFirstUse } from './postgres-connection';
 
 /**
  * The schema: `audit_events` is partitioned by service (LIST), and each service's partition by time (RANGE
@@ -45,7 +45,7 @@ const MIGRATIONS = [
   'ALTER TABLE audit_events ADD COLUMN IF NOT EXISTS trace_id TEXT',
   'CREATE INDEX IF NOT EXISTS audit_events_trace ON audit_events (service, trace_id, seq)',
   'CREATE TABLE IF NOT EXISTS audit_partitioning (service TEXT PRIMARY KEY, interval_ms BIGINT NOT NULL)',
-  'CREATE TABLE IF NOT EXISTS monitoring_heartbeat (writer TEXT PRIMARY KEY, at TIMESTAMPTZ NOT NULL)',
+  HEARTBEAT_TABLE,
   'CREATE TABLE IF NOT EXISTS audit_checkpoints (service TEXT NOT NULL, writer TEXT NOT NULL, sequence INTEGER NOT NULL, body TEXT NOT NULL, PRIMARY KEY (service, writer, sequence))',
   // The transactional outbox of the audit stream (AUDIT_STREAM_URL): one queue per service, shared by its replicas.
   'CREATE TABLE IF NOT EXISTS audit_outbox (service TEXT NOT NULL, seq BIGINT NOT NULL, queued_at TIMESTAMPTZ NOT NULL DEFAULT clock_timestamp(), PRIMARY KEY (service, seq))',
@@ -342,7 +342,7 @@ export class PostgresAuditBackend implements AuditBackend {
   /** Commits a heartbeat row: proves a write can commit, which SELECT 1 does not (it passes while writes are blocked). */
   async ping(writer: string): Promise<void> {
     await this.ready();
-    await this.pool.query('INSERT INTO monitoring_heartbeat (writer, at) VALUES ($1, now()) ON CONFLICT (writer) DO UPDATE SET at = excluded.at', [writer]);
+    await commitHeartbeat(this.pool, writer);
   }
 
   async close(): Promise<void> {
@@ -414,13 +414,8 @@ export class PostgresAuditBackend implements AuditBackend {
 
   private async whereClause(filter: AuditFilter): Promise<{ where: string; params: unknown[] }> {
     const params: unknown[] = [this.service];
-    const clauses = ['service = $1'];
-    for (const key of ['event_type', 'service', 'user_id', 'resource_id', 'request_id', 'trace_id', 'success'] as const) {
-      if (filter[key] !== undefined) clauses.push(`${key} = $${params.push(filter[key])}`);
-    }
-    if (filter.since) clauses.push(`timestamp >= $${params.push(filter.since)}`);
-    if (filter.until) clauses.push(`timestamp <= $${params.push(filter.until)}`);
-    if (filter.before) clauses.push(`seq < $${params.push(await this.seqOf(filter.before))}`);
+    const clauses = ['service = $1', ...(await auditFilterClauses(filter, params, (id) => this.seqOf(id)))];
     return { where: `WHERE ${clauses.join(' AND ')}`, params };
   }
+
 }

@@ -1,4 +1,5 @@
 import { Client, Pool, PoolClient } from 'pg';
+import type { AuditFilter } from './audit-store.interface';
 
 /**
  * A pool as every store of the service uses it: any query is bounded by `timeoutMs`, on the server
@@ -133,4 +134,27 @@ export class CommitListener {
     this.client = undefined;
     client?.end().catch(() => undefined);
   }
+}
+
+/** The heartbeat table of the PostgreSQL audit stores: a committed upsert proves the database takes writes now. */
+export const HEARTBEAT_TABLE = 'CREATE TABLE IF NOT EXISTS monitoring_heartbeat (writer TEXT PRIMARY KEY, at TIMESTAMPTZ NOT NULL)';
+
+/** Commits `writer`'s heartbeat row: proves a write can commit, which SELECT 1 does not (it passes while writes are blocked). */
+export async function commitHeartbeat(pool: Pool, writer: string): Promise<void> {
+  await pool.query('INSERT INTO monitoring_heartbeat (writer, at) VALUES ($1, now()) ON CONFLICT (writer) DO UPDATE SET at = excluded.at', [writer]);
+}
+
+/**
+ * The conditions of a GET /audit filter on a table of audit rows, their values appended to `params` (numbered after
+ * what it holds); `before` (an event id) is turned into its `seq` by `seqOf`.
+ */
+export async function auditFilterClauses(filter: AuditFilter, params: unknown[], seqOf: (id: string) => Promise<string>): Promise<string[]> {
+  const clauses: string[] = [];
+  for (const key of ['event_type', 'service', 'user_id', 'resource_id', 'request_id', 'trace_id', 'success'] as const) {
+    if (filter[key] !== undefined) clauses.push(`${key} = $${params.push(filter[key])}`);
+  }
+  if (filter.since) clauses.push(`timestamp >= $${params.push(filter.since)}`);
+  if (filter.until) clauses.push(`timestamp <= $${params.push(filter.until)}`);
+  if (filter.before) clauses.push(`seq < $${params.push(await seqOf(filter.before))}`);
+  return clauses;
 }
