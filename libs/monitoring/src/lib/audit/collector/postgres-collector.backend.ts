@@ -2,7 +2,7 @@ import type { Pool } from 'pg';
 import { AUDIT_COLUMNS, AuditRow } from '../evidence/audit-row';
 import type { AuditBackend, AuditFilter, AuditStreamFilter } from '../stores/audit-store.interface';
 import { UnknownCursorError } from '../stores/audit-store.interface';
-import { auditFilterClauses, CommitListener, commitHeartbeat, createPool, HEARTBEAT_TABLE, inTransaction, schemaOnFirstUse } from '../stores/postgres-connection';
+import { auditFilterClauses, CommitListener, commitHeartbeat, createPool, HEARTBEAT_TABLE, inTransaction, newestAuditPage, schemaOnFirstUse } from '../stores/postgres-connection';
 import type { CollectorBackend } from './collector-audit.store';
 
 /**
@@ -112,10 +112,7 @@ export class PostgresCollectorBackend implements AuditBackend, CollectorBackend 
     await this.ready();
     const params: unknown[] = [];
     const clauses = await auditFilterClauses(filter, params, (id) => this.seqOf(id));
-    const where = clauses.length > 0 ? `WHERE ${clauses.join(' AND ')}` : '';
-    const total = await this.pool.query<{ n: string }>(`SELECT COUNT(*) AS n FROM audit_collected ${where}`, params);
-    const rows = await this.pool.query<AuditRow>(`${SELECT} ${where} ORDER BY seq DESC LIMIT $${params.length + 1}`, [...params, limit]);
-    return { total: Number(total.rows[0].n), rows: rows.rows.reverse() };
+    return newestAuditPage(this.pool, 'audit_collected', COLUMNS, clauses.length > 0 ? `WHERE ${clauses.join(' AND ')}` : '', params, limit);
   }
 
   /** Commits a heartbeat row (the services' table): proves a write can commit now. */

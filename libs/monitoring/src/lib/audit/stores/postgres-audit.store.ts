@@ -7,7 +7,7 @@ import type { AuditCheckpoint } from '../evidence/audit-checkpoint';
 import { AUDIT_COLUMNS, AuditRow } from '../evidence/audit-row';
 import { AuditBackend, AuditFilter, AuditOutbox, AuditPartition, AuditStreamFilter, HeadInfo, UnknownCursorError } from './audit-store.interface';
 import { ChainedAuditStore } from './chained-audit.store';
-import { auditFilterClauses, CommitListener, commitHeartbeat, createPool, HEARTBEAT_TABLE, inTransaction, schemaOnFirstUse } from './postgres-connection';
+import { auditFilterClauses, CommitListener, commitHeartbeat, createPool, HEARTBEAT_TABLE, inTransaction, newestAuditPage, schemaOnFirstUse } from './postgres-connection';
 
 /**
  * The schema: `audit_events` is partitioned by service (LIST), and each service's partition by time (RANGE
@@ -334,9 +334,7 @@ export class PostgresAuditBackend implements AuditBackend {
   async query(filter: AuditFilter, limit: number): Promise<{ total: number; rows: AuditRow[] }> {
     await this.ready();
     const { where, params } = await this.whereClause(filter);
-    const total = await this.pool.query<{ n: string }>(`SELECT COUNT(*) AS n FROM audit_events ${where}`, params);
-    const rows = await this.pool.query<AuditRow>(`SELECT * FROM audit_events ${where} ORDER BY seq DESC LIMIT $${params.length + 1}`, [...params, limit]);
-    return { total: Number(total.rows[0].n), rows: rows.rows.reverse() };
+    return newestAuditPage(this.pool, 'audit_events', '*', where, params, limit);
   }
 
   /** Commits a heartbeat row: proves a write can commit, which SELECT 1 does not (it passes while writes are blocked). */

@@ -1,4 +1,5 @@
 import { Client, Pool, PoolClient } from 'pg';
+import type { AuditRow } from '../evidence/audit-row';
 import type { AuditFilter } from './audit-store.interface';
 
 /**
@@ -157,4 +158,11 @@ export async function auditFilterClauses(filter: AuditFilter, params: unknown[],
   if (filter.until) clauses.push(`timestamp <= $${params.push(filter.until)}`);
   if (filter.before) clauses.push(`seq < $${params.push(await seqOf(filter.before))}`);
   return clauses;
+}
+
+/** GET /audit's page: the newest `limit` rows of `table` matching `where` (oldest first), and how many match in all. */
+export async function newestAuditPage(pool: Pool, table: string, columns: string, where: string, params: unknown[], limit: number): Promise<{ total: number; rows: AuditRow[] }> {
+  const total = await pool.query<{ n: string }>(`SELECT COUNT(*) AS n FROM ${table} ${where}`, params);
+  const rows = await pool.query<AuditRow>(`SELECT ${columns} FROM ${table} ${where} ORDER BY seq DESC LIMIT $${params.length + 1}`, [...params, limit]);
+  return { total: Number(total.rows[0].n), rows: rows.rows.reverse() };
 }
