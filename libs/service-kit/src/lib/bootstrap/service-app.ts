@@ -78,12 +78,14 @@ export function addResponseHeaders(fastify: FastifyInstance, shutdown?: Shutdown
   // socket whose client is still sending resets it, so the client sees EPIPE or ECONNRESET instead of the 413.
   // Like nginx's lingering close, the connection stays open instead and Node reads the rest of the body and
   // discards it, so the answer is read; up to LINGER_MAX_BYTES announced, beyond that the reset is the cheaper harm.
-  fastify.addHook('onSend', (request, reply, payload, done) => {
+  // In the onError hook: Fastify's body parser sets `Connection: close` only with the error it answers, so a
+  // request that succeeds runs no hook for it (an onSend hook ran on every answer).
+  fastify.addHook('onError', (request, reply, _error, done) => {
     if (!request.raw.complete && reply.getHeader('connection') === 'close' && !shutdown?.isShuttingDown()) {
       const announced = Number(request.headers['content-length']);
       if (Number.isSafeInteger(announced) && announced <= LINGER_MAX_BYTES) reply.removeHeader('connection');
     }
-    done(null, payload);
+    done();
   });
 }
 
