@@ -1,6 +1,7 @@
 import type { AuditEvent, AuditVerifyResponse } from '@personai/contracts';
-import { randomUUID } from 'node:crypto';
-import { mkdtempSync, openSync, rmSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import { createHash, generateKeyPairSync, randomUUID } from 'node:crypto';
+import { mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { metric, natsServer, readStream, storedEvents } from './support/audit-stream';
@@ -24,6 +25,16 @@ const SQLITE_SERVICE = 'fleet-sqlite';
 async function collectorStored(base: string): Promise<number> {
   const samples = parseSamples(await fetch(`${base}/metrics`).then((r) => r.text()));
   return samples.filter((x) => x.name === 'audit_collector_messages_total' && x.labels['outcome'] === 'stored').reduce((sum, x) => sum + x.value, 0);
+}
+
+/** Stable JSON (keys sorted at every depth) and an event's hash over it, as the audit log's chain defines them. */
+const canonical = (v: unknown): string =>
+  Array.isArray(v) ? `[${v.map(canonical).join(',')}]` : v && typeof v === 'object' ? `{${Object.keys(v).filter((k) => (v as Record<string, unknown>)[k] !== undefined).sort().map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`).join(',')}}` : JSON.stringify(v ?? null);
+type StoredRow = Record<'id' | 'timestamp' | 'service' | 'event_type' | 'action' | 'details' | 'writer' | 'prev_hash' | 'hash', string> & Record<'user_id' | 'resource_id' | 'request_id' | 'trace_id', string | null> & { success: number };
+function rowHash(r: StoredRow): string {
+  const { id, writer, prev_hash, timestamp, service, event_type, user_id, resource_id, action, request_id, trace_id } = r;
+  const body = { id, writer, prev_hash, timestamp, service, event_type, user_id, resource_id, action, details: JSON.parse(r.details) as unknown, success: r.success === 1, request_id, ...(trace_id ? { trace_id } : {}) };
+  return createHash('sha256').update(canonical(body)).digest('hex');
 }
 
 /** The ids of the events matching `query` in a store or the collector, all pages, in commit order. */
@@ -53,13 +64,25 @@ describeLocal('the fleet audit log: three writers, one stream, the audit collect
     nats = await natsServer(join(dir, 'nats'));
     await nats.start();
     database = await freshDatabase('fleet_audit');
+    // Each service signs checkpoints with its own key (both replicas of one service share it, as a Secret would give
+    // it to them); the collector is given the public keys, as GET /audit/checkpoints/public-key serves them.
+    const keysDir = join(dir, 'public-keys');
+    mkdirSync(keysDir, { recursive: true });
+    const signingKey: Record<string, string> = {};
+    for (const service of [PG_SERVICE, SQLITE_SERVICE]) {
+      const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+      signingKey[service] = Buffer.from(privateKey.export({ type: 'pkcs8', format: 'pem' }).toString()).toString('base64');
+      writeFileSync(join(keysDir, `${service}.pem`), publicKey.export({ type: 'spki', format: 'pem' }).toString());
+    }
     const writerEnv = (service: string, name: string, extra: Record<string, string> = {}) => ({
       SERVICE_NAME: service,
       DATA_DIR: join(dir, name),
       OPENAI_API_URL: `${fakeUpstreams}/openai`,
       AUDIT_STREAM_URL: nats.url,
       AUDIT_STREAM_NAME: stream,
-      AUDIT_CHECKPOINTS: 'false',
+      AUDIT_SIGNING_KEY: signingKey[service],
+      AUDIT_CHECKPOINT_EVERY: '200',
+      AUDIT_CHECKPOINT_INTERVAL: '2s',
       RATE_LIMIT_MAX: '0',
       LOG_LEVEL: 'warn',
       ...extra,
@@ -69,7 +92,7 @@ describeLocal('the fleet audit log: three writers, one stream, the audit collect
     replicaA = new ServiceProcess('content-engine', await freePort(), writerEnv(PG_SERVICE, 'a', { AUDIT_DATABASE_URL: database.url, AUDIT_WRITER_ID: `${PG_SERVICE}/a` }), log('replica-a'));
     replicaB = new ServiceProcess('content-engine', await freePort(), writerEnv(PG_SERVICE, 'b', { AUDIT_DATABASE_URL: database.url, AUDIT_WRITER_ID: `${PG_SERVICE}/b` }), log('replica-b'));
     sqliteWriter = new ServiceProcess('content-engine', await freePort(), writerEnv(SQLITE_SERVICE, 'sqlite'), log('sqlite'));
-    collector = new ServiceProcess('audit-collector', await freePort(), { DATA_DIR: join(dir, 'collector'), COLLECTOR_STREAM_URL: nats.url, COLLECTOR_STREAM_NAME: stream, COLLECTOR_ACK_WAIT: '3s', HEALTH_CHECK_INTERVAL: '1s', LOG_LEVEL: 'warn' }, log('collector'));
+    collector = new ServiceProcess('audit-collector', await freePort(), { DATA_DIR: join(dir, 'collector'), COLLECTOR_STREAM_URL: nats.url, COLLECTOR_STREAM_NAME: stream, COLLECTOR_ACK_WAIT: '3s', COLLECTOR_PUBLIC_KEYS_DIR: keysDir, HEALTH_CHECK_INTERVAL: '1s', LOG_LEVEL: 'warn' }, log('collector'));
     await collector.start();
     await Promise.all([replicaA, replicaB, sqliteWriter].map((w) => w.start()));
   });
@@ -184,6 +207,42 @@ describeLocal('the fleet audit log: three writers, one stream, the audit collect
     expect(pgEvents).toBeGreaterThanOrEqual(2 * POSTS);
     const metrics = await fetch(`${collector.url}/metrics`).then((r) => r.text());
     expect(metrics).toMatch(new RegExp(`audit_collector_messages_total\\{audit_service="${SQLITE_SERVICE}",outcome="stored"[^}]*\\} \\d+`));
+
+    // The writers' signed checkpoints came through the same outage and kills: once the writers are idle (their last
+    // events signed within 2 s), every chain in the collector is covered by a signature through its last event.
+    const writers = [`${PG_SERVICE}/a`, `${PG_SERVICE}/b`, SQLITE_SERVICE];
+    const anchored = await eventually('every writer\'s chain anchored through its last event in the collector', async () => {
+      const v = (await getJson<AuditVerifyResponse>(`${collector.url}/audit/verify`)).body;
+      return writers.every((w) => v.anchored_through?.[w] && v.anchored_through[w].event_id === v.writers?.[w]?.head_id) ? v : undefined;
+    }, 30_000);
+    expect(anchored).toMatchObject({ intact: true, unanchored_events: 0, findings: [] });
+    for (const w of writers) expect(anchored.anchored_through?.[w]?.event_count).toBe(anchored.writers?.[w]?.events);
+
+    // An edit of the collector's stored bytes, rehashed forward so that every link still holds: the SQLite writer's
+    // last two events. The chain alone cannot show it; the checkpoint its writer signed for that last event does.
+    const head = anchored.anchored_through?.[SQLITE_SERVICE]?.event_id as string;
+    const file = new Database(join(dir, 'collector', 'audit-collector', 'audit.db'));
+    try {
+      const byId = file.prepare('SELECT * FROM audit_events WHERE id = ?');
+      const last = byId.get(head) as StoredRow;
+      const before = file.prepare('SELECT * FROM audit_events WHERE writer = ? AND hash = ?').get(SQLITE_SERVICE, last.prev_hash) as StoredRow;
+      const edited = { ...before, details: JSON.stringify({ ...JSON.parse(before.details), edited: true }) };
+      edited.hash = rowHash(edited);
+      const relinked = { ...last, prev_hash: edited.hash };
+      relinked.hash = rowHash(relinked);
+      const write = file.prepare('UPDATE audit_events SET details = ?, prev_hash = ?, hash = ? WHERE id = ?');
+      const rewrite = file.transaction((rows: StoredRow[]) => rows.forEach((r) => write.run(r.details, r.prev_hash, r.hash, r.id)));
+      rewrite([edited, relinked]);
+      const tampered = (await getJson<AuditVerifyResponse>(`${collector.url}/audit/verify`)).body;
+      expect(tampered).toMatchObject({ intact: false, first_broken_id: head });
+      // Tampering found: the rewrite alone (the events after the writer's previous checkpoint are then unanchored).
+      expect(tampered.findings?.filter((f) => f.kind !== 'unanchored').map((f) => [f.kind, f.writer, f.event_id])).toEqual([['rewritten', SQLITE_SERVICE, head]]);
+      expect(tampered.writers?.[SQLITE_SERVICE]).toEqual(anchored.writers?.[SQLITE_SERVICE]); // every link holds
+      rewrite([before, last]);
+    } finally {
+      file.close();
+    }
+    expect((await getJson<AuditVerifyResponse>(`${collector.url}/audit/verify`)).body).toMatchObject({ intact: true, findings: [] });
   }, 240_000);
 
   it('streams every writer\'s events over SSE and resumes with Last-Event-ID with no gap and no duplicate', async () => {

@@ -25,7 +25,7 @@ export type { AuditStore, AuditWriter, AuditReader, AuditBackend, NewAuditEvent,
 export { CollectorAuditStore, type CollectorBackend } from './lib/audit/collector/collector-audit.store';
 export { PostgresCollectorBackend, COLLECTED_CHANNEL } from './lib/audit/collector/postgres-collector.backend';
 export { verifyCollectedRows } from './lib/audit/collector/collected-chains';
-export { auditSubject, ensureAuditStream, loadNats, NO_ASYNC_TRACES } from './lib/audit/relay/audit-stream-relay';
+export { auditSubject, checkpointMessageId, checkpointSubject, ensureAuditStream, loadNats, NO_ASYNC_TRACES } from './lib/audit/relay/audit-stream-relay';
 export { UnknownCursorError } from './lib/audit/stores/audit-store.interface';
 export type { AuditRow } from './lib/audit/evidence/audit-row';
 export { ChainedAuditStore } from './lib/audit/stores/chained-audit.store';

@@ -1,5 +1,8 @@
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { ChainedAuditStore, type AuditRow } from '@personai/monitoring';
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ChainedAuditStore, publicKeyPem, signCheckpoint, type AuditRow } from '@personai/monitoring';
 import { MemoryAuditBackend } from '@personai/monitoring/testing';
 import { createServiceTestApp, tempDir } from '@personai/service-kit/testing';
 import { loadAuditCollectorConfig } from '../config/audit-collector.config';
@@ -20,7 +23,7 @@ class MemorySource implements AuditStreamSource {
     await new Promise<void>((resolve) => (this.end = resolve));
   }
 
-  async push(bodies: (Record<string, unknown> | string)[]): Promise<void> {
+  async push(bodies: (object | string)[]): Promise<void> {
     const messages = bodies.map((body) => {
       const seq = (this.seq += 1);
       return { seq, data: Buffer.from(typeof body === 'string' ? body : JSON.stringify(body)), ack: () => this.acked.push(seq), term: () => this.termed.push(seq) };
@@ -97,6 +100,32 @@ describe('audit-collector', () => {
     source.down = true;
     expect(await healthWhen((h) => h.dependencies['audit_stream'] === false)).toMatchObject({ status: 'degraded', dependencies: { audit_stream: false } });
     expect((await app.inject({ method: 'GET', url: '/health/ready' })).statusCode).toBe(200);
+  });
+
+  it('stores the writers\' signed checkpoints from the stream and checks each chain against them with the keys it was given', async () => {
+    const keys = generateKeyPairSync('ed25519');
+    const keysDir = join(dir.path, 'keys');
+    mkdirSync(keysDir);
+    writeFileSync(join(keysDir, 'content-engine.pem'), publicKeyPem(keys.publicKey));
+    const keyedSource = new MemorySource();
+    const keyed = await createServiceTestApp(AppModule.forConfig(loadAuditCollectorConfig({ DATA_DIR: join(dir.path, 'keyed'), LOG_LEVEL: 'error', COLLECTOR_PUBLIC_KEYS_DIR: keysDir }), async () => keyedSource));
+    try {
+      await new Promise((r) => setTimeout(r, 20));
+      const ce = await published('content-engine', 'content-engine', 3);
+      const head = ce[2] as unknown as AuditRow;
+      const checkpoint = signCheckpoint({ service: 'content-engine', writer: 'content-engine', sequence: 1, head_id: head.id, head_hash: head.hash, event_count: 3, timestamp: new Date().toISOString(), prev_signature: null }, keys.privateKey);
+      await keyedSource.push([...ce, checkpoint, { ...checkpoint, sequence: 'two' }]);
+      expect(keyedSource.acked).toEqual([1, 2, 3, 4]);
+      expect(keyedSource.termed).toEqual([5]);
+      expect((await keyed.inject({ method: 'GET', url: '/audit/verify' })).json()).toMatchObject({ intact: true, unanchored_events: 0, anchored_through: { 'content-engine': { event_id: head.id, event_count: 3, checkpoint_sequence: 1 } }, findings: [] });
+      // A checkpoint altered after it was signed (its sequence): its signature no longer verifies.
+      await keyedSource.push([{ ...checkpoint, sequence: 2, prev_signature: checkpoint.signature }]);
+      expect((await keyed.inject({ method: 'GET', url: '/audit/verify' })).json()).toMatchObject({ intact: false, findings: [{ kind: 'forged_checkpoint', writer: 'content-engine', checkpoint_sequence: 2 }] });
+    } finally {
+      await keyed.close();
+    }
+    writeFileSync(join(keysDir, 'media-engine.pem'), 'not a key');
+    expect(() => loadAuditCollectorConfig({ COLLECTOR_PUBLIC_KEYS_DIR: keysDir })).toThrow(/COLLECTOR_PUBLIC_KEYS_DIR: media-engine.pem is not an Ed25519 public key/);
   });
 
   it('refuses AUDIT_STREAM_URL, naming it, and takes a PostgreSQL store', () => {

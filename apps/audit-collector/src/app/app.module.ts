@@ -18,7 +18,7 @@ export class AppModule {
     // collector process chains its own reads under its own writer id, as the services' replicas do.
     const location = config.AUDIT_DATABASE_URL || join(config.DATA_DIR, config.SERVICE_NAME, 'audit.db');
     const writer = isPostgresUrl(location) ? config.AUDIT_WRITER_ID || `${config.SERVICE_NAME}/${hostname()}:${config.PORT}` : config.SERVICE_NAME;
-    const store = new CollectorAuditStore(location, writer, config.storeTimeoutMs);
+    const store = new CollectorAuditStore(location, writer, config.storeTimeoutMs, config.publicKeys);
     return {
       module: AppModule,
       // Observable like the services it collects from: /health (with the stream as a check), /metrics, /audit.

@@ -43,7 +43,7 @@ export interface AuditResponse {
 
 /** One thing GET /audit/verify found (with signed checkpoints on). */
 export interface AuditFindingResponse {
-  kind: 'edited' | 'inserted' | 'deleted' | 'truncated' | 'rewritten' | 'forged_checkpoint' | 'missing_checkpoint' | 'unanchored';
+  kind: 'edited' | 'inserted' | 'deleted' | 'truncated' | 'rewritten' | 'forged_checkpoint' | 'missing_checkpoint' | 'unanchored' | 'awaiting_events' | 'unkeyed_checkpoint';
   writer: string;
   event_id?: string;
   checkpoint_sequence?: number;

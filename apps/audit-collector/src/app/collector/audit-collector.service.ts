@@ -1,6 +1,6 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { BUSINESS_METRICS } from '@personai/contracts';
-import { AuditRow, CollectorAuditStore, MetricsService } from '@personai/monitoring';
+import { AuditCheckpoint, AuditRow, CollectorAuditStore, MetricsService } from '@personai/monitoring';
 import type { Counter } from 'prom-client';
 import { AuditCollectorEnv } from '../../config/audit-collector.config';
 import { AuditStreamSource, connectJetStreamSource, ReceivedMessage } from './audit-stream-source';
@@ -99,21 +99,26 @@ export class AuditCollectorService implements OnApplicationBootstrap, BeforeAppl
   /** Stores one batch (retrying until it commits or the collector stops), then acknowledges it. */
   private async handle(batch: ReceivedMessage[]): Promise<void> {
     const rows: AuditRow[] = [];
+    const checkpoints: AuditCheckpoint[] = [];
     const stored: ReceivedMessage[] = [];
     for (const message of batch) {
       const row = parseEvent(message.data);
-      if (!row) {
-        this.logger.warn(`audit stream message ${message.seq} is not an audit event; dropped`);
+      const checkpoint = row ? undefined : parseCheckpoint(message.data);
+      if (!row && !checkpoint) {
+        this.logger.warn(`audit stream message ${message.seq} is neither an audit event nor a checkpoint; dropped`);
         this.messages.inc({ audit_service: 'unknown', outcome: 'rejected' });
         message.term();
         continue;
       }
-      rows.push(row);
+      if (row) rows.push(row);
+      if (checkpoint) checkpoints.push(checkpoint);
       stored.push(message);
     }
     for (let backoff = 250; ; backoff = Math.min(backoff * 2, MAX_BACKOFF_MS)) {
       try {
         const added = new Set(await this.store.ingest(rows));
+        // After the events of the batch: the stream carries a checkpoint after the events it covers.
+        await this.store.ingestCheckpoints(checkpoints);
         for (const row of rows) this.messages.inc({ audit_service: row.service, outcome: added.has(row.id) ? 'stored' : 'duplicate' });
         stored.forEach((m) => m.ack());
         return;
@@ -158,6 +163,25 @@ export function parseEvent(data: Uint8Array): AuditRow | undefined {
     user_id: n('user_id'), resource_id: n('resource_id'), request_id: n('request_id'), trace_id: n('trace_id'),
     details: JSON.stringify(value['details']), success: value['success'] as boolean, writer: s('writer'), prev_hash: s('prev_hash'), hash: s('hash'),
   };
+}
+
+/** A writer's signed checkpoint as the relays publish it (audit.<service>.checkpoint.<writer>), or undefined for anything else. */
+export function parseCheckpoint(data: Uint8Array): AuditCheckpoint | undefined {
+  let value: Record<string, unknown>;
+  try {
+    value = JSON.parse(Buffer.from(data).toString('utf8')) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+  if (!value || typeof value !== 'object') return undefined;
+  const text = (k: string) => typeof value[k] === 'string' && (value[k] as string).length > 0;
+  const textOrNull = (k: string) => value[k] === null || text(k);
+  const count = (k: string) => Number.isSafeInteger(value[k]) && (value[k] as number) >= 0;
+  if (!['service', 'writer', 'head_hash', 'timestamp', 'signature'].every(text) || !['head_id', 'prev_signature'].every(textOrNull)) return undefined;
+  if (!count('sequence') || (value['sequence'] as number) < 1 || !count('event_count')) return undefined;
+  const { service, writer, sequence, head_id, head_hash, event_count, timestamp, prev_signature, signature } = value as unknown as AuditCheckpoint;
+  // Only the signed fields, in the checkpoint's own shape: anything else in the message is not kept.
+  return { service, writer, sequence, head_id, head_hash, event_count, timestamp, prev_signature, signature };
 }
 
 /** The JetStream source the configuration names. */

@@ -1,5 +1,6 @@
 import type { AuditEvent } from '@personai/contracts';
 import { AuditFilter, AuditOutbox, AuditPage, AuditPruneResult, AuditStore, AuditStreamFilter, AuditVerification, NewAuditEvent } from '../audit/stores/audit-store.interface';
+import type { AuditCheckpoint } from '../audit/evidence/audit-checkpoint';
 import { DatabaseFaultService } from './database-fault.service';
 
 /** Wraps the real store so an injected database fault hits every caller exactly as a real outage would. */
@@ -11,6 +12,10 @@ export class FaultInjectingAuditStore implements AuditStore {
 
   outbox(): AuditOutbox | undefined {
     return this.store.outbox?.();
+  }
+
+  followCheckpoints(listener: (checkpoint: AuditCheckpoint) => void): Promise<AuditCheckpoint[] | undefined> {
+    return this.store.followCheckpoints?.(listener) ?? Promise.resolve(undefined);
   }
 
   /** The switch's own record (`fault_injected`) is the test harness's, not the service's work: it always lands. */

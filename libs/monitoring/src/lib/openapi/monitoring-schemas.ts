@@ -59,7 +59,7 @@ export const MONITORING_OPENAPI_SCHEMAS: Record<'health' | 'probe' | 'auditEvent
           type: 'object',
           required: ['kind', 'writer', 'detail'],
           properties: {
-            kind: { enum: ['edited', 'inserted', 'deleted', 'truncated', 'rewritten', 'forged_checkpoint', 'missing_checkpoint', 'unanchored'] },
+            kind: { enum: ['edited', 'inserted', 'deleted', 'truncated', 'rewritten', 'forged_checkpoint', 'missing_checkpoint', 'unanchored', 'awaiting_events', 'unkeyed_checkpoint'] },
             writer: { type: 'string' },
             event_id: { type: 'string' },
             checkpoint_sequence: { type: 'integer' },

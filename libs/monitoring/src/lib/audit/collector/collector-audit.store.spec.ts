@@ -3,7 +3,10 @@ import { Client } from 'pg';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { AuditRow } from '../evidence/audit-row';
+import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { type AuditCheckpoint, signCheckpoint } from '../evidence/audit-checkpoint';
+import { hashEvent } from '../evidence/audit-hash';
+import { type AuditRow, toEvent } from '../evidence/audit-row';
 import { MemoryAuditBackend } from '../../testing/memory-audit.backend';
 import { ChainedAuditStore } from '../stores/chained-audit.store';
 import { CollectorAuditStore } from './collector-audit.store';
@@ -75,14 +78,20 @@ const PLACES: Record<string, () => Promise<Place & { cleanup: () => Promise<void
 };
 
 /** A PostgreSQL location is a database that must exist before the store opens it. */
-async function open(kind: string, place: Place, name: string): Promise<CollectorAuditStore> {
+async function open(kind: string, place: Place, name: string, keys?: ReadonlyMap<string, KeyObject>): Promise<CollectorAuditStore> {
   const location = place.location(name);
   if (kind === 'PostgreSQL') {
     const db = new URL(location).pathname.slice(1);
     await pg(PG_URL, `DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
     await pg(PG_URL, `CREATE DATABASE ${db}`);
   }
-  return new CollectorAuditStore(location, 'audit-collector');
+  return new CollectorAuditStore(location, 'audit-collector', undefined, keys);
+}
+
+/** A writer's signed checkpoint over its first `count` rows, chained to `prev`. */
+function checkpointOf(rows: AuditRow[], count: number, sequence: number, prev: AuditCheckpoint | null, key: KeyObject): AuditCheckpoint {
+  const head = rows[count - 1];
+  return signCheckpoint({ service: head.service, writer: head.writer, sequence, head_id: head.id, head_hash: head.hash, event_count: count, timestamp: new Date().toISOString(), prev_signature: prev?.signature ?? null }, key);
 }
 
 describe.each(Object.keys(PLACES))('CollectorAuditStore on %s', (kind) => {
@@ -150,12 +159,64 @@ describe.each(Object.keys(PLACES))('CollectorAuditStore on %s', (kind) => {
     expect(await other.verify()).toMatchObject({ intact: true, checked: 4, writers: { ce: { events: 4, from_genesis: true, head_id: a[3].id } } });
     // A row inserted that claims a held row as its predecessor (a fork), validly hashed: broken there.
     const forged = { ...a[2], id: 'forged', details: JSON.stringify({ i: 'forged' }) };
-    const { hashEvent } = await import('../evidence/audit-hash');
-    const { toEvent } = await import('../evidence/audit-row');
     forged.hash = hashEvent({ ...toEvent(forged), writer: forged.writer });
     await other.ingest([forged]);
     expect(await other.verify()).toMatchObject({ intact: false, firstBrokenId: 'forged' });
     await other.close();
+  });
+
+  it('checks each writer\'s chain against its signed checkpoints: finds a chain rewritten and rehashed, a forged and a missing checkpoint; events not yet received are not tampering', async () => {
+    const ce = generateKeyPairSync('ed25519');
+    const keys = new Map([['content-engine', ce.publicKey]]);
+    const keyed = await open(kind, place, 'keyed', keys);
+    try {
+      const a = await writerRows('content-engine', 'ce', 8);
+      const cp1 = checkpointOf(a, 3, 1, null, ce.privateKey);
+      const cp2 = checkpointOf(a, 6, 2, cp1, ce.privateKey);
+      const cp3 = checkpointOf(a, 8, 3, cp2, ce.privateKey); // its last event not received yet
+      const m = await writerRows('media-engine', 'me', 2);
+      const unkeyed = checkpointOf(m, 2, 1, null, generateKeyPairSync('ed25519').privateKey);
+      await keyed.ingest([...a.slice(0, 7), ...m]);
+      await keyed.ingestCheckpoints([cp1, cp2, cp3, unkeyed]);
+      await keyed.ingestCheckpoints([cp2]); // a redelivery: held once
+      const report = await keyed.verify();
+      expect(report).toMatchObject({ intact: true, checked: 9, firstBrokenId: null, unanchored: 1, anchoredThrough: { ce: { event_id: a[5].id, event_count: 6, checkpoint_sequence: 2 } } });
+      expect(report.findings?.map((f) => [f.kind, f.writer, f.checkpoint_sequence ?? f.event_id])).toEqual([
+        ['awaiting_events', 'ce', 3],
+        ['unanchored', 'ce', a[6].id],
+        ['unkeyed_checkpoint', 'me', 1],
+      ]);
+
+      // Rewritten and rehashed from the fifth event on: every link holds, so the chain alone verifies; checkpoint 2 does not.
+      const rehashed: AuditRow[] = [];
+      for (const row of a.slice(4, 7)) {
+        const next = { ...row, prev_hash: rehashed.length > 0 ? rehashed[rehashed.length - 1].hash : row.prev_hash, details: rehashed.length > 0 ? row.details : JSON.stringify({ i: 'rewritten' }) };
+        next.hash = hashEvent({ ...toEvent(next), writer: next.writer });
+        rehashed.push(next);
+        await place.edit('keyed', 'UPDATE events SET details = ?, prev_hash = ?, hash = ? WHERE id = ?', [next.details, next.prev_hash, next.hash, next.id]);
+      }
+      const unchecked = new CollectorAuditStore(place.location('keyed'), 'audit-collector'); // the same database, no key: the links alone
+      expect(await unchecked.verify()).toMatchObject({ intact: true });
+      await unchecked.close();
+      const found = await keyed.verify();
+      expect(found).toMatchObject({ intact: false, firstBrokenId: a[5].id, anchoredThrough: { ce: { event_id: a[2].id, checkpoint_sequence: 1 } } });
+      expect(found.findings?.filter((f) => f.kind === 'rewritten').map((f) => [f.writer, f.event_id, f.checkpoint_sequence])).toEqual([['ce', a[5].id, 2]]);
+
+      // A checkpoint signed with another key, and a gap in the sequence.
+      const other = await open(kind, place, 'gaps', keys);
+      await other.ingest(a);
+      await other.ingestCheckpoints([cp1, cp3, checkpointOf(a, 8, 4, cp3, generateKeyPairSync('ed25519').privateKey)]);
+      const gaps = await other.verify();
+      await other.close();
+      expect(gaps.intact).toBe(false);
+      expect(gaps.findings?.map((f) => [f.kind, f.checkpoint_sequence])).toEqual([
+        ['missing_checkpoint', 3],
+        ['forged_checkpoint', 4],
+      ]);
+      expect(gaps.anchoredThrough).toEqual({ ce: { event_id: a[7].id, event_count: 8, checkpoint_sequence: 3 } });
+    } finally {
+      await keyed.close();
+    }
   });
 });
 

@@ -1,4 +1,5 @@
 import type { Pool } from 'pg';
+import type { AuditCheckpoint } from '../evidence/audit-checkpoint';
 import { AUDIT_COLUMNS, AuditRow } from '../evidence/audit-row';
 import type { AuditBackend, AuditFilter, AuditStreamFilter } from '../stores/audit-store.interface';
 import { UnknownCursorError } from '../stores/audit-store.interface';
@@ -37,6 +38,8 @@ const MIGRATIONS = [
   'CREATE INDEX IF NOT EXISTS audit_collected_resource ON audit_collected (resource_id, seq)',
   'CREATE INDEX IF NOT EXISTS audit_collected_request ON audit_collected (request_id, seq)',
   'CREATE INDEX IF NOT EXISTS audit_collected_trace ON audit_collected (trace_id, seq)',
+  // The writers' signed checkpoints from the stream, each (writer, sequence) once: the first one received is kept.
+  'CREATE TABLE IF NOT EXISTS audit_collected_checkpoints (writer TEXT NOT NULL, sequence INTEGER NOT NULL, body TEXT NOT NULL, PRIMARY KEY (writer, sequence))',
   HEARTBEAT_TABLE,
 ];
 const MIGRATION_LOCK = 7_302_114_010;
@@ -82,6 +85,18 @@ export class PostgresCollectorBackend implements AuditBackend, CollectorBackend 
       if (ids.length > 0) await client.query('SELECT pg_notify($1, $2)', [COLLECTED_CHANNEL, 'audit_collected']);
       return ids;
     });
+  }
+
+  /** Keeps a writer's signed checkpoint as received from the stream (once per writer and sequence). */
+  async insertCheckpoint(checkpoint: AuditCheckpoint): Promise<void> {
+    await this.ready();
+    await this.pool.query('INSERT INTO audit_collected_checkpoints (writer, sequence, body) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', [checkpoint.writer, checkpoint.sequence, JSON.stringify(checkpoint)]);
+  }
+
+  /** Every writer's checkpoints received so far. */
+  async checkpoints(): Promise<AuditCheckpoint[]> {
+    await this.ready();
+    return (await this.pool.query<{ body: string }>('SELECT body FROM audit_collected_checkpoints ORDER BY writer, sequence')).rows.map((r) => JSON.parse(r.body) as AuditCheckpoint);
   }
 
   /** Wakes `onCommit` on any collector's commit (LISTEN), and after each reconnection. Returns the unsubscribe. */

@@ -34,6 +34,8 @@ export class AuditCheckpointer {
   /** The chain length the last queued checkpoint covers (a checkpoint is queued before it is anchored). */
   private queuedCount = 0;
   private database?: { insert: (cp: AuditCheckpoint) => Promise<void>; list: () => Promise<AuditCheckpoint[]> };
+  /** Told of each checkpoint once it is anchored (the audit stream's relay). */
+  private readonly listeners = new Set<(checkpoint: AuditCheckpoint) => void>();
 
   constructor(readonly options: CheckpointerOptions) {
     this.last = options.anchor.last(options.service, options.writer);
@@ -99,6 +101,7 @@ export class AuditCheckpointer {
         await this.options.anchor.append(checkpoint);
         this.last = checkpoint;
         this.options.onCheckpoint?.(checkpoint);
+        this.listeners.forEach((listener) => listener(checkpoint));
       } catch (err) {
         this.logger.error(`could not anchor checkpoint ${checkpoint.sequence} of ${this.options.writer}: ${err instanceof Error ? err.message : String(err)}`);
         return;
@@ -107,6 +110,12 @@ export class AuditCheckpointer {
       await this.database?.insert(checkpoint).catch((err: unknown) => this.logger.warn(`could not copy checkpoint ${checkpoint.sequence} to the database: ${err instanceof Error ? err.message : String(err)}`));
     });
     return this.signing;
+  }
+
+  /** Tells `listener` of every checkpoint anchored from now on; returns the unsubscribe. */
+  onAnchored(listener: (checkpoint: AuditCheckpoint) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 
   /** Keeps a copy of each checkpoint in the audit database too. */

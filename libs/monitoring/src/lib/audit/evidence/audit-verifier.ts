@@ -10,9 +10,11 @@ import { AuditRow, toEvent } from './audit-row';
  * `rewritten` (the chain no longer ends where a signed checkpoint says it did: rows rewritten and rehashed),
  * `forged_checkpoint` (a checkpoint whose signature does not verify), `missing_checkpoint` (a gap in a
  * writer's checkpoint sequence). Not tampering: `unanchored` (events after the writer's last checkpoint:
- * not yet covered by a signature, so not yet provable either way).
+ * not yet covered by a signature, so not yet provable either way). Also not tampering, in a collector's
+ * verification only: `awaiting_events` (a checkpoint whose events have not arrived yet) and `unkeyed_checkpoint`
+ * (a checkpoint of a service whose public key the collector was not given).
  */
-export type AuditFindingKind = 'edited' | 'inserted' | 'deleted' | 'truncated' | 'rewritten' | 'forged_checkpoint' | 'missing_checkpoint' | 'unanchored';
+export type AuditFindingKind = 'edited' | 'inserted' | 'deleted' | 'truncated' | 'rewritten' | 'forged_checkpoint' | 'missing_checkpoint' | 'unanchored' | 'awaiting_events' | 'unkeyed_checkpoint';
 
 export interface AuditFinding {
   kind: AuditFindingKind;

@@ -46,7 +46,15 @@ export class AuditStreamRelayService implements OnApplicationBootstrap, BeforeAp
       },
     });
     this.metrics.watchOutbox(async () => this.relay?.readNow());
-    this.relay.start();
+    // Signed checkpoints travel too: this writer's from now on, and the database's copies of every writer's so far
+    // (a crashed replica's last ones included; the stream drops those it already holds).
+    const relay = this.relay;
+    const copies = await this.store.followCheckpoints?.((checkpoint) => relay.queueCheckpoint(checkpoint)).catch((err: unknown) => {
+      this.logger.warn(`could not read the audit checkpoints to publish: ${message(err)}; new ones are published as they are signed`);
+      return undefined;
+    });
+    copies?.forEach((checkpoint) => relay.queueCheckpoint(checkpoint));
+    relay.start();
   }
 
   async beforeApplicationShutdown(): Promise<void> {

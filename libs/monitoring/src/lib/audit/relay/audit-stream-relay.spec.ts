@@ -5,7 +5,10 @@ import { join } from 'node:path';
 import type { AuditOutbox } from '../stores/audit-store.interface';
 import { SqliteAuditStore } from '../stores/sqlite-audit.store';
 import { type AuditRow, toEvent } from '../evidence/audit-row';
-import { auditMessage, AuditStreamPublisher, AuditStreamRelay, auditSubject } from './audit-stream-relay';
+import { generateKeyPairSync } from 'node:crypto';
+import { AuditCheckpoint, checkpointSignatureValid, DirectoryCheckpointAnchor } from '../evidence/audit-checkpoint';
+import { AuditCheckpointer } from '../evidence/audit-checkpointer';
+import { auditMessage, AuditStreamPublisher, AuditStreamRelay, auditSubject, checkpointSubject } from './audit-stream-relay';
 
 const event = (i: number) => ({
   timestamp: new Date().toISOString(),
@@ -29,8 +32,10 @@ function outboxOf(store: SqliteAuditStore): AuditOutbox {
 class MemoryStream implements AuditStreamPublisher {
   readonly messages: { subject: string; id: string; body: Record<string, unknown> }[] = [];
   failing = false;
+  /** Refuses only the messages of these subjects. */
+  refusing?: RegExp;
   async publish(subject: string, data: Uint8Array, id: string): Promise<void> {
-    if (this.failing) throw new Error('no responders');
+    if (this.failing || this.refusing?.test(subject)) throw new Error('no responders');
     if (!this.messages.some((m) => m.id === id)) this.messages.push({ subject, id, body: JSON.parse(Buffer.from(data).toString()) as Record<string, unknown> });
   }
   async close(): Promise<void> {
@@ -145,7 +150,55 @@ describe('the audit outbox (SQLite) and its relay', () => {
     for (const row of rows) expect(JSON.parse(Buffer.from(auditMessage(row)).toString('utf8'))).toEqual({ ...toEvent(row), writer: row.writer });
   });
 
+  it('publishes each signed checkpoint after the events it covers, again until acknowledged, and the database copies after a restart, once each', async () => {
+    const keys = generateKeyPairSync('ed25519');
+    const anchored: AuditCheckpoint[] = [];
+    const checkpointer = new AuditCheckpointer({ service: 'spec', writer: 'spec', ...keys, anchor: new DirectoryCheckpointAnchor(join(dir, 'anchor')), everyEvents: 1000, intervalMs: 60_000, onCheckpoint: (cp) => anchored.push(cp) });
+    store.withCheckpoints(checkpointer);
+    const outbox = outboxOf(store);
+    await outbox.enable(true);
+    const stream = new MemoryStream();
+    const relay = new AuditStreamRelay(outbox, async () => stream, { batch: 2 });
+    const copies = await store.followCheckpoints((cp) => relay.queueCheckpoint(cp));
+    expect(copies).toEqual([]);
+
+    const first = [];
+    for (let i = 0; i < 3; i += 1) first.push(await store.append(event(i)));
+    await checkpointer.checkpointIfNew();
+    expect(anchored.map((c) => [c.sequence, c.head_id, c.event_count])).toEqual([[1, first[2].id, 3]]);
+    // Two of the three events: the outbox is not empty, so the checkpoint waits.
+    expect(await relay.round()).toBe(2);
+    expect(stream.messages.map((m) => m.id)).toEqual([first[0].id, first[1].id]);
+    expect(await relay.round()).toBe(1);
+    expect(stream.messages.map((m) => m.id)).toEqual([...first.map((e) => e.id), 'checkpoint:spec:spec:1']);
+    const published = stream.messages[3];
+    expect(published.subject).toBe('audit.spec.checkpoint.spec');
+    expect(published.body).toEqual(anchored[0]);
+    expect(checkpointSignatureValid(published.body as unknown as AuditCheckpoint, keys.publicKey)).toBe(true);
+
+    const second = await store.append(event(3));
+    await checkpointer.checkpointIfNew();
+    // The event is acknowledged, the checkpoint refused: the next round publishes the checkpoint alone.
+    stream.refusing = /\.checkpoint\./;
+    await expect(relay.round()).rejects.toThrow('no responders');
+    expect(stream.messages.map((m) => m.id).slice(4)).toEqual([second.id]);
+    stream.refusing = undefined;
+    expect(await relay.round()).toBe(0);
+    expect(stream.messages.map((m) => m.id).slice(4)).toEqual([second.id, 'checkpoint:spec:spec:2']);
+    expect(await relay.round()).toBe(0);
+    expect(stream.messages).toHaveLength(6);
+
+    // A restarted relay publishes the database's copies of every checkpoint: the stream already holds them.
+    const restarted = new AuditStreamRelay(outbox, async () => stream);
+    const held = await store.followCheckpoints((cp) => restarted.queueCheckpoint(cp));
+    expect(held?.map((c) => c.sequence)).toEqual([1, 2]);
+    held?.forEach((cp) => restarted.queueCheckpoint(cp));
+    expect(await restarted.round()).toBe(0);
+    expect(stream.messages.filter((m) => m.subject.includes('.checkpoint.')).map((m) => m.id)).toEqual(['checkpoint:spec:spec:1', 'checkpoint:spec:spec:2']);
+  });
+
   it('names subjects with what a NATS subject token may hold', () => {
+    expect(checkpointSubject({ service: 'integration-controller', writer: 'integration-controller/host-1/ab12cd34' })).toBe('audit.integration-controller.checkpoint.integration-controller_host-1_ab12cd34');
     expect(auditSubject({ service: 'content-engine', event_type: 'brief_created' })).toBe('audit.content-engine.brief_created');
     expect(auditSubject({ service: 'a.b c', event_type: '*' as never })).toBe('audit.a_b_c._');
   });

@@ -1,3 +1,4 @@
+import type { AuditCheckpoint } from '../evidence/audit-checkpoint';
 import type { AuditRow } from '../evidence/audit-row';
 import type { AuditOutbox } from '../stores/audit-store.interface';
 
@@ -28,16 +29,31 @@ export interface AuditStreamRelayOptions {
 /** Subjects already built, by service and event type (a handful per service). */
 const subjects = new Map<string, string>();
 
+/** A name as one token of a NATS subject. */
+const subjectToken = (s: string) => s.replace(/[^A-Za-z0-9_-]/g, '_') || '_';
+
 /** The subject of an event: `audit.<service>.<event_type>`, each token limited to what a NATS subject may hold. */
 export function auditSubject(row: Pick<AuditRow, 'service' | 'event_type'>): string {
   const key = `${row.service}\n${row.event_type}`;
   let subject = subjects.get(key);
   if (subject === undefined) {
-    const token = (s: string) => s.replace(/[^A-Za-z0-9_-]/g, '_') || '_';
-    subject = `audit.${token(row.service)}.${token(row.event_type)}`;
+    subject = `audit.${subjectToken(row.service)}.${subjectToken(row.event_type)}`;
     if (subjects.size < 10_000) subjects.set(key, subject);
   }
   return subject;
+}
+
+/**
+ * The subject of a writer's signed checkpoint: `audit.<service>.checkpoint.<writer>`, four tokens where an event's
+ * subject has three, so `audit.*.*` follows events alone and `audit.*.checkpoint.>` checkpoints alone.
+ */
+export function checkpointSubject(checkpoint: Pick<AuditCheckpoint, 'service' | 'writer'>): string {
+  return `audit.${subjectToken(checkpoint.service)}.checkpoint.${subjectToken(checkpoint.writer)}`;
+}
+
+/** A checkpoint's message id: one per writer and sequence, so a checkpoint published again is dropped by the stream. */
+export function checkpointMessageId(checkpoint: Pick<AuditCheckpoint, 'service' | 'writer' | 'sequence'>): string {
+  return `checkpoint:${checkpoint.service}:${checkpoint.writer}:${checkpoint.sequence}`;
 }
 
 const text = JSON.stringify;
@@ -70,6 +86,8 @@ export class AuditStreamRelay {
   private readonly idleMs: number;
   private readonly maxBackoffMs: number;
   private publisher?: AuditStreamPublisher;
+  /** Signed checkpoints waiting to be published, oldest first. */
+  private readonly checkpoints: AuditCheckpoint[] = [];
 
   /** @param connect opens the stream; called again after a failed attempt, the outbox keeping the events meanwhile */
   constructor(
@@ -102,15 +120,34 @@ export class AuditStreamRelay {
     await this.publisher?.close();
   }
 
-  /** One round: takes up to `batch` events off the outbox, publishes them, and they are removed once acknowledged. Resolves with how many. */
+  /**
+   * Queues a signed checkpoint (as anchored: its body and signature) for the stream, so a consumer can check each
+   * writer's chain against what its writer signed. It is published after a round that empties the outbox: the
+   * events it covers were committed before it was signed, so they are on the stream before it. Kept until acknowledged.
+   */
+  queueCheckpoint(checkpoint: AuditCheckpoint): void {
+    this.checkpoints.push(checkpoint);
+    this.wake?.();
+  }
+
+  /**
+   * One round: takes up to `batch` events off the outbox, publishes them, and they are removed once acknowledged;
+   * when that emptied the outbox, publishes the checkpoints queued before it. Resolves with how many events.
+   */
   async round(): Promise<number> {
     // Connected before any event is taken: a store that holds a transaction while taking (PostgreSQL) never waits on the connection.
     const publisher = (this.publisher ??= await this.connect());
+    // Checkpoints queued now cover events committed before this take.
+    const due = this.checkpoints.length;
     const published = await this.outbox.take(this.batch, async (rows) => {
       // Sent in commit order on one connection: the stream stores them in that order.
       await Promise.all(rows.map((row) => publisher.publish(auditSubject(row), auditMessage(row), row.id)));
     });
     if (published > 0) this.options.onPublished?.(published);
+    if (due > 0 && published < this.batch) {
+      await Promise.all(this.checkpoints.slice(0, due).map((cp) => publisher.publish(checkpointSubject(cp), Buffer.from(JSON.stringify(cp)), checkpointMessageId(cp))));
+      this.checkpoints.splice(0, due);
+    }
     return published;
   }
 

@@ -140,6 +140,11 @@ export interface AuditStore extends AuditWriter, AuditReader {
   /** The backend's transactional outbox (see AuditOutbox), when it has one. */
   outbox?(): AuditOutbox | undefined;
   /**
+   * With signed checkpoints: tells `listener` of each checkpoint this writer anchors from now on, and resolves with
+   * the database's copies of every writer's checkpoints so far; undefined without checkpoints.
+   */
+  followCheckpoints?(listener: (checkpoint: AuditCheckpoint) => void): Promise<AuditCheckpoint[] | undefined>;
+  /**
    * Retention: removes this writer's oldest events through its newest signed checkpoint older than `cutoff`
    * (whole segments, at a checkpoint boundary, so what remains still verifies), exporting them first to
    * `archiveDir` as NDJSON ending with that checkpoint when given. Needs checkpoints.

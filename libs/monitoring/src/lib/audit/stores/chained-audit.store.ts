@@ -39,11 +39,22 @@ export class ChainedAuditStore implements AuditStore {
     this.committer = new GroupCommitter((batch) => this.write(batch), { defer: backend.deferCommit ?? false });
   }
 
-  /** Signs checkpoints of this writer's chain (every N events, every T seconds, at close) and checks them in `verify`. */
   outbox(): AuditOutbox | undefined {
     return this.backend.outbox;
   }
 
+  /**
+   * With signed checkpoints: tells `listener` of each checkpoint this writer anchors from now on, and resolves with
+   * the database's copies of every writer's checkpoints so far (undefined without checkpoints). The audit stream's
+   * relay publishes both.
+   */
+  async followCheckpoints(listener: (checkpoint: AuditCheckpoint) => void): Promise<AuditCheckpoint[] | undefined> {
+    if (!this.checkpointer) return undefined;
+    this.checkpointer.onAnchored(listener);
+    return (await this.backend.checkpoints?.()) ?? [];
+  }
+
+  /** Signs checkpoints of this writer's chain (every N events, every T seconds, at close) and checks them in `verify`. */
   withCheckpoints(checkpointer: AuditCheckpointer): this {
     if (!this.backend.headInfo) throw new Error('this audit backend cannot count a writer\'s chain (headInfo), so it cannot checkpoint');
     this.checkpointer = checkpointer;
