@@ -203,6 +203,13 @@ export async function ensureAuditStream(jsm: import('@nats-io/jetstream').JetStr
  * A JetStream publisher (NATS; `@nats-io/transport-node` and `@nats-io/jetstream`, loaded only when a stream is
  * configured): connects to `url` (failing when it cannot, reconnecting for ever once connected), makes sure the
  * stream `streamName` exists (ensureAuditStream), and publishes with `Nats-Msg-Id`.
+ *
+ * Each message is published with a reply subject under one inbox of this publisher, and JetStream answers each with
+ * its acknowledgement there (what JetStream's publish is on the wire; the Go client's PublishAsync). The JavaScript
+ * client has no asynchronous publish: its `publish` is one request each, with a timer and two error objects per
+ * message (a RequestError with its stack built and thrown away on every success), which was most of the relay's
+ * cost in a CPU profile. Here a message waits in a map until its acknowledgement, and one sweep a second fails
+ * those unacknowledged past `ackTimeoutMs`.
  */
 export async function connectJetStream(url: string, streamName: string, options: { duplicateWindowMs?: number; ackTimeoutMs?: number; name?: string } = {}): Promise<AuditStreamPublisher> {
   const { transport, jetstream: js } = loadNats();
@@ -213,15 +220,79 @@ export async function connectJetStream(url: string, streamName: string, options:
     await nc.close();
     throw err;
   }
-  const stream = js.jetstream(nc);
-  const timeout = options.ackTimeoutMs ?? 5000;
-  const stored = (): void => undefined;
+  const timeoutMs = options.ackTimeoutMs ?? 5000;
+  // nats-core's own helpers, re-exported by the transport at run time (its typings reach them through a subpath).
+  const core = transport as unknown as NatsCoreHelpers;
+  const inbox = core.createInbox();
+  const waiting = new Map<string, { resolve: () => void; reject: (err: Error) => void; until: number }>();
+  let next = 0;
+  nc.subscribe(`${inbox}.*`, {
+    callback: (_err: Error | null, msg: NatsMessage) => {
+      const token = msg.subject.slice(inbox.length + 1);
+      const pending = waiting.get(token);
+      if (!pending) return; // after its timeout
+      waiting.delete(token);
+      const refused = ackRefusal(msg.data, msg.headers);
+      if (refused) pending.reject(new Error(`the stream refused a message: ${refused}`));
+      else pending.resolve();
+    },
+  });
+  const sweep = setInterval(() => {
+    const now = Date.now();
+    for (const [token, pending] of waiting) {
+      if (pending.until > now) continue;
+      waiting.delete(token);
+      pending.reject(new Error(`no acknowledgement from the stream in ${timeoutMs} ms`));
+    }
+  }, Math.min(1000, timeoutMs));
+  sweep.unref();
   return {
     publish(subject, data, id) {
-      return stream.publish(subject, data, { msgID: id, timeout }).then(stored);
+      return new Promise<void>((resolve, reject) => {
+        const token = (next++).toString(36);
+        waiting.set(token, { resolve, reject, until: Date.now() + timeoutMs });
+        const h = core.headers();
+        h.set('Nats-Msg-Id', id);
+        try {
+          nc.publish(subject, data, { reply: `${inbox}.${token}`, headers: h });
+        } catch (err) {
+          waiting.delete(token);
+          reject(err as Error);
+        }
+      });
     },
     async close() {
+      clearInterval(sweep);
       await nc.drain().catch(() => nc.close());
+      for (const pending of waiting.values()) pending.reject(new Error('the publisher closed'));
+      waiting.clear();
     },
   };
+}
+
+/** The parts of nats-core the publisher uses beyond `connect`. */
+interface NatsCoreHelpers {
+  createInbox(): string;
+  headers(): { set(key: string, value: string): void };
+}
+
+/** A message as the publisher's inbox receives it (a JetStream acknowledgement, or a status). */
+interface NatsMessage {
+  subject: string;
+  data: Uint8Array;
+  headers?: { hasError: boolean; code: number; description: string };
+}
+
+/** Why JetStream did not store a message, from its answer (a PubAck, an API error, or a status such as no responders); undefined when it did. */
+export function ackRefusal(data: Uint8Array, headers?: { hasError: boolean; code: number; description: string }): string | undefined {
+  if (headers?.hasError) return headers.code === 503 ? 'no responders (no stream takes this subject, or JetStream is unavailable)' : `${headers.code} ${headers.description}`;
+  let ack: { stream?: unknown; error?: { code?: number; description?: string } };
+  try {
+    ack = JSON.parse(Buffer.from(data).toString('utf8')) as typeof ack;
+  } catch {
+    return 'an answer that is not an acknowledgement';
+  }
+  if (ack?.error) return `${ack.error.code ?? ''} ${ack.error.description ?? 'error'}`.trim();
+  if (typeof ack?.stream !== 'string' || ack.stream === '') return 'an acknowledgement without a stream';
+  return undefined;
 }
