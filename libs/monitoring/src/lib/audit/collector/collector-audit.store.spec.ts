@@ -259,6 +259,51 @@ describe('CollectorAuditStore on PostgreSQL, shared by two collectors', () => {
   });
 });
 
+describe('CollectorAuditStore on PostgreSQL: a reader following by cursor while two collectors commit', () => {
+  let place: Place & { cleanup: () => Promise<void> };
+  beforeEach(async () => {
+    place = await PLACES['PostgreSQL']();
+  });
+  afterEach(() => place.cleanup());
+
+  it('misses no event: seq is commit order, so no commit lands behind a cursor already read past', async () => {
+    const first = await open('PostgreSQL', place, 'follow');
+    const second = new CollectorAuditStore(place.location('follow'), 'audit-collector-2');
+    try {
+      const a = await writerRows('content-engine', 'ce', 300);
+      const b = await writerRows('media-engine', 'me', 300);
+      // A reader as /audit/stream is one: pages after the last id it saw, with no pause, while both collectors
+      // commit one event at a time (the most commits racing each other).
+      const seen: string[] = [];
+      let writing = true;
+      const reader = (async () => {
+        let cursor: string | null = null;
+        for (;;) {
+          const page = await first.after(cursor, 1000);
+          for (const e of page) seen.push(e.id);
+          if (page.length > 0) cursor = page[page.length - 1].id;
+          else if (!writing) return;
+        }
+      })();
+      await Promise.all([
+        (async () => {
+          for (const row of a) await first.ingest([row]);
+        })(),
+        (async () => {
+          for (const row of b) await second.ingest([row]);
+        })(),
+      ]);
+      writing = false;
+      await reader;
+      const all = [...a, ...b].map((r) => r.id);
+      expect({ missed: all.filter((id) => !seen.includes(id)).length, duplicates: seen.length - new Set(seen).size }).toEqual({ missed: 0, duplicates: 0 });
+    } finally {
+      await first.close();
+      await second.close();
+    }
+  }, 60_000);
+});
+
 async function waitFor(condition: () => boolean, timeoutMs = 5000): Promise<void> {
   const until = Date.now() + timeoutMs;
   while (!condition()) {
