@@ -128,8 +128,9 @@ describe('audit-collector', () => {
     expect(() => loadAuditCollectorConfig({ COLLECTOR_PUBLIC_KEYS_DIR: keysDir })).toThrow(/COLLECTOR_PUBLIC_KEYS_DIR: media-engine.pem is not an Ed25519 public key/);
   });
 
-  it('refuses AUDIT_STREAM_URL, naming it, and takes a PostgreSQL store', () => {
+  it('refuses AUDIT_STREAM_URL and AUDIT_RETENTION, naming them, and takes a PostgreSQL store', () => {
     expect(() => loadAuditCollectorConfig({ AUDIT_STREAM_URL: 'nats://h:4222' })).toThrow(/AUDIT_STREAM_URL: the audit collector reads the stream/);
+    expect(() => loadAuditCollectorConfig({ AUDIT_RETENTION: '90d' })).toThrow(/AUDIT_RETENTION: the audit collector keeps every event it receives/);
     expect(loadAuditCollectorConfig({ AUDIT_DATABASE_URL: 'postgres://x@h:5432/db' }).AUDIT_DATABASE_URL).toBe('postgres://x@h:5432/db');
   });
 });

@@ -68,6 +68,8 @@ export function loadAuditCollectorConfig(env: NodeJS.ProcessEnv = process.env): 
   const config = loadConfig(AuditCollectorEnv, env, { SERVICE_NAME: 'audit-collector', PORT: '8030' });
   const problems: string[] = [];
   if (config.AUDIT_STREAM_URL) problems.push('  AUDIT_STREAM_URL: the audit collector reads the stream (COLLECTOR_STREAM_URL); it does not publish its own events to it');
+  // Refused rather than ignored: a retention that prunes nothing would be a setting that lies.
+  if (config.AUDIT_RETENTION) problems.push('  AUDIT_RETENTION: the audit collector keeps every event it receives (it has no retention yet); unset it');
   config.publicKeys = readPublicKeys(config.COLLECTOR_PUBLIC_KEYS_DIR, problems);
   if (problems.length > 0) throw new ConfigError(`invalid configuration:\n${problems.join('\n')}`);
   config.ackWaitMs = parseDuration(config.COLLECTOR_ACK_WAIT) ?? 10_000;
