@@ -102,8 +102,9 @@ export class AuditCollectorService implements OnApplicationBootstrap, BeforeAppl
     const checkpoints: AuditCheckpoint[] = [];
     const stored: ReceivedMessage[] = [];
     for (const message of batch) {
-      const row = parseEvent(message.data);
-      const checkpoint = row ? undefined : parseCheckpoint(message.data);
+      const value = messageObject(message.data);
+      const row = value && eventFrom(value);
+      const checkpoint = value && !row ? checkpointFrom(value) : undefined;
       if (!row && !checkpoint) {
         this.logger.warn(`audit stream message ${message.seq} is neither an audit event nor a checkpoint; dropped`);
         this.messages.inc({ audit_service: 'unknown', outcome: 'rejected' });
@@ -144,15 +145,18 @@ export class AuditCollectorService implements OnApplicationBootstrap, BeforeAppl
 const STRING_FIELDS = ['id', 'timestamp', 'service', 'event_type', 'action', 'writer', 'prev_hash', 'hash'] as const;
 const NULLABLE_FIELDS = ['user_id', 'resource_id', 'request_id', 'trace_id'] as const;
 
-/** An audit event as the relays publish it (the event and its writer), or undefined for anything else. */
-export function parseEvent(data: Uint8Array): AuditRow | undefined {
-  let value: Record<string, unknown>;
+/** A stream message's JSON object, or undefined when it is not one. */
+export function messageObject(data: Uint8Array): Record<string, unknown> | undefined {
   try {
-    value = JSON.parse(Buffer.from(data).toString('utf8')) as Record<string, unknown>;
+    const value: unknown = JSON.parse(Buffer.from(data).toString('utf8'));
+    return value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
   } catch {
     return undefined;
   }
-  if (!value || typeof value !== 'object') return undefined;
+}
+
+/** An audit event as the relays publish it (the event and its writer), or undefined for anything else. */
+export function eventFrom(value: Record<string, unknown>): AuditRow | undefined {
   if (!STRING_FIELDS.every((k) => typeof value[k] === 'string' && (value[k] as string).length > 0)) return undefined;
   if (!NULLABLE_FIELDS.every((k) => value[k] === undefined || value[k] === null || typeof value[k] === 'string')) return undefined;
   if (typeof value['success'] !== 'boolean' || !value['details'] || typeof value['details'] !== 'object' || Array.isArray(value['details'])) return undefined;
@@ -166,14 +170,7 @@ export function parseEvent(data: Uint8Array): AuditRow | undefined {
 }
 
 /** A writer's signed checkpoint as the relays publish it (audit.<service>.checkpoint.<writer>), or undefined for anything else. */
-export function parseCheckpoint(data: Uint8Array): AuditCheckpoint | undefined {
-  let value: Record<string, unknown>;
-  try {
-    value = JSON.parse(Buffer.from(data).toString('utf8')) as Record<string, unknown>;
-  } catch {
-    return undefined;
-  }
-  if (!value || typeof value !== 'object') return undefined;
+export function checkpointFrom(value: Record<string, unknown>): AuditCheckpoint | undefined {
   const text = (k: string) => typeof value[k] === 'string' && (value[k] as string).length > 0;
   const textOrNull = (k: string) => value[k] === null || text(k);
   const count = (k: string) => Number.isSafeInteger(value[k]) && (value[k] as number) >= 0;
