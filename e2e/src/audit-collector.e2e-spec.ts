@@ -1,9 +1,10 @@
 import type { AuditEvent, AuditVerifyResponse } from '@personai/contracts';
 import Database from 'better-sqlite3';
-import { createHash, generateKeyPairSync, randomUUID } from 'node:crypto';
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { rowHash, StoredRow } from './support/audit-hash';
 import { metric, natsServer, readStream, storedEvents } from './support/audit-stream';
 import { freshDatabase } from './support/brief-stack';
 import { eventually, getJson, postJson } from './support/http';
@@ -25,16 +26,6 @@ const SQLITE_SERVICE = 'fleet-sqlite';
 async function collectorStored(base: string): Promise<number> {
   const samples = parseSamples(await fetch(`${base}/metrics`).then((r) => r.text()));
   return samples.filter((x) => x.name === 'audit_collector_messages_total' && x.labels['outcome'] === 'stored').reduce((sum, x) => sum + x.value, 0);
-}
-
-/** Stable JSON (keys sorted at every depth) and an event's hash over it, as the audit log's chain defines them. */
-const canonical = (v: unknown): string =>
-  Array.isArray(v) ? `[${v.map(canonical).join(',')}]` : v && typeof v === 'object' ? `{${Object.keys(v).filter((k) => (v as Record<string, unknown>)[k] !== undefined).sort().map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`).join(',')}}` : JSON.stringify(v ?? null);
-type StoredRow = Record<'id' | 'timestamp' | 'service' | 'event_type' | 'action' | 'details' | 'writer' | 'prev_hash' | 'hash', string> & Record<'user_id' | 'resource_id' | 'request_id' | 'trace_id', string | null> & { success: number };
-function rowHash(r: StoredRow): string {
-  const { id, writer, prev_hash, timestamp, service, event_type, user_id, resource_id, action, request_id, trace_id } = r;
-  const body = { id, writer, prev_hash, timestamp, service, event_type, user_id, resource_id, action, details: JSON.parse(r.details) as unknown, success: r.success === 1, request_id, ...(trace_id ? { trace_id } : {}) };
-  return createHash('sha256').update(canonical(body)).digest('hex');
 }
 
 /** The ids of the events matching `query` in a store or the collector, all pages, in commit order. */

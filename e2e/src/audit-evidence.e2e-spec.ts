@@ -5,6 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { canonical } from './support/audit-hash';
 import { eventually, getJson, postJson } from './support/http';
 import { ServiceProcess } from './support/service-process';
 import { freePort, ROOT } from './support/stack';
@@ -23,10 +24,6 @@ interface Checkpoint {
   signature: string;
   [k: string]: unknown;
 }
-
-/** Canonical JSON as the service signs it (keys sorted at every depth). */
-const canonical = (v: unknown): string =>
-  Array.isArray(v) ? `[${v.map(canonical).join(',')}]` : v && typeof v === 'object' ? `{${Object.keys(v).filter((k) => (v as Record<string, unknown>)[k] !== undefined).sort().map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`).join(',')}}` : JSON.stringify(v ?? null);
 
 describeLocal('content-engine: signed audit checkpoints, attacked from outside (SQLite, a process of its own)', () => {
   let dataDir: string;

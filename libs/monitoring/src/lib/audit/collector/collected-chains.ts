@@ -2,11 +2,8 @@ import type { KeyObject } from 'node:crypto';
 import { AuditCheckpoint, checkpointSignatureValid } from '../evidence/audit-checkpoint';
 import { GENESIS_HASH, hashEvent } from '../evidence/audit-hash';
 import { AuditRow, toEvent } from '../evidence/audit-row';
-import type { AuditFinding } from '../evidence/audit-verifier';
+import { type AuditFinding, NOT_TAMPERING } from '../evidence/audit-verifier';
 import type { AuditVerification, CollectedChain } from '../stores/audit-store.interface';
-
-/** Findings of a collector's verification that are not tampering: what has not arrived yet, or cannot be checked. */
-const NOT_TAMPERING = new Set(['unanchored', 'awaiting_events', 'unkeyed_checkpoint']);
 
 /** What is kept of a row while its writer's chain is walked: its place in the collector, its links. */
 interface Link {
@@ -95,7 +92,11 @@ function checkCheckpoints(
   const anchoredThrough: NonNullable<AuditVerification['anchoredThrough']> = {};
   let unanchored = 0;
   const byWriter = new Map<string, AuditCheckpoint[]>();
-  for (const cp of checkpoints) byWriter.set(cp.writer, [...(byWriter.get(cp.writer) ?? []), cp]);
+  for (const cp of checkpoints) {
+    const list = byWriter.get(cp.writer);
+    if (list) list.push(cp);
+    else byWriter.set(cp.writer, [cp]);
+  }
   for (const [writer, list] of byWriter) {
     list.sort((a, b) => a.sequence - b.sequence);
     const chain = writers[writer];

@@ -16,6 +16,9 @@ import { AuditRow, toEvent } from './audit-row';
  */
 export type AuditFindingKind = 'edited' | 'inserted' | 'deleted' | 'truncated' | 'rewritten' | 'forged_checkpoint' | 'missing_checkpoint' | 'unanchored' | 'awaiting_events' | 'unkeyed_checkpoint';
 
+/** The finding kinds that are not tampering (see AuditFindingKind): a log with only these is intact. */
+export const NOT_TAMPERING: ReadonlySet<string> = new Set<AuditFindingKind>(['unanchored', 'awaiting_events', 'unkeyed_checkpoint']);
+
 export interface AuditFinding {
   kind: AuditFindingKind;
   writer: string;
@@ -120,7 +123,11 @@ export async function verifyAuditRows(
   const anchoredThrough: AuditVerificationReport['anchoredThrough'] = {};
   let unanchored = 0;
   const byWriter = new Map<string, AuditCheckpoint[]>();
-  for (const cp of checkpoints) byWriter.set(cp.writer, [...(byWriter.get(cp.writer) ?? []), cp]);
+  for (const cp of checkpoints) {
+    const list = byWriter.get(cp.writer);
+    if (list) list.push(cp);
+    else byWriter.set(cp.writer, [cp]);
+  }
   for (const [writer, list] of byWriter) {
     list.sort((a, b) => a.sequence - b.sequence);
     const w = walks.get(writer) ?? prunedWhole(writer, list) ?? { count: 0, prevHash: GENESIS_HASH, prevPrevHash: null, lastId: null, positions: new Map() };
@@ -162,6 +169,6 @@ export async function verifyAuditRows(
     unanchored += w.count;
     if (checkpoints.length > 0 || publicKey) findings.push({ kind: 'unanchored', writer, event_id: w.lastId ?? undefined, detail: `${w.count} event(s) of this writer and no checkpoint` });
   }
-  const intact = findings.every((f) => f.kind === 'unanchored');
+  const intact = findings.every((f) => NOT_TAMPERING.has(f.kind));
   return { intact, checked, firstBrokenId: intact ? null : firstBrokenId ?? findings.find((f) => f.event_id)?.event_id ?? null, anchoredThrough, unanchored, prunedThrough, findings };
 }
