@@ -27,13 +27,16 @@ export class TimedDefaultMetrics {
   private reading?: Promise<void>;
 
   constructor(registry: Registry) {
-    for (const name of DEFAULT_METRIC_NAMES.get(registry) ?? []) {
-      const metric = registry.getSingleMetric(name) as unknown as Collectable | undefined;
-      if (!metric?.collect) continue;
-      this.hooks.push({ name, collect: metric.collect.bind(metric) });
-      // prom-client's get() runs `collect` when it is set: unset, a scrape serializes what is there.
-      metric.collect = undefined;
-    }
+    for (const name of DEFAULT_METRIC_NAMES.get(registry) ?? []) this.add(registry.getSingleMetric(name));
+  }
+
+  /** Moves a metric's `collect` hook onto the timer (a metric without one is left as it is). */
+  add(metric: unknown): void {
+    const m = metric as Collectable | undefined;
+    if (!m?.collect) return;
+    this.hooks.push({ name: m.name, collect: m.collect.bind(m) });
+    // prom-client's get() runs `collect` when it is set: unset, a scrape serializes what is there.
+    m.collect = undefined;
   }
 
   /** How many default metrics the timer reads (0 when the registry has none). */
