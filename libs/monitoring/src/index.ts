@@ -12,6 +12,7 @@ export { Audit } from './lib/audit/capture/audit.decorator';
 export type { AuditOptions } from './lib/audit/capture/audit.decorator';
 export { AuditService } from './lib/audit/capture/audit.service';
 export { MetricsService, createServiceRegistry } from './lib/metrics/metrics.service';
+export { FastTextRegistry } from './lib/metrics/fast-text-registry';
 export { describeFetchError } from './lib/health/http-dependency.health';
 export { RuntimeStatsService, QUEUE_STATES } from './lib/runtime/runtime-stats.service';
 export type { QueueSnapshot, QueueStatsSource, QueueState } from './lib/runtime/runtime-stats.service';
