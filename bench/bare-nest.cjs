@@ -9,23 +9,12 @@ const { Controller, Get, Module, Query } = require('@nestjs/common');
 const { NestFactory } = require('@nestjs/core');
 const { FastifyAdapter } = require('@nestjs/platform-fastify');
 
-function openState(path) {
-  const Database = require('better-sqlite3');
-  const db = new Database(path);
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = FULL');
-  db.exec(`CREATE TABLE IF NOT EXISTS ic_integrations (
-    id TEXT PRIMARY KEY, user_id TEXT NOT NULL, provider TEXT NOT NULL, connected_at TEXT NOT NULL,
-    token_ciphertext TEXT NOT NULL, UNIQUE (user_id, provider))`);
-  return db.prepare('SELECT * FROM ic_integrations WHERE user_id = ? ORDER BY connected_at, id');
-}
-const list = process.env.BARE_NEST_SQLITE ? openState(process.env.BARE_NEST_SQLITE) : undefined;
+const { openIntegrationsRead } = require('./lib/integrations-read.cjs');
+const read = process.env.BARE_NEST_SQLITE ? openIntegrationsRead(process.env.BARE_NEST_SQLITE) : undefined;
 
 class IntegrationsController {
   list(query) {
-    if (!list) return { integrations: [] };
-    const rows = list.all(String(query.user_id ?? ''));
-    return { integrations: rows.map((r) => ({ id: r.id, user_id: r.user_id, provider: r.provider, status: 'connected', connected_at: r.connected_at })) };
+    return read ? read(String(query.user_id ?? '')) : { integrations: [] };
   }
 }
 Query()(IntegrationsController.prototype, 'list', 0);

@@ -13,7 +13,6 @@
 //   all               every layer above but validation-real (all,-<layer>: all but that one)
 // BENCH_SQLITE=<file>: the route also runs integration-controller's SQLite read, as bench/bare-nest.cjs does.
 import 'reflect-metadata';
-import Database from 'better-sqlite3';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -53,27 +52,17 @@ class ListQuery {
   user_id!: string;
 }
 
-// With BENCH_SQLITE=<file>, the route runs integration-controller's read as bench/bare-nest.cjs does (same schema,
-// WAL, prepared query, rows mapped the same way), so that the rig compares with bare NestJS doing the same work.
-const list = process.env['BENCH_SQLITE'] ? openList(process.env['BENCH_SQLITE']) : undefined;
-
-function openList(path: string): Database.Statement<[string]> {
-  const db = new Database(path);
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = FULL');
-  db.exec(`CREATE TABLE IF NOT EXISTS ic_integrations (
-    id TEXT PRIMARY KEY, user_id TEXT NOT NULL, provider TEXT NOT NULL, connected_at TEXT NOT NULL,
-    token_ciphertext TEXT NOT NULL, UNIQUE (user_id, provider))`);
-  return db.prepare('SELECT * FROM ic_integrations WHERE user_id = ? ORDER BY connected_at, id');
-}
+// With BENCH_SQLITE=<file>, the route runs integration-controller's read as bench/bare-nest.cjs does.
+// A file of bench/, outside this project: the references share it (a bare reference needs no build).
+// eslint-disable-next-line @nx/enforce-module-boundaries
+const { openIntegrationsRead } = require('../../lib/integrations-read.cjs') as { openIntegrationsRead: (path: string) => (userId: string) => { integrations: unknown[] } };
+const read = process.env['BENCH_SQLITE'] ? openIntegrationsRead(process.env['BENCH_SQLITE']) : undefined;
 
 @Controller('integrations')
 class IntegrationsController {
   @Get()
   list(@Query() query: ListQuery): { integrations: unknown[] } {
-    if (!list) return { integrations: [] };
-    const rows = list.all(String(query.user_id ?? '')) as Record<string, string>[];
-    return { integrations: rows.map((r) => ({ id: r['id'], user_id: r['user_id'], provider: r['provider'], status: 'connected', connected_at: r['connected_at'] })) };
+    return read ? read(String(query.user_id ?? '')) : { integrations: [] };
   }
 }
 
