@@ -20,6 +20,7 @@ export function rememberDefaultMetrics(registry: Registry, names: readonly strin
  * second, or two scrapers, would pay it each time. Here the hooks run every `intervalMs` (and once at
  * start), and a scrape serializes the last reading: a default metric is at most `intervalMs` old, and the
  * event-loop percentiles describe the last interval rather than the time since the previous scrape.
+ * `add` puts another metric that reads the same kind of source on the same timer (process_memory_usage_bytes).
  */
 export class TimedDefaultMetrics {
   private readonly hooks: Array<{ name: string; collect: () => unknown }> = [];
@@ -39,7 +40,7 @@ export class TimedDefaultMetrics {
     m.collect = undefined;
   }
 
-  /** How many default metrics the timer reads (0 when the registry has none). */
+  /** How many metrics the timer reads: the default ones and those added (0 when there are none). */
   get size(): number {
     return this.hooks.length;
   }
