@@ -87,17 +87,10 @@ describe('FastTextRegistry', () => {
     type Readable = { name: string; help: string; type: string; get: () => unknown; getForPromString?: () => unknown };
     const snapshot = await Promise.all((source.getMetricsAsArray() as unknown as Readable[]).map(async (m) => ({ name: m.name, help: m.help, type: m.type, data: await (m.getForPromString ?? m.get).call(m) })));
     const frozen = snapshot.map((s) => ({ name: s.name, help: s.help, type: s.type, get: async () => s.data, getForPromString: async () => s.data }));
-    const f2 = new FastTextRegistry();
-    f2.setDefaultLabels({ service: 's' });
-    const s2 = new Registry();
-    s2.setDefaultLabels({ service: 's' });
-    for (const m of frozen) {
-      f2.registerMetric(m as never);
-      s2.registerMetric(m as never);
-    }
-    const first = await f2.metrics();
-    expect(first).toBe(await s2.metrics());
-    expect(await f2.metrics()).toBe(first);
+    const { fast, slow } = both({ service: 's' }, false, frozen as unknown as AnyMetric[]);
+    const first = await fast.metrics();
+    expect(first).toBe(await slow.metrics());
+    expect(await fast.metrics()).toBe(first);
     expect(first).toContain('process_cpu_user_seconds_total{service="s"}');
     expect(first).toContain('latency_seconds_bucket{le="0.005",service="s",method="GET",endpoint="/a/:id",status="200"} 0');
   });

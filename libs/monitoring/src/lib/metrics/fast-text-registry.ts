@@ -57,9 +57,9 @@ function formatPairs(labels: Record<string, string | number>): string {
  * default labels (an object spread per line), runs three regular-expression replaces on every label value,
  * and flattens a counter's or gauge's shared labels through a WeakMap keyed by an empty object made for that
  * line: half of a scrape's CPU in a profile of integration-controller, and most of its garbage. Here a line
- * is written straight into its string, a value is escaped only when it holds a character that needs it, and
- * the formatted default labels and a histogram's shared labels are kept (the latter per series object, as
- * prom-client keeps them). Only `getMetricsAsString` is replaced: collection, `metrics()`, JSON output and
+ * is written straight into its string, a value is escaped only when it holds a character that needs it, the
+ * default labels are formatted once per family, and a histogram's shared labels once per series object (kept
+ * across scrapes, as prom-client keeps them). Only `getMetricsAsString` is replaced: collection, `metrics()`, JSON output and
  * registration stay prom-client's.
  */
 export class FastTextRegistry extends Registry {
@@ -73,6 +73,8 @@ export class FastTextRegistry extends Registry {
     // prom-client keeps the default labels in this field (setDefaultLabels, clear) and has no getter for them.
     const defaults = (this as unknown as { _defaultLabels: Record<string, string | number> })._defaultLabels;
     const defaultNames = Object.keys(defaults);
+    // Formatted once per family, not once per line.
+    const defaultPairs = defaultNames.map((label) => `${label}="${labelValue(defaults[label])}"`);
     const openMetrics = (this.contentType as string) === Registry.OPENMETRICS_CONTENT_TYPE;
     for (const val of data.values ?? []) {
       let metricName = val.metricName === undefined ? name : val.metricName;
@@ -85,9 +87,10 @@ export class FastTextRegistry extends Registry {
         if (!Object.prototype.hasOwnProperty.call(labels, label) || (shared && Object.prototype.hasOwnProperty.call(shared, label))) continue;
         pairs += `${pairs ? ',' : ''}${label}="${labelValue(labels[label])}"`;
       }
-      for (const label of defaultNames) {
+      for (let i = 0; i < defaultNames.length; i += 1) {
+        const label = defaultNames[i];
         if (Object.prototype.hasOwnProperty.call(labels, label) || (shared && Object.prototype.hasOwnProperty.call(shared, label))) continue;
-        pairs += `${pairs ? ',' : ''}${label}="${labelValue(defaults[label])}"`;
+        pairs += `${pairs ? ',' : ''}${defaultPairs[i]}`;
       }
       if (shared) {
         let flat = this.sharedPairs.get(shared);

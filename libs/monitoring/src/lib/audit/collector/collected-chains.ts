@@ -1,5 +1,5 @@
 import type { KeyObject } from 'node:crypto';
-import { AuditCheckpoint, checkpointSignatureValid } from '../evidence/audit-checkpoint';
+import { AuditCheckpoint, checkpointsByWriter, checkpointSignatureValid } from '../evidence/audit-checkpoint';
 import { GENESIS_HASH, hashEvent } from '../evidence/audit-hash';
 import { AuditRow, toEvent } from '../evidence/audit-row';
 import { type AuditFinding, NOT_TAMPERING } from '../evidence/audit-verifier';
@@ -91,14 +91,7 @@ function checkCheckpoints(
   const findings: AuditFinding[] = [];
   const anchoredThrough: NonNullable<AuditVerification['anchoredThrough']> = {};
   let unanchored = 0;
-  const byWriter = new Map<string, AuditCheckpoint[]>();
-  for (const cp of checkpoints) {
-    const list = byWriter.get(cp.writer);
-    if (list) list.push(cp);
-    else byWriter.set(cp.writer, [cp]);
-  }
-  for (const [writer, list] of byWriter) {
-    list.sort((a, b) => a.sequence - b.sequence);
+  for (const [writer, list] of checkpointsByWriter(checkpoints)) {
     const chain = writers[writer];
     const at = positions.get(writer) ?? new Map<string, { n: number; hash: string }>();
     let previous: AuditCheckpoint | undefined;

@@ -133,3 +133,15 @@ export class DirectoryCheckpointAnchor {
     return mine.sort((a, b) => a.sequence - b.sequence)[mine.length - 1];
   }
 }
+
+/** Checkpoints grouped by writer, each writer's in sequence order (what both verifiers walk). */
+export function checkpointsByWriter(checkpoints: readonly AuditCheckpoint[]): Map<string, AuditCheckpoint[]> {
+  const byWriter = new Map<string, AuditCheckpoint[]>();
+  for (const cp of checkpoints) {
+    const list = byWriter.get(cp.writer);
+    if (list) list.push(cp);
+    else byWriter.set(cp.writer, [cp]);
+  }
+  for (const list of byWriter.values()) list.sort((a, b) => a.sequence - b.sequence);
+  return byWriter;
+}

@@ -1,5 +1,5 @@
 import type { KeyObject } from 'node:crypto';
-import { AuditCheckpoint, checkpointSignatureValid } from './audit-checkpoint';
+import { AuditCheckpoint, checkpointsByWriter, checkpointSignatureValid } from './audit-checkpoint';
 import { GENESIS_HASH, hashEvent } from './audit-hash';
 import { AuditRow, toEvent } from './audit-row';
 
@@ -122,14 +122,8 @@ export async function verifyAuditRows(
   };
   const anchoredThrough: AuditVerificationReport['anchoredThrough'] = {};
   let unanchored = 0;
-  const byWriter = new Map<string, AuditCheckpoint[]>();
-  for (const cp of checkpoints) {
-    const list = byWriter.get(cp.writer);
-    if (list) list.push(cp);
-    else byWriter.set(cp.writer, [cp]);
-  }
+  const byWriter = checkpointsByWriter(checkpoints);
   for (const [writer, list] of byWriter) {
-    list.sort((a, b) => a.sequence - b.sequence);
     const w = walks.get(writer) ?? prunedWhole(writer, list) ?? { count: 0, prevHash: GENESIS_HASH, prevPrevHash: null, lastId: null, positions: new Map() };
     let expectedSequence = 1;
     let prevSignature: string | null = null;
