@@ -1,7 +1,8 @@
 // `npm test`: lint, typecheck, unit and integration specs, builds, then the e2e suite against the
 // built services (started by its global setup), then the container check (every app's image built from
 // docker/Dockerfile and run wired as compose wires them; skipped where no container runtime answers).
-// Ends with one line of totals across every Jest project.
+// Ends with the failed tests, each with the head of its message (a long log keeps the failure far above the
+// end), and one line of totals across every Jest project.
 import './require-node.mjs';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -51,12 +52,15 @@ for (const [name, args] of steps) {
 }
 
 const totals = { passed: 0, failed: 0, skipped: 0 };
+const failures = [];
 if (existsSync(summaries)) {
   for (const file of readdirSync(summaries)) {
     const s = JSON.parse(readFileSync(join(summaries, file), 'utf8'));
     for (const key of Object.keys(totals)) totals[key] += s[key];
+    failures.push(...(s.failures ?? []));
   }
 }
+for (const f of failures) console.error(`\nFAILED ${f.file} > ${f.test}\n${f.message.replace(/^/gm, '    ')}`);
 if (failedStep) console.error(`\nnpm test failed at: ${failedStep}`);
 console.log(`\ntests: ${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`);
 process.exit(failedStep || totals.failed > 0 || totals.passed === 0 ? 1 : 0);
