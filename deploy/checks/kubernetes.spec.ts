@@ -10,6 +10,7 @@ import { Service } from 'kubernetes-models/v1/Service';
 import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
 import { spawnSync } from 'node:child_process';
+import { createPrivateKey, createPublicKey, sign, verify } from 'node:crypto';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 
@@ -180,6 +181,30 @@ describe.each(['dev', 'prod'])('the %s overlay', (overlay) => {
     expect(grace).toBeGreaterThan(drain);
     expect(pod.terminationGracePeriodSeconds).toBeGreaterThan(grace);
     expect(container.lifecycle?.preStop).toBeUndefined(); // a preStop sleep would add to the drain
+  });
+
+  it(overlay === 'dev' ? "mounts each service's public key in the audit collector: a checkpoint signed with the key of the service's Secret verifies" : 'gives the audit collector no public keys (prod mounts its own)', () => {
+    const deployment = find('Deployment', 'audit-collector') as Obj & { spec: { template: { spec: { containers: Container[]; volumes: { name: string; configMap?: { name: string } }[] } } } };
+    const pod = deployment.spec.template.spec;
+    const dir = (find('ConfigMap', 'audit-collector-config') as Obj & { data: Record<string, string> }).data['COLLECTOR_PUBLIC_KEYS_DIR'];
+    if (overlay !== 'dev') {
+      expect([dir, pod.volumes.filter((v) => v.configMap)]).toEqual([undefined, []]);
+      return;
+    }
+    const mount = pod.containers[0].volumeMounts?.find((m) => m.mountPath === dir);
+    const volume = pod.volumes.find((v) => v.name === mount?.name);
+    const keys = (find('ConfigMap', volume?.configMap?.name ?? '(none)') as Obj & { data: Record<string, string> }).data;
+    // The collector reads `<service>.pem` (the file name is the service): one per service, each its Secret's key.
+    expect(Object.keys(keys).sort()).toEqual(SERVICE_NAMES.map((s) => `${s}.pem`).sort());
+    const message = Buffer.from('checkpoint body');
+    for (const service of SERVICE_NAMES) {
+      const deploymentOf = find('Deployment', service) as Obj & { spec: { template: { spec: { containers: Container[] } } } };
+      const ref = deploymentOf.spec.template.spec.containers[0].env?.find((e) => e.name === 'AUDIT_SIGNING_KEY')?.valueFrom?.secretKeyRef;
+      const secret = find('Secret', ref?.name ?? '(none)') as Obj & { data: Record<string, string> };
+      const privateKey = createPrivateKey(Buffer.from(Buffer.from(secret.data[ref?.key ?? ''].replace(/\n/g, ''), 'base64').toString('utf8'), 'base64').toString('utf8'));
+      const signature = sign(null, message, privateKey);
+      expect([service, verify(null, message, createPublicKey(keys[`${service}.pem`]), signature)]).toEqual([service, true]);
+    }
   });
 
   it(overlay === 'dev' ? 'runs the fakes and allows fault injection' : 'runs in production mode without fault injection', () => {

@@ -1,5 +1,6 @@
 // Renders every file that lists the services from the manifest. `npm run generate` writes them; the deploy
 // checks fail when a committed file differs from what this renders (so a hand edit or a stale file shows).
+const { createPrivateKey, createPublicKey } = require('node:crypto');
 const { stringify } = require('yaml');
 const { manifest, FAKES, SERVICES, serviceWiring, upstreamUrlVariable, wiringFor } = require('./index');
 const { renderSlos } = require('../slo');
@@ -513,13 +514,13 @@ function kustomizationBase() {
 const jsonPatch = (ops) => stringify(ops, { indentSeq: false });
 
 /** An overlay: the base at `replicas`, images at `tag`, plus per-service ConfigMap operations. */
-function overlay({ namespace, extraResources = [], head = {}, tag, replicas, configOps, extraImages = [], checkpointAccessMode }) {
-  const patches = manifest.services.flatMap((s) => [
+function overlay({ namespace, extraResources = [], head = {}, tag, replicas, configOps, extraImages = [], checkpointAccessMode, extraPatches = [] }) {
+  const patches = [...manifest.services.flatMap((s) => [
     { target: { kind: 'Deployment', name: s.name }, patch: jsonPatch([{ op: 'replace', path: '/spec/replicas', value: replicas }]) },
     ...(checkpointAccessMode ? [{ target: { kind: 'PersistentVolumeClaim', name: `${s.name}-audit-checkpoints` }, patch: jsonPatch([{ op: 'replace', path: '/spec/accessModes', value: [checkpointAccessMode] }]) }] : []),
     { target: { kind: 'HorizontalPodAutoscaler', name: s.name }, patch: jsonPatch([{ op: 'replace', path: '/spec/minReplicas', value: replicas }]) },
     { target: { kind: 'ConfigMap', name: `${s.name}-config` }, patch: jsonPatch(configOps(s)) },
-  ]);
+  ]), ...extraPatches];
   return `# ${GENERATED}\n${stringify({
     apiVersion: 'kustomize.config.k8s.io/v1beta1',
     kind: 'Kustomization',
@@ -531,10 +532,58 @@ function overlay({ namespace, extraResources = [], head = {}, tag, replicas, con
   }, { indentSeq: false })}`;
 }
 
+/** Where the dev overlay mounts the services' public keys in the audit collector (COLLECTOR_PUBLIC_KEYS_DIR). */
+const COLLECTOR_KEYS_DIR = '/audit-public-keys';
+const COLLECTOR_KEYS_CONFIGMAP = 'audit-collector-public-keys';
+
+/** `<service>.pem` -> the public key of the service's dev AUDIT_SIGNING_KEY, for each service that has one. */
+function devPublicKeys() {
+  const keys = {};
+  for (const s of manifest.services) {
+    const signing = (s.secrets ?? []).find((x) => x.env === 'AUDIT_SIGNING_KEY' && x.dev !== undefined);
+    if (!signing) continue;
+    const privateKey = createPrivateKey(Buffer.from(signing.dev, 'base64').toString('utf8'));
+    keys[`${s.name}.pem`] = createPublicKey(privateKey).export({ type: 'spki', format: 'pem' }).toString();
+  }
+  return keys;
+}
+
+/**
+ * The dev overlay's ConfigMap of the services' public keys, which its audit collector checks the signed
+ * checkpoints against (prod mounts its own: its keys are made out of band, like its Secrets).
+ */
+function devPublicKeysConfigMap() {
+  const collector = MONITORS.find(isCollector);
+  return `# ${GENERATED}
+${stringify({
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: COLLECTOR_KEYS_CONFIGMAP, labels: { 'app.kubernetes.io/name': collector.name, 'app.kubernetes.io/part-of': 'personai' } },
+    data: devPublicKeys(),
+  })}`;
+}
+
+/** The audit collector of an overlay reading the public keys of `configMap` (the base sets none). */
+function collectorKeysPatches(configMap) {
+  const collector = MONITORS.find(isCollector);
+  if (!collector) return [];
+  return [
+    { target: { kind: 'ConfigMap', name: `${collector.name}-config` }, patch: jsonPatch([{ op: 'add', path: '/data/COLLECTOR_PUBLIC_KEYS_DIR', value: COLLECTOR_KEYS_DIR }]) },
+    {
+      target: { kind: 'Deployment', name: collector.name },
+      patch: jsonPatch([
+        { op: 'add', path: '/spec/template/spec/volumes/-', value: { name: 'public-keys', configMap: { name: configMap } } },
+        { op: 'add', path: '/spec/template/spec/containers/0/volumeMounts/-', value: { name: 'public-keys', mountPath: COLLECTOR_KEYS_DIR, readOnly: true } },
+      ]),
+    },
+  ];
+}
+
 const devOverlay = () =>
   overlay({
     namespace: 'personai-dev',
-    extraResources: ['fake-upstreams.yaml'],
+    extraResources: ['fake-upstreams.yaml', ...(MONITORS.some(isCollector) ? ['audit-public-keys.yaml'] : [])],
+    extraPatches: collectorKeysPatches(COLLECTOR_KEYS_CONFIGMAP),
     head: {
       secretGenerator: [
         { name: 'personai-audit-db', literals: ['url=postgres://personai@postgres.personai-dev.svc:5432/personai'] },
@@ -800,6 +849,7 @@ function render(read) {
     ...Object.fromEntries(MONITORS.map((m) => [`deploy/kubernetes/base/${m.name}.yaml`, kubernetesMonitor(m)])),
     [`deploy/kubernetes/base/${NATS.name}.yaml`]: kubernetesNats(),
     'deploy/kubernetes/overlays/dev/kustomization.yaml': devOverlay(),
+    ...(MONITORS.some(isCollector) ? { 'deploy/kubernetes/overlays/dev/audit-public-keys.yaml': devPublicKeysConfigMap() } : {}),
     'deploy/kubernetes/overlays/prod/kustomization.yaml': prodOverlay(),
     'e2e/project.json': projectJson(JSON.parse(read('e2e/project.json')), { withFakes: 'first', dependsOnBuild: true }),
     'deploy/project.json': projectJson(JSON.parse(read('deploy/project.json')), { withFakes: 'last', dependsOnBuild: false }),
