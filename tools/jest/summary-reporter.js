@@ -6,6 +6,7 @@ const { join, relative } = require('node:path');
 
 /** The lines of a failure message kept in the summary: enough for the assertion and where it failed. */
 const MESSAGE_LINES = 24;
+const ROOT = join(__dirname, '..', '..');
 const ANSI = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, 'g');
 
 class SummaryReporter {
@@ -16,12 +17,11 @@ class SummaryReporter {
   onRunComplete(contexts, results) {
     const [context] = [...contexts];
     const name = context?.config.displayName?.name ?? 'jest';
-    const dir = join(__dirname, '..', '..', 'reports', 'jest');
+    const dir = join(ROOT, 'reports', 'jest');
     mkdirSync(dir, { recursive: true });
-    const root = join(__dirname, '..', '..');
     const failures = [];
     for (const file of results.testResults) {
-      const path = relative(root, file.testFilePath);
+      const path = relative(ROOT, file.testFilePath);
       // A suite that failed to run at all (a syntax error, a throw at import, a failing beforeAll hook).
       if (file.testExecError || (file.failureMessage && file.numFailingTests === 0)) {
         failures.push({ file: path, test: '(the suite itself)', message: trim(file.testExecError?.message ?? file.failureMessage) });
