@@ -1,8 +1,10 @@
 // One-off measurement beside `npm run bench`: the CPU time integration-controller and bare NestJS (the same SQLite
 // read, bench/bare-nest.cjs) spend per cheap GET, from /proc/<pid>/stat around wrk runs, interleaved. On this shared
 // machine throughput moves by a third between runs; CPU per request moves far less, so it shows what a change saves.
-//   node bench/cpu-per-request.mjs [--rounds 4] [--seconds 5] [--semi-space 8] [--profile <dir>]
+//   node bench/cpu-per-request.mjs [--rounds 4] [--seconds 5] [--semi-space 8] [--profile <dir>] [--also <main.js>]
 // Both processes run with the images' NODE_OPTIONS and malloc setting; --semi-space overrides the semi-space size.
+// --also runs a second build of integration-controller (an earlier dist/apps/integration-controller/main.js, copied
+// aside with its source map) in the same rounds, so that a change is read as that build's CPU over this one's.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -13,7 +15,7 @@ import { ROOT, freePort, startNode, startService } from './lib/servers.mjs';
 
 const require = createRequire(import.meta.url);
 const { wiring, SERVICES, FAKES } = require('../tools/stack/index.js');
-const { values: args } = parseArgs({ options: { rounds: { type: 'string' }, seconds: { type: 'string' }, 'semi-space': { type: 'string' }, profile: { type: 'string' } } });
+const { values: args } = parseArgs({ options: { rounds: { type: 'string' }, seconds: { type: 'string' }, 'semi-space': { type: 'string' }, profile: { type: 'string' }, also: { type: 'string' } } });
 const rounds = Number(args.rounds ?? 4);
 const seconds = Number(args.seconds ?? 5);
 const setup = { pinned: true, serverCpu: '0', loaderCpu: '1', tool: 'wrk' };
@@ -31,6 +33,7 @@ const env = { HEALTH_CHECK_INTERVAL: '5s', NODE_ENV: 'production', SHUTDOWN_DRAI
 const fakes = await startNode(setup, { name: FAKES, script: join(ROOT, 'dist', 'apps', FAKES, 'main.js'), readyPath: '/health/live', port: ports[FAKES] });
 const bare = await startNode(setup, { name: 'bare NestJS', script: join(ROOT, 'bench', 'bare-nest.cjs'), env: { BARE_NEST_SQLITE: join(dataRoot, 'bare.db'), ...runtime }, readyPath: '/integrations?user_id=u', nodeArgs: profiled('bare') });
 const ic = await startService(setup, 'integration-controller', { ...env, DATA_DIR: join(dataRoot, 'ic') }, { port: ports['integration-controller'], nodeArgs: profiled('integration-controller') });
+const other = args.also ? await startNode(setup, { name: 'integration-controller (--also)', script: args.also, env: { SERVICE_NAME: 'integration-controller', ...env, DATA_DIR: join(dataRoot, 'ic-also') }, readyPath: '/health/ready', port: await freePort(), nodeArgs: profiled('also') }) : undefined;
 const route = '/integrations?user_id=bench_user';
 
 /** User + system CPU of a process so far, in microseconds (clock ticks of 10 ms). */
@@ -48,13 +51,24 @@ const drive = (p) => {
 };
 drive(bare);
 drive(ic); // warm-up
+if (other) drive(other);
 const ratios = [];
 for (let round = 1; round <= rounds; round += 1) {
-  const b = drive(bare);
-  const s = drive(ic);
-  ratios.push({ cpu: b.us / s.us, rps: s.rps / b.rps });
-  console.log(`round ${round}: bare NestJS ${b.rps.toFixed(0)}/s ${b.us.toFixed(1)} us/request, integration-controller ${s.rps.toFixed(0)}/s ${s.us.toFixed(1)} us/request: CPU ratio ${(b.us / s.us).toFixed(3)}, throughput ratio ${(s.rps / b.rps).toFixed(3)}`);
+  // The order rotates, so that no build always runs right after the same one.
+  const order = other ? [bare, ic, other] : [bare, ic];
+  for (let i = 0; i < round % order.length; i += 1) order.push(order.shift());
+  const r = new Map(order.map((p) => [p, drive(p)]));
+  const b = r.get(bare);
+  const s = r.get(ic);
+  const o = other && r.get(other);
+  ratios.push({ cpu: b.us / s.us, rps: s.rps / b.rps, us: [b.us, s.us, o?.us], also: o && { cpu: b.us / o.us, rps: o.rps / b.rps, change: o.us / s.us } });
+  console.log(`round ${round}: bare NestJS ${b.rps.toFixed(0)}/s ${b.us.toFixed(1)} us/request, integration-controller ${s.rps.toFixed(0)}/s ${s.us.toFixed(1)} us/request: CPU ratio ${(b.us / s.us).toFixed(3)}, throughput ratio ${(s.rps / b.rps).toFixed(3)}` + (o ? `; --also ${o.rps.toFixed(0)}/s ${o.us.toFixed(1)} us/request: CPU ratio ${(b.us / o.us).toFixed(3)}, throughput ratio ${(o.rps / b.rps).toFixed(3)}` : ''));
 }
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 console.log(`median (${runtime.NODE_OPTIONS}): CPU ratio ${median(ratios.map((r) => r.cpu)).toFixed(3)}, throughput ratio ${median(ratios.map((r) => r.rps)).toFixed(3)}; requests served: bare ${served.get(bare)}, integration-controller ${served.get(ic)}`);
-for (const p of [ic, bare, fakes]) await p.stop();
+// A neighbour's burst slows every process alike for a round: the least CPU a process needed in any round is its
+// undisturbed cost, the steadiest reading of the three.
+const least = (i) => Math.min(...ratios.map((r) => r.us[i])).toFixed(1);
+console.log(`least CPU per request in a round: bare NestJS ${least(0)} us, integration-controller ${least(1)} us${other ? `, --also ${least(2)} us` : ''}`);
+if (other) console.log(`--also: CPU ratio ${median(ratios.map((r) => r.also.cpu)).toFixed(3)}, throughput ratio ${median(ratios.map((r) => r.also.rps)).toFixed(3)}; its CPU per request over this build's ${median(ratios.map((r) => r.also.change)).toFixed(3)} (median of rounds)`);
+for (const p of [ic, bare, fakes, ...(other ? [other] : [])]) await p.stop();

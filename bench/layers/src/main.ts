@@ -30,6 +30,7 @@ import {
   loadConfig,
   MutationThrottlerGuard,
   requestIdFor,
+  REQUEST_ID_LOG_KEY,
   SERVICE_VALIDATION_OPTIONS,
   fastifyLogging,
   ServiceEnv,
@@ -77,7 +78,7 @@ class BenchModule {}
 async function main(): Promise<void> {
   // The service's logging: its pino logger, lazy request loggers and (with access-log) the access log.
   const { logController, ...logger } = fastifyLogging(config);
-  const logging = layers.has('access-log') ? { ...logger, logController } : layers.has('context') ? { ...logger, logController: new LogController({ disableRequestLogging: true }) } : {};
+  const logging = layers.has('access-log') ? { ...logger, logController } : layers.has('context') ? { ...logger, logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: REQUEST_ID_LOG_KEY }) } : {};
   const headers = layers.has('headers') ? { genReqId: requestIdFor } : {};
   const app = await NestFactory.create<NestFastifyApplication>(BenchModule, new FastifyAdapter({ ...logging, ...headers }), { logger: false });
   const fastify = app.getHttpAdapter().getInstance() as FastifyInstance;

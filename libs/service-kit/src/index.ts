@@ -13,7 +13,7 @@ export { monitoringOptions, httpDependency } from './lib/config/monitoring-optio
 export { UpstreamUrl } from './lib/config/upstream-url.decorator';
 export { ServiceKitModule } from './lib/hardening/service-kit.module';
 export { MutationThrottlerGuard, guardMutatingRoutes } from './lib/hardening/mutation-throttler.guard';
-export { pinoOptions, REDACTED_PATHS, serviceLogger, logDestination, bindRequestContext, AccessLogController, ServiceLogger, LazyRequestLogger, fastifyLogging } from './lib/hardening/logging';
+export { pinoOptions, REDACTED_PATHS, serviceLogger, logDestination, bindRequestContext, AccessLogController, ServiceLogger, LazyRequestLogger, lazyRequestChildren, fastifyLogging, REQUEST_ID_LOG_KEY } from './lib/hardening/logging';
 export { LogDestination } from './lib/hardening/log-destination';
 export type { LogDestinationOptions } from './lib/hardening/log-destination';
 export { CompiledValidationPipe } from './lib/http/compiled-validation.pipe';

@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import Fastify, { FastifyInstance } from 'fastify';
 import pino from 'pino';
-import { AccessLogController, bindRequestContext, LazyRequestLogger, ServiceLogger } from './logging';
+import { AccessLogController, bindRequestContext, LazyRequestLogger, lazyRequestChildren, ServiceLogger } from './logging';
 
 /** A pino logger writing into an array of parsed lines. */
 function memoryLogger(level = 'info') {
@@ -37,9 +37,8 @@ describe('request logging', () => {
     const { logger, lines } = memoryLogger();
     const nest = new ServiceLogger(logger);
     const app = Fastify({
-      loggerInstance: logger,
+      loggerInstance: lazyRequestChildren(logger),
       genReqId: (req) => String(req.headers['x-request-id']),
-      childLoggerFactory: (parent, bindings, options) => new LazyRequestLogger(parent as unknown as pino.Logger, bindings, options) as never,
       logController: new AccessLogController(logger),
     });
     bindRequestContext(app as unknown as FastifyInstance);
@@ -58,6 +57,32 @@ describe('request logging', () => {
     expect(byMsg('request completed')).toEqual(['a-1', 'b-2']);
     expect(lines.find((l) => l['msg'] === 'outside any request')).toMatchObject({ context: 'Bootstrap', level: 30 });
     expect(lines.find((l) => l['msg'] === 'outside any request')).not.toHaveProperty('request_id');
+  });
+
+  it("gives Fastify lazy request loggers through pino's child(), and leaves every other child pino's own", async () => {
+    const { logger, lines } = memoryLogger('warn');
+    const root = lazyRequestChildren(logger);
+    const app = Fastify({ loggerInstance: root, genReqId: () => 'r-9', logController: new AccessLogController(logger) });
+    let requestLog: unknown;
+    app.get('/things', async (request) => {
+      requestLog = request.log;
+      request.log.info('below the level: no child is made');
+      request.log.child({ step: 'inner' }).warn('from a child of the request logger');
+      return { ok: true };
+    });
+    await app.ready();
+    await app.inject({ method: 'GET', url: '/things' });
+    app.log.warn('from the server logger');
+    root.child({ part: 'jobs' }).warn('from another child');
+    await app.close();
+    expect(requestLog).toBeInstanceOf(LazyRequestLogger);
+    expect(app.log).not.toBeInstanceOf(LazyRequestLogger);
+    expect(lines.map((l) => [l['msg'], l['request_id'], l['step'], l['part']])).toEqual([
+      ['from a child of the request logger', 'r-9', 'inner', undefined],
+      ['from the server logger', undefined, undefined, undefined],
+      ['from another child', undefined, undefined, 'jobs'],
+    ]);
+    expect(lines.every((l) => l['service'] === 'spec')).toBe(true);
   });
 
   it("keeps a stack Nest's exception handler passes as a stack, not as the context", () => {

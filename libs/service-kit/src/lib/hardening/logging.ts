@@ -95,10 +95,12 @@ type LogFn = (...args: unknown[]) => void;
 export class LazyRequestLogger {
   private instance?: Logger;
 
+  /** `spawn`: how the child is made from `root` (pino's own `child`, the default; see lazyRequestChildren). */
   constructor(
     private readonly root: Logger,
     private readonly childBindings: Bindings,
     private readonly options?: ChildLoggerOptions,
+    private readonly spawn: Logger['child'] = root.child,
   ) {}
 
   get level(): string {
@@ -126,7 +128,7 @@ export class LazyRequestLogger {
   }
 
   private real(): Logger {
-    return (this.instance ??= this.root.child(this.childBindings, this.options));
+    return (this.instance ??= this.spawn.call(this.root, this.childBindings, this.options) as Logger);
   }
 
   declare fatal: LogFn;
@@ -247,12 +249,28 @@ export class AccessLogController extends LogController {
   }
 }
 
+/**
+ * `logger` with the one change Fastify's request loggers need: a child whose bindings hold the request id (the
+ * child Fastify makes for each request) is a LazyRequestLogger; any other child is pino's own. pino's children
+ * inherit from their parent, so every logger derived from it (Fastify's server logger, `child({}, ...)` at start)
+ * makes its request children the same way. Not Fastify's `childLoggerFactory`: Fastify checks each logger a custom
+ * factory returns, on every request (validateLogger: a filter over seven method names), while the default
+ * factory, which calls `child()`, is trusted.
+ */
+export function lazyRequestChildren(logger: Logger): Logger {
+  const pinoChild = logger.child;
+  const derived = logger.child({});
+  derived.child = function child(this: Logger, bindings: Bindings, options?: ChildLoggerOptions) {
+    if (REQUEST_ID_LOG_KEY in bindings) return new LazyRequestLogger(this, bindings, options, pinoChild) as unknown as Logger;
+    return pinoChild.call(this, bindings, options);
+  } as Logger['child'];
+  return derived;
+}
+
 /** Fastify's logger options of a service: its pino logger, lazy request loggers, the access log. */
-export function fastifyLogging(config: ServiceEnv): { loggerInstance: Logger; childLoggerFactory: (logger: Logger, bindings: Bindings, options: ChildLoggerOptions) => FastifyBaseLogger; logController: AccessLogController } {
-  const logger = serviceLogger(config);
+export function fastifyLogging(config: ServiceEnv): { loggerInstance: Logger; logController: AccessLogController } {
   return {
-    loggerInstance: logger,
-    childLoggerFactory: (parent, bindings, options) => new LazyRequestLogger(parent, bindings, options) as unknown as FastifyBaseLogger,
+    loggerInstance: lazyRequestChildren(serviceLogger(config)),
     logController: new AccessLogController(accessLogger(config), config.ACCESS_LOG_SAMPLE_RATE),
   };
 }
