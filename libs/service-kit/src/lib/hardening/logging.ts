@@ -85,6 +85,8 @@ function loggersOf(config: ServiceEnv): { logger: Logger; access: Logger; destin
 }
 
 const LEVELS: Level[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'];
+/** pino's `child`, called on a given logger. */
+type SpawnChild = (this: Logger, bindings: Bindings, options?: ChildLoggerOptions) => Logger;
 type LogFn = (...args: unknown[]) => void;
 
 /**
@@ -100,7 +102,7 @@ export class LazyRequestLogger {
     private readonly root: Logger,
     private readonly childBindings: Bindings,
     private readonly options?: ChildLoggerOptions,
-    private readonly spawn: Logger['child'] = root.child,
+    private readonly spawn: SpawnChild = root.child as unknown as SpawnChild,
   ) {}
 
   get level(): string {
@@ -128,7 +130,7 @@ export class LazyRequestLogger {
   }
 
   private real(): Logger {
-    return (this.instance ??= this.spawn.call(this.root, this.childBindings, this.options) as Logger);
+    return (this.instance ??= this.spawn.call(this.root, this.childBindings, this.options));
   }
 
   declare fatal: LogFn;
@@ -258,12 +260,12 @@ export class AccessLogController extends LogController {
  * factory, which calls `child()`, is trusted.
  */
 export function lazyRequestChildren(logger: Logger): Logger {
-  const pinoChild = logger.child;
+  const pinoChild = logger.child as unknown as SpawnChild;
   const derived = logger.child({});
   derived.child = function child(this: Logger, bindings: Bindings, options?: ChildLoggerOptions) {
     if (REQUEST_ID_LOG_KEY in bindings) return new LazyRequestLogger(this, bindings, options, pinoChild) as unknown as Logger;
     return pinoChild.call(this, bindings, options);
-  } as Logger['child'];
+  } as unknown as Logger['child'];
   return derived;
 }
 
