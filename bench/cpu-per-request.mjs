@@ -33,7 +33,7 @@ const env = { HEALTH_CHECK_INTERVAL: '5s', NODE_ENV: 'production', SHUTDOWN_DRAI
 const fakes = await startNode(setup, { name: FAKES, script: join(ROOT, 'dist', 'apps', FAKES, 'main.js'), readyPath: '/health/live', port: ports[FAKES] });
 const bare = await startNode(setup, { name: 'bare NestJS', script: join(ROOT, 'bench', 'bare-nest.cjs'), env: { BARE_NEST_SQLITE: join(dataRoot, 'bare.db'), ...runtime }, readyPath: '/integrations?user_id=u', nodeArgs: profiled('bare') });
 const ic = await startService(setup, 'integration-controller', { ...env, DATA_DIR: join(dataRoot, 'ic') }, { port: ports['integration-controller'], nodeArgs: profiled('integration-controller') });
-const other = args.also ? await startNode(setup, { name: 'integration-controller (--also)', script: args.also, env: { SERVICE_NAME: 'integration-controller', ...env, DATA_DIR: join(dataRoot, 'ic-also') }, readyPath: '/health/ready', port: await freePort(), nodeArgs: profiled('also') }) : undefined;
+const other = args.also ? await startService(setup, 'integration-controller', { ...env, DATA_DIR: join(dataRoot, 'ic-also') }, { name: 'integration-controller (--also)', script: args.also, nodeArgs: profiled('also') }) : undefined;
 const route = '/integrations?user_id=bench_user';
 
 /** User + system CPU of a process so far, in microseconds (clock ticks of 10 ms). */
