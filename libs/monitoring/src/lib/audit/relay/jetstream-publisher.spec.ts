@@ -1,18 +1,40 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ackRefusal, AuditStreamPublisher, connectJetStream, loadNats } from './audit-stream-relay';
 
 const NATS_SERVER = ['/usr/sbin/nats-server', '/usr/bin/nats-server'].find((p) => existsSync(p)) ?? 'nats-server';
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
+/**
+ * The client URL of the nats-server `server` started with `-p -1 --ports_file_dir dir`: the port it bound itself,
+ * read from the file it writes once it listens (a port picked beforehand can be taken by another process in between).
+ */
+async function boundUrl(server: ChildProcess, dir: string): Promise<string> {
+  const file = join(dir, `nats-server_${server.pid}.ports`);
+  for (let i = 0; i < 200; i += 1) {
+    if (server.exitCode !== null) throw new Error(`nats-server exited with ${server.exitCode}`);
+    if (existsSync(file)) return (JSON.parse(readFileSync(file, 'utf8')) as { nats: string[] }).nats[0];
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`nats-server wrote no ${file} in 10 s`);
+}
+
+/**
+ * Stops `pid` and returns once every one of its threads is stopped. kill() only queues SIGSTOP: one thread takes it
+ * and stops the others when it next runs, so on a busy machine nats-server's network thread could still answer a
+ * publish sent right after kill() returned.
+ */
+async function stopProcess(server: ChildProcess): Promise<void> {
+  server.kill('SIGSTOP');
+  const tasks = `/proc/${server.pid}/task`;
+  // The state is the field after the command name, which is in parentheses and may itself hold them.
+  const state = (task: string) => readFileSync(`${tasks}/${task}/stat`, 'utf8').split(') ').pop()?.charAt(0);
+  for (let i = 0; i < 500; i += 1) {
+    if (readdirSync(tasks).every((task) => state(task) === 'T')) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`nats-server (pid ${server.pid}) did not stop in 5 s`);
 }
 
 /** The JetStream publisher against a real nats-server of its own (the one the e2e suite and the bench use). */
@@ -24,9 +46,8 @@ describe('connectJetStream, on a real nats-server', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'jetstream-publisher-'));
-    const port = await freePort();
-    url = `nats://127.0.0.1:${port}`;
-    server = spawn(NATS_SERVER, ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', dir], { stdio: 'ignore' });
+    server = spawn(NATS_SERVER, ['-js', '-a', '127.0.0.1', '-p', '-1', '--ports_file_dir', dir, '-sd', dir], { stdio: 'ignore' });
+    url = await boundUrl(server, dir);
     const { transport } = loadNats();
     for (let i = 0; ; i += 1) {
       try {
@@ -71,8 +92,8 @@ describe('connectJetStream, on a real nats-server', () => {
     const before = await stored('PUB_SPEC');
     await expect(publisher.publish('elsewhere.spec', Buffer.from('{}'), 'x-1')).rejects.toThrow(/no responders/);
     // The server stops answering but keeps the connection (a stalled broker, not a refused port).
-    server.kill('SIGSTOP');
     try {
+      await stopProcess(server);
       const started = Date.now();
       await expect(publisher.publish('audit.spec.stalled', Buffer.from('{}'), 'stalled-1')).rejects.toThrow(/no acknowledgement from the stream in 400 ms/);
       expect(Date.now() - started).toBeGreaterThanOrEqual(400);
