@@ -1,11 +1,12 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { businessMetric, LOG_DROP_REASONS, LogDropReason, MetricDefinition, MONITORING_METRICS as M, QUEUE_JOB_OUTCOMES } from '@personai/contracts';
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, register as globalRegistry } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, register as globalRegistry } from 'prom-client';
 import { DEFAULT_PROCESS_METRICS_INTERVAL_MS, MONITORING_MODULE_OPTIONS, MONITORING_REGISTRY } from '../monitoring.constants';
 import { MonitoringModuleOptions } from '../monitoring-options.interface';
 import { QUEUE_STATES, RuntimeStatsService } from '../runtime/runtime-stats.service';
 import { tracingCounts } from '../tracing/tracing-sdk';
 import { boundCounter, boundHistogram } from './bound-series';
+import { registerDefaultMetrics } from './default-metrics';
 import { FastTextRegistry } from './fast-text-registry';
 import { rememberDefaultMetrics, TimedDefaultMetrics } from './timed-collection';
 
@@ -21,16 +22,17 @@ interface PromMetric {
 const MISNAMED_DEFAULT_GAUGES = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
 
 /**
- * A registry with `service` on every series and, when `withDefaults`, prom-client's default metrics,
- * lint-clean: prom-client names three gauges `*_total`, which `promtool check metrics` rejects (the
- * suffix is for counters); their per-type siblings (e.g. `nodejs_active_handles{type}`) carry the same numbers.
+ * A registry with `service` on every series and, when `withDefaults`, prom-client's default metrics (their
+ * GC histogram counting every collection, see `registerGcDuration`), lint-clean: prom-client names three
+ * gauges `*_total`, which `promtool check metrics` rejects (the suffix is for counters); their per-type
+ * siblings (e.g. `nodejs_active_handles{type}`) carry the same numbers.
  */
 export function createServiceRegistry(serviceName: string, withDefaults = true): Registry {
   const registry = new FastTextRegistry();
   registry.setDefaultLabels({ service: serviceName });
   if (withDefaults) {
     const before = new Set(registry.getMetricsAsArray().map((m) => m.name));
-    collectDefaultMetrics({ register: registry });
+    registerDefaultMetrics(registry);
     for (const name of MISNAMED_DEFAULT_GAUGES) registry.removeSingleMetric(name);
     rememberDefaultMetrics(registry, registry.getMetricsAsArray().map((m) => m.name).filter((n) => !before.has(n)));
   }
