@@ -21,7 +21,7 @@ async function boundUrl(server: ChildProcess, dir: string): Promise<string> {
 }
 
 /**
- * Stops `pid` and returns once every one of its threads is stopped. kill() only queues SIGSTOP: one thread takes it
+ * Stops `server` and returns once every one of its threads is stopped. kill() only queues SIGSTOP: one thread takes it
  * and stops the others when it next runs, so on a busy machine nats-server's network thread could still answer a
  * publish sent right after kill() returned.
  */
