@@ -80,7 +80,10 @@ describe('bound series', () => {
     const { own, bound } = pair(true);
     const l = { route: '/a', status: '200' };
     const observe = boundHistogram(bound.histogram, l);
+    // prom-client stamps an exemplar with Date.now(); the two observations could fall in different milliseconds.
+    const clock = jest.spyOn(Date, 'now').mockReturnValue(1_796_476_520_287);
     for (const m of [own, bound]) m.histogram.observe({ labels: l, value: 0.05, exemplarLabels: { trace_id: 'abc' } } as never);
+    clock.mockRestore();
     own.histogram.observe({ labels: l, value: 0.5 } as never);
     observe(0.5);
     expect(() => observe(Number.NaN)).toThrow(/not a valid number/);
@@ -88,7 +91,7 @@ describe('bound series', () => {
     expect(await bound.registry.metrics()).toBe(text);
     for (const m of [own, bound]) (m.registry as unknown as Registry<typeof Registry.OPENMETRICS_CONTENT_TYPE>).setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
     const open = await own.registry.metrics();
-    expect(open).toContain('trace_id="abc"');
+    expect(open).toContain('# {trace_id="abc"} 0.05 1796476520.287');
     expect(await bound.registry.metrics()).toBe(open);
   });
 });
