@@ -1,10 +1,12 @@
 // One-off measurement beside `npm run bench`: the CPU time integration-controller and bare NestJS (the same SQLite
 // read, bench/bare-nest.cjs) spend per cheap GET, from /proc/<pid>/stat around wrk runs, interleaved. On this shared
 // machine throughput moves by a third between runs; CPU per request moves far less, so it shows what a change saves.
-//   node bench/cpu-per-request.mjs [--rounds 4] [--seconds 5] [--semi-space 8] [--profile <dir>] [--also <main.js>]
+//   node bench/cpu-per-request.mjs [--rounds 4] [--seconds 5] [--semi-space 8] [--profile <dir>] [--also <main.js>] [--scrape-also N]
 // Both processes run with the images' NODE_OPTIONS and malloc setting; --semi-space overrides the semi-space size.
 // --also runs a second build of integration-controller (an earlier dist/apps/integration-controller/main.js, copied
 // aside with its source map) in the same rounds, so that a change is read as that build's CPU over this one's.
+// --scrape-also N asks the --also process for /metrics N times in a row before each of its rounds (the lean bench
+// scrapes the process whose cheap GET it times): with --also naming this build, it shows what scraping costs a GET.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -15,7 +17,7 @@ import { ROOT, freePort, startNode, startService } from './lib/servers.mjs';
 
 const require = createRequire(import.meta.url);
 const { wiring, SERVICES, FAKES } = require('../tools/stack/index.js');
-const { values: args } = parseArgs({ options: { rounds: { type: 'string' }, seconds: { type: 'string' }, 'semi-space': { type: 'string' }, profile: { type: 'string' }, also: { type: 'string' } } });
+const { values: args } = parseArgs({ options: { rounds: { type: 'string' }, seconds: { type: 'string' }, 'semi-space': { type: 'string' }, profile: { type: 'string' }, also: { type: 'string' }, 'scrape-also': { type: 'string' } } });
 const rounds = Number(args.rounds ?? 4);
 const seconds = Number(args.seconds ?? 5);
 const setup = { pinned: true, serverCpu: '0', loaderCpu: '1', tool: 'wrk' };
@@ -42,22 +44,25 @@ const cpuUs = (pid) => {
   return (Number(fields[11]) + Number(fields[12])) * 10_000;
 };
 const served = new Map();
-const drive = (p) => {
+const scrapes = Number(args['scrape-also'] ?? 0);
+const drive = async (p) => {
+  if (p === other) for (let i = 0; i < scrapes; i += 1) await (await fetch(`${p.url}/metrics`)).arrayBuffer();
   const before = cpuUs(p.child.pid);
   const out = execFileSync('taskset', ['-c', setup.loaderCpu, 'wrk', '-t', '1', '-c', '50', '-d', `${seconds}s`, `${p.url}${route}`]).toString();
   const requests = Number(/(\d+) requests in/.exec(out)[1]);
   served.set(p, (served.get(p) ?? 0) + requests);
   return { rps: requests / seconds, us: (cpuUs(p.child.pid) - before) / requests };
 };
-drive(bare);
-drive(ic); // warm-up
-if (other) drive(other);
+await drive(bare);
+await drive(ic); // warm-up
+if (other) await drive(other);
 const ratios = [];
 for (let round = 1; round <= rounds; round += 1) {
   // The order rotates, so that no build always runs right after the same one.
   const order = other ? [bare, ic, other] : [bare, ic];
   for (let i = 0; i < round % order.length; i += 1) order.push(order.shift());
-  const r = new Map(order.map((p) => [p, drive(p)]));
+  const r = new Map();
+  for (const p of order) r.set(p, await drive(p));
   const b = r.get(bare);
   const s = r.get(ic);
   const o = other && r.get(other);

@@ -19,7 +19,7 @@ describe('request logging', () => {
   it('creates no child logger for a request that logs nothing, and one (with its bindings) when it logs', () => {
     const { logger, lines } = memoryLogger('warn');
     const child = jest.spyOn(logger, 'child');
-    const lazy = new LazyRequestLogger(logger, { request_id: 'r-1' });
+    const lazy = new LazyRequestLogger(logger, { request_id: 'r-1' }, undefined, logger.child as never);
     lazy.info('below the level');
     lazy.debug({ a: 1 }, 'below the level');
     expect(child).not.toHaveBeenCalled();

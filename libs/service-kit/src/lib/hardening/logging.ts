@@ -97,12 +97,15 @@ type LogFn = (...args: unknown[]) => void;
 export class LazyRequestLogger {
   private instance?: Logger;
 
-  /** `spawn`: how the child is made from `root` (pino's own `child`, the default; see lazyRequestChildren). */
+  /**
+   * `spawn`: pino's own `child`, called on `root`. It is required: `root.child` may be lazyRequestChildren's
+   * wrapper, which would make another LazyRequestLogger instead of the child.
+   */
   constructor(
     private readonly root: Logger,
     private readonly childBindings: Bindings,
-    private readonly options?: ChildLoggerOptions,
-    private readonly spawn: SpawnChild = root.child as unknown as SpawnChild,
+    private readonly options: ChildLoggerOptions | undefined,
+    private readonly spawn: SpawnChild,
   ) {}
 
   get level(): string {
