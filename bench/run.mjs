@@ -189,7 +189,7 @@ async function leanPhase(ports, env, target) {
   // integration-controller answers GETs only, as its reference does; the /metrics rows scrape a second one (started
   // the same way, the same GET warm-up). A process that has served a second route runs the GET through deoptimized,
   // then polymorphic code in Fastify and Nest (their router and handler chain, the reply's headers): 20 scrapes were
-  // enough to cost its GETs 3-4% of CPU in `node bench/cpu-per-request.mjs --also ... --scrape-also`, and bare NestJS,
+  // enough to cost its GETs 3-5% of CPU in `node bench/cpu-per-request.mjs --also ... --scrape-also`, and bare NestJS,
   // which serves one route, never pays that. The GET on the scraped process is still measured (lean_route_scraped).
   const ic = kept['integration-controller'];
   const scraped = await startService(setup, 'integration-controller', { ...env, DATA_DIR: join(dataRoot, 'lean-scraped') });

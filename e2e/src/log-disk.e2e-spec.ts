@@ -98,9 +98,10 @@ async function attempt(base: string, i: number): Promise<{ status: number | 'no 
     const audit = (await getJson<AuditResponse>(`${base}/audit?event_type=content_generated&user_id=log_disk_user&limit=100`)).body;
     expect(audit.events.map((e) => e.resource_id)).toEqual(posts.map((a) => a.id));
     // Lines of the last requests may still be in the destination's buffer (written at 4 KiB or every 100 ms): the
-    // count is read once every write of the full-disk period has failed, i.e. when it no longer changes.
+    // count is read once every write of the full-disk period has failed, i.e. when it no longer changes (within 10 s;
+    // a count still moving after that fails the equality below).
     let droppedWhileFull = await dropped(base);
-    for (let stable = 0; stable < 3; ) {
+    for (let stable = 0, reads = 0; stable < 3 && reads < 50; reads += 1) {
       await new Promise((r) => setTimeout(r, 200));
       const now = await dropped(base);
       stable = now === droppedWhileFull ? stable + 1 : 0;

@@ -102,10 +102,10 @@ let replyHeadersKey: symbol | null | undefined;
 export function setAnswerHeaders(reply: FastifyReply, prepared: Readonly<Record<string, string>>, requestId: string): void {
   if (replyHeadersKey === undefined) replyHeadersKey = Object.getOwnPropertySymbols(reply).find((s) => s.description === 'fastify.reply.headers') ?? null;
   const own = reply as unknown as Record<symbol, Record<string, unknown> | undefined>;
-  const current = replyHeadersKey ? own[replyHeadersKey] : undefined;
-  if (replyHeadersKey && current && typeof current === 'object' && Object.keys(current).length === 0) {
+  const key = replyHeadersKey;
+  if (key && own[key] && Object.keys(own[key]).length === 0) {
     // A literal key (REQUEST_ID_HEADER's value, checked by `satisfies`): the copy keeps one shape.
-    own[replyHeadersKey] = { ...prepared, 'x-request-id': requestId } satisfies Record<typeof REQUEST_ID_HEADER, string>;
+    own[key] = { ...prepared, 'x-request-id': requestId } satisfies Record<typeof REQUEST_ID_HEADER, string>;
     return;
   }
   reply.headers(prepared);
