@@ -201,6 +201,16 @@ async function leanPhase(ports, env, target) {
   writeFileSync(bodyFile, Buffer.from(await scrape.arrayBuffer()));
   const bareMetrics = await startNode(setup, { name: 'bare node:http (the same /metrics bytes)', script: join(ROOT, 'bench', 'bare-server.mjs'), env: { BARE_BODY_FILE: bodyFile, BARE_CONTENT_TYPE: scrape.headers.get('content-type'), ...runtimeEnv }, readyPath: '/' });
   running.push(bareMetrics);
+  // What the answer headers cost on their own: node:http answering the cheap GET's JSON bare, and with the headers
+  // integration-controller sends (read off a live answer; a fresh request id per answer, as the service makes one).
+  const answer = await fetch(`${ic.url}${route}`);
+  const SENT_BY_NODE = new Set(['date', 'connection', 'keep-alive', 'content-length', 'content-type', 'x-request-id']);
+  const answerHeaders = Object.fromEntries([...answer.headers].filter(([name]) => !SENT_BY_NODE.has(name)));
+  if (!answer.ok || !answer.headers.get('x-request-id') || Object.keys(answerHeaders).length === 0) throw new Error(`lean: integration-controller's GET answered ${answer.status} with headers ${JSON.stringify([...answer.headers])}`);
+  await answer.arrayBuffer();
+  const bareHttp = await startNode(setup, { name: 'bare node:http (the cheap GET\'s JSON)', script: join(ROOT, 'bench', 'bare-server.mjs'), env: runtimeEnv, readyPath: '/' });
+  const bareHttpHeaders = await startNode(setup, { name: 'bare node:http (the same, with the answer headers)', script: join(ROOT, 'bench', 'bare-server.mjs'), env: { BARE_HEADERS: JSON.stringify(answerHeaders), BARE_REQUEST_ID: '1', ...runtimeEnv }, readyPath: '/' });
+  running.push(bareHttp, bareHttpHeaders);
   const scenarios = [
     { key: 'lean_bare_nest', label: 'bare NestJS, the same SQLite read (reference)', url: `${kept.bare_nest.url}${route}`, connections: config.connections },
     { key: 'lean_route', label: 'GET /integrations, every layer and monitoring on', url: `${ic.url}${route}`, connections: config.connections },
@@ -208,6 +218,8 @@ async function leanPhase(ports, env, target) {
     { key: 'lean_bare_metrics', label: `bare node:http, the same ${(statSync(bodyFile).size / 1024).toFixed(1)} KiB as /metrics (reference), one scraper in a row`, url: `${bareMetrics.url}/metrics`, connections: 1, sequential: true },
     { key: 'lean_metrics', label: 'GET /metrics, one scraper in a row', url: `${scraped.url}/metrics`, connections: 1, sequential: true },
     { key: 'lean_route_scraped', label: 'GET /integrations on the integration-controller the /metrics rows scrape (reported, no target)', url: `${scraped.url}${route}`, connections: config.connections },
+    { key: 'lean_bare_http', label: "bare node:http, the cheap GET's JSON (reference)", url: `${bareHttp.url}/`, connections: config.connections },
+    { key: 'lean_bare_http_headers', label: `bare node:http, the same with integration-controller's answer headers (${Object.keys(answerHeaders).join(', ')}, x-request-id)`, url: `${bareHttpHeaders.url}/`, connections: config.connections },
   ];
   const scrapes = quick ? 300 : 2000;
   const measure = (s, seconds) => (s.sequential ? timeSequential(s.url, scrapes) : runLoad(setup, { ...s, seconds }));
@@ -255,6 +267,7 @@ async function leanPhase(ports, env, target) {
   );
   target('Cheap GET (GET /integrations) vs bare NestJS doing the same SQLite read (throughput)', x(ratio('lean_route', 'lean_bare_nest')), '≥ 0.80×', ratio('lean_route', 'lean_bare_nest') >= 0.8);
   target('Cheap GET on the integration-controller the /metrics rows scrape, vs bare NestJS (throughput)', x(ratio('lean_route_scraped', 'lean_bare_nest')), 'reported', true, 'reference');
+  target("The answer headers on their own: node:http with integration-controller's answer headers vs without (throughput)", x(ratio('lean_bare_http_headers', 'lean_bare_http')), 'reported', true, 'reference');
   target('GET /metrics p99 vs bare node:http answering the same bytes, one scraper', `${x(p99Ratio('lean_metrics', 'lean_bare_metrics'))} (${byKey.lean_metrics.p99_ms.toFixed(2)} ms vs ${byKey.lean_bare_metrics.p99_ms.toFixed(2)} ms)`, '≤ 2×', p99Ratio('lean_metrics', 'lean_bare_metrics') <= 2);
   return { startup_ms: startupMs, startup_runs_ms: startups, idle_rss_mb: idleRss, soak: soakRss, scenarios: rows };
 }
