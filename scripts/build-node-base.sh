@@ -45,20 +45,21 @@ tar -xzf "$work/pack/npm-$npm_version.tgz" -C "$work/overlay/usr/local/lib/node_
 ln -s ../lib/node_modules/npm/bin/npm-cli.js "$work/overlay/usr/local/bin/npm"
 ln -s ../lib/node_modules/npm/bin/npx-cli.js "$work/overlay/usr/local/bin/npx"
 
-# The checks run with the image's PATH, not the caller's (which may lack /usr/local/bin, where node and npm are).
+# The image's PATH: its ENV, and the PATH of the checks below (not the caller's, which may lack /usr/local/bin).
+image_path=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 mmdebstrap --quiet --variant=minbase \
   --customize-hook="sync-in $work/overlay /" \
   --customize-hook='chroot "$1" groupadd --gid 1000 node' \
   --customize-hook='chroot "$1" useradd --uid 1000 --gid node --shell /bin/bash --create-home node' \
-  --customize-hook='chroot "$1" env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin node --version' \
-  --customize-hook='chroot "$1" env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin npm --version' \
+  --customize-hook="chroot \"\$1\" env PATH=$image_path node --version" \
+  --customize-hook="chroot \"\$1\" env PATH=$image_path npm --version" \
   --customize-hook='rm -rf "$1"/var/lib/apt/lists/* "$1"/var/cache/apt/*.bin "$1"/var/log/*.log' \
   --customize-hook='rm -rf "$1"/usr/share/man/* "$1"/usr/share/info/* "$1"/usr/share/locale/* "$1"/usr/share/lintian/*' \
   --customize-hook='find "$1"/usr/share/doc -mindepth 1 -not -name copyright -not -type d -delete' \
   "$suite" "$work/rootfs.tar" "$mirror" >&2
 
 "${podman[@]}" import \
-  --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+  --change "ENV PATH=$image_path" \
   --change "ENV NODE_VERSION=$node_version" \
   --change 'CMD ["node"]' \
   "$work/rootfs.tar" "$tag" >/dev/null
