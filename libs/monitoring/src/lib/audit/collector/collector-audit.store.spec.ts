@@ -300,7 +300,12 @@ describe('CollectorAuditStore on PostgreSQL: a reader following by cursor while 
       await reader;
       const all = [...a, ...b].map((r) => r.id);
       // The ids missed, each with its writer and its place in that writer's commits (the last is 299).
-      const missed = all.filter((id) => !seen.includes(id)).map((id) => (a.some((r) => r.id === id) ? { id, writer: 'ce', index: a.findIndex((r) => r.id === id) } : { id, writer: 'me', index: b.findIndex((r) => r.id === id) }));
+      const missed = all
+        .filter((id) => !seen.includes(id))
+        .map((id) => {
+          const inA = a.findIndex((r) => r.id === id);
+          return inA >= 0 ? { id, writer: 'ce', index: inA } : { id, writer: 'me', index: b.findIndex((r) => r.id === id) };
+        });
       expect({ missed, duplicates: seen.length - new Set(seen).size }).toEqual({ missed: [], duplicates: 0 });
     } finally {
       await first.close();
