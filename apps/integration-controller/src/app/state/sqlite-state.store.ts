@@ -17,6 +17,14 @@ CREATE TABLE IF NOT EXISTS ic_brief_jobs (
 CREATE INDEX IF NOT EXISTS ic_brief_jobs_runnable ON ic_brief_jobs (state, run_at);
 `;
 
+/**
+ * GET /integrations' read. The user id is bound through CAST: SQLite's planner looks at a bare parameter compared
+ * with an indexed column in a statement with an ORDER BY, so every new binding expired the statement and the next
+ * call compiled it again (half the read's CPU; sqlite-reprepare.spec.ts counts the compilations). CAST hides the
+ * value from the planner; the plan is the same (the (user_id, provider) index, then the sort).
+ */
+export const LIST_INTEGRATIONS_SQL = 'SELECT * FROM ic_integrations WHERE user_id = CAST(? AS TEXT) ORDER BY connected_at, id';
+
 /** The state on a SQLite file (WAL, synchronous=FULL), shared safely by processes on one machine. */
 export class SqliteStateStore implements StateStore {
   readonly kind = 'sqlite' as const;
@@ -33,7 +41,7 @@ export class SqliteStateStore implements StateStore {
     this.stmt = {
       connect: db.prepare(`INSERT INTO ic_integrations (id, user_id, provider, connected_at, token_ciphertext) VALUES (@id, @user_id, @provider, @connected_at, @token_ciphertext)
         ON CONFLICT (user_id, provider) DO UPDATE SET connected_at = excluded.connected_at, token_ciphertext = excluded.token_ciphertext RETURNING *`),
-      listIntegrations: db.prepare('SELECT * FROM ic_integrations WHERE user_id = ? ORDER BY connected_at, id'),
+      listIntegrations: db.prepare(LIST_INTEGRATIONS_SQL),
       getIntegration: db.prepare('SELECT * FROM ic_integrations WHERE id = ?'),
       deleteIntegration: db.prepare('DELETE FROM ic_integrations WHERE id = ?'),
       countIntegrations: db.prepare('SELECT provider, count(*) AS n FROM ic_integrations GROUP BY provider'),
