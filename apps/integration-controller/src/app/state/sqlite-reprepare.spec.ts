@@ -2,11 +2,12 @@ import { sqliteCompilations } from '@personai/monitoring/testing';
 import { tempDir } from '@personai/service-kit/testing';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { LIST_INTEGRATIONS_SQL, SqliteStateStore } from './sqlite-state.store';
+import Database from 'better-sqlite3';
+import { LIST_INTEGRATIONS_SQL, listBriefsSql, SqliteStateStore } from './sqlite-state.store';
 
-// GET /integrations is the service's cheapest read: its statement is compiled once, not once per request.
+// The reads of GET /integrations and GET /briefs: each statement is compiled once, not once per request.
 // Counted with callgrind on better-sqlite3's own build (sqliteCompilations), on a file the real store created.
-describe('GET /integrations on SQLite: the prepared statement', () => {
+describe('SQLite reads of integration-controller: the prepared statements', () => {
   let dir: ReturnType<typeof tempDir>;
   let file: string;
 
@@ -15,11 +16,15 @@ describe('GET /integrations on SQLite: the prepared statement', () => {
     file = join(dir.path, 'state.db');
     const store = new SqliteStateStore(file, 1000);
     await store.connectIntegration({ id: 'int_1', user_id: 'u1', provider: 'gmail', status: 'connected', connected_at: '2026-12-05T10:00:00.000Z', token_ciphertext: 'x' });
+    for (let i = 0; i < 30; i += 1) {
+      const at = new Date(Date.UTC(2026, 11, 1, 0, i)).toISOString();
+      await store.insertBrief({ id: `brf_${String(i).padStart(2, '0')}`, user_id: 'u1', date: at.slice(0, 10), channels: ['sms'], status: i % 3 ? 'completed' : 'failed', steps: [], outputs: {}, request_id: `r${i}`, trace_parent: null, created_at: at, updated_at: at });
+    }
     await store.close();
   });
   afterAll(() => dir.remove());
 
-  it('is not compiled again on each call', () => {
+  it('GET /integrations: is not compiled again on each call', () => {
     const { steps, recompilations } = sqliteCompilations(file, LIST_INTEGRATIONS_SQL, ['u1'], 100);
     expect(steps).toBeGreaterThanOrEqual(100);
     expect(recompilations).toBe(0);
@@ -36,5 +41,31 @@ describe('GET /integrations on SQLite: the prepared statement', () => {
   it("is the statement the bench's bare NestJS reference runs (the same work on both sides of the cheap GET ratio)", () => {
     const reference = readFileSync(join(__dirname, '../../../../../bench/lib/integrations-read.cjs'), 'utf8');
     expect(reference).toContain(`db.prepare('${LIST_INTEGRATIONS_SQL}')`);
+  });
+
+  const cursor = { before_at: '2026-12-01T00:20:00.000Z', before_id: 'brf_20' };
+  it.each([
+    ['by user', false, false, {}],
+    ['by user and status', true, false, { status: 'failed' }],
+    ['from a cursor', false, true, cursor],
+    ['by status, from a cursor', true, true, { status: 'failed', ...cursor }],
+  ])('GET /briefs %s: is not compiled again on each call', (_shape, byStatus, fromCursor, extra) => {
+    const { steps, recompilations } = sqliteCompilations(file, listBriefsSql(byStatus, fromCursor), [{ user_id: 'u1', limit: 5, ...extra }], 100);
+    expect(steps).toBeGreaterThanOrEqual(100);
+    expect(recompilations).toBe(0);
+  }, 120_000);
+
+  it('GET /briefs from a cursor: seeks to the page on (user_id, created_at), as the same read with bare parameters does', () => {
+    const db = new Database(file, { readonly: true });
+    const plan = (sql: string) => (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all({ user_id: 'u1', limit: 5, ...cursor }) as { detail: string }[]).map((r) => r.detail);
+    try {
+      const sql = listBriefsSql(false, true);
+      expect(plan(sql)).toEqual(['SEARCH ic_briefs USING INDEX ic_briefs_user (user_id=? AND created_at<?)']);
+      expect(plan(sql.replace(/CAST\((@\w+) AS \w+\)/g, '$1'))).toEqual(plan(sql));
+      // The page itself: the five briefs before the cursor, newest first.
+      expect((db.prepare(sql).all({ user_id: 'u1', limit: 5, ...cursor }) as { id: string }[]).map((r) => r.id)).toEqual(['brf_19', 'brf_18', 'brf_17', 'brf_16', 'brf_15']);
+    } finally {
+      db.close();
+    }
   });
 });

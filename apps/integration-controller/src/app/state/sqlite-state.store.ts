@@ -25,12 +25,26 @@ CREATE INDEX IF NOT EXISTS ic_brief_jobs_runnable ON ic_brief_jobs (state, run_a
  */
 export const LIST_INTEGRATIONS_SQL = 'SELECT * FROM ic_integrations WHERE user_id = CAST(? AS TEXT) ORDER BY connected_at, id';
 
+/**
+ * GET /briefs' read, in one of its four shapes; its parameters are named (@user_id, @status, @before_at, @before_id,
+ * @limit) and bound through CAST, as LIST_INTEGRATIONS_SQL's. A bare LIMIT parameter also recompiled the statement
+ * on every call. The cursor's time is one parameter used twice, so the planner still sees one range on
+ * (user_id, created_at) and seeks to the page rather than reading the user's newer briefs first.
+ */
+export function listBriefsSql(byStatus: boolean, fromCursor: boolean): string {
+  const where = ['user_id = CAST(@user_id AS TEXT)'];
+  if (byStatus) where.push('status = CAST(@status AS TEXT)');
+  if (fromCursor) where.push('(created_at < CAST(@before_at AS TEXT) OR (created_at = CAST(@before_at AS TEXT) AND id < CAST(@before_id AS TEXT)))');
+  return `SELECT * FROM ic_briefs WHERE ${where.join(' AND ')} ORDER BY created_at DESC, id DESC LIMIT CAST(@limit AS INTEGER)`;
+}
+
 /** The state on a SQLite file (WAL, synchronous=FULL), shared safely by processes on one machine. */
 export class SqliteStateStore implements StateStore {
   readonly kind = 'sqlite' as const;
   private readonly db: Database.Database;
   private readonly stmt;
-  private readonly listStatements = new Map<string, Database.Statement>();
+  /** GET /briefs has four shapes (with or without status, with or without a cursor): each compiled once, on first use. */
+  private readonly listStatements: (Database.Statement | undefined)[] = [];
 
   constructor(path: string, private readonly timeoutMs: number) {
     this.db = openSqlite(path, SCHEMA, (db) => {
@@ -70,16 +84,6 @@ export class SqliteStateStore implements StateStore {
           min(CASE WHEN state = 'waiting' AND run_at <= @now THEN run_at WHEN state = 'active' AND lease_until <= @now THEN lease_until END) AS oldest
         FROM ic_brief_jobs`),
     };
-  }
-
-  /** GET /briefs has four shapes (with or without status, with or without a cursor): each compiled once. */
-  private listStatement(where: string): Database.Statement {
-    let statement = this.listStatements.get(where);
-    if (!statement) {
-      statement = this.db.prepare(`SELECT * FROM ic_briefs WHERE ${where} ORDER BY created_at DESC, id DESC LIMIT ?`);
-      this.listStatements.set(where, statement);
-    }
-    return statement;
   }
 
   private write<T>(work: () => T): Promise<T> {
@@ -130,18 +134,12 @@ export class SqliteStateStore implements StateStore {
   }
 
   async listBriefs(q: BriefListQuery): Promise<StoredBrief[]> {
-    const where = ['user_id = ?'];
-    const args: unknown[] = [q.userId];
-    if (q.status) {
-      where.push('status = ?');
-      args.push(q.status);
-    }
-    if (q.before) {
-      where.push('(created_at < ? OR (created_at = ? AND id < ?))');
-      args.push(q.before.created_at, q.before.created_at, q.before.id);
-    }
-    const rows = this.listStatement(where.join(' AND ')).all(...args, q.limit) as Record<string, unknown>[];
-    return rows.map(briefFromRow);
+    const params: Record<string, unknown> = { user_id: q.userId, limit: q.limit };
+    if (q.status) params['status'] = q.status;
+    if (q.before) Object.assign(params, { before_at: q.before.created_at, before_id: q.before.id });
+    const shape = (q.status ? 1 : 0) + (q.before ? 2 : 0);
+    const statement = (this.listStatements[shape] ??= this.db.prepare(listBriefsSql(Boolean(q.status), Boolean(q.before))));
+    return (statement.all(params) as Record<string, unknown>[]).map(briefFromRow);
   }
 
   async saveBrief(brief: StoredBrief): Promise<void> {
