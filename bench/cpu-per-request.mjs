@@ -32,10 +32,18 @@ const profiled = (name) => (args.profile ? ['--cpu-prof', `--cpu-prof-dir=${join
 const dataRoot = mkdtempSync(join(tmpdir(), 'personai-cpu-'));
 const ports = Object.fromEntries(await Promise.all([FAKES, ...SERVICES].map(async (n) => [n, await freePort()])));
 const env = { HEALTH_CHECK_INTERVAL: '5s', NODE_ENV: 'production', SHUTDOWN_DRAIN_DELAY: '0s', RATE_LIMIT_MAX: '0', ...wiring(ports), ...runtime };
-const fakes = await startNode(setup, { name: FAKES, script: join(ROOT, 'dist', 'apps', FAKES, 'main.js'), readyPath: '/health/live', port: ports[FAKES] });
-const bare = await startNode(setup, { name: 'bare NestJS', script: join(ROOT, 'bench', 'bare-nest.cjs'), env: { BARE_NEST_SQLITE: join(dataRoot, 'bare.db'), ...runtime }, readyPath: '/integrations?user_id=u', nodeArgs: profiled('bare') });
-const ic = await startService(setup, 'integration-controller', { ...env, DATA_DIR: join(dataRoot, 'ic') }, { port: ports['integration-controller'], nodeArgs: profiled('integration-controller') });
-const other = args.also ? await startService(setup, 'integration-controller', { ...env, DATA_DIR: join(dataRoot, 'ic-also') }, { name: 'integration-controller (--also)', script: args.also, nodeArgs: profiled('also') }) : undefined;
+// A start that fails (an --also build that cannot load) ends the script: the processes already started go with it.
+const started = [];
+process.once('exit', () => started.forEach((p) => p.child.exitCode === null && p.child.kill('SIGKILL')));
+const tracked = async (starting) => {
+  const p = await starting;
+  started.push(p);
+  return p;
+};
+const fakes = await tracked(startNode(setup, { name: FAKES, script: join(ROOT, 'dist', 'apps', FAKES, 'main.js'), readyPath: '/health/live', port: ports[FAKES] }));
+const bare = await tracked(startNode(setup, { name: 'bare NestJS', script: join(ROOT, 'bench', 'bare-nest.cjs'), env: { BARE_NEST_SQLITE: join(dataRoot, 'bare.db'), ...runtime }, readyPath: '/integrations?user_id=u', nodeArgs: profiled('bare') }));
+const ic = await tracked(startService(setup, 'integration-controller', { ...env, DATA_DIR: join(dataRoot, 'ic') }, { port: ports['integration-controller'], nodeArgs: profiled('integration-controller') }));
+const other = args.also ? await tracked(startService(setup, 'integration-controller', { ...env, DATA_DIR: join(dataRoot, 'ic-also') }, { name: 'integration-controller (--also)', script: args.also, nodeArgs: profiled('also') })) : undefined;
 const route = '/integrations?user_id=bench_user';
 
 /** User + system CPU of a process so far, in microseconds (clock ticks of 10 ms). */
