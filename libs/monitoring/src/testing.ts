@@ -12,5 +12,5 @@ export { PostgresAuditStore } from './lib/audit/stores/postgres-audit.store';
 export { describeIdempotencyStoreContract } from './lib/testing/idempotency-store-contract';
 export type { IdempotencyStoreHarness } from './lib/testing/idempotency-store-contract';
 export { MemoryAuditBackend } from './lib/testing/memory-audit.backend';
-export { sqliteCompilations } from './lib/testing/sqlite-compilations';
-export type { SqliteCompilations } from './lib/testing/sqlite-compilations';
+export { recompiledStatements, sqliteCompilations } from './lib/testing/sqlite-compilations';
+export type { SqliteCompilations, SqliteRead } from './lib/testing/sqlite-compilations';
