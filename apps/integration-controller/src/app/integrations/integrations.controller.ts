@@ -17,8 +17,8 @@ export class IntegrationsController {
 
   @Get()
   @ApiOkResponse({ type: IntegrationList })
-  async list(@Query() query: ListIntegrationsQuery): Promise<IntegrationList> {
-    return { integrations: await this.integrations.list(query.user_id) };
+  list(@Query() query: ListIntegrationsQuery): Promise<IntegrationList> {
+    return this.integrations.list(query.user_id).then((integrations) => ({ integrations }));
   }
 
   @Delete(':id')

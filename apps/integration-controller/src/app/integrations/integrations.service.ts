@@ -76,8 +76,8 @@ export class IntegrationsService implements OnModuleInit, OnModuleDestroy {
     return publicView(stored);
   }
 
-  async list(userId: string): Promise<Integration[]> {
-    return (await unavailableOnFailure(() => this.store.listIntegrations(userId))).map(publicView);
+  list(userId: string): Promise<Integration[]> {
+    return unavailableOnFailure(() => this.store.listIntegrations(userId)).then((stored) => stored.map(publicView));
   }
 
   /** The access token of a connected integration, for reading its data; undefined once disconnected. */

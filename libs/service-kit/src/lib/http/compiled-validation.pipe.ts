@@ -85,6 +85,8 @@ export function compileChecks(metatype: Type<unknown>): CompiledCheck | null {
   const allowed = new Set(rules.keys());
   const list = [...rules.values()];
   const ctor = metatype as new () => Record<string, unknown>;
+  // Read once: a function's name is a runtime accessor call, and each validator's arguments carry it.
+  const targetName = metatype.name;
   return (value) => {
     const instance = new ctor();
     for (const key of Object.keys(value)) {
@@ -97,7 +99,7 @@ export function compileChecks(metatype: Type<unknown>): CompiledCheck | null {
       const v = instance[rule.property];
       if (!rule.conditions.every((condition) => condition(instance, v))) continue;
       for (const { validator, constraints } of rule.validators) {
-        const args: ValidationArguments = { targetName: metatype.name, property: rule.property, object: instance, value: v, constraints };
+        const args: ValidationArguments = { targetName, property: rule.property, object: instance, value: v, constraints };
         const ok = validator.validate(v, args);
         if (ok !== true) return undefined; // false, or a promise: the real pipe decides
       }
