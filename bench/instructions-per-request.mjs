@@ -1,0 +1,145 @@
+// One-off measurement beside `npm run bench`: the instructions integration-controller and bare NestJS (the same
+// SQLite read, bench/bare-nest.cjs) execute per cheap GET on their main thread, counted by valgrind's callgrind.
+// Unlike time, the count does not move with what the rest of the shared machine is doing: the same build counted
+// twice differs by under 1% (time, by 10-15% here), so a change of a thousand instructions a request shows.
+//   node bench/instructions-per-request.mjs [--requests 5000] [--warmup 6000] [--also <main.js>] [--layers none,all,all+-headers] [--out <dir>]
+// Each process runs under callgrind with counting off; after `--warmup` requests (so that V8 has compiled the hot
+// path) counting is switched on for `--requests` more, over 10 keep-alive connections, and the count is dumped.
+// --also counts a second build of integration-controller; --layers counts bench/layers variants, comma-separated,
+// each a BENCH_LAYERS value with `+` for its commas (`all+-headers`: every layer but the headers; `none`: no layer).
+// --out keeps each process's callgrind file there, with the names of V8's compiled functions (node
+// --perf-basic-prof) written in, for callgrind_annotate.
+// Only the main thread's user-space instructions are counted: not V8's compiler and GC helper threads (how much of
+// their work falls inside the counted requests is chance: counting them moved totals by up to 100%), not the
+// kernel's work (the socket calls are the same on both sides), nor cache misses. Timers are set to an hour, so that health checks and the default metrics' collection stay out of
+// the count: under valgrind a request takes ~50× longer, so each timer's work would weigh 50× what it does in
+// production.
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { ROOT, freePort, startNode } from './lib/servers.mjs';
+
+const require = createRequire(import.meta.url);
+const { wiring, waitUntilUp, SERVICES, FAKES } = require('../tools/stack/index.js');
+const { values: args } = parseArgs({ options: { requests: { type: 'string' }, warmup: { type: 'string' }, also: { type: 'string' }, layers: { type: 'string' }, out: { type: 'string' } } });
+const requests = Number(args.requests ?? 5000);
+const warmup = Number(args.warmup ?? 6000);
+const ROUTE = '/integrations?user_id=bench_user';
+
+const work = mkdtempSync(join(tmpdir(), 'personai-instructions-'));
+const ports = Object.fromEntries(await Promise.all([FAKES, ...SERVICES].map(async (n) => [n, await freePort()])));
+const quiet = { HEALTH_CHECK_INTERVAL: '60m', PROCESS_METRICS_INTERVAL: '60m', NODE_ENV: 'production', SHUTDOWN_DRAIN_DELAY: '0s', RATE_LIMIT_MAX: '0', LOG_LEVEL: 'error' };
+const fakes = await startNode({ pinned: false }, { name: FAKES, script: join(ROOT, 'dist', 'apps', FAKES, 'main.js'), readyPath: '/health/live', port: ports[FAKES] });
+
+/** Starts `script` under callgrind (counting off) and waits for `readyPath`. */
+async function startCounted(name, script, env, readyPath, port) {
+  port ??= await freePort();
+  const file = join(work, `${name.replace(/\W+/g, '-')}.callgrind`);
+  const child = spawn('valgrind', ['--tool=callgrind', '--smc-check=all-non-file', '--instr-atstart=no', '--separate-threads=yes', `--callgrind-out-file=${file}`, process.execPath, '--perf-basic-prof', script], {
+    cwd: ROOT,
+    env: { ...process.env, ...env, PORT: String(port) },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (chunk) => (stderr = (stderr + chunk).slice(-4000)));
+  const url = `http://127.0.0.1:${port}`;
+  await waitUntilUp(name, `${url}${readyPath}`, child, 300_000, { intervalMs: 250, accept: (status) => status === 200 }).catch((err) => {
+    child.kill('SIGKILL');
+    throw new Error(`${err.message}\n${stderr}`);
+  });
+  return { name, child, url, file };
+}
+
+/** `count` GETs of `url` over 10 keep-alive connections; throws on an answer that is not 200. */
+async function drive(url, count) {
+  const agent = new Agent({ keepAlive: true, maxSockets: 10 });
+  let sent = 0;
+  const one = () =>
+    new Promise((resolve, reject) => {
+      request(url, { agent }, (res) => {
+        res.resume();
+        res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`${url} answered ${res.statusCode}`))));
+      })
+        .on('error', reject)
+        .end();
+    });
+  const worker = async () => {
+    while (sent < count) {
+      sent += 1;
+      await one();
+    }
+  };
+  await Promise.all(Array.from({ length: 10 }, worker));
+  agent.destroy();
+}
+
+/** Counts `count` requests of a started process: its instructions per request. */
+async function count(p, total) {
+  await drive(`${p.url}${ROUTE}`, warmup);
+  const pid = String(p.child.pid);
+  execFileSync('callgrind_control', ['--instr=on', pid], { stdio: 'ignore' });
+  await drive(`${p.url}${ROUTE}`, total);
+  execFileSync('callgrind_control', ['--dump', pid], { stdio: 'ignore' });
+  p.child.kill('SIGKILL');
+  await new Promise((resolve) => p.child.once('exit', resolve));
+  // The main thread's count (thread 01): V8 compiles optimized code and helps the garbage collector on threads of
+  // its own, and how much of that falls inside the counted requests differs from run to run.
+  const dump = readdirSync(work).find((f) => f.startsWith(`${p.file.split('/').pop()}.`) && f.endsWith('.1-01'));
+  const text = readFileSync(join(work, dump), 'utf8');
+  const totals = /^(?:totals|summary): (\d+)/m.exec(text);
+  if (!totals) throw new Error(`${p.name}: no totals in ${dump}`);
+  if (args.out) keepNamed(p, text);
+  rmSync(`/tmp/perf-${pid}.map`, { force: true });
+  return Number(totals[1]) / total;
+}
+
+/** Writes the dump to --out with V8's compiled functions named from /tmp/perf-<pid>.map (the newest code at an address wins). */
+function keepNamed(p, text) {
+  mkdirSync(args.out, { recursive: true });
+  const entries = [];
+  readFileSync(`/tmp/perf-${p.child.pid}.map`, 'utf8')
+    .split('\n')
+    .forEach((line, order) => {
+      const m = /^([0-9a-f]+) ([0-9a-f]+) (.*)$/.exec(line);
+      if (m) entries.push({ start: parseInt(m[1], 16), end: parseInt(m[1], 16) + parseInt(m[2], 16), name: m[3], order });
+    });
+  const nameOf = (address) => entries.filter((e) => e.start <= address && address < e.end).sort((a, b) => b.order - a.order)[0]?.name;
+  const named = text.replace(/^(c?fn=\(\d+\)) 0x([0-9a-f]+)$/gm, (line, head, hex) => {
+    const name = nameOf(parseInt(hex, 16));
+    return name ? `${head} JS ${name.replace(/file:\/\/|\/work\/main\//g, '')} [0x${hex}]` : line;
+  });
+  writeFileSync(join(args.out, `${p.name.replace(/\W+/g, '-')}.callgrind`), named);
+}
+
+const targets = [
+  ['bare NestJS', () => startCounted('bare NestJS', join(ROOT, 'bench', 'bare-nest.cjs'), { ...quiet, BARE_NEST_SQLITE: join(work, 'bare.db') }, '/integrations?user_id=u')],
+  ['integration-controller', () => startCounted('integration-controller', join(ROOT, 'dist', 'apps', 'integration-controller', 'main.js'), { ...quiet, ...wiring(ports), SERVICE_NAME: 'integration-controller', DATA_DIR: join(work, 'ic') }, '/health/ready', ports['integration-controller'])],
+];
+if (args.also) targets.push(['integration-controller (--also)', () => startCounted('integration-controller (--also)', args.also, { ...quiet, ...wiring(ports), SERVICE_NAME: 'integration-controller', DATA_DIR: join(work, 'ic-also') }, '/health/ready')]);
+for (const layer of args.layers ? args.layers.split(',') : []) {
+  const spec = layer === 'none' ? '' : layer.replace(/\+/g, ',');
+  targets.push([`bench/layers ${layer}`, () => startCounted(`layers ${layer}`, join(ROOT, 'dist', 'apps', 'bench-layers', 'main.js'), { ...quiet, BENCH_LAYERS: spec, BENCH_SQLITE: join(work, `layers-${layer}.db`) }, `/integrations?user_id=u`)]);
+}
+
+// One process at a time: valgrind serializes each onto one core, and two would compete for it.
+const results = [];
+try {
+  for (const [name, start] of targets) {
+    const p = await start();
+    try {
+      results.push({ name, perRequest: await count(p, requests) });
+    } finally {
+      if (p.child.exitCode === null) p.child.kill('SIGKILL');
+    }
+    console.log(`${name}: ${Math.round(results.at(-1).perRequest).toLocaleString('en')} instructions a request`);
+  }
+} finally {
+  await fakes.stop();
+  rmSync(work, { recursive: true, force: true });
+}
+const bare = results[0].perRequest;
+for (const r of results.slice(1)) console.log(`${r.name}: ${(r.perRequest / bare).toFixed(3)}× bare NestJS's instructions (${Math.round(r.perRequest - bare).toLocaleString('en')} more a request)`);
