@@ -1,7 +1,8 @@
 // One-off measurement beside `npm run bench`: the instructions integration-controller and bare NestJS (the same
 // SQLite read, bench/bare-nest.cjs) execute per cheap GET on their main thread, counted by valgrind's callgrind.
 // Unlike time, the count does not move with what the rest of the shared machine is doing: the same build counted
-// twice differs by under 1% (time, by 10-15% here), so a change of a thousand instructions a request shows.
+// five times moved by under 1% four times and 3% once (time, by 10-15% here), so a change of a thousand
+// instructions a request shows in the median of a few runs.
 //   node bench/instructions-per-request.mjs [--requests 5000] [--warmup 6000] [--also <main.js>] [--layers none,all,all+-headers] [--out <dir>]
 // Each process runs under callgrind with counting off; after `--warmup` requests (so that V8 has compiled the hot
 // path) counting is switched on for `--requests` more, over 10 keep-alive connections, and the count is dumped.
@@ -11,10 +12,10 @@
 // --perf-basic-prof) written in, for callgrind_annotate.
 // Only the main thread's user-space instructions are counted: not V8's compiler and GC helper threads (how much of
 // their work falls inside the counted requests is chance: counting them moved totals by up to 100%), not the
-// kernel's work (the socket calls are the same on both sides), nor cache misses. Timers are set to an hour, so that health checks and the default metrics' collection stay out of
-// the count: under valgrind a request takes ~50× longer, so each timer's work would weigh 50× what it does in
-// production.
-import { execFileSync, spawn } from 'node:child_process';
+// kernel's work (the socket calls are the same on both sides), nor cache misses. Timers are set to an hour, so that
+// health checks and the default metrics' collection stay out of the count: under valgrind a request takes ~50×
+// longer, so each timer's work would weigh 50× what it does in production.
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { createRequire } from 'node:module';
@@ -24,7 +25,7 @@ import { parseArgs } from 'node:util';
 import { ROOT, freePort, startNode } from './lib/servers.mjs';
 
 const require = createRequire(import.meta.url);
-const { wiring, waitUntilUp, SERVICES, FAKES } = require('../tools/stack/index.js');
+const { wiring, SERVICES, FAKES } = require('../tools/stack/index.js');
 const { values: args } = parseArgs({ options: { requests: { type: 'string' }, warmup: { type: 'string' }, also: { type: 'string' }, layers: { type: 'string' }, out: { type: 'string' } } });
 const requests = Number(args.requests ?? 5000);
 const warmup = Number(args.warmup ?? 6000);
@@ -32,26 +33,15 @@ const ROUTE = '/integrations?user_id=bench_user';
 
 const work = mkdtempSync(join(tmpdir(), 'personai-instructions-'));
 const ports = Object.fromEntries(await Promise.all([FAKES, ...SERVICES].map(async (n) => [n, await freePort()])));
-const quiet = { HEALTH_CHECK_INTERVAL: '60m', PROCESS_METRICS_INTERVAL: '60m', NODE_ENV: 'production', SHUTDOWN_DRAIN_DELAY: '0s', RATE_LIMIT_MAX: '0', LOG_LEVEL: 'error' };
+const quiet = { HEALTH_CHECK_INTERVAL: '60m', PROCESS_METRICS_INTERVAL: '60m', NODE_ENV: 'production', SHUTDOWN_DRAIN_DELAY: '0s', RATE_LIMIT_MAX: '0' };
 const fakes = await startNode({ pinned: false }, { name: FAKES, script: join(ROOT, 'dist', 'apps', FAKES, 'main.js'), readyPath: '/health/live', port: ports[FAKES] });
 
-/** Starts `script` under callgrind (counting off) and waits for `readyPath`. */
-async function startCounted(name, script, env, readyPath, port) {
-  port ??= await freePort();
+/** Starts `script` under callgrind, counting off (bench/lib/servers.mjs's startNode, with valgrind for node). */
+function startCounted({ name, script, env, readyPath, port }) {
   const file = join(work, `${name.replace(/\W+/g, '-')}.callgrind`);
-  const child = spawn('valgrind', ['--tool=callgrind', '--smc-check=all-non-file', '--instr-atstart=no', '--separate-threads=yes', `--callgrind-out-file=${file}`, process.execPath, '--perf-basic-prof', script], {
-    cwd: ROOT,
-    env: { ...process.env, ...env, PORT: String(port) },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr.on('data', (chunk) => (stderr = (stderr + chunk).slice(-4000)));
-  const url = `http://127.0.0.1:${port}`;
-  await waitUntilUp(name, `${url}${readyPath}`, child, 300_000, { intervalMs: 250, accept: (status) => status === 200 }).catch((err) => {
-    child.kill('SIGKILL');
-    throw new Error(`${err.message}\n${stderr}`);
-  });
-  return { name, child, url, file };
+  // V8's map of its compiled code, for --out's names only: it is written as code is compiled.
+  const valgrind = ['--tool=callgrind', '--smc-check=all-non-file', '--instr-atstart=no', '--separate-threads=yes', `--callgrind-out-file=${file}`, `--log-file=${file}.log`, process.execPath, ...(args.out ? ['--perf-basic-prof'] : [])];
+  return startNode({ pinned: false }, { name, script, env: { ...quiet, ...env }, readyPath, port, nodePath: 'valgrind', nodeArgs: valgrind, readyTimeoutMs: 300_000 }).then((p) => ({ ...p, file }));
 }
 
 /** `count` GETs of `url` over 10 keep-alive connections; throws on an answer that is not 200. */
@@ -86,14 +76,12 @@ async function count(p, total) {
   execFileSync('callgrind_control', ['--dump', pid], { stdio: 'ignore' });
   p.child.kill('SIGKILL');
   await new Promise((resolve) => p.child.once('exit', resolve));
-  // The main thread's count (thread 01): V8 compiles optimized code and helps the garbage collector on threads of
-  // its own, and how much of that falls inside the counted requests differs from run to run.
+  // Thread 01, the main thread (see the top of this file).
   const dump = readdirSync(work).find((f) => f.startsWith(`${p.file.split('/').pop()}.`) && f.endsWith('.1-01'));
   const text = readFileSync(join(work, dump), 'utf8');
   const totals = /^(?:totals|summary): (\d+)/m.exec(text);
   if (!totals) throw new Error(`${p.name}: no totals in ${dump}`);
   if (args.out) keepNamed(p, text);
-  rmSync(`/tmp/perf-${pid}.map`, { force: true });
   return Number(totals[1]) / total;
 }
 
@@ -113,29 +101,31 @@ function keepNamed(p, text) {
     return name ? `${head} JS ${name.replace(/file:\/\/|\/work\/main\//g, '')} [0x${hex}]` : line;
   });
   writeFileSync(join(args.out, `${p.name.replace(/\W+/g, '-')}.callgrind`), named);
+  rmSync(`/tmp/perf-${p.child.pid}.map`, { force: true });
 }
 
+const ic = (name, script, dir, port) => ({ name, script, env: { ...wiring(ports), SERVICE_NAME: 'integration-controller', DATA_DIR: join(work, dir) }, readyPath: '/health/ready', port });
 const targets = [
-  ['bare NestJS', () => startCounted('bare NestJS', join(ROOT, 'bench', 'bare-nest.cjs'), { ...quiet, BARE_NEST_SQLITE: join(work, 'bare.db') }, '/integrations?user_id=u')],
-  ['integration-controller', () => startCounted('integration-controller', join(ROOT, 'dist', 'apps', 'integration-controller', 'main.js'), { ...quiet, ...wiring(ports), SERVICE_NAME: 'integration-controller', DATA_DIR: join(work, 'ic') }, '/health/ready', ports['integration-controller'])],
+  { name: 'bare NestJS', script: join(ROOT, 'bench', 'bare-nest.cjs'), env: { BARE_NEST_SQLITE: join(work, 'bare.db') }, readyPath: '/integrations?user_id=u' },
+  ic('integration-controller', join(ROOT, 'dist', 'apps', 'integration-controller', 'main.js'), 'ic', ports['integration-controller']),
 ];
-if (args.also) targets.push(['integration-controller (--also)', () => startCounted('integration-controller (--also)', args.also, { ...quiet, ...wiring(ports), SERVICE_NAME: 'integration-controller', DATA_DIR: join(work, 'ic-also') }, '/health/ready')]);
+if (args.also) targets.push(ic('integration-controller (--also)', args.also, 'ic-also'));
 for (const layer of args.layers ? args.layers.split(',') : []) {
   const spec = layer === 'none' ? '' : layer.replace(/\+/g, ',');
-  targets.push([`bench/layers ${layer}`, () => startCounted(`layers ${layer}`, join(ROOT, 'dist', 'apps', 'bench-layers', 'main.js'), { ...quiet, BENCH_LAYERS: spec, BENCH_SQLITE: join(work, `layers-${layer}.db`) }, `/integrations?user_id=u`)]);
+  targets.push({ name: `bench/layers ${layer}`, script: join(ROOT, 'dist', 'apps', 'bench-layers', 'main.js'), env: { BENCH_LAYERS: spec, BENCH_SQLITE: join(work, `layers-${layer}.db`) }, readyPath: '/integrations?user_id=u' });
 }
 
 // One process at a time: valgrind serializes each onto one core, and two would compete for it.
 const results = [];
 try {
-  for (const [name, start] of targets) {
-    const p = await start();
+  for (const target of targets) {
+    const p = await startCounted(target);
     try {
-      results.push({ name, perRequest: await count(p, requests) });
+      results.push({ name: target.name, perRequest: await count(p, requests) });
     } finally {
       if (p.child.exitCode === null) p.child.kill('SIGKILL');
     }
-    console.log(`${name}: ${Math.round(results.at(-1).perRequest).toLocaleString('en')} instructions a request`);
+    console.log(`${target.name}: ${Math.round(results.at(-1).perRequest).toLocaleString('en')} instructions a request`);
   }
 } finally {
   await fakes.stop();

@@ -13,10 +13,10 @@ const { freePort, stopChild, waitUntilUp, ROOT, COMPILE_CACHE_DIR } = require('.
 export { freePort, ROOT };
 
 /**
- * Starts `script` with node and `env`, waits for `readyPath` to answer 200.
+ * Starts `script` with node and `env`, waits (up to `readyTimeoutMs`) for `readyPath` to answer 200.
  * Returns the process, its base URL and the time from spawn to ready (ms).
  */
-export async function startNode(setup, { name, script, env = {}, readyPath, nodeArgs = [], logLevel = 'error', port, nodePath = process.execPath, cgroup }) {
+export async function startNode(setup, { name, script, env = {}, readyPath, nodeArgs = [], logLevel = 'error', port, nodePath = process.execPath, cgroup, readyTimeoutMs = 20_000 }) {
   port ??= await freePort();
   let [cmd, argv] = pinnedCommand(setup, setup.serverCpu, nodePath, [...nodeArgs, script]);
   // In a memory cgroup (memoryCgroup below): the shell joins it, then becomes the process (exec).
@@ -25,7 +25,7 @@ export async function startNode(setup, { name, script, env = {}, readyPath, node
   const child = spawn(cmd, argv, { cwd: ROOT, env: { ...process.env, LOG_LEVEL: logLevel, NODE_COMPILE_CACHE: COMPILE_CACHE_DIR, ...env, PORT: String(port) }, stdio: ['ignore', 'ignore', 'inherit'] });
   const url = `http://127.0.0.1:${port}`;
   // Polled every 10 ms, so that the start-up time is measured to about that.
-  await waitUntilUp(name, `${url}${readyPath}`, child, 20_000, { intervalMs: 10, accept: (status) => status === 200 }).catch(async (err) => {
+  await waitUntilUp(name, `${url}${readyPath}`, child, readyTimeoutMs, { intervalMs: 10, accept: (status) => status === 200 }).catch(async (err) => {
     await stopChild(child);
     throw err;
   });
