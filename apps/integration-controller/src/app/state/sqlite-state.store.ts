@@ -38,6 +38,31 @@ export function listBriefsSql(byStatus: boolean, fromCursor: boolean): string {
   return `SELECT * FROM ic_briefs WHERE ${where.join(' AND ')} ORDER BY created_at DESC, id DESC LIMIT CAST(@limit AS INTEGER)`;
 }
 
+/**
+ * The brief queue's statements (the poller's claim, the lease, the outcomes, the recovery sweep, the scrape's counts),
+ * each prepared once. The sweep binds its time and LIMIT through CAST, as LIST_INTEGRATIONS_SQL does: bound bare,
+ * SQLite's planner looked at them and compiled the statement again on every sweep.
+ */
+export const QUEUE_SQL = {
+  unfinished: `SELECT id FROM ic_briefs WHERE status IN ('queued', 'running') AND updated_at < CAST(? AS TEXT) ORDER BY updated_at LIMIT CAST(? AS INTEGER)`,
+  activeCount: `SELECT count(*) AS n FROM ic_brief_jobs WHERE state = 'active' AND lease_until > ?`,
+  claim: `UPDATE ic_brief_jobs SET state = 'active', owner = @owner, lease_until = @lease_until, attempts = attempts + 1
+    WHERE brief_id = (SELECT brief_id FROM ic_brief_jobs WHERE (state = 'waiting' AND run_at <= @now) OR (state = 'active' AND lease_until <= @now) ORDER BY run_at, brief_id LIMIT 1)
+    RETURNING brief_id, attempts, request_id`,
+  extend: `UPDATE ic_brief_jobs SET lease_until = ? WHERE brief_id = ? AND owner = ? AND state = 'active'`,
+  done: `DELETE FROM ic_brief_jobs WHERE brief_id = ? AND owner = ? AND state = 'active'`,
+  retry: `UPDATE ic_brief_jobs SET state = 'waiting', run_at = ?, last_error = ?, owner = NULL, lease_until = NULL WHERE brief_id = ? AND owner = ? AND state = 'active'`,
+  dead: `UPDATE ic_brief_jobs SET state = 'failed', last_error = ?, owner = NULL, lease_until = NULL WHERE brief_id = ? AND owner = ? AND state = 'active'`,
+  release: `UPDATE ic_brief_jobs SET state = 'waiting', attempts = attempts - 1, owner = NULL, lease_until = NULL WHERE brief_id = ? AND owner = ? AND state = 'active'`,
+  stats: `SELECT
+      coalesce(sum(CASE WHEN (state = 'waiting' AND run_at <= @now) OR (state = 'active' AND lease_until <= @now) THEN 1 ELSE 0 END), 0) AS waiting,
+      coalesce(sum(CASE WHEN state = 'active' AND lease_until > @now THEN 1 ELSE 0 END), 0) AS active,
+      coalesce(sum(CASE WHEN state = 'waiting' AND run_at > @now THEN 1 ELSE 0 END), 0) AS delayed,
+      coalesce(sum(CASE WHEN state = 'failed' THEN 1 ELSE 0 END), 0) AS failed,
+      min(CASE WHEN state = 'waiting' AND run_at <= @now THEN run_at WHEN state = 'active' AND lease_until <= @now THEN lease_until END) AS oldest
+    FROM ic_brief_jobs`,
+} as const;
+
 /** The state on a SQLite file (WAL, synchronous=FULL), shared safely by processes on one machine. */
 export class SqliteStateStore implements StateStore {
   readonly kind = 'sqlite' as const;
@@ -66,23 +91,15 @@ export class SqliteStateStore implements StateStore {
       deleteJob: db.prepare('DELETE FROM ic_brief_jobs WHERE brief_id = ?'),
       getBrief: db.prepare('SELECT * FROM ic_briefs WHERE id = ?'),
       saveBrief: db.prepare('UPDATE ic_briefs SET status = @status, error = @error, steps = @steps, outputs = @outputs, updated_at = @updated_at WHERE id = @id'),
-      unfinished: db.prepare(`SELECT id FROM ic_briefs WHERE status IN ('queued', 'running') AND updated_at < ? ORDER BY updated_at LIMIT ?`),
-      activeCount: db.prepare(`SELECT count(*) AS n FROM ic_brief_jobs WHERE state = 'active' AND lease_until > ?`),
-      claim: db.prepare(`UPDATE ic_brief_jobs SET state = 'active', owner = @owner, lease_until = @lease_until, attempts = attempts + 1
-        WHERE brief_id = (SELECT brief_id FROM ic_brief_jobs WHERE (state = 'waiting' AND run_at <= @now) OR (state = 'active' AND lease_until <= @now) ORDER BY run_at, brief_id LIMIT 1)
-        RETURNING brief_id, attempts, request_id`),
-      extend: db.prepare(`UPDATE ic_brief_jobs SET lease_until = ? WHERE brief_id = ? AND owner = ? AND state = 'active'`),
-      done: db.prepare(`DELETE FROM ic_brief_jobs WHERE brief_id = ? AND owner = ? AND state = 'active'`),
-      retry: db.prepare(`UPDATE ic_brief_jobs SET state = 'waiting', run_at = ?, last_error = ?, owner = NULL, lease_until = NULL WHERE brief_id = ? AND owner = ? AND state = 'active'`),
-      dead: db.prepare(`UPDATE ic_brief_jobs SET state = 'failed', last_error = ?, owner = NULL, lease_until = NULL WHERE brief_id = ? AND owner = ? AND state = 'active'`),
-      release: db.prepare(`UPDATE ic_brief_jobs SET state = 'waiting', attempts = attempts - 1, owner = NULL, lease_until = NULL WHERE brief_id = ? AND owner = ? AND state = 'active'`),
-      stats: db.prepare(`SELECT
-          coalesce(sum(CASE WHEN (state = 'waiting' AND run_at <= @now) OR (state = 'active' AND lease_until <= @now) THEN 1 ELSE 0 END), 0) AS waiting,
-          coalesce(sum(CASE WHEN state = 'active' AND lease_until > @now THEN 1 ELSE 0 END), 0) AS active,
-          coalesce(sum(CASE WHEN state = 'waiting' AND run_at > @now THEN 1 ELSE 0 END), 0) AS delayed,
-          coalesce(sum(CASE WHEN state = 'failed' THEN 1 ELSE 0 END), 0) AS failed,
-          min(CASE WHEN state = 'waiting' AND run_at <= @now THEN run_at WHEN state = 'active' AND lease_until <= @now THEN lease_until END) AS oldest
-        FROM ic_brief_jobs`),
+      unfinished: db.prepare(QUEUE_SQL.unfinished),
+      activeCount: db.prepare(QUEUE_SQL.activeCount),
+      claim: db.prepare(QUEUE_SQL.claim),
+      extend: db.prepare(QUEUE_SQL.extend),
+      done: db.prepare(QUEUE_SQL.done),
+      retry: db.prepare(QUEUE_SQL.retry),
+      dead: db.prepare(QUEUE_SQL.dead),
+      release: db.prepare(QUEUE_SQL.release),
+      stats: db.prepare(QUEUE_SQL.stats),
     };
   }
 

@@ -17,11 +17,12 @@ export interface SqliteRead {
   bindings: unknown[];
 }
 
-// Prepares each statement once on the file, then runs it `calls` times with the same bindings, as a store does.
+// Prepares each statement once on the file, then runs it `calls` times with the same bindings, as a store does
+// (the file opened read-only unless the statements write).
 const RUNNER = `
-const [, modulePath, file, reads, calls] = process.argv;
+const [, modulePath, file, reads, calls, writable] = process.argv;
 const Database = require(modulePath);
-const db = new Database(file, { readonly: true });
+const db = new Database(file, { readonly: writable !== 'writable' });
 for (const { sql, bindings } of JSON.parse(reads)) {
   const statement = db.prepare(sql);
   for (let i = 0; i < Number(calls); i += 1) statement.reader ? statement.all(...bindings) : statement.run(...bindings);
@@ -36,12 +37,13 @@ db.close();
  * with an indexed column where an ORDER BY is planned): such a statement expires whenever it is bound, and every call
  * compiles it again, as much CPU as the read itself. better-sqlite3 does not expose sqlite3_stmt_status, so its own
  * build is counted from outside. Needs `valgrind` (scripts/install-test-tools.sh installs it); a few seconds a call.
+ * With `writable`, the file is opened for writing and statements that write run (and change it).
  */
-export function sqliteCompilations(file: string, reads: SqliteRead[], calls = 100): SqliteCompilations {
+export function sqliteCompilations(file: string, reads: SqliteRead[], calls = 100, options: { writable?: boolean } = {}): SqliteCompilations {
   const dir = mkdtempSync(join(tmpdir(), 'personai-callgrind-'));
   const out = join(dir, 'callgrind.out');
   try {
-    const run = spawnSync('valgrind', ['--tool=callgrind', `--callgrind-out-file=${out}`, process.execPath, '-e', RUNNER, require.resolve('better-sqlite3'), file, JSON.stringify(reads), String(calls)], { encoding: 'utf8', timeout: 300_000 });
+    const run = spawnSync('valgrind', ['--tool=callgrind', `--callgrind-out-file=${out}`, process.execPath, '-e', RUNNER, require.resolve('better-sqlite3'), file, JSON.stringify(reads), String(calls), options.writable ? 'writable' : 'readonly'], { encoding: 'utf8', timeout: 300_000 });
     if (run.error) throw new Error(`valgrind could not run (${run.error.message}): install it with scripts/install-test-tools.sh`);
     if (run.status !== 0) throw new Error(`a statement failed under valgrind (exit ${run.status}): ${run.stderr.split('\n').filter((l) => !l.startsWith('==')).join('\n').trim()}`);
     const counted = callsTo(readFileSync(out, 'utf8'), ['sqlite3_step', 'sqlite3Reprepare']);
@@ -55,9 +57,9 @@ export function sqliteCompilations(file: string, reads: SqliteRead[], calls = 10
 }
 
 /** The statements of `reads` that SQLite compiles again on their calls (one callgrind run for all, then one each only when some are). */
-export function recompiledStatements(file: string, reads: SqliteRead[], calls = 100): string[] {
-  if (sqliteCompilations(file, reads, calls).recompilations === 0) return [];
-  return reads.filter((read) => sqliteCompilations(file, [read], calls).recompilations > 0).map((read) => read.sql);
+export function recompiledStatements(file: string, reads: SqliteRead[], calls = 100, options: { writable?: boolean } = {}): string[] {
+  if (sqliteCompilations(file, reads, calls, options).recompilations === 0) return [];
+  return reads.filter((read) => sqliteCompilations(file, [read], calls, options).recompilations > 0).map((read) => read.sql);
 }
 
 /**
