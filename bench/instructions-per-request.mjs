@@ -39,8 +39,10 @@ const fakes = await startNode({ pinned: false }, { name: FAKES, script: join(ROO
 /** Starts `script` under callgrind, counting off (bench/lib/servers.mjs's startNode, with valgrind for node). */
 function startCounted({ name, script, env, readyPath, port }) {
   const file = join(work, `${name.replace(/\W+/g, '-')}.callgrind`);
-  // V8's map of its compiled code, for --out's names only: it is written as code is compiled.
-  const valgrind = ['--tool=callgrind', '--smc-check=all-non-file', '--instr-atstart=no', '--separate-threads=yes', `--callgrind-out-file=${file}`, `--log-file=${file}.log`, process.execPath, ...(args.out ? ['--perf-basic-prof'] : [])];
+  // V8's map of its compiled code, for --out's names only: it is written as code is compiled. The flag also turns on
+  // V8's event log, written to the working directory (isolate-*-v8.log) unless it is given a file: the work dir's.
+  const codeMap = args.out ? ['--perf-basic-prof', '--no-logfile-per-isolate', `--logfile=${file}.v8.log`] : [];
+  const valgrind = ['--tool=callgrind', '--smc-check=all-non-file', '--instr-atstart=no', '--separate-threads=yes', `--callgrind-out-file=${file}`, `--log-file=${file}.log`, process.execPath, ...codeMap];
   return startNode({ pinned: false }, { name, script, env: { ...quiet, ...env }, readyPath, port, nodePath: 'valgrind', nodeArgs: valgrind, readyTimeoutMs: 300_000 }).then((p) => ({ ...p, file }));
 }
 
