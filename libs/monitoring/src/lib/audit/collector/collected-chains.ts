@@ -13,6 +13,14 @@ interface Link {
   hash: string;
 }
 
+/** Where each reached event sits in its writer's chain (1-based from the start held), and how many were reached. */
+interface Reached {
+  readonly size: number;
+  get(id: string): { n: number; hash: string } | undefined;
+}
+
+type Verified = AuditVerification & { writers: Record<string, CollectedChain> };
+
 /**
  * Verifies the chains a collector holds. Every row must hash to its `hash`; every writer's rows must form one
  * unbroken chain, followed link by link from its start whatever order they arrived in (a message delivered again
@@ -28,12 +36,77 @@ interface Link {
  * which its links alone cannot show). A checkpoint whose event has not arrived while the chain held is shorter is
  * `awaiting_events` (a redelivery can bring events after it), one of a service without a key `unkeyed_checkpoint`;
  * neither is tampering, and events after a writer's last checkpoint are `unanchored`, as in a service's own log.
+ *
+ * Memory: following links holds every row's id and hashes (about 280 bytes a row after reading them, more at the
+ * peak), so a collector of a few hundred thousand events exhausted the images' heap (half of 256 MiB). Given `rows`
+ * as a function that reads them again, the rows are first read once keeping only each writer's head (and, until
+ * their predecessor arrives, rows a redelivery reordered): when every row hashes to its `hash` and every writer's
+ * rows link into one chain from the first one read (the usual case), that pass is the answer, the one links give
+ * (each chain starts at its first row and reaches every row). Otherwise the rows are read a second time and their
+ * links followed.
  */
 export async function verifyCollectedRows(
-  rows: AsyncIterable<AuditRow>,
+  rows: AsyncIterable<AuditRow> | (() => AsyncIterable<AuditRow>),
   checkpoints: readonly AuditCheckpoint[] = [],
   publicKeyOf: (service: string) => KeyObject | undefined = () => undefined,
-): Promise<AuditVerification & { writers: Record<string, CollectedChain> }> {
+): Promise<Verified> {
+  if (typeof rows !== 'function') return verifyByLinks(rows, checkpoints, publicKeyOf);
+  return (await verifyInOrder(rows(), checkpoints, publicKeyOf)) ?? verifyByLinks(rows(), checkpoints, publicKeyOf);
+}
+
+/** Rows verifyCollectedRows's first pass keeps aside until the row they link to arrives (a redelivery's reordering). */
+const PARKED_LIMIT = 10_000;
+
+/**
+ * verifyCollectedRows's first pass, in memory that does not grow with the rows: each writer's head, and rows that
+ * arrived before the row they link to, parked until it does (up to PARKED_LIMIT). Undefined as soon as a row does not
+ * hash to its `hash`, two rows link to the same one, or too many wait; and at the end if any still waits (a row
+ * missing, a chain started again, an event held from before the first one read): the links must then be followed.
+ */
+async function verifyInOrder(rows: AsyncIterable<AuditRow>, checkpoints: readonly AuditCheckpoint[], publicKeyOf: (service: string) => KeyObject | undefined): Promise<Verified | undefined> {
+  // Only the events checkpoints end at are looked up by id.
+  const named = new Set(checkpoints.map((cp) => cp.head_id).filter((id): id is string => id !== null));
+  const heads = new Map<string, { service: string; fromGenesis: boolean; count: number; id: string; hash: string; named: Map<string, { n: number; hash: string }> }>();
+  /** Per writer, rows waiting for their predecessor, by the hash they link to. */
+  const parked = new Map<string, Map<string, AuditRow>>();
+  let waiting = 0;
+  let checked = 0;
+  for await (const row of rows) {
+    checked += 1;
+    if (hashEvent({ ...toEvent(row), writer: row.writer }) !== row.hash) return undefined;
+    let head = heads.get(row.writer);
+    if (!head) heads.set(row.writer, (head = { service: row.service, fromGenesis: row.prev_hash === GENESIS_HASH, count: 0, id: row.id, hash: row.prev_hash, named: new Map() }));
+    if (row.prev_hash !== head.hash) {
+      const aside = parked.get(row.writer) ?? new Map<string, AuditRow>();
+      parked.set(row.writer, aside);
+      if (aside.has(row.prev_hash) || (waiting += 1) > PARKED_LIMIT) return undefined;
+      aside.set(row.prev_hash, row);
+      continue;
+    }
+    // The row, then each parked row it lets follow.
+    for (let next: AuditRow | undefined = row; next; next = parked.get(row.writer)?.get(head.hash)) {
+      if (next !== row) {
+        parked.get(row.writer)?.delete(head.hash);
+        waiting -= 1;
+      }
+      head.count += 1;
+      head.id = next.id;
+      head.hash = next.hash;
+      if (named.has(next.id)) head.named.set(next.id, { n: head.count, hash: next.hash });
+    }
+  }
+  if (waiting > 0) return undefined;
+  const writers: Record<string, CollectedChain> = {};
+  const positions = new Map<string, Reached>();
+  for (const [writer, head] of heads) {
+    writers[writer] = { service: head.service, events: head.count, from_genesis: head.fromGenesis, head_id: head.id };
+    positions.set(writer, { size: head.count, get: (id) => head.named.get(id) });
+  }
+  return verdict(checked, writers, positions, undefined, checkpoints, publicKeyOf);
+}
+
+/** verifyCollectedRows by each writer's links, all rows held (see there). */
+async function verifyByLinks(rows: AsyncIterable<AuditRow>, checkpoints: readonly AuditCheckpoint[], publicKeyOf: (service: string) => KeyObject | undefined): Promise<Verified> {
   const byWriter = new Map<string, { service: string; links: Link[] }>();
   const broken: Link[] = [];
   let checked = 0;
@@ -70,12 +143,17 @@ export async function verifyCollectedRows(
     writers[writer] = { service, events: links.length, from_genesis: start?.prev === GENESIS_HASH, head_id: head.id };
   }
   const first = broken.sort((a, b) => a.order - b.order)[0];
+  return verdict(checked, writers, positions, first?.id, checkpoints, publicKeyOf);
+}
+
+/** The answer from the chains as followed, the first row that broke one (its id), and the checkpoints. */
+function verdict(checked: number, writers: Record<string, CollectedChain>, positions: Map<string, Reached>, firstBrokenId: string | undefined, checkpoints: readonly AuditCheckpoint[], publicKeyOf: (service: string) => KeyObject | undefined): Verified {
   const { anchoredThrough, unanchored, findings } = checkCheckpoints(writers, positions, checkpoints, publicKeyOf);
   const tampered = findings.filter((f) => !NOT_TAMPERING.has(f.kind));
   return {
-    intact: first === undefined && tampered.length === 0,
+    intact: firstBrokenId === undefined && tampered.length === 0,
     checked,
-    firstBrokenId: first?.id ?? tampered.find((f) => f.event_id)?.event_id ?? null,
+    firstBrokenId: firstBrokenId ?? tampered.find((f) => f.event_id)?.event_id ?? null,
     writers,
     ...(checkpoints.length > 0 ? { anchoredThrough, unanchored, findings } : {}),
   };
@@ -84,7 +162,7 @@ export async function verifyCollectedRows(
 /** Each writer's checkpoints against its chain as held (see verifyCollectedRows). */
 function checkCheckpoints(
   writers: Record<string, CollectedChain>,
-  positions: Map<string, Map<string, { n: number; hash: string }>>,
+  positions: Map<string, Reached>,
   checkpoints: readonly AuditCheckpoint[],
   publicKeyOf: (service: string) => KeyObject | undefined,
 ): Required<Pick<AuditVerification, 'anchoredThrough' | 'unanchored'>> & { findings: AuditFinding[] } {
@@ -93,7 +171,7 @@ function checkCheckpoints(
   let unanchored = 0;
   for (const [writer, list] of checkpointsByWriter(checkpoints)) {
     const chain = writers[writer];
-    const at = positions.get(writer) ?? new Map<string, { n: number; hash: string }>();
+    const at: Reached = positions.get(writer) ?? new Map<string, { n: number; hash: string }>();
     let previous: AuditCheckpoint | undefined;
     let lastGood: AuditCheckpoint | undefined;
     for (const cp of list) {

@@ -70,6 +70,6 @@ export class CollectorAuditStore extends ChainedAuditStore {
   }
 
   override async verify(): Promise<AuditVerification> {
-    return verifyCollectedRows(this.rows(), await this.collected.checkpoints(), (service) => this.publicKeys.get(service));
+    return verifyCollectedRows(() => this.rows(), await this.collected.checkpoints(), (service) => this.publicKeys.get(service));
   }
 }

@@ -1,0 +1,157 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { type AuditCheckpoint, signCheckpoint } from '../evidence/audit-checkpoint';
+import { chainEvents, GENESIS_HASH } from '../evidence/audit-hash';
+import { type AuditRow, toRow } from '../evidence/audit-row';
+import { verifyCollectedRows } from './collected-chains';
+import { CollectorAuditStore } from './collector-audit.store';
+
+/** `n` events of one writer, chained from `prev` (genesis unless given), as its store would hand them to the stream. */
+function chain(writer: string, n: number, prev = GENESIS_HASH, from = 0): AuditRow[] {
+  const service = writer.split('/')[0];
+  const events = Array.from({ length: n }, (_, i) => ({ timestamp: new Date(Date.UTC(2026, 11, 6) + from + i).toISOString(), service, event_type: 'user_login' as const, action: 'login', success: true, user_id: `u${from + i}`, resource_id: null, request_id: `r${from + i}`, details: { ip_address: '10.0.0.1' } }));
+  return chainEvents(events, writer, prev).map(toRow);
+}
+
+/** Rows as a collector receives them: two writers interleaved, each in its own order. */
+function interleaved(a: AuditRow[], b: AuditRow[]): AuditRow[] {
+  const out: AuditRow[] = [];
+  for (let i = 0; i < Math.max(a.length, b.length); i += 1) out.push(...(a[i] ? [a[i]] : []), ...(b[i] ? [b[i]] : []));
+  return out;
+}
+
+/** The rows as a function that reads them again, counting the reads. */
+function reader(rows: AuditRow[]): { read: () => AsyncIterable<AuditRow>; passes: () => number } {
+  let passes = 0;
+  return {
+    read: () => {
+      passes += 1;
+      return (async function* () {
+        yield* rows;
+      })();
+    },
+    passes: () => passes,
+  };
+}
+
+const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+function checkpoint(rows: AuditRow[], count: number, sequence: number, prev: AuditCheckpoint | null): AuditCheckpoint {
+  const head = rows[count - 1];
+  return signCheckpoint({ service: head.service, writer: head.writer, sequence, head_id: head.id, head_hash: head.hash, event_count: count, timestamp: new Date().toISOString(), prev_signature: prev?.signature ?? null }, privateKey);
+}
+
+describe('verifyCollectedRows: one pass in order, links otherwise, the same answer', () => {
+  const a = chain('integration-controller/pod-a/1', 12);
+  const b = chain('content-engine/pod-b/2', 9);
+  const cpA1 = checkpoint(a, 4, 1, null);
+  const cpA2 = checkpoint(a, 8, 2, cpA1);
+  const cpB1 = checkpoint(b, 9, 1, null);
+  const forged = { ...cpA2, signature: cpB1.signature };
+  const afterAGap = checkpoint(a, 12, 4, cpA2);
+  const keys = (service: string) => (service === 'integration-controller' || service === 'content-engine' ? publicKey : undefined);
+
+  const edited = interleaved(a, b).map((r) => (r.id === a[5].id ? { ...r, details: '{"ip_address":"10.6.6.6"}' } : r));
+  const outOfOrder = [...a.slice(0, 3), a[4], a[5], a[3], ...a.slice(6, 9), a[10], a[11], a[9]];
+  const missing = a.filter((r) => r.id !== a[6].id);
+  const inserted = [...a.slice(0, 7), { ...a[6], id: 'inserted' }, ...a.slice(7)];
+  // Each shape: its rows, the checkpoints, whether it is intact, and how many reads of the rows it takes.
+  const shapes: [string, AuditRow[], AuditCheckpoint[], boolean, number][] = [
+    ['two writers in order, from genesis', interleaved(a, b), [], true, 1],
+    ['a stream turned on late (the first event held is not the first written)', interleaved(a.slice(4), b), [], true, 1],
+    ['signed checkpoints, events after the last one unanchored', interleaved(a, b), [cpA1, cpA2, cpB1], true, 1],
+    ['a checkpoint ending at an event not received yet', interleaved(a.slice(0, 6), b), [cpA1, cpA2, cpB1], true, 1],
+    ['a forged checkpoint and a missing one', interleaved(a, b), [cpA1, forged, afterAGap, cpB1], false, 1],
+    ['an edited event', edited, [cpA1, cpA2], false, 2],
+    ['events a redelivery reordered (each arrives after later ones)', outOfOrder, [cpA1, cpA2], true, 1],
+    ['the first event arriving after the second', [a[1], a[0], ...a.slice(2)], [cpA1], true, 2],
+    ['two events linking to the same one (a fork, each hashing right)', [...a.slice(0, 8), ...chain('integration-controller/pod-a/1', 1, a[5].hash, 100), ...a.slice(8)], [], false, 2],
+    ['an event missing', missing, [cpA1, cpA2], false, 2],
+    ['an event inserted', inserted, [], false, 2],
+    ['a writer that started again from genesis', [...a, ...chain('integration-controller/pod-a/1', 2)], [], false, 2],
+  ];
+
+  it.each(shapes)('%s', async (_name, rows, checkpoints, intact, expectedPasses) => {
+    const r = reader(rows);
+    const answer = await verifyCollectedRows(r.read, checkpoints, keys);
+    expect(answer.intact).toBe(intact);
+    // The same answer as following every link over all rows (the single-pass iterable form).
+    expect(answer).toEqual(await verifyCollectedRows(reader(rows).read(), checkpoints, keys));
+    expect(r.passes()).toBe(expectedPasses);
+    expect(answer.checked).toBe(rows.length);
+  });
+
+  it('in order, the answer is the chains as they are: every event reached, none broken', async () => {
+    const answer = await verifyCollectedRows(reader(interleaved(a.slice(4), b)).read);
+    expect(answer).toMatchObject({ intact: true, firstBrokenId: null, checked: 17 });
+    expect(answer.writers).toEqual({
+      'integration-controller/pod-a/1': { service: 'integration-controller', events: 8, from_genesis: false, head_id: a[11].id },
+      'content-engine/pod-b/2': { service: 'content-engine', events: 9, from_genesis: true, head_id: b[8].id },
+    });
+  });
+});
+
+// The attack: a collector holding many events, verified in the images' heap (half of 256 MiB). Following links held
+// about 200 bytes a row after reading them (about 400 at the peak): a few hundred thousand events exhausted the heap
+// and the collector was killed by its own /audit/verify. The heap each read of the rows leaves behind is measured
+// after a full collection at the end of that read.
+describe('CollectorAuditStore.verify on a collector of 90,000 events received in order', () => {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  let dir: string;
+  let store: CollectorAuditStore;
+  const N = 90_000;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'collector-memory-'));
+    store = new CollectorAuditStore(join(dir, 'collector.db'), 'audit-collector');
+    const writers = ['integration-controller/pod-a/1', 'content-engine/pod-b/2', 'media-engine/pod-c/3'];
+    const heads = writers.map(() => GENESIS_HASH);
+    for (let from = 0; from < N; from += 3000) {
+      const batch = writers.map((w, i) => {
+        const rows = chain(w, 1000, heads[i], from);
+        heads[i] = rows[rows.length - 1].hash;
+        return rows;
+      });
+      await store.ingest(interleaved(interleaved(batch[0], batch[1]), batch[2]));
+    }
+  }, 120_000);
+  afterAll(async () => {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('reads the rows once and keeps under 2 MB of them (following links kept over 10 MB)', async () => {
+    const retained: number[] = [];
+    const rows = (store as unknown as { rows: () => AsyncGenerator<AuditRow> }).rows.bind(store);
+    const measured = jest.spyOn(store as unknown as { rows: () => AsyncGenerator<AuditRow> }, 'rows').mockImplementation(async function* () {
+      gc();
+      const before = process.memoryUsage().heapUsed;
+      yield* rows();
+      gc();
+      retained.push(process.memoryUsage().heapUsed - before);
+    });
+    const answer = await store.verify();
+    expect(answer).toMatchObject({ intact: true, checked: N, firstBrokenId: null });
+    expect(retained).toHaveLength(1);
+    expect(retained[0]).toBeLessThan(2 * 2 ** 20);
+
+    // The same rows with their links followed (the iterable form reads them once, holding each): the measure sees it.
+    measured.mockRestore();
+    gc();
+    const before = process.memoryUsage().heapUsed;
+    let held = 0;
+    const following = verifyCollectedRows(
+      (async function* () {
+        yield* rows();
+        gc();
+        held = process.memoryUsage().heapUsed - before;
+      })(),
+    );
+    expect(await following).toEqual(answer);
+    expect(held).toBeGreaterThan(10 * 2 ** 20);
+  }, 120_000);
+});
