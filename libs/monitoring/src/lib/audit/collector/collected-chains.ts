@@ -67,8 +67,8 @@ async function verifyInOrder(rows: AsyncIterable<AuditRow>, checkpoints: readonl
   // Only the events checkpoints end at are looked up by id.
   const named = new Set(checkpoints.map((cp) => cp.head_id).filter((id): id is string => id !== null));
   const heads = new Map<string, { service: string; fromGenesis: boolean; count: number; id: string; hash: string; named: Map<string, { n: number; hash: string }> }>();
-  /** Per writer, rows waiting for their predecessor, by the hash they link to. */
-  const parked = new Map<string, Map<string, AuditRow>>();
+  /** Per writer, rows waiting for their predecessor (their id and hash), by the hash they link to. */
+  const parked = new Map<string, Map<string, { id: string; hash: string }>>();
   let waiting = 0;
   let checked = 0;
   for await (const row of rows) {
@@ -77,14 +77,14 @@ async function verifyInOrder(rows: AsyncIterable<AuditRow>, checkpoints: readonl
     let head = heads.get(row.writer);
     if (!head) heads.set(row.writer, (head = { service: row.service, fromGenesis: row.prev_hash === GENESIS_HASH, count: 0, id: row.id, hash: row.prev_hash, named: new Map() }));
     if (row.prev_hash !== head.hash) {
-      const aside = parked.get(row.writer) ?? new Map<string, AuditRow>();
+      const aside = parked.get(row.writer) ?? new Map<string, { id: string; hash: string }>();
       parked.set(row.writer, aside);
       if (aside.has(row.prev_hash) || (waiting += 1) > PARKED_LIMIT) return undefined;
-      aside.set(row.prev_hash, row);
+      aside.set(row.prev_hash, { id: row.id, hash: row.hash });
       continue;
     }
     // The row, then each parked row it lets follow.
-    for (let next: AuditRow | undefined = row; next; next = parked.get(row.writer)?.get(head.hash)) {
+    for (let next: { id: string; hash: string } | undefined = row; next; next = parked.get(row.writer)?.get(head.hash)) {
       if (next !== row) {
         parked.get(row.writer)?.delete(head.hash);
         waiting -= 1;
