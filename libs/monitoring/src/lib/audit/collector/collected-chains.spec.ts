@@ -1,3 +1,4 @@
+import Database from 'better-sqlite3';
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -84,6 +85,17 @@ describe('verifyCollectedRows: one pass in order, links otherwise, the same answ
     expect(answer.checked).toBe(rows.length);
   });
 
+  it('more rows waiting than the first read keeps aside (10,050 events arriving newest first): that writer is left to its links', async () => {
+    const reversed = chain('delivery-gateway/pod-d/4', 10_050).reverse();
+    const rows = interleaved(a, reversed);
+    const r = reader(rows);
+    const answer = await verifyCollectedRows(r.read, [cpA1, cpA2], keys);
+    expect(answer).toEqual(await verifyCollectedRows(reader(rows).read(), [cpA1, cpA2], keys));
+    expect(answer).toMatchObject({ intact: true, checked: 10_062 });
+    expect(answer.writers['delivery-gateway/pod-d/4']).toEqual({ service: 'delivery-gateway', events: 10_050, from_genesis: true, head_id: reversed[0].id });
+    expect(r.passes()).toBe(2);
+  });
+
   it('in order, the answer is the chains as they are: every event reached, none broken', async () => {
     const answer = await verifyCollectedRows(reader(interleaved(a.slice(4), b)).read);
     expect(answer).toMatchObject({ intact: true, firstBrokenId: null, checked: 17 });
@@ -123,6 +135,35 @@ describe('CollectorAuditStore.verify on a collector of 90,000 events received in
     await store.close();
     rmSync(dir, { recursive: true, force: true });
   });
+
+  it('with one writer\'s event edited, reads them again holding the links of that writer\'s rows alone', async () => {
+    const db = new Database(join(dir, 'collector.db'));
+    const victim = db.prepare(`SELECT id, details FROM audit_events WHERE writer = 'media-engine/pod-c/3' ORDER BY seq LIMIT 1 OFFSET 10`).get() as { id: string; details: string };
+    const edit = (details: string) => db.prepare('UPDATE audit_events SET details = ? WHERE id = ?').run(details, victim.id);
+    try {
+      edit('{"ip_address":"10.6.6.6"}');
+      const retained: number[] = [];
+      const rows = (store as unknown as { rows: () => AsyncGenerator<AuditRow> }).rows.bind(store);
+      const measured = jest.spyOn(store as unknown as { rows: () => AsyncGenerator<AuditRow> }, 'rows').mockImplementation(async function* () {
+        gc();
+        const before = process.memoryUsage().heapUsed;
+        yield* rows();
+        gc();
+        retained.push(process.memoryUsage().heapUsed - before);
+      });
+      const answer = await store.verify();
+      measured.mockRestore();
+      expect(answer).toMatchObject({ intact: false, checked: N, firstBrokenId: victim.id });
+      expect(answer).toEqual(await verifyCollectedRows(rows()));
+      expect(retained).toHaveLength(2);
+      // A third of the rows' links (about 8 MB at 280 bytes a row), not all of them (about 25 MB).
+      expect(retained[1]).toBeLessThan(12 * 2 ** 20);
+      expect(retained[1]).toBeGreaterThan(4 * 2 ** 20);
+    } finally {
+      edit(victim.details);
+      db.close();
+    }
+  }, 120_000);
 
   it('reads the rows once and keeps under 2 MB of them (following links kept over 10 MB)', async () => {
     const retained: number[] = [];

@@ -39,80 +39,122 @@ type Verified = AuditVerification & { writers: Record<string, CollectedChain> };
  *
  * Memory: following links holds every row's id and hashes (about 280 bytes a row after reading them, more at the
  * peak), so a collector of a few hundred thousand events exhausted the images' heap (half of 256 MiB). Given `rows`
- * as a function that reads them again, the rows are first read once keeping only each writer's head (and, until
- * their predecessor arrives, rows a redelivery reordered): when every row hashes to its `hash` and every writer's
- * rows link into one chain from the first one read (the usual case), that pass is the answer, the one links give
- * (each chain starts at its first row and reaches every row). Otherwise the rows are read a second time and their
- * links followed.
+ * as a function that reads them again, the rows are first read once following each writer's chain as it arrives
+ * (followInOrder: its head, and rows a redelivery put after later ones until their predecessor arrives). A writer
+ * whose rows all hash right and link up from the first one read has its answer then, the one links give (its chain
+ * starts at its first row and reaches every row). Only if some writer's do not are the rows read a second time,
+ * holding the links of those writers' rows alone (the same rows: as many as the first read counted).
  */
 export async function verifyCollectedRows(
   rows: AsyncIterable<AuditRow> | (() => AsyncIterable<AuditRow>),
   checkpoints: readonly AuditCheckpoint[] = [],
   publicKeyOf: (service: string) => KeyObject | undefined = () => undefined,
 ): Promise<Verified> {
-  if (typeof rows !== 'function') return verifyByLinks(rows, checkpoints, publicKeyOf);
-  return (await verifyInOrder(rows(), checkpoints, publicKeyOf)) ?? verifyByLinks(rows(), checkpoints, publicKeyOf);
+  if (typeof rows !== 'function') {
+    const linked = await followLinks(rows, Infinity, () => true);
+    return verdict(linked.checked, linked.writers, linked.positions, linked.firstBroken?.id, checkpoints, publicKeyOf);
+  }
+  const read = await followInOrder(rows(), checkpoints);
+  const linked = read.tangled.size > 0 ? await followLinks(rows(), read.checked, (writer) => read.tangled.has(writer)) : undefined;
+  const writers: Record<string, CollectedChain> = {};
+  const positions = new Map<string, Reached>();
+  for (const writer of read.writers) {
+    const chain = read.chains.get(writer);
+    writers[writer] = chain ? chain.summary : (linked?.writers[writer] as CollectedChain);
+    positions.set(writer, chain ? chain.reached : (linked?.positions.get(writer) as Reached));
+  }
+  return verdict(read.checked, writers, positions, linked?.firstBroken?.id, checkpoints, publicKeyOf);
 }
 
-/** Rows verifyCollectedRows's first pass keeps aside until the row they link to arrives (a redelivery's reordering). */
+/** How many rows verifyCollectedRows's first read keeps aside, over all writers, until the row they link to arrives. */
 const PARKED_LIMIT = 10_000;
 
+/** A writer's chain as the first read followed it: the row it ends at, and where each event a checkpoint names sits. */
+interface InOrderChain {
+  summary: CollectedChain;
+  hash: string;
+  named: Map<string, { n: number; hash: string }>;
+  reached: Reached;
+  /** Rows waiting for their predecessor (id and hash), by the hash they link to. */
+  parked: Map<string, { id: string; hash: string }>;
+}
+
 /**
- * verifyCollectedRows's first pass, in memory that does not grow with the rows: each writer's head, and rows that
- * arrived before the row they link to, parked until it does (up to PARKED_LIMIT). Undefined as soon as a row does not
- * hash to its `hash`, two rows link to the same one, or too many wait; and at the end if any still waits (a row
- * missing, a chain started again, an event held from before the first one read): the links must then be followed.
+ * verifyCollectedRows's first read, in memory that does not grow with the rows: each writer's chain as it arrives,
+ * from the first row read, keeping its head and the rows that arrived before the row they link to (parked until it
+ * does, PARKED_LIMIT in all). A writer is `tangled`, and its rows are left to the links, at its first row that does
+ * not hash to its `hash` or that links to the same row as one parked, when it holds the most parked rows and there are
+ * too many, or at the end if a row of it still waits (a row missing, a chain started again, an event held from
+ * before the first one read). Every other writer's chain reached each of its rows, from its first: its answer is the
+ * one links give.
  */
-async function verifyInOrder(rows: AsyncIterable<AuditRow>, checkpoints: readonly AuditCheckpoint[], publicKeyOf: (service: string) => KeyObject | undefined): Promise<Verified | undefined> {
+async function followInOrder(rows: AsyncIterable<AuditRow>, checkpoints: readonly AuditCheckpoint[]): Promise<{ checked: number; writers: string[]; chains: Map<string, InOrderChain>; tangled: Set<string> }> {
   // Only the events checkpoints end at are looked up by id.
   const named = new Set(checkpoints.map((cp) => cp.head_id).filter((id): id is string => id !== null));
-  const heads = new Map<string, { service: string; fromGenesis: boolean; count: number; id: string; hash: string; named: Map<string, { n: number; hash: string }> }>();
-  /** Per writer, rows waiting for their predecessor (their id and hash), by the hash they link to. */
-  const parked = new Map<string, Map<string, { id: string; hash: string }>>();
+  const writers: string[] = [];
+  const chains = new Map<string, InOrderChain>();
+  const tangled = new Set<string>();
   let waiting = 0;
+  const tangle = (writer: string) => {
+    waiting -= chains.get(writer)?.parked.size ?? 0;
+    chains.delete(writer);
+    tangled.add(writer);
+  };
   let checked = 0;
   for await (const row of rows) {
     checked += 1;
-    if (hashEvent({ ...toEvent(row), writer: row.writer }) !== row.hash) return undefined;
-    let head = heads.get(row.writer);
-    if (!head) heads.set(row.writer, (head = { service: row.service, fromGenesis: row.prev_hash === GENESIS_HASH, count: 0, id: row.id, hash: row.prev_hash, named: new Map() }));
-    if (row.prev_hash !== head.hash) {
-      const aside = parked.get(row.writer) ?? new Map<string, { id: string; hash: string }>();
-      parked.set(row.writer, aside);
-      if (aside.has(row.prev_hash) || (waiting += 1) > PARKED_LIMIT) return undefined;
-      aside.set(row.prev_hash, { id: row.id, hash: row.hash });
+    if (tangled.has(row.writer)) continue;
+    let chain = chains.get(row.writer);
+    if (!chain) {
+      writers.push(row.writer);
+      const summary: CollectedChain = { service: row.service, events: 0, from_genesis: row.prev_hash === GENESIS_HASH, head_id: row.id };
+      const known = new Map<string, { n: number; hash: string }>();
+      chain = { summary, hash: row.prev_hash, named: known, reached: { get size() { return summary.events; }, get: (id) => known.get(id) }, parked: new Map() };
+      chains.set(row.writer, chain);
+    }
+    if (hashEvent({ ...toEvent(row), writer: row.writer }) !== row.hash) {
+      tangle(row.writer);
+      continue;
+    }
+    if (row.prev_hash !== chain.hash) {
+      if (chain.parked.has(row.prev_hash)) tangle(row.writer);
+      else {
+        chain.parked.set(row.prev_hash, { id: row.id, hash: row.hash });
+        waiting += 1;
+        while (waiting > PARKED_LIMIT) tangle([...chains].reduce((a, b) => (b[1].parked.size > a[1].parked.size ? b : a))[0]);
+      }
       continue;
     }
     // The row, then each parked row it lets follow.
-    for (let next: { id: string; hash: string } | undefined = row; next; next = parked.get(row.writer)?.get(head.hash)) {
+    for (let next: { id: string; hash: string } | undefined = row; next; next = chain.parked.get(chain.hash)) {
       if (next !== row) {
-        parked.get(row.writer)?.delete(head.hash);
+        chain.parked.delete(chain.hash);
         waiting -= 1;
       }
-      head.count += 1;
-      head.id = next.id;
-      head.hash = next.hash;
-      if (named.has(next.id)) head.named.set(next.id, { n: head.count, hash: next.hash });
+      chain.summary.events += 1;
+      chain.summary.head_id = next.id;
+      chain.hash = next.hash;
+      if (named.has(next.id)) chain.named.set(next.id, { n: chain.summary.events, hash: next.hash });
     }
   }
-  if (waiting > 0) return undefined;
-  const writers: Record<string, CollectedChain> = {};
-  const positions = new Map<string, Reached>();
-  for (const [writer, head] of heads) {
-    writers[writer] = { service: head.service, events: head.count, from_genesis: head.fromGenesis, head_id: head.id };
-    positions.set(writer, { size: head.count, get: (id) => head.named.get(id) });
-  }
-  return verdict(checked, writers, positions, undefined, checkpoints, publicKeyOf);
+  for (const [writer, chain] of chains) if (chain.parked.size > 0) tangle(writer);
+  return { checked, writers, chains, tangled };
 }
 
-/** verifyCollectedRows by each writer's links, all rows held (see there). */
-async function verifyByLinks(rows: AsyncIterable<AuditRow>, checkpoints: readonly AuditCheckpoint[], publicKeyOf: (service: string) => KeyObject | undefined): Promise<Verified> {
+/**
+ * Each writer's chain by its links, the rows of the writers `follow` names held (the first `limit` rows read, in the
+ * collector's order; see verifyCollectedRows): the chains, where each reached event sits, and the first row in that
+ * order that broke one.
+ */
+async function followLinks(rows: AsyncIterable<AuditRow>, limit: number, follow: (writer: string) => boolean): Promise<{ checked: number; writers: Record<string, CollectedChain>; positions: Map<string, Reached>; firstBroken: Link | undefined }> {
   const byWriter = new Map<string, { service: string; links: Link[] }>();
   const broken: Link[] = [];
   let checked = 0;
   for await (const row of rows) {
+    if (checked >= limit) break;
     const link = { id: row.id, order: checked, prev: row.prev_hash, hash: row.hash };
     checked += 1;
+    if (!follow(row.writer)) continue;
     if (hashEvent({ ...toEvent(row), writer: row.writer }) !== row.hash) broken.push(link);
     const chain = byWriter.get(row.writer) ?? { service: row.service, links: [] };
     chain.links.push(link);
@@ -120,7 +162,7 @@ async function verifyByLinks(rows: AsyncIterable<AuditRow>, checkpoints: readonl
   }
   const writers: Record<string, CollectedChain> = {};
   /** Per writer, each event reached from its chain's start: its position (1-based from the start held) and hash. */
-  const positions = new Map<string, Map<string, { n: number; hash: string }>>();
+  const positions = new Map<string, Reached>();
   for (const [writer, { service, links }] of byWriter) {
     const hashes = new Set(links.map((l) => l.hash));
     const next = new Map<string, Link>();
@@ -142,8 +184,7 @@ async function verifyByLinks(rows: AsyncIterable<AuditRow>, checkpoints: readonl
     broken.push(...links.filter((l) => !reached.has(l.id)));
     writers[writer] = { service, events: links.length, from_genesis: start?.prev === GENESIS_HASH, head_id: head.id };
   }
-  const first = broken.sort((a, b) => a.order - b.order)[0];
-  return verdict(checked, writers, positions, first?.id, checkpoints, publicKeyOf);
+  return { checked, writers, positions, firstBroken: broken.sort((a, b) => a.order - b.order)[0] };
 }
 
 /** The answer from the chains as followed, the first row that broke one (its id), and the checkpoints. */
