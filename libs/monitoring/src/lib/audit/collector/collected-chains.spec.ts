@@ -136,25 +136,34 @@ describe('CollectorAuditStore.verify on a collector of 90,000 events received in
     rmSync(dir, { recursive: true, force: true });
   });
 
+  /** The store's own read of its rows, and `store.verify()` with the heap each of its reads left behind. */
+  const storeRows = () => (store as unknown as { rows: () => AsyncGenerator<AuditRow> }).rows.bind(store)();
+  async function verifyMeasured(): Promise<{ answer: Awaited<ReturnType<CollectorAuditStore['verify']>>; retained: number[] }> {
+    const retained: number[] = [];
+    const rows = (store as unknown as { rows: () => AsyncGenerator<AuditRow> }).rows.bind(store);
+    const measured = jest.spyOn(store as unknown as { rows: () => AsyncGenerator<AuditRow> }, 'rows').mockImplementation(async function* () {
+      gc();
+      const before = process.memoryUsage().heapUsed;
+      yield* rows();
+      gc();
+      retained.push(process.memoryUsage().heapUsed - before);
+    });
+    try {
+      return { answer: await store.verify(), retained };
+    } finally {
+      measured.mockRestore();
+    }
+  }
+
   it('with one writer\'s event edited, reads them again holding the links of that writer\'s rows alone', async () => {
     const db = new Database(join(dir, 'collector.db'));
     const victim = db.prepare(`SELECT id, details FROM audit_events WHERE writer = 'media-engine/pod-c/3' ORDER BY seq LIMIT 1 OFFSET 10`).get() as { id: string; details: string };
     const edit = (details: string) => db.prepare('UPDATE audit_events SET details = ? WHERE id = ?').run(details, victim.id);
     try {
       edit('{"ip_address":"10.6.6.6"}');
-      const retained: number[] = [];
-      const rows = (store as unknown as { rows: () => AsyncGenerator<AuditRow> }).rows.bind(store);
-      const measured = jest.spyOn(store as unknown as { rows: () => AsyncGenerator<AuditRow> }, 'rows').mockImplementation(async function* () {
-        gc();
-        const before = process.memoryUsage().heapUsed;
-        yield* rows();
-        gc();
-        retained.push(process.memoryUsage().heapUsed - before);
-      });
-      const answer = await store.verify();
-      measured.mockRestore();
+      const { answer, retained } = await verifyMeasured();
       expect(answer).toMatchObject({ intact: false, checked: N, firstBrokenId: victim.id });
-      expect(answer).toEqual(await verifyCollectedRows(rows()));
+      expect(answer).toEqual(await verifyCollectedRows(storeRows()));
       expect(retained).toHaveLength(2);
       // A third of the rows' links (about 8 MB at 280 bytes a row), not all of them (about 25 MB).
       expect(retained[1]).toBeLessThan(12 * 2 ** 20);
@@ -166,28 +175,18 @@ describe('CollectorAuditStore.verify on a collector of 90,000 events received in
   }, 120_000);
 
   it('reads the rows once and keeps under 2 MB of them (following links kept over 10 MB)', async () => {
-    const retained: number[] = [];
-    const rows = (store as unknown as { rows: () => AsyncGenerator<AuditRow> }).rows.bind(store);
-    const measured = jest.spyOn(store as unknown as { rows: () => AsyncGenerator<AuditRow> }, 'rows').mockImplementation(async function* () {
-      gc();
-      const before = process.memoryUsage().heapUsed;
-      yield* rows();
-      gc();
-      retained.push(process.memoryUsage().heapUsed - before);
-    });
-    const answer = await store.verify();
+    const { answer, retained } = await verifyMeasured();
     expect(answer).toMatchObject({ intact: true, checked: N, firstBrokenId: null });
     expect(retained).toHaveLength(1);
     expect(retained[0]).toBeLessThan(2 * 2 ** 20);
 
     // The same rows with their links followed (the iterable form reads them once, holding each): the measure sees it.
-    measured.mockRestore();
     gc();
     const before = process.memoryUsage().heapUsed;
     let held = 0;
     const following = verifyCollectedRows(
       (async function* () {
-        yield* rows();
+        yield* storeRows();
         gc();
         held = process.memoryUsage().heapUsed - before;
       })(),
