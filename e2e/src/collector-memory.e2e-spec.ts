@@ -1,0 +1,72 @@
+import Database from 'better-sqlite3';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { AuditVerifyResponse } from '@personai/contracts';
+import { rowHash, type StoredRow } from './support/audit-hash';
+import { getJson } from './support/http';
+import { ServiceProcess } from './support/service-process';
+import { freePort } from './support/stack';
+import { targets } from './support/targets';
+
+const EVENTS = 450_000;
+const WRITER = 'integration-controller/pod-a/1';
+/** The images' heap: half of the manifests' 256 MiB for the old generation, 8 MiB semi-spaces (docker/Dockerfile). */
+const IMAGE_HEAP = '--max-old-space-size=128 --max-semi-space-size=8';
+
+/**
+ * The attack on the audit collector's GET /audit/verify: a collector holding 450,000 events of one writer, received
+ * in order, started with the images' heap. Following every event's links (about 280 bytes an event) the build before
+ * ran out of heap and the process died answering nothing; reading the chain as it arrives, it answers, and stays up.
+ */
+// It starts its own collector from this checkout's build: not against remote targets.
+const describeLocal = targets().local ? describe : describe.skip;
+
+describeLocal('the audit collector verifies 450,000 events in the images\' heap', () => {
+  let dir: string;
+  let collector: ServiceProcess | undefined;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'personai-collector-memory-'));
+    const env = { DATA_DIR: dir, SERVICE_NAME: 'audit-collector', COLLECTOR_STREAM_URL: 'nats://127.0.0.1:1', AUDIT_WRITER_ID: 'audit-collector/memory' };
+    // Started once so that it creates its store, then stopped; the events are written into the file as the stream would have.
+    const first = new ServiceProcess('audit-collector', await freePort(), env);
+    await first.start();
+    await first.kill('SIGTERM');
+    const db = new Database(join(dir, 'audit-collector', 'audit.db'));
+    const insert = db.prepare(`INSERT INTO audit_events (id, timestamp, service, event_type, user_id, resource_id, action, details, success, request_id, trace_id, writer, prev_hash, hash)
+      VALUES (@id, @timestamp, @service, @event_type, @user_id, @resource_id, @action, @details, @success, @request_id, @trace_id, @writer, @prev_hash, @hash)`);
+    let prev = '0'.repeat(64);
+    const fill = db.transaction(() => {
+      for (let i = 0; i < EVENTS; i += 1) {
+        const row: StoredRow = { id: randomUUID(), timestamp: new Date(Date.UTC(2026, 11, 6) + i).toISOString(), service: 'integration-controller', event_type: 'user_login', user_id: `u${i}`, resource_id: null, action: 'login', details: '{"ip_address":"10.0.0.1"}', success: 1, request_id: `r${i}`, trace_id: null, writer: WRITER, prev_hash: prev, hash: '' };
+        row.hash = rowHash(row);
+        prev = row.hash;
+        insert.run(row);
+      }
+    });
+    fill();
+    db.close();
+    collector = new ServiceProcess('audit-collector', await freePort(), { ...env, NODE_OPTIONS: IMAGE_HEAP }, { captureOutput: true });
+    await collector.start();
+  }, 300_000);
+
+  afterAll(async () => {
+    await collector?.kill();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('answers intact with every event, and is still up afterwards', async () => {
+    const collectorUrl = (collector as ServiceProcess).url;
+    const verify = await getJson<AuditVerifyResponse>(`${collectorUrl}/audit/verify`).catch((err: Error) => {
+      const output = (collector as ServiceProcess).output;
+      throw new Error(`GET /audit/verify failed (${err.message}); the collector wrote: ${output.match(/FATAL ERROR[^\n]*/)?.[0] ?? output.slice(-600)}`);
+    });
+    expect(verify.status).toBe(200);
+    expect(verify.body).toMatchObject({ intact: true, first_broken_id: null });
+    expect(verify.body.writers?.[WRITER]).toMatchObject({ events: EVENTS, from_genesis: true });
+    expect(verify.body.checked_events).toBeGreaterThanOrEqual(EVENTS);
+    expect((await fetch(`${collectorUrl}/health/live`)).status).toBe(200);
+  }, 120_000);
+});
