@@ -15,14 +15,14 @@ const WRITER = 'integration-controller/pod-a/1';
 /** The images' heap: half of the manifests' 256 MiB for the old generation, 8 MiB semi-spaces (docker/Dockerfile). */
 const IMAGE_HEAP = '--max-old-space-size=128 --max-semi-space-size=8';
 
+// It starts its own collector from this checkout's build: not against remote targets.
+const describeLocal = targets().local ? describe : describe.skip;
+
 /**
  * The attack on the audit collector's GET /audit/verify: a collector holding 450,000 events of one writer, received
  * in order, started with the images' heap. Following every event's links (about 280 bytes an event) the build before
  * ran out of heap and the process died answering nothing; reading the chain as it arrives, it answers, and stays up.
  */
-// It starts its own collector from this checkout's build: not against remote targets.
-const describeLocal = targets().local ? describe : describe.skip;
-
 describeLocal('the audit collector verifies 450,000 events in the images\' heap', () => {
   let dir: string;
   let collector: ServiceProcess | undefined;

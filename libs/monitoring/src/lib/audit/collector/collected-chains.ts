@@ -61,7 +61,8 @@ export async function verifyCollectedRows(
   for (const writer of read.writers) {
     const chain = read.chains.get(writer);
     writers[writer] = chain ? chain.summary : (linked?.writers[writer] as CollectedChain);
-    positions.set(writer, chain ? chain.reached : (linked?.positions.get(writer) as Reached));
+    // A chain followed in order reached every one of its events.
+    positions.set(writer, chain ? { size: chain.summary.events, get: (id) => chain.named.get(id) } : (linked?.positions.get(writer) as Reached));
   }
   return verdict(read.checked, writers, positions, linked?.firstBroken?.id, checkpoints, publicKeyOf);
 }
@@ -74,7 +75,6 @@ interface InOrderChain {
   summary: CollectedChain;
   hash: string;
   named: Map<string, { n: number; hash: string }>;
-  reached: Reached;
   /** Rows waiting for their predecessor (id and hash), by the hash they link to. */
   parked: Map<string, { id: string; hash: string }>;
 }
@@ -107,9 +107,7 @@ async function followInOrder(rows: AsyncIterable<AuditRow>, checkpoints: readonl
     let chain = chains.get(row.writer);
     if (!chain) {
       writers.push(row.writer);
-      const summary: CollectedChain = { service: row.service, events: 0, from_genesis: row.prev_hash === GENESIS_HASH, head_id: row.id };
-      const known = new Map<string, { n: number; hash: string }>();
-      chain = { summary, hash: row.prev_hash, named: known, reached: { get size() { return summary.events; }, get: (id) => known.get(id) }, parked: new Map() };
+      chain = { summary: { service: row.service, events: 0, from_genesis: row.prev_hash === GENESIS_HASH, head_id: row.id }, hash: row.prev_hash, named: new Map(), parked: new Map() };
       chains.set(row.writer, chain);
     }
     if (hashEvent({ ...toEvent(row), writer: row.writer }) !== row.hash) {
