@@ -65,16 +65,33 @@ describeLocal('tracing: one brief, one trace across every hop', () => {
     }, 60_000);
     expect(brief.trace_id).toMatch(/^[0-9a-f]{32}$/);
     traceId = brief.trace_id as string;
-    const calls = (await getJson<{ calls: unknown[] }>(`${fakes}/__calls?trace_id=${traceId}`)).body.calls;
+    const calls = (await getJson<{ calls: { method: string; path: string }[] }>(`${fakes}/__calls?trace_id=${traceId}`)).body.calls;
     // Every hop's spans arrive (each process exports within 100 ms of a span's end).
+    let missing = '';
     spans = await eventually('the spans of every hop', async () => {
       const got = receiver.trace(traceId);
       const services = new Set(got.map((s) => s.service));
-      const fakeServerSpans = got.filter((s) => s.service === 'fake-upstreams' && s.kind === SERVER).length;
+      const fakeServerSpans = got.filter((s) => s.service === 'fake-upstreams' && s.kind === SERVER);
       const ids = new Set(got.map((s) => s.spanId));
-      const complete = got.every((s) => !s.parentSpanId || ids.has(s.parentSpanId)) && got.some((s) => s.name === 'brief job' && s.kind === CONSUMER);
-      return services.size === 5 && fakeServerSpans === calls.length && complete ? got : undefined;
-    }, 20_000);
+      const orphans = got.filter((s) => s.parentSpanId && !ids.has(s.parentSpanId));
+      const job = got.some((s) => s.name === 'brief job' && s.kind === CONSUMER);
+      missing = JSON.stringify({
+        spans: got.length,
+        services: [...services].sort(),
+        fakeServerSpans: fakeServerSpans.map((s) => s.name).sort(),
+        calls: calls.map((c) => `${c.method} ${c.path}`).sort(),
+        orphans: orphans.map((s) => `${s.service}: ${s.name} (parent ${s.parentSpanId})`),
+        job,
+      });
+      return services.size === 5 && fakeServerSpans.length === calls.length && orphans.length === 0 && job ? got : undefined;
+    }, 20_000).catch(async (err: Error) => {
+      // What each service says it exported or dropped: a span lost in export, or one never ended.
+      const exporters = await Promise.all(SERVICE_NAMES.map(async (name) => {
+        const samples = parseSamples((await getText(`${stack.urls[name]}/metrics`)).text).filter((x) => x.name.startsWith('tracing_spans_'));
+        return `${name}: ${samples.map((x) => `${x.name}${JSON.stringify(x.labels)}=${x.value}`).join(' ')}`;
+      }));
+      throw new Error(`${err.message}; the trace held ${missing}; exporters: ${exporters.join('; ')}`);
+    });
     // Late batches (an audit write, a log line) settle: nothing new for a second.
     for (let before = -1; before !== receiver.trace(traceId).length; ) {
       before = receiver.trace(traceId).length;
