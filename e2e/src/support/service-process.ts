@@ -21,6 +21,11 @@ export class ServiceProcess {
     return this.captured;
   }
 
+  /** The running process's id (for /proc readings). */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
   get url(): string {
     return `http://127.0.0.1:${this.port}`;
   }

@@ -2,16 +2,9 @@ import type { KeyObject } from 'node:crypto';
 import { AuditCheckpoint, checkpointsByWriter, checkpointSignatureValid } from '../evidence/audit-checkpoint';
 import { GENESIS_HASH, hashEvent } from '../evidence/audit-hash';
 import { AuditRow, toEvent } from '../evidence/audit-row';
+import { HASH, LinkIndex, PackedLinks, PREV } from './packed-links';
 import { type AuditFinding, NOT_TAMPERING } from '../evidence/audit-verifier';
 import type { AuditVerification, CollectedChain } from '../stores/audit-store.interface';
-
-/** What is kept of a row while its writer's chain is walked: its place in the collector, its links. */
-interface Link {
-  id: string;
-  order: number;
-  prev: string;
-  hash: string;
-}
 
 /** Where each reached event sits in its writer's chain (1-based from the start held), and how many were reached. */
 interface Reached {
@@ -37,25 +30,29 @@ type Verified = AuditVerification & { writers: Record<string, CollectedChain> };
  * `awaiting_events` (a redelivery can bring events after it), one of a service without a key `unkeyed_checkpoint`;
  * neither is tampering, and events after a writer's last checkpoint are `unanchored`, as in a service's own log.
  *
- * Memory: following links holds every row's id and hashes (about 280 bytes a row after reading them, more at the
- * peak), so a collector of a few hundred thousand events exhausted the images' heap (half of 256 MiB). Given `rows`
+ * Memory: following links holds every row's id and hashes. As an object a row with its strings (about 280 bytes a
+ * row in the heap, more at the peak), a collector of a few hundred thousand events exhausted the images' heap (half of
+ * 256 MiB); they are now packed outside the heap (PackedLinks, about 100 bytes a row with the lookups). Given `rows`
  * as a function that reads them again, the rows are first read once following each writer's chain as it arrives
  * (followInOrder: its head, and rows a redelivery put after later ones until their predecessor arrives). A writer
  * whose rows all hash right and link up from the first one read has its answer then, the one links give (its chain
  * starts at its first row and reaches every row). Only if some writer's do not are the rows read a second time,
- * holding the links of those writers' rows alone (the same rows: as many as the first read counted).
+ * holding the packed links of those writers' rows alone (the same rows: as many as the first read counted).
  */
 export async function verifyCollectedRows(
   rows: AsyncIterable<AuditRow> | (() => AsyncIterable<AuditRow>),
   checkpoints: readonly AuditCheckpoint[] = [],
   publicKeyOf: (service: string) => KeyObject | undefined = () => undefined,
 ): Promise<Verified> {
+  // Only the events checkpoints end at are looked up by id.
+  const named = new Set(checkpoints.map((cp) => cp.head_id).filter((id): id is string => id !== null));
   if (typeof rows !== 'function') {
-    const linked = await followLinks(rows, Infinity, () => true);
+    const linked = await followLinks(rows, Infinity, 'all', named);
     return verdict(linked.checked, linked.writers, linked.positions, linked.firstBroken?.id, checkpoints, publicKeyOf);
   }
-  const read = await followInOrder(rows(), checkpoints);
-  const linked = read.tangled.size > 0 ? await followLinks(rows(), read.checked, (writer) => read.tangled.has(writer)) : undefined;
+  const read = await followInOrder(rows(), named);
+  const tangled = new Map([...read.tangled].map((writer) => [writer, read.rowsOf.get(writer) ?? 0]));
+  const linked = tangled.size > 0 ? await followLinks(rows(), read.checked, tangled, named) : undefined;
   const writers: Record<string, CollectedChain> = {};
   const positions = new Map<string, Reached>();
   for (const writer of read.writers) {
@@ -88,9 +85,7 @@ interface InOrderChain {
  * before the first one read). Every other writer's chain reached each of its rows, from its first: its answer is the
  * one links give.
  */
-async function followInOrder(rows: AsyncIterable<AuditRow>, checkpoints: readonly AuditCheckpoint[]): Promise<{ checked: number; writers: string[]; chains: Map<string, InOrderChain>; tangled: Set<string> }> {
-  // Only the events checkpoints end at are looked up by id.
-  const named = new Set(checkpoints.map((cp) => cp.head_id).filter((id): id is string => id !== null));
+async function followInOrder(rows: AsyncIterable<AuditRow>, named: ReadonlySet<string>): Promise<{ checked: number; writers: string[]; rowsOf: Map<string, number>; chains: Map<string, InOrderChain>; tangled: Set<string> }> {
   const writers: string[] = [];
   const chains = new Map<string, InOrderChain>();
   const tangled = new Set<string>();
@@ -100,9 +95,12 @@ async function followInOrder(rows: AsyncIterable<AuditRow>, checkpoints: readonl
     chains.delete(writer);
     tangled.add(writer);
   };
+  // How many rows each writer has: a second read packs a tangled writer's links into buffers of that size.
+  const rowsOf = new Map<string, number>();
   let checked = 0;
   for await (const row of rows) {
     checked += 1;
+    rowsOf.set(row.writer, (rowsOf.get(row.writer) ?? 0) + 1);
     if (tangled.has(row.writer)) continue;
     let chain = chains.get(row.writer);
     if (!chain) {
@@ -136,53 +134,65 @@ async function followInOrder(rows: AsyncIterable<AuditRow>, checkpoints: readonl
     }
   }
   for (const [writer, chain] of chains) if (chain.parked.size > 0) tangle(writer);
-  return { checked, writers, chains, tangled };
+  return { checked, writers, rowsOf, chains, tangled };
 }
 
 /**
  * Each writer's chain by its links, the rows of the writers `follow` names held (the first `limit` rows read, in the
- * collector's order; see verifyCollectedRows): the chains, where each reached event sits, and the first row in that
- * order that broke one.
+ * collector's order; see verifyCollectedRows; `follow` gives each writer's number of rows when they are known), packed (PackedLinks: about 100 bytes a row, outside the heap): the
+ * chains, where each event a checkpoint names sits if it was reached, and the first row in that order that broke one.
  */
-async function followLinks(rows: AsyncIterable<AuditRow>, limit: number, follow: (writer: string) => boolean): Promise<{ checked: number; writers: Record<string, CollectedChain>; positions: Map<string, Reached>; firstBroken: Link | undefined }> {
-  const byWriter = new Map<string, { service: string; links: Link[] }>();
-  const broken: Link[] = [];
+async function followLinks(rows: AsyncIterable<AuditRow>, limit: number, follow: ReadonlyMap<string, number> | 'all', named: ReadonlySet<string>): Promise<{ checked: number; writers: Record<string, CollectedChain>; positions: Map<string, Reached>; firstBroken: { order: number; id: string } | undefined }> {
+  const byWriter = new Map<string, { service: string; links: PackedLinks; named: Map<number, string> }>();
+  let firstBroken: { order: number; id: string } | undefined;
+  const broke = (order: number, id: string) => {
+    if (!firstBroken || order < firstBroken.order) firstBroken = { order, id };
+  };
   let checked = 0;
   for await (const row of rows) {
     if (checked >= limit) break;
-    const link = { id: row.id, order: checked, prev: row.prev_hash, hash: row.hash };
+    const order = checked;
     checked += 1;
-    if (!follow(row.writer)) continue;
-    if (hashEvent({ ...toEvent(row), writer: row.writer }) !== row.hash) broken.push(link);
-    const chain = byWriter.get(row.writer) ?? { service: row.service, links: [] };
-    chain.links.push(link);
-    byWriter.set(row.writer, chain);
+    if (follow !== 'all' && !follow.has(row.writer)) continue;
+    if (hashEvent({ ...toEvent(row), writer: row.writer }) !== row.hash) broke(order, row.id);
+    let chain = byWriter.get(row.writer);
+    if (!chain) {
+      chain = { service: row.service, links: new PackedLinks(follow === 'all' ? undefined : follow.get(row.writer)), named: new Map() };
+      byWriter.set(row.writer, chain);
+    }
+    const i = chain.links.push(row.id, order, row.prev_hash, row.hash);
+    if (named.has(row.id)) chain.named.set(i, row.id);
   }
   const writers: Record<string, CollectedChain> = {};
-  /** Per writer, each event reached from its chain's start: its position (1-based from the start held) and hash. */
+  /** Per writer, each named event reached from its chain's start: its position (1-based from the start held) and hash. */
   const positions = new Map<string, Reached>();
-  for (const [writer, { service, links }] of byWriter) {
-    const hashes = new Set(links.map((l) => l.hash));
-    const next = new Map<string, Link>();
-    for (const link of links) {
-      if (next.has(link.prev)) broken.push(link); // a second successor: one of them was inserted
-      else next.set(link.prev, link);
+  for (const [writer, { service, links, named: namedAt }] of byWriter) {
+    // A second row linking to the same one (one of them was inserted) is not filed, so never reached: named below.
+    const next = new LinkIndex(links, PREV);
+    for (let i = 0; i < links.size; i += 1) next.add(i);
+    // The start: the link from genesis, else the first one whose predecessor the collector does not hold.
+    let start = next.find(links.pack(GENESIS_HASH), 0);
+    if (start === -1) {
+      const byHash = new LinkIndex(links, HASH);
+      for (let i = 0; i < links.size; i += 1) byHash.add(i);
+      for (let i = 0; start === -1 && i < links.size; i += 1) if (byHash.find(links.values, links.offset(i, PREV)) === -1) start = i;
     }
-    // The start: the link from genesis, else the one whose predecessor the collector does not hold.
-    const start = next.get(GENESIS_HASH) ?? links.find((l) => !hashes.has(l.prev));
-    const reached = new Set<string>();
+    const reached = new Uint8Array(links.size);
     const at = new Map<string, { n: number; hash: string }>();
-    let head = links[links.length - 1];
-    for (let link = start; link && !reached.has(link.id); link = next.get(link.hash)) {
-      reached.add(link.id);
-      at.set(link.id, { n: reached.size, hash: link.hash });
+    let count = 0;
+    let head = links.size - 1;
+    for (let link = start; link !== -1 && !reached[link]; link = next.find(links.values, links.offset(link, HASH))) {
+      reached[link] = 1;
+      count += 1;
       head = link;
+      const id = namedAt.get(link);
+      if (id !== undefined) at.set(id, { n: count, hash: links.hashOf(link) });
     }
-    positions.set(writer, at);
-    broken.push(...links.filter((l) => !reached.has(l.id)));
-    writers[writer] = { service, events: links.length, from_genesis: start?.prev === GENESIS_HASH, head_id: head.id };
+    for (let i = 0; i < links.size; i += 1) if (!reached[i]) broke(links.orderOf(i), links.idOf(i));
+    positions.set(writer, { size: count, get: (id) => at.get(id) });
+    writers[writer] = { service, events: links.size, from_genesis: start !== -1 && links.prevOf(start) === GENESIS_HASH, head_id: links.idOf(head) };
   }
-  return { checked, writers, positions, firstBroken: broken.sort((a, b) => a.order - b.order)[0] };
+  return { checked, writers, positions, firstBroken };
 }
 
 /** The answer from the chains as followed, the first row that broke one (its id), and the checkpoints. */
