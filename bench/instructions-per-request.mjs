@@ -80,6 +80,7 @@ async function count(p, total) {
   await new Promise((resolve) => p.child.once('exit', resolve));
   // Thread 01, the main thread (see the top of this file).
   const dump = readdirSync(work).find((f) => f.startsWith(`${p.file.split('/').pop()}.`) && f.endsWith('.1-01'));
+  if (!dump) throw new Error(`${p.name}: callgrind wrote no dump of the main thread in ${work} (was the process still running when it was asked to dump?)`);
   const text = readFileSync(join(work, dump), 'utf8');
   const totals = /^(?:totals|summary): (\d+)/m.exec(text);
   if (!totals) throw new Error(`${p.name}: no totals in ${dump}`);
@@ -90,16 +91,24 @@ async function count(p, total) {
 /** Writes the dump to --out with V8's compiled functions named from /tmp/perf-<pid>.map (the newest code at an address wins). */
 function keepNamed(p, text) {
   mkdirSync(args.out, { recursive: true });
-  const entries = [];
-  readFileSync(`/tmp/perf-${p.child.pid}.map`, 'utf8')
-    .split('\n')
-    .forEach((line, order) => {
-      const m = /^([0-9a-f]+) ([0-9a-f]+) (.*)$/.exec(line);
-      if (m) entries.push({ start: parseInt(m[1], 16), end: parseInt(m[1], 16) + parseInt(m[2], 16), name: m[3], order });
-    });
-  const nameOf = (address) => entries.filter((e) => e.start <= address && address < e.end).sort((a, b) => b.order - a.order)[0]?.name;
+  // The dump's addresses, sorted; each map entry, oldest first, names those in its range (so the newest names last).
+  const addresses = [...new Set([...text.matchAll(/^c?fn=\(\d+\) 0x([0-9a-f]+)$/gm)].map((m) => parseInt(m[1], 16)))].sort((a, b) => a - b);
+  const names = new Map();
+  for (const line of readFileSync(`/tmp/perf-${p.child.pid}.map`, 'utf8').split('\n')) {
+    const m = /^([0-9a-f]+) ([0-9a-f]+) (.*)$/.exec(line);
+    if (!m) continue;
+    const start = parseInt(m[1], 16);
+    const end = start + parseInt(m[2], 16);
+    let lo = 0;
+    for (let hi = addresses.length; lo < hi; ) {
+      const mid = (lo + hi) >> 1;
+      if (addresses[mid] < start) lo = mid + 1;
+      else hi = mid;
+    }
+    for (let i = lo; i < addresses.length && addresses[i] < end; i += 1) names.set(addresses[i], m[3]);
+  }
   const named = text.replace(/^(c?fn=\(\d+\)) 0x([0-9a-f]+)$/gm, (line, head, hex) => {
-    const name = nameOf(parseInt(hex, 16));
+    const name = names.get(parseInt(hex, 16));
     return name ? `${head} JS ${name.replace(/file:\/\/|\/work\/main\//g, '')} [0x${hex}]` : line;
   });
   writeFileSync(join(args.out, `${p.name.replace(/\W+/g, '-')}.callgrind`), named);
