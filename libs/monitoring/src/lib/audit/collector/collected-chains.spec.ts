@@ -247,6 +247,29 @@ describe('CollectorAuditStore.verify on a collector of 90,000 events received in
     }
   }, 120_000);
 
+  // A verify hashes every row, and SQLite's pages come back at once: without a turn of the event loop now and then the
+  // whole walk is one turn, and a collector (or a service) verifying answers no request, probe or message meanwhile.
+  it('lets the event loop turn while it verifies: no timer waits 250 ms (the walk takes far longer)', async () => {
+    const gaps: number[] = [];
+    let last = performance.now();
+    const ticker = setInterval(() => {
+      const now = performance.now();
+      gaps.push(now - last);
+      last = now;
+    }, 5);
+    const started = performance.now();
+    try {
+      expect(await store.verify()).toMatchObject({ intact: true, checked: N });
+    } finally {
+      clearInterval(ticker);
+    }
+    // Here the walk took about 1.5 s, the longest wait 17-25 ms (1.5 s before: one turn); 250 ms leaves room for a GC.
+    const took = performance.now() - started;
+    expect(took).toBeGreaterThan(500);
+    expect(gaps.length).toBeGreaterThan(took / 250);
+    expect(Math.max(...gaps)).toBeLessThan(250);
+  }, 120_000);
+
   it('reads the rows once and keeps under 2 MB of them (following links kept 6 to 12 MB)', async () => {
     const { answer, retained } = await verifyMeasured();
     expect(answer).toMatchObject({ intact: true, checked: N, firstBrokenId: null });

@@ -11,6 +11,8 @@ import type { SpanContext } from '@opentelemetry/api';
 import { activeSpanContext, inSpan } from '../../tracing/trace-context';
 
 const PAGE = 5000;
+/** How long a walk over every row (rows()) keeps the event loop before it lets other work run. */
+const YIELD_AFTER_MS = 10;
 
 /** Where this writer's chain ends: the hash the next event links to, its length, and (partitioned) the period of its last row. */
 interface ChainHead {
@@ -236,12 +238,24 @@ export class ChainedAuditStore implements AuditStore {
     return chained.map(({ writer: _writer, ...event }) => ({ ...event, trace_id: event.trace_id ?? null }));
   }
 
-  /** Every row in commit order, a page at a time. */
+  /**
+   * Every row in commit order, a page at a time. A reader's work on the rows (a verify hashes each) runs between
+   * them, and a page read from SQLite resolves at once, so the whole walk would be one turn of the event loop: no
+   * request, probe or stream message would be served until it ended (a verify of 450,000 events held the loop for
+   * seconds; of millions, long enough for the liveness probe to fail). Every YIELD_AFTER_MS the loop gets a turn.
+   */
   protected async *rows(): AsyncGenerator<AuditRow> {
     let cursor: string | null = null;
+    let since = performance.now();
     for (;;) {
       const page = await this.backend.range(cursor, PAGE);
-      yield* page;
+      for (const row of page) {
+        yield row;
+        if (performance.now() - since >= YIELD_AFTER_MS) {
+          await new Promise((resolve) => setImmediate(resolve));
+          since = performance.now();
+        }
+      }
       if (page.length < PAGE) return;
       cursor = page[page.length - 1].id;
     }
