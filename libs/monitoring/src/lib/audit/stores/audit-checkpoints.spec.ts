@@ -191,6 +191,55 @@ function describeCheckpoints(name: string, makeHarness: (dir: string, withCheckp
       }
     });
 
+    // The attack: a pass cut short (a crash, a kill -9) between two of its steps. Each step must end at a signed
+    // checkpoint, so what is left verifies; and the event loop must turn between steps (one DELETE of everything held
+    // it, and the write lock, for the whole pass).
+    if (name === 'SQLite') it('prunes in steps through its own checkpoints with the event loop turning between them; a pass cut short leaves a chain that verifies', async () => {
+      await write(30); // checkpoints at 5, 10, ... 30 (and at close)
+      await new Promise((r) => setTimeout(r, 20));
+      const cutoff = new Date().toISOString();
+      await new Promise((r) => setTimeout(r, 20));
+      await write(2, 30);
+      const store = h.open();
+      store.pruneStepEvents = 10;
+      const backend = (store as unknown as { backend: { deleteThrough: (writer: string, id: string) => Promise<number> } }).backend;
+      const deleteThrough = backend.deleteThrough.bind(backend);
+      // Turns of the event loop so far, counted by an immediate that schedules itself again.
+      let turns = 0;
+      let counting = true;
+      const count = () => {
+        turns += 1;
+        if (counting) setImmediate(count);
+      };
+      setImmediate(count);
+      const steps: { turn: number; deleted: number }[] = [];
+      const spy = jest.spyOn(backend, 'deleteThrough').mockImplementation(async (writer, id) => {
+        if (steps.length === 2) throw new Error('the process died here');
+        const deleted = await deleteThrough(writer, id);
+        steps.push({ turn: turns, deleted });
+        return deleted;
+      });
+      try {
+        await expect(store.prune(cutoff)).rejects.toThrow('the process died here');
+        expect(steps.map((s) => s.deleted)).toEqual([10, 10]);
+        expect(steps[1].turn).toBeGreaterThan(steps[0].turn);
+        // What the cut-short pass left: a chain starting right after the checkpoint at 20, which verify accepts.
+        const cut = await store.verify({ prunedBefore: cutoff });
+        expect(cut).toMatchObject({ intact: true, checked: 12, findings: [] });
+        expect(Object.values(cut.prunedThrough ?? {})).toEqual([expect.objectContaining({ event_count: 20 })]);
+        spy.mockRestore();
+        // The next pass finishes it.
+        expect(await store.prune(cutoff)).toMatchObject({ pruned: 10 });
+        const done = await store.verify({ prunedBefore: cutoff });
+        expect(done).toMatchObject({ intact: true, checked: 2, findings: [] });
+        expect(Object.values(done.prunedThrough ?? {})).toEqual([expect.objectContaining({ event_count: 30 })]);
+      } finally {
+        counting = false;
+        spy.mockRestore();
+        await store.close();
+      }
+    });
+
     it('stays intact across 50 restarts of one writer, its chain and checkpoint sequence continuing', async () => {
       for (let k = 0; k < 50; k += 1) await write(2, k * 2);
       const r = await verify();

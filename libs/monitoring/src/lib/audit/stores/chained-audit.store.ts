@@ -1,7 +1,7 @@
 import type { AuditEvent } from '@personai/contracts';
 import { chainEvents, GENESIS_HASH, hashEvent } from '../evidence/audit-hash';
 import { AuditRow, ChainVerifier, toEvent, toRow } from '../evidence/audit-row';
-import { AuditBackend, AuditFilter, AuditOutbox, AuditPage, AuditPruneResult, AuditStore, AuditStreamFilter, AuditVerification, NewAuditEvent } from './audit-store.interface';
+import { AuditBackend, AuditFilter, AuditOutbox, AuditPage, AuditPruneResult, AuditStore, AuditStreamFilter, AuditVerification, NewAuditEvent, UnknownCursorError } from './audit-store.interface';
 import { writeArchive, writePartitionArchive } from '../evidence/audit-archive';
 import { AuditCheckpoint, checkpointSignatureValid } from '../evidence/audit-checkpoint';
 import { AuditCheckpointer } from '../evidence/audit-checkpointer';
@@ -29,6 +29,8 @@ interface ChainHead {
 export class ChainedAuditStore implements AuditStore {
   private readonly committer: GroupCommitter<NewAuditEvent, AuditEvent>;
   private lastHead?: Promise<ChainHead>;
+  /** How many events a step of a retention pass deletes at most, from one of the writer's checkpoints to another (see prune). */
+  pruneStepEvents = 5000;
   private checkpointer?: AuditCheckpointer;
   /** The span of the request (or job) each queued event came from: its batch's span links to them all. */
   private readonly origins = new WeakMap<NewAuditEvent, SpanContext>();
@@ -131,7 +133,24 @@ export class ChainedAuditStore implements AuditStore {
       if (!reached) return { pruned: 0 }; // pruned through it already
       archive = await writeArchive(archiveDir, through, segment);
     }
-    const pruned = await this.backend.deleteThrough(this.writer, through.head_id);
+    // In steps through the writer's own checkpoints, each about pruneStepEvents events and a transaction of its own,
+    // with a turn of the event loop between them. One DELETE of everything held the loop and the write lock
+    // throughout (300,000 events on SQLite: 2.4 s; a first pass over millions, long enough for the liveness probe to
+    // restart the service and roll the pass back, every time). Whatever a crash leaves between two steps is a chain
+    // that starts right after a signed checkpoint older than the cutoff, which verify accepts, as after a whole pass.
+    let pruned = 0;
+    let stepped = 0;
+    for (const cp of mine) {
+      if (cp !== through && cp.event_count - stepped < this.pruneStepEvents) continue;
+      stepped = cp.event_count;
+      try {
+        pruned += await this.backend.deleteThrough(this.writer, cp.head_id as string);
+      } catch (err) {
+        if (err instanceof UnknownCursorError) continue; // pruned through it already
+        throw err;
+      }
+      await new Promise((resolve) => setImmediate(resolve));
+    }
     return { pruned, throughSequence: through.sequence, ...(archive ? { archive } : {}) };
   }
 
