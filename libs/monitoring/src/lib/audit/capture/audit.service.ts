@@ -145,7 +145,7 @@ export class AuditService {
       const where = result.partitions ? `dropping partition(s) ${result.partitions.join(', ')}` : `through checkpoint ${result.throughSequence}`;
       const archives = result.archives ?? (result.archive ? [result.archive] : []);
       this.logger.log(`retention: pruned ${result.pruned} audit event(s) ${where}${archives.length ? `, archived to ${archives.join(', ')}` : ''}`);
-      const details = result.partitions ? { pruned: result.pruned, partitions: result.partitions, archives } : { pruned: result.pruned, through_checkpoint: result.throughSequence, archive: result.archive ?? null };
+      const details = result.partitions ? { pruned: result.pruned, partitions: result.partitions, archives } : { pruned: result.pruned, through_checkpoint: result.throughSequence, archive: result.archive ?? null, archives };
       await this.record({ event_type: 'audit_pruned', action: 'prune', success: true, resource_id: 'audit_log', details });
     }
     return result;

@@ -1,4 +1,5 @@
-import { mkdir, open, readdir, readFile, rename } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { type FileHandle, mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { type AuditCheckpoint, safeName } from './audit-checkpoint';
@@ -10,7 +11,38 @@ import type { AuditRow } from './audit-row';
  * writer's segments in order.
  */
 export function writeArchive(dir: string, checkpoint: AuditCheckpoint, rows: AuditRow[]): Promise<string> {
-  return writeNdjson(dir, `${safeName(checkpoint.service)}__${safeName(checkpoint.writer)}__${String(checkpoint.sequence).padStart(10, '0')}.ndjson`, rows, [checkpoint]);
+  return writeNdjson(dir, segmentName(checkpoint), rows, [checkpoint]);
+}
+
+const segmentName = (checkpoint: AuditCheckpoint) => `${safeName(checkpoint.service)}__${safeName(checkpoint.writer)}__${String(checkpoint.sequence).padStart(10, '0')}.ndjson`;
+
+/**
+ * Exports a writer's rows pruned in steps (see ChainedAuditStore.prune) from one read of them: a file a step, as
+ * writeArchive names and writes it, holding the rows after the previous step's checkpoint through this one's, then
+ * this one. A step whose checkpoint's event is not among `rows` (an earlier pass pruned through it, and its file
+ * holds its rows) gets no file, so a file is never written again with fewer rows. Reading stops at the last step's
+ * event; the rows are never all in memory.
+ */
+export async function writeArchives(dir: string, steps: readonly AuditCheckpoint[], rows: AsyncIterable<AuditRow>): Promise<string[]> {
+  const stepOf = new Map(steps.map((cp) => [cp.head_id, cp]));
+  const last = steps[steps.length - 1]?.head_id;
+  const written: string[] = [];
+  if (last === undefined) return written;
+  let file: ArchiveFile | undefined;
+  try {
+    for await (const row of rows) {
+      file ??= await ArchiveFile.open(dir);
+      await file.add(JSON.stringify(row));
+      const step = stepOf.get(row.id);
+      if (!step) continue;
+      written.push(await file.finish(segmentName(step), [step]));
+      file = undefined;
+      if (row.id === last) break;
+    }
+  } finally {
+    await file?.discard();
+  }
+  return written;
 }
 
 /**
@@ -37,27 +69,62 @@ export function writePartitionArchive(dir: string, service: string, partition: A
  * renamed: two replicas archiving the same rows leave one whole file, and a crash leaves none half-written.
  */
 async function writeNdjson(dir: string, name: string, rows: AsyncIterable<AuditRow> | Iterable<AuditRow>, checkpoints: readonly AuditCheckpoint[]): Promise<string> {
-  await mkdir(dir, { recursive: true });
-  const path = join(dir, name);
-  const temporary = `${path}.${process.pid}.partial`;
-  const file = await open(temporary, 'w', 0o640);
+  const file = await ArchiveFile.open(dir);
   try {
-    let lines: string[] = [];
-    for await (const row of rows) {
-      lines.push(JSON.stringify(row));
-      if (lines.length >= 1000) {
-        await file.write(`${lines.join('\n')}\n`);
-        lines = [];
-      }
-    }
-    lines.push(...checkpoints.map((checkpoint) => JSON.stringify({ checkpoint })));
-    if (lines.length) await file.write(`${lines.join('\n')}\n`);
-    await file.sync();
+    for await (const row of rows) await file.add(JSON.stringify(row));
+    return await file.finish(name, checkpoints);
   } finally {
-    await file.close();
+    await file.discard();
   }
-  await rename(temporary, path);
-  return path;
+}
+
+/** One archive file being written: lines to a temporary name (a thousand at a time), then fsynced and renamed. */
+class ArchiveFile {
+  private lines: string[] = [];
+  private done = false;
+
+  private constructor(
+    private readonly dir: string,
+    private readonly temporary: string,
+    private readonly handle: FileHandle,
+  ) {}
+
+  static async open(dir: string): Promise<ArchiveFile> {
+    await mkdir(dir, { recursive: true });
+    const temporary = join(dir, `.${process.pid}.${randomUUID()}.partial`);
+    return new ArchiveFile(dir, temporary, await open(temporary, 'w', 0o640));
+  }
+
+  async add(line: string): Promise<void> {
+    this.lines.push(line);
+    if (this.lines.length >= 1000) await this.flush();
+  }
+
+  /** Ends the file with `checkpoints`, fsyncs it and gives it its name; answers its path. */
+  async finish(name: string, checkpoints: readonly AuditCheckpoint[]): Promise<string> {
+    for (const checkpoint of checkpoints) this.lines.push(JSON.stringify({ checkpoint }));
+    await this.flush();
+    await this.handle.sync();
+    await this.handle.close();
+    const path = join(this.dir, name);
+    await rename(this.temporary, path);
+    this.done = true;
+    return path;
+  }
+
+  /** A file not finished is removed (nothing half-written is left under a segment's name, or at all). */
+  async discard(): Promise<void> {
+    if (this.done) return;
+    this.done = true;
+    await this.handle.close().catch(() => undefined);
+    await rm(this.temporary, { force: true });
+  }
+
+  private async flush(): Promise<void> {
+    if (this.lines.length === 0) return;
+    await this.handle.write(`${this.lines.join('\n')}\n`);
+    this.lines = [];
+  }
 }
 
 /** The archived rows of `service`, segment by segment in order, for a verifier that checks the archive and the live store together. */

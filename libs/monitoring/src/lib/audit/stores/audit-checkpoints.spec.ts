@@ -219,8 +219,9 @@ function describeCheckpoints(name: string, makeHarness: (dir: string, withCheckp
         steps.push({ turn: turns, deleted });
         return deleted;
       });
+      const archiveDir = join(dir, 'archive');
       try {
-        await expect(store.prune(cutoff)).rejects.toThrow('the process died here');
+        await expect(store.prune(cutoff, archiveDir)).rejects.toThrow('the process died here');
         expect(steps.map((s) => s.deleted)).toEqual([10, 10]);
         expect(steps[1].turn).toBeGreaterThan(steps[0].turn);
         // What the cut-short pass left: a chain starting right after the checkpoint at 20, which verify accepts.
@@ -228,11 +229,20 @@ function describeCheckpoints(name: string, makeHarness: (dir: string, withCheckp
         expect(cut).toMatchObject({ intact: true, checked: 12, findings: [] });
         expect(Object.values(cut.prunedThrough ?? {})).toEqual([expect.objectContaining({ event_count: 20 })]);
         spy.mockRestore();
-        // The next pass finishes it.
-        expect(await store.prune(cutoff)).toMatchObject({ pruned: 10 });
+        // The next pass finishes it, exporting only what is still held: a file a step, none written again with fewer rows.
+        const second = await store.prune(cutoff, archiveDir);
+        expect(second).toMatchObject({ pruned: 10, archives: [expect.stringMatching(/__0000000006\.ndjson$/)] });
         const done = await store.verify({ prunedBefore: cutoff });
         expect(done).toMatchObject({ intact: true, checked: 2, findings: [] });
         expect(Object.values(done.prunedThrough ?? {})).toEqual([expect.objectContaining({ event_count: 30 })]);
+        // The archive and the live store together: every event from genesis, once, every checkpoint in place.
+        const archived: AuditRow[] = [];
+        for await (const row of archivedRows(archiveDir, service)) archived.push(row);
+        expect(readdirSync(archiveDir).filter((f) => !f.startsWith('.'))).toHaveLength(3);
+        const liveRows = (await h.sql('SELECT * FROM audit_events ORDER BY seq')) as unknown as AuditRow[];
+        const anchor = new DirectoryCheckpointAnchor(anchorDir).read(service);
+        const whole = await verifyAuditRows([...archived, ...liveRows], anchor.checkpoints, loadSigningKey(join(dir, 'key.pem'), false).publicKey);
+        expect(whole).toMatchObject({ intact: true, checked: 32, findings: [] });
       } finally {
         counting = false;
         spy.mockRestore();

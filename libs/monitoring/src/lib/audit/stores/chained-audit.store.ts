@@ -2,7 +2,7 @@ import type { AuditEvent } from '@personai/contracts';
 import { chainEvents, GENESIS_HASH, hashEvent } from '../evidence/audit-hash';
 import { AuditRow, ChainVerifier, toEvent, toRow } from '../evidence/audit-row';
 import { AuditBackend, AuditFilter, AuditOutbox, AuditPage, AuditPruneResult, AuditStore, AuditStreamFilter, AuditVerification, NewAuditEvent, UnknownCursorError } from './audit-store.interface';
-import { writeArchive, writePartitionArchive } from '../evidence/audit-archive';
+import { writeArchives, writePartitionArchive } from '../evidence/audit-archive';
 import { AuditCheckpoint, checkpointSignatureValid } from '../evidence/audit-checkpoint';
 import { AuditCheckpointer } from '../evidence/audit-checkpointer';
 import { verifyAuditRows } from '../evidence/audit-verifier';
@@ -118,31 +118,21 @@ export class ChainedAuditStore implements AuditStore {
       .sort((a, b) => a.sequence - b.sequence);
     const through = mine[mine.length - 1];
     if (!through?.head_id) return { pruned: 0 };
-    let archive: string | undefined;
-    if (archiveDir) {
-      const segment: AuditRow[] = [];
-      let reached = false;
-      for await (const row of this.rows()) {
-        if (row.writer !== this.writer) continue;
-        segment.push(row);
-        if (row.id === through.head_id) {
-          reached = true;
-          break;
-        }
-      }
-      if (!reached) return { pruned: 0 }; // pruned through it already
-      archive = await writeArchive(archiveDir, through, segment);
-    }
     // In steps through the writer's own checkpoints, each about pruneStepEvents events and a transaction of its own,
     // with a turn of the event loop between them. One DELETE of everything held the loop and the write lock
     // throughout (300,000 events on SQLite: 2.4 s; a first pass over millions, long enough for the liveness probe to
     // restart the service and roll the pass back, every time). Whatever a crash leaves between two steps is a chain
     // that starts right after a signed checkpoint older than the cutoff, which verify accepts, as after a whole pass.
+    const steps: AuditCheckpoint[] = [];
+    for (const cp of mine) if (cp === through || cp.event_count - (steps[steps.length - 1]?.event_count ?? 0) >= this.pruneStepEvents) steps.push(cp);
+    // Each step's rows are exported to a file of its own first (one read of the rows, a file at a time): a pass cut
+    // short and run again exports only what is still held, so no file is written again with fewer rows.
+    const mineRows = async function* (rows: AsyncIterable<AuditRow>, writer: string) {
+      for await (const row of rows) if (row.writer === writer) yield row;
+    };
+    const archives = archiveDir ? await writeArchives(archiveDir, steps, mineRows(this.rows(), this.writer)) : [];
     let pruned = 0;
-    let stepped = 0;
-    for (const cp of mine) {
-      if (cp !== through && cp.event_count - stepped < this.pruneStepEvents) continue;
-      stepped = cp.event_count;
+    for (const cp of steps) {
       try {
         pruned += await this.backend.deleteThrough(this.writer, cp.head_id as string);
       } catch (err) {
@@ -151,7 +141,7 @@ export class ChainedAuditStore implements AuditStore {
       }
       await new Promise((resolve) => setImmediate(resolve));
     }
-    return { pruned, throughSequence: through.sequence, ...(archive ? { archive } : {}) };
+    return { pruned, throughSequence: through.sequence, ...(archives.length > 0 ? { archive: archives[archives.length - 1], archives } : {}) };
   }
 
   /**
