@@ -139,8 +139,9 @@ async function followInOrder(rows: AsyncIterable<AuditRow>, named: ReadonlySet<s
 
 /**
  * Each writer's chain by its links, the rows of the writers `follow` names held (the first `limit` rows read, in the
- * collector's order; see verifyCollectedRows; `follow` gives each writer's number of rows when they are known), packed (PackedLinks: about 100 bytes a row, outside the heap): the
- * chains, where each event a checkpoint names sits if it was reached, and the first row in that order that broke one.
+ * collector's order; see verifyCollectedRows; `follow` gives each writer's number of rows when they are known),
+ * packed (PackedLinks: about 100 bytes a row, outside the heap): the chains, where each event a checkpoint names sits
+ * if it was reached, and the first row in that order that broke one.
  */
 async function followLinks(rows: AsyncIterable<AuditRow>, limit: number, follow: ReadonlyMap<string, number> | 'all', named: ReadonlySet<string>): Promise<{ checked: number; writers: Record<string, CollectedChain>; positions: Map<string, Reached>; firstBroken: { order: number; id: string } | undefined }> {
   const byWriter = new Map<string, { service: string; links: PackedLinks; named: Map<number, string> }>();
