@@ -92,10 +92,11 @@ export interface AuditPruneResult {
   pruned: number;
   /** The checkpoint the writer's chain was pruned through (its head is the last event removed). */
   throughSequence?: number;
-  /** The NDJSON file the pruned segment was exported to first. */
+  /** The NDJSON file the pruned segment (its last step, on SQLite) was exported to first. */
   archive?: string;
-  /** On PostgreSQL: the time partitions dropped, oldest first, and the archive of each. */
+  /** On PostgreSQL: the time partitions dropped, oldest first. */
   partitions?: string[];
+  /** The archive of each partition dropped (PostgreSQL) or of each step of the segment this pass exported (SQLite). */
   archives?: string[];
   /** Why the pass stopped before a partition older than the retention (it retries next time). */
   blocked?: string;
