@@ -95,7 +95,22 @@ export class ChainedAuditStore implements AuditStore {
     return this.backend.lastId?.bind(this.backend);
   }
 
-  async verify(options: { prunedBefore?: string } = {}): Promise<AuditVerification> {
+  /**
+   * Verify and retention take turns: a walk gives the event loop turns (see rows()), and a retention step deleting
+   * rows a verify has not reached would show it a gap (a false `deleted`) or remove the row its next page starts after.
+   */
+  private walks: Promise<unknown> = Promise.resolve();
+  private oneWalkAtATime<T>(walk: () => Promise<T>): Promise<T> {
+    const run = this.walks.then(walk, walk);
+    this.walks = run.catch(() => undefined);
+    return run;
+  }
+
+  verify(options: { prunedBefore?: string } = {}): Promise<AuditVerification> {
+    return this.oneWalkAtATime(() => this.verifyNow(options));
+  }
+
+  private async verifyNow(options: { prunedBefore?: string }): Promise<AuditVerification> {
     if (this.checkpointer) {
       const { checkpoints, unreadable, conflicts, missingFromAnchor } = await this.checkpointer.read();
       const report = await verifyAuditRows(this.rows(), checkpoints, this.checkpointer.publicKey, unreadable, options);
@@ -110,7 +125,11 @@ export class ChainedAuditStore implements AuditStore {
     return { intact: true, checked: verifier.checked, firstBrokenId: null };
   }
 
-  async prune(cutoff: string, archiveDir?: string): Promise<AuditPruneResult> {
+  prune(cutoff: string, archiveDir?: string): Promise<AuditPruneResult> {
+    return this.oneWalkAtATime(() => this.pruneNow(cutoff, archiveDir));
+  }
+
+  private async pruneNow(cutoff: string, archiveDir?: string): Promise<AuditPruneResult> {
     if (this.checkpointer && this.backend.partitions) return this.prunePartitions(this.checkpointer, cutoff, archiveDir);
     if (!this.checkpointer || !this.backend.deleteThrough) return { pruned: 0 };
     const mine = (await this.checkpointer.read()).checkpoints
