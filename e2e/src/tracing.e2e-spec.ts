@@ -67,24 +67,22 @@ describeLocal('tracing: one brief, one trace across every hop', () => {
     traceId = brief.trace_id as string;
     const calls = (await getJson<{ calls: { method: string; path: string }[] }>(`${fakes}/__calls?trace_id=${traceId}`)).body.calls;
     // Every hop's spans arrive (each process exports within 100 ms of a span's end).
-    let missing = '';
+    const held = (got: ReceivedSpan[]) => {
+      const ids = new Set(got.map((s) => s.spanId));
+      return {
+        services: [...new Set(got.map((s) => s.service))].sort(),
+        fakeServerSpans: got.filter((s) => s.service === 'fake-upstreams' && s.kind === SERVER).map((s) => s.name).sort(),
+        orphans: got.filter((s) => s.parentSpanId && !ids.has(s.parentSpanId)).map((s) => `${s.service}: ${s.name} (parent ${s.parentSpanId})`),
+        job: got.some((s) => s.name === 'brief job' && s.kind === CONSUMER),
+      };
+    };
     spans = await eventually('the spans of every hop', async () => {
       const got = receiver.trace(traceId);
-      const services = new Set(got.map((s) => s.service));
-      const fakeServerSpans = got.filter((s) => s.service === 'fake-upstreams' && s.kind === SERVER);
-      const ids = new Set(got.map((s) => s.spanId));
-      const orphans = got.filter((s) => s.parentSpanId && !ids.has(s.parentSpanId));
-      const job = got.some((s) => s.name === 'brief job' && s.kind === CONSUMER);
-      missing = JSON.stringify({
-        spans: got.length,
-        services: [...services].sort(),
-        fakeServerSpans: fakeServerSpans.map((s) => s.name).sort(),
-        calls: calls.map((c) => `${c.method} ${c.path}`).sort(),
-        orphans: orphans.map((s) => `${s.service}: ${s.name} (parent ${s.parentSpanId})`),
-        job,
-      });
-      return services.size === 5 && fakeServerSpans.length === calls.length && orphans.length === 0 && job ? got : undefined;
+      const h = held(got);
+      return h.services.length === 5 && h.fakeServerSpans.length === calls.length && h.orphans.length === 0 && h.job ? got : undefined;
     }, 20_000).catch(async (err: Error) => {
+      const got = receiver.trace(traceId);
+      const missing = JSON.stringify({ spans: got.length, ...held(got), calls: calls.map((c) => `${c.method} ${c.path}`).sort() });
       // What each service says it exported or dropped: a span lost in export, or one never ended.
       const exporters = await Promise.all(SERVICE_NAMES.map(async (name) => {
         const samples = parseSamples((await getText(`${stack.urls[name]}/metrics`)).text).filter((x) => x.name.startsWith('tracing_spans_'));

@@ -125,16 +125,16 @@ export class LinkIndex {
     this.mask = capacity - 1;
   }
 
-  /** Files link `i` under its hash, unless a link is filed under the same one: answers whether it was filed. */
-  add(i: number): boolean {
+  /** Files link `i` under its hash, unless a link is filed under the same one already (the first one filed stays). */
+  add(i: number): void {
     const at = this.links.offset(i, this.field);
     for (let slot = this.slotOf(this.links.values, at); ; slot = (slot + 1) & this.mask) {
       const there = this.slots[slot];
       if (there === -1) {
         this.slots[slot] = i;
-        return true;
+        return;
       }
-      if (this.equal(this.links.values, at, there)) return false;
+      if (this.equal(this.links.values, at, there)) return;
     }
   }
 

@@ -1,3 +1,4 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { AuditEvent } from '@personai/contracts';
 import { chainEvents, GENESIS_HASH, hashEvent } from '../evidence/audit-hash';
 import { AuditRow, ChainVerifier, toEvent, toRow } from '../evidence/audit-row';
@@ -158,7 +159,7 @@ export class ChainedAuditStore implements AuditStore {
         if (err instanceof UnknownCursorError) continue; // pruned through it already
         throw err;
       }
-      await new Promise((resolve) => setImmediate(resolve));
+      await nextTurn();
     }
     return { pruned, throughSequence: through.sequence, ...(archives.length > 0 ? { archive: archives[archives.length - 1], archives } : {}) };
   }
@@ -280,7 +281,7 @@ export class ChainedAuditStore implements AuditStore {
       for (const row of page) {
         yield row;
         if (performance.now() - since >= YIELD_AFTER_MS) {
-          await new Promise((resolve) => setImmediate(resolve));
+          await nextTurn();
           since = performance.now();
         }
       }
