@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { type FileHandle, mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { type FileHandle, mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { type AuditCheckpoint, safeName } from './audit-checkpoint';
@@ -11,7 +11,7 @@ import type { AuditRow } from './audit-row';
  * writer's segments in order.
  */
 export function writeArchive(dir: string, checkpoint: AuditCheckpoint, rows: AuditRow[]): Promise<string> {
-  return writeNdjson(dir, segmentName(checkpoint), rows, [checkpoint]);
+  return writeNdjson(dir, checkpoint.writer, segmentName(checkpoint), rows, [checkpoint]);
 }
 
 const segmentName = (checkpoint: AuditCheckpoint) => `${safeName(checkpoint.service)}__${safeName(checkpoint.writer)}__${String(checkpoint.sequence).padStart(10, '0')}.ndjson`;
@@ -28,10 +28,12 @@ export async function writeArchives(dir: string, steps: readonly AuditCheckpoint
   const last = steps[steps.length - 1]?.head_id;
   const written: string[] = [];
   if (last === undefined) return written;
+  const owner = steps[0].writer;
+  await sweepLeftovers(dir, owner);
   let file: ArchiveFile | undefined;
   try {
     for await (const row of rows) {
-      file ??= await ArchiveFile.open(dir);
+      file ??= await ArchiveFile.open(dir, owner);
       await file.add(JSON.stringify(row));
       const step = stepOf.get(row.id);
       if (!step) continue;
@@ -45,11 +47,6 @@ export async function writeArchives(dir: string, steps: readonly AuditCheckpoint
   return written;
 }
 
-/**
- * Exports a time partition before it is dropped: its rows (every writer) in commit order, then the signed
- * checkpoint each writer's rows there end at. Named by the partition's end, so a listing sorts partitions
- * in time order.
- */
 /** One time partition of a service, as retention sees it. */
 export interface AuditPartition {
   name: string;
@@ -60,16 +57,46 @@ export interface AuditPartition {
   writers: { writer: string; last_id: string; continues: boolean }[];
 }
 
-export function writePartitionArchive(dir: string, service: string, partition: AuditPartition, rows: AsyncIterable<AuditRow>, checkpoints: readonly AuditCheckpoint[]): Promise<string> {
-  return writeNdjson(dir, `${safeName(service)}__partition__${partition.upper.replace(/:/g, '-')}.ndjson`, rows, checkpoints);
+/**
+ * Exports a time partition before it is dropped: its rows (every writer) in commit order, then the signed
+ * checkpoint each writer's rows there end at. Named by the partition's end, so a listing sorts partitions
+ * in time order. `owner` is the writer whose pass archives it.
+ */
+export async function writePartitionArchive(dir: string, owner: string, service: string, partition: AuditPartition, rows: AsyncIterable<AuditRow>, checkpoints: readonly AuditCheckpoint[]): Promise<string> {
+  await sweepLeftovers(dir, owner);
+  return writeNdjson(dir, owner, `${safeName(service)}__partition__${partition.upper.replace(/:/g, '-')}.ndjson`, rows, checkpoints);
+}
+
+/** A temporary file untouched this long is a dead process's (a live one writes to it every thousand rows). */
+const ABANDONED_AFTER_MS = 3_600_000;
+/** The temporary files this process is writing now. */
+const writing = new Set<string>();
+const temporaryOf = (owner: string) => `.${safeName(owner)}~`;
+
+/**
+ * Removes the temporary files of archives a killed process never finished (a `kill -9`, an OOM kill mid-file: nothing
+ * ran to remove them, and a partition's can be gigabytes): every one of `owner`'s (the writer archiving; a writer
+ * archives one file at a time, so one of its own that this process is not writing is a dead process's) and anyone's
+ * left untouched for an hour (a writer id that died with its process is never seen again). Run before a pass writes.
+ */
+async function sweepLeftovers(dir: string, owner: string): Promise<void> {
+  if (!existsSync(dir)) return;
+  const mine = temporaryOf(owner);
+  for (const f of await readdir(dir)) {
+    if (!f.startsWith('.') || !f.endsWith('.partial')) continue;
+    const path = join(dir, f);
+    if (writing.has(path)) continue;
+    const abandoned = f.startsWith(mine) || (await stat(path).then((s) => Date.now() - s.mtimeMs > ABANDONED_AFTER_MS, () => false));
+    if (abandoned) await rm(path, { force: true });
+  }
 }
 
 /**
  * Rows then checkpoints as NDJSON, written to a temporary name a thousand lines at a time, fsynced and
  * renamed: two replicas archiving the same rows leave one whole file, and a crash leaves none half-written.
  */
-async function writeNdjson(dir: string, name: string, rows: AsyncIterable<AuditRow> | Iterable<AuditRow>, checkpoints: readonly AuditCheckpoint[]): Promise<string> {
-  const file = await ArchiveFile.open(dir);
+async function writeNdjson(dir: string, owner: string, name: string, rows: AsyncIterable<AuditRow> | Iterable<AuditRow>, checkpoints: readonly AuditCheckpoint[]): Promise<string> {
+  const file = await ArchiveFile.open(dir, owner);
   try {
     for await (const row of rows) await file.add(JSON.stringify(row));
     return await file.finish(name, checkpoints);
@@ -89,10 +116,17 @@ class ArchiveFile {
     private readonly handle: FileHandle,
   ) {}
 
-  static async open(dir: string): Promise<ArchiveFile> {
+  /** A new temporary file of `owner` (the writer archiving) in `dir`, named so that sweepLeftovers knows whose it is. */
+  static async open(dir: string, owner: string): Promise<ArchiveFile> {
     await mkdir(dir, { recursive: true });
-    const temporary = join(dir, `.${process.pid}.${randomUUID()}.partial`);
-    return new ArchiveFile(dir, temporary, await open(temporary, 'w', 0o640));
+    const temporary = join(dir, `${temporaryOf(owner)}${randomUUID()}.partial`);
+    writing.add(temporary);
+    try {
+      return new ArchiveFile(dir, temporary, await open(temporary, 'w', 0o640));
+    } catch (err) {
+      writing.delete(temporary);
+      throw err;
+    }
   }
 
   async add(line: string): Promise<void> {
@@ -109,6 +143,7 @@ class ArchiveFile {
     const path = join(this.dir, name);
     await rename(this.temporary, path);
     this.done = true;
+    writing.delete(this.temporary);
     return path;
   }
 
@@ -118,6 +153,7 @@ class ArchiveFile {
     this.done = true;
     await this.handle.close().catch(() => undefined);
     await rm(this.temporary, { force: true });
+    writing.delete(this.temporary);
   }
 
   private async flush(): Promise<void> {

@@ -186,7 +186,7 @@ export class ChainedAuditStore implements AuditStore {
         if (result.blocked) return result;
         if (boundary) boundaries.push(boundary);
       }
-      if (archiveDir) result.archives.push(await writePartitionArchive(archiveDir, checkpointer.options.service, partition, backend.partitionRows(partition.name), boundaries));
+      if (archiveDir) result.archives.push(await writePartitionArchive(archiveDir, this.writer, checkpointer.options.service, partition, backend.partitionRows(partition.name), boundaries));
       await backend.dropPartition(partition.name);
       result.pruned += partition.rows;
       result.partitions.push(partition.name);

@@ -1,0 +1,64 @@
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { AuditCheckpoint } from './audit-checkpoint';
+import { writeArchives, writePartitionArchive } from './audit-archive';
+import type { AuditRow } from './audit-row';
+
+const row = (id: string, writer = 'svc'): AuditRow => ({ id, timestamp: '2026-01-01T00:00:00.000Z', service: 'svc', event_type: 'user_login', user_id: null, resource_id: null, action: 'login', details: '{}', success: 1, request_id: null, trace_id: null, writer, prev_hash: '0'.repeat(64), hash: '1'.repeat(64) });
+const checkpoint = (sequence: number, head_id: string, writer = 'svc'): AuditCheckpoint => ({ service: 'svc', writer, sequence, head_id, head_hash: '1'.repeat(64), event_count: sequence, timestamp: '2026-01-01T00:00:00.000Z', prev_signature: null, signature: 'x' });
+async function* rowsOf(...ids: string[]) {
+  for (const id of ids) yield row(id);
+}
+
+/**
+ * What a process killed mid-archive leaves (a temporary file nothing ran to remove) is removed by the next pass: the
+ * writer's own at once, anyone's once untouched for an hour; a file this process is still writing is kept.
+ */
+describe('archive files: the temporary files of a killed process', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'personai-archive-'));
+    mkdirSync(dir, { recursive: true });
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+  const hidden = () => readdirSync(dir).filter((f) => f.startsWith('.')).sort();
+
+  it('a pass removes its writer\'s leftover at once, another writer\'s once untouched for an hour, and keeps a fresh one of another writer', async () => {
+    writeFileSync(join(dir, '.svc~dead.partial'), 'half a file\n');
+    writeFileSync(join(dir, '.other~fresh.partial'), 'another writer, writing now\n');
+    writeFileSync(join(dir, '.other~stale.partial'), 'another writer, dead an hour and more\n');
+    const twoHoursAgo = (Date.now() - 7_200_000) / 1000;
+    utimesSync(join(dir, '.other~stale.partial'), twoHoursAgo, twoHoursAgo);
+
+    const written = await writeArchives(dir, [checkpoint(1, 'b')], rowsOf('a', 'b'));
+    expect(written).toEqual([join(dir, 'svc__svc__0000000001.ndjson')]);
+    expect(hidden()).toEqual(['.other~fresh.partial']);
+  });
+
+  it('a partition\'s archive sweeps the same way, for the writer whose pass writes it', async () => {
+    writeFileSync(join(dir, '.svc_pod-1_ab~dead.partial'), 'half a partition\n');
+    writeFileSync(join(dir, '.svc_pod-2_cd~fresh.partial'), 'another replica, writing now\n');
+    await writePartitionArchive(dir, 'svc/pod-1/ab', 'svc', { name: 'p', upper: '2026-01-02T00:00:00.000Z', rows: 1, writers: [] }, rowsOf('a'), []);
+    expect(hidden()).toEqual(['.svc_pod-2_cd~fresh.partial']);
+  });
+
+  it('keeps a temporary file this process is still writing, though it is the same writer\'s', async () => {
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    async function* slow() {
+      yield row('a');
+      await held;
+      yield row('b');
+    }
+    const first = writeArchives(dir, [checkpoint(1, 'b')], slow());
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(hidden()).toHaveLength(1); // the first pass's file, being written
+    await writeArchives(dir, [checkpoint(2, 'd')], rowsOf('c', 'd'));
+    expect(hidden()).toHaveLength(1);
+    release();
+    expect(await first).toEqual([join(dir, 'svc__svc__0000000001.ndjson')]);
+    expect(hidden()).toEqual([]);
+    expect(readdirSync(dir).sort()).toEqual(['svc__svc__0000000001.ndjson', 'svc__svc__0000000002.ndjson']);
+  });
+});
