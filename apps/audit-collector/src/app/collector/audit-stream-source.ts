@@ -1,3 +1,4 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { ensureAuditStream, loadNats, NO_ASYNC_TRACES } from '@personai/monitoring';
 
 /** A message of the audit stream as the collector receives it; acknowledged once stored. */
@@ -66,7 +67,7 @@ export async function connectJetStreamSource(url: string, options: JetStreamSour
       // Everything that arrived in this turn of the event loop is handled together, after the batch before it.
       if (batch.length === 1) {
         handling = handling
-          .then(() => new Promise<void>((resolve) => setImmediate(resolve)))
+          .then(() => nextTurn())
           .then(() => {
             const taken = batch;
             batch = [];

@@ -10,7 +10,7 @@ import { chainEvents, GENESIS_HASH } from '../evidence/audit-hash';
 import { archivedRows } from '../evidence/audit-archive';
 import { AUDIT_COLUMNS, AuditRow, toRow } from '../evidence/audit-row';
 import { verifyAuditRows } from '../evidence/audit-verifier';
-import { NewAuditEvent } from './audit-store.interface';
+import { AuditBackend, NewAuditEvent } from './audit-store.interface';
 import { ChainedAuditStore } from './chained-audit.store';
 import { auditServiceTable, PostgresAuditStore } from './postgres-audit.store';
 import { SqliteAuditStore } from './sqlite-audit.store';
@@ -478,6 +478,38 @@ describe('audit retention on PostgreSQL: whole time partitions dropped, never ro
     await a.close();
     expect(await rowsOf()).toBe(1);
   }, 20_000);
+
+  it('a verify on one replica while another replica\'s retention drops a partition under its walk: it walks again, and answers from a walk no drop cut', async () => {
+    await nextPeriod();
+    const [a, b] = [open('a'), open('b')];
+    // More than a page (5,000 rows) in the first period: the row the walk's second page starts after is in it.
+    await Promise.all(Array.from({ length: 5100 }, (_, i) => a.append(event(i))));
+    for (let i = 0; i < 3; i += 1) await b.append(event(10_000 + i));
+    await b.close();
+    await nextPeriod();
+    for (let i = 0; i < 3; i += 1) await a.append(event(20_000 + i)); // signs the checkpoint where the first period ends
+    await a.checkpoint();
+    const cutoff = new Date().toISOString();
+
+    // The replica that verifies: its walk asks for its second page just after a's retention pass has dropped the
+    // first period's partition (a real DROP, by another store on the same database, the way two pods share one).
+    const reader = open('r');
+    const backend = (reader as unknown as { backend: AuditBackend }).backend;
+    const range = backend.range.bind(backend);
+    let pages = 0;
+    let pass: Awaited<ReturnType<typeof a.prune>> | undefined;
+    backend.range = async (...args) => {
+      pages += 1;
+      if (pages === 2) pass = await a.prune(cutoff);
+      return range(...args);
+    };
+    const verified = await reader.verify({ prunedBefore: cutoff });
+    expect(pass).toMatchObject({ pruned: 5103, partitions: [expect.any(String)] });
+    expect(verified).toMatchObject({ intact: true, checked: 3, unanchored: 0, findings: [] });
+    expect(verified.prunedThrough?.[`${svc}/a`]).toMatchObject({ event_count: 5100 });
+    expect(pages).toBe(3); // the walk the drop cut (two pages), then one page of the 3 rows left
+    await Promise.all([a.close(), reader.close()]);
+  }, 30_000);
 
   it('moves an audit table of the earlier, unpartitioned layout into partitions on first use: chains, seq order and other services kept', async () => {
     const name = `audit_migrate_${randomUUID().slice(0, 8)}`;

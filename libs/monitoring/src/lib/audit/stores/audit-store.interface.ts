@@ -168,6 +168,11 @@ export interface AuditBackend {
   partitions?(before: string): Promise<AuditPartition[]>;
   partitionRows?(name: string): AsyncIterable<AuditRow>;
   dropPartition?(name: string): Promise<void>;
+  /**
+   * A partitioned store shared by replicas: the names of this service's partitions now. Another replica's retention
+   * can drop one while a verify walks the rows; a verify compares the names before and after its walk.
+   */
+  partitionNames?(): Promise<string[]>;
   /** The hash of the last row `writer` inserted, or null when it has none (its chain starts at genesis). */
   head(writer: string): Promise<string | null>;
   /** Keeps a copy of a signed checkpoint beside the events (the anchor directory holds the one the database's credentials cannot edit). */

@@ -14,6 +14,8 @@ import { activeSpanContext, inSpan } from '../../tracing/trace-context';
 const PAGE = 5000;
 /** How long a walk over every row (rows()) keeps the event loop before it lets other work run. */
 const YIELD_AFTER_MS = 10;
+/** How many times a verify walks a shared partitioned store when retention drops a partition under it (see verifyNow). */
+const MAX_WALKS = 3;
 
 /** Where this writer's chain ends: the hash the next event links to, its length, and (partitioned) the period of its last row. */
 interface ChainHead {
@@ -111,7 +113,35 @@ export class ChainedAuditStore implements AuditStore {
     return this.oneWalkAtATime(() => this.verifyNow(options));
   }
 
+  /**
+   * A walk over a shared partitioned store can meet another replica's retention: a partition dropped under it shows
+   * the walk a gap (a false `deleted`, `truncated` or `fork`), or removes the row its next page starts after. So the
+   * walk is repeated when a partition it started with is gone at its end; an answer is only given from a walk no drop
+   * overlapped. Retention drops a partition a day at most, so a second walk is rare and a third rarer still.
+   */
   private async verifyNow(options: { prunedBefore?: string }): Promise<AuditVerification> {
+    const names = this.backend.partitionNames?.bind(this.backend);
+    if (!names) return this.verifyOnce(options);
+    for (let walk = 1; ; walk += 1) {
+      const before = await names();
+      let report: AuditVerification | undefined;
+      let failure: unknown;
+      try {
+        report = await this.verifyOnce(options);
+      } catch (err) {
+        failure = err;
+      }
+      const after = new Set(await names());
+      const dropped = before.filter((name) => !after.has(name));
+      if (dropped.length === 0) {
+        if (failure !== undefined) throw failure;
+        return report as AuditVerification;
+      }
+      if (walk === MAX_WALKS) throw new Error(`retention dropped audit partitions during each of ${MAX_WALKS} verifies (last: ${dropped.join(', ')}); verify again`);
+    }
+  }
+
+  private async verifyOnce(options: { prunedBefore?: string }): Promise<AuditVerification> {
     if (this.checkpointer) {
       const { checkpoints, unreadable, conflicts, missingFromAnchor } = await this.checkpointer.read();
       const report = await verifyAuditRows(this.rows(), checkpoints, this.checkpointer.publicKey, unreadable, options);

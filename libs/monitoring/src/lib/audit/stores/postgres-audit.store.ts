@@ -296,6 +296,12 @@ export class PostgresAuditBackend implements AuditBackend {
     return result;
   }
 
+  async partitionNames(): Promise<string[]> {
+    await this.ready();
+    const res = await this.pool.query<{ name: string }>('SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = to_regclass($1)', [this.serviceTable]);
+    return res.rows.map((r) => r.name);
+  }
+
   /** A partition's rows in commit order, a page at a time (for its archive). */
   async *partitionRows(name: string): AsyncGenerator<AuditRow> {
     await this.ready();
