@@ -16,8 +16,8 @@ const { local, fakeUpstreams } = targets();
 const describeLocal = local ? describe : describe.skip;
 
 const SERVICE = 'content-engine';
-/** Old events: a retention pass takes them all, in steps of about 5,000 (40 steps), each archived first. */
-const EVENTS = 200_000;
+/** Old events: a retention pass takes them all, in steps of about 5,000 (20 steps), each archived first. */
+const EVENTS = 100_000;
 const CHECKPOINT_EVERY = 1000;
 const GENESIS = '0'.repeat(64);
 

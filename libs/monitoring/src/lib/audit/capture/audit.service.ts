@@ -34,6 +34,8 @@ export class AuditService {
   private readonly storeTimeoutMs: number;
   /** Requests whose outcome an audited route records (or refused): the rejection hook leaves them alone. */
   private readonly audited = new WeakSet<object>();
+  /** The verify walking the store now, which callers arriving meanwhile share (see verify). */
+  private verifying?: Promise<AuditVerification>;
 
   constructor(
     @Inject(AUDIT_STORE) private readonly store: AuditStore,
@@ -125,8 +127,21 @@ export class AuditService {
     return this.store.query(filter, limit);
   }
 
-  /** With retention on, a writer's chain may start after a signed checkpoint older than the retention (pruned). */
+  /**
+   * With retention on, a writer's chain may start after a signed checkpoint older than the retention (pruned).
+   * Callers that arrive while a verify walks the store share its answer (it reads every event committed before it
+   * ends, theirs included): a verify reads and hashes the whole log, and in an incident several people ask at once.
+   * One after another, each would wait for all the walks before it; side by side (the collector's), each would hold a
+   * tampered log's links in memory at once.
+   */
   verify(): Promise<AuditVerification> {
+    this.verifying ??= this.verifyNow().finally(() => {
+      this.verifying = undefined;
+    });
+    return this.verifying;
+  }
+
+  private verifyNow(): Promise<AuditVerification> {
     const retention = this.options.auditRetention;
     return this.store.verify(retention ? { prunedBefore: new Date(Date.now() - retention.maxAgeMs).toISOString() } : {});
   }

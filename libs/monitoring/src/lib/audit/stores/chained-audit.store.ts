@@ -103,7 +103,7 @@ export class ChainedAuditStore implements AuditStore {
    * rows a verify has not reached would show it a gap (a false `deleted`) or remove the row its next page starts after.
    */
   private walks: Promise<unknown> = Promise.resolve();
-  private oneWalkAtATime<T>(walk: () => Promise<T>): Promise<T> {
+  protected oneWalkAtATime<T>(walk: () => Promise<T>): Promise<T> {
     const run = this.walks.then(walk, walk);
     this.walks = run.catch(() => undefined);
     return run;
