@@ -85,14 +85,14 @@ export async function getText(url: string): Promise<{ status: number; text: stri
   return { status: res.status, text: await res.text(), contentType: res.headers.get('content-type'), ms };
 }
 
-/** Polls `probe` until it returns a value, or fails after `timeoutMs` with `what` in the message. */
-export async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
+/** Polls `probe` every `intervalMs` until it returns a value, or fails after `timeoutMs` with `what` in the message. */
+export async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 15_000, intervalMs = 100): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
     if (value !== undefined) return value;
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, intervalMs));
   }
 }
 
