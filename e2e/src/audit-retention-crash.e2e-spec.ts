@@ -111,9 +111,9 @@ describeLocal('content-engine: a retention pass killed -9 mid-way loses nothing 
   /** GET /audit/verify of the live store, on a started service. */
   const verify = async () => (await getJson<AuditVerifyResponse>(`${service.url}/audit/verify`)).body;
 
-  /** The offline verifier over the archive and the live store together, from genesis. */
-  const offline = () => {
-    const run = spawnSync(process.execPath, [join(ROOT, 'dist', 'apps', 'audit-cli', 'main.js'), 'verify', '--store', db, '--checkpoints', join(dataDir, SERVICE, 'checkpoints'), '--public-key', join(dataDir, 'public-key.pem'), '--archive', archiveDir], { encoding: 'utf8' });
+  /** The offline verifier of the SQLite file (npm run audit:verify), with `extra` options. */
+  const offline = (...extra: string[]) => {
+    const run = spawnSync(process.execPath, [join(ROOT, 'dist', 'apps', 'audit-cli', 'main.js'), 'verify', '--store', db, '--checkpoints', join(dataDir, SERVICE, 'checkpoints'), '--public-key', join(dataDir, 'public-key.pem'), ...extra], { encoding: 'utf8' });
     return { code: run.status, out: run.stdout + run.stderr };
   };
 
@@ -139,6 +139,10 @@ describeLocal('content-engine: a retention pass killed -9 mid-way loses nothing 
     expect(liveOld()).toBe(EVENTS);
     const firstIds = archivedIds();
     expect(new Set(firstIds).size).toBe(firstIds.length);
+    // Archive plus live, offline: every event once (the archived ones are all still live).
+    const afterFirstKill = offline('--archive', archiveDir);
+    expect(afterFirstKill.out).toMatch(new RegExp(`^${SERVICE}: INTACT; ${EVENTS} events checked`));
+    expect(afterFirstKill.code).toBe(0);
 
     // 2. While the steps delete: some committed, the rest not.
     await killWhen('two steps deleted', () => liveOld() <= EVENTS - 10_000);
@@ -152,6 +156,16 @@ describeLocal('content-engine: a retention pass killed -9 mid-way loses nothing 
     // The half-written file the first kill left was removed by the next pass (it was this writer's, and no process
     // was writing it).
     expect(partials()).toEqual([]);
+    // The evidence an operator takes right after such a crash, the service down: the live store verifies with the
+    // retention stated (its chain starts after the checkpoint the last step deleted through), and archive plus live
+    // verify from genesis, each event once, though most steps are in both (archived, not yet deleted).
+    const liveOnly = offline('--retention', '30d');
+    expect(liveOnly.out).toMatch(new RegExp(`^${SERVICE}: INTACT; ${left} events checked`));
+    expect(liveOnly.out).toContain(`pruned through checkpoint ${(EVENTS - left) / CHECKPOINT_EVERY} (${EVENTS - left} events)`);
+    expect(liveOnly.code).toBe(0);
+    const afterSecond = offline('--archive', archiveDir);
+    expect(afterSecond.out).toMatch(new RegExp(`^${SERVICE}: INTACT; ${EVENTS} events checked`));
+    expect(afterSecond.code).toBe(0);
 
     // 3. Restarted, its pass goes on and finishes; the live chain verified at every stage.
     await service.start();
@@ -169,7 +183,7 @@ describeLocal('content-engine: a retention pass killed -9 mid-way loses nothing 
     expect(partials()).toEqual([]);
     await service.kill('SIGTERM'); // the offline verifier reads a store no service writes to
     const live = (reader.prepare('SELECT count(*) AS n FROM audit_events').get() as { n: number }).n;
-    const whole = offline();
+    const whole = offline('--archive', archiveDir);
     expect(whole.out).toMatch(new RegExp(`^${SERVICE}: INTACT; ${EVENTS + live} events checked`));
     expect(whole.code).toBe(0);
   }, 240_000);

@@ -129,8 +129,9 @@ export class AuditService {
 
   /**
    * With retention on, a writer's chain may start after a signed checkpoint older than the retention (pruned).
-   * Callers that arrive while a verify walks the store share its answer (it reads every event committed before it
-   * ends, theirs included): a verify reads and hashes the whole log, and in an incident several people ask at once.
+   * Callers that arrive while a verify walks the store share its answer (it reads the log up to where the log ended
+   * when it read its last page, a moment before it answers): a verify reads and hashes the whole log, and in an
+   * incident several people ask at once.
    * One after another, each would wait for all the walks before it; side by side (the collector's), each would hold a
    * tampered log's links in memory at once.
    */

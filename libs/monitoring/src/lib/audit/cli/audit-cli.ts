@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { parseDuration } from '../../duration';
 import { MONITORING_VERSION } from '../../monitoring.constants';
-import { archivedRows } from '../evidence/audit-archive';
+import { archivedRows, archivedThenLive } from '../evidence/audit-archive';
 import { DirectoryCheckpointAnchor } from '../evidence/audit-checkpoint';
 import { isPostgresUrl } from '../stores/audit-database-url';
 import { auditRowsOf } from '../stores/audit-rows';
@@ -95,12 +95,10 @@ export async function runAuditCli(argv: string[], out: NodeJS.WritableStream = p
     if (!service) throw new Error(isPostgresUrl(store) ? 'give --service: the PostgreSQL table holds several services' : 'the store holds no events');
     const { checkpoints, unreadable } = new DirectoryCheckpointAnchor(checkpointDir).read(service);
     const archive = values.archive;
-    const rows = async function* () {
-      if (archive) yield* archivedRows(archive, service);
-      yield* source.rows();
-    };
+    // With the archive: each event once, where the archive and the live store overlap (see archivedThenLive).
+    const rows = async () => (archive ? archivedThenLive(archivedRows(archive, service), await source.firstLinks(), source.rows()) : source.rows());
     const prunedBefore = retentionMs ? new Date(Date.now() - retentionMs).toISOString() : undefined;
-    const report = await verifyAuditRows(rows(), checkpoints, publicKey, unreadable, { prunedBefore });
+    const report = await verifyAuditRows(await rows(), checkpoints, publicKey, unreadable, { prunedBefore });
     if (values.json) out.write(`${JSON.stringify({ service, ...report }, null, 2)}\n`);
     else {
       out.write(`${service}: ${report.intact ? 'INTACT' : 'TAMPERED'}; ${report.checked} events checked against ${checkpoints.length} checkpoint(s), ${report.unanchored} unanchored\n`);

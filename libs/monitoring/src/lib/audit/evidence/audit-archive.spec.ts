@@ -2,7 +2,8 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AuditCheckpoint } from './audit-checkpoint';
-import { writeArchives, writePartitionArchive } from './audit-archive';
+import { archivedThenLive, writeArchives, writePartitionArchive } from './audit-archive';
+import { GENESIS_HASH } from './audit-hash';
 import type { AuditRow } from './audit-row';
 
 const row = (id: string, writer = 'svc'): AuditRow => ({ id, timestamp: '2026-01-01T00:00:00.000Z', service: 'svc', event_type: 'user_login', user_id: null, resource_id: null, action: 'login', details: '{}', success: 1, request_id: null, trace_id: null, writer, prev_hash: '0'.repeat(64), hash: '1'.repeat(64) });
@@ -60,5 +61,35 @@ describe('archive files: the temporary files of a killed process', () => {
     expect(await first).toEqual([join(dir, 'svc__svc__0000000001.ndjson')]);
     expect(hidden()).toEqual([]);
     expect(readdirSync(dir).sort()).toEqual(['svc__svc__0000000001.ndjson', 'svc__svc__0000000002.ndjson']);
+  });
+});
+
+/** Archive and live store read as one log: a segment archived but not yet deleted (a pass that died between) once. */
+describe('archivedThenLive', () => {
+  const chain = (writer: string, n: number) => Array.from({ length: n }, (_, i) => ({ ...row(`${writer}${i + 1}`, writer), hash: `${writer}-h${i + 1}`, prev_hash: i === 0 ? GENESIS_HASH : `${writer}-h${i}` }));
+  async function* of(rows: AuditRow[]) {
+    yield* rows;
+  }
+  const ids = async (rows: AsyncIterable<AuditRow>) => {
+    const out: string[] = [];
+    for await (const r of rows) out.push(r.id);
+    return out;
+  };
+
+  it('reads each event once: a writer\'s archived rows after the one its first live row links to are read live', async () => {
+    const a = chain('a', 10);
+    const b = chain('b', 4);
+    // a: archived 1-10, still live from 6 (the pass died after archiving, having deleted through 5);
+    // b: archived 1-4, live from genesis (nothing deleted yet); c: archived only (all of it deleted).
+    const c = chain('c', 2);
+    const archived = [...a, ...b, ...c];
+    const live = [...a.slice(5), ...b];
+    const links = new Map([['a', 'a-h5'], ['b', GENESIS_HASH]]);
+    expect(await ids(archivedThenLive(of(archived), links, of(live)))).toEqual(['a1', 'a2', 'a3', 'a4', 'a5', 'c1', 'c2', 'a6', 'a7', 'a8', 'a9', 'a10', 'b1', 'b2', 'b3', 'b4']);
+  });
+
+  it('keeps every archived row when the first live row links to none of them (events missing in between: the verifier says so)', async () => {
+    const a = chain('a', 6);
+    expect(await ids(archivedThenLive(of(a.slice(0, 3)), new Map([['a', 'a-h4']]), of(a.slice(4))))).toEqual(['a1', 'a2', 'a3', 'a5', 'a6']);
   });
 });

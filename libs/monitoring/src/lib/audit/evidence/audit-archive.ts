@@ -3,6 +3,7 @@ import { type FileHandle, mkdir, open, readdir, readFile, rename, rm, stat } fro
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { type AuditCheckpoint, safeName } from './audit-checkpoint';
+import { GENESIS_HASH } from './audit-hash';
 import type { AuditRow } from './audit-row';
 
 /**
@@ -174,4 +175,26 @@ export async function* archivedRows(dir: string, service: string): AsyncGenerato
       if (!('checkpoint' in value)) yield value;
     }
   }
+}
+
+/**
+ * An archive and the live store it was pruned from, as one log with each event once: what a verifier from genesis
+ * reads. A pass exports a segment before it deletes it, so a pass that died between the two (a kill, a failed
+ * delete), or a verify run while one is between them, finds events in both. `firstLinks` gives, per writer, the hash
+ * its first live row links to: a writer's archived rows after that one (all of them, when it is genesis) are still
+ * live, and are read there, once. Only the links are used, so nothing is held per event.
+ */
+export async function* archivedThenLive(archived: AsyncIterable<AuditRow>, firstLinks: ReadonlyMap<string, string>, live: AsyncIterable<AuditRow>): AsyncGenerator<AuditRow> {
+  const caughtUp = new Set<string>();
+  for await (const row of archived) {
+    const first = firstLinks.get(row.writer);
+    if (first === undefined) {
+      yield row; // none of this writer's events is live any more
+      continue;
+    }
+    if (first === GENESIS_HASH || caughtUp.has(row.writer)) continue; // still live: read there
+    yield row;
+    if (row.hash === first) caughtUp.add(row.writer);
+  }
+  yield* live;
 }

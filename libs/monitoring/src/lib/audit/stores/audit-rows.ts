@@ -6,8 +6,19 @@ import type { AuditRow } from '../evidence/audit-row';
 
 const PAGE = 5000;
 
+/** A store's audit rows, read directly (read-only on SQLite): what the offline verifier checks. */
+export interface AuditRowSource {
+  /** The service whose rows the store holds, when it holds one service's only. */
+  service: () => Promise<string | undefined>;
+  /** Every row, in commit order. */
+  rows: () => AsyncGenerator<AuditRow>;
+  /** Per writer, the hash its first stored row links to (genesis, or the last event retention removed). */
+  firstLinks: () => Promise<Map<string, string>>;
+  close: () => Promise<void>;
+}
+
 /** A store's audit rows in commit order, read directly (read-only on SQLite): what the offline verifier checks. */
-export function auditRowsOf(store: string, service?: string): { service: () => Promise<string | undefined>; rows: () => AsyncGenerator<AuditRow>; close: () => Promise<void> } {
+export function auditRowsOf(store: string, service?: string): AuditRowSource {
   if (isPostgresUrl(store)) {
     const client = new Client({ connectionString: store });
     const connected = client.connect();
@@ -27,6 +38,11 @@ export function auditRowsOf(store: string, service?: string): { service: () => P
           seq = page[page.length - 1].seq;
         }
       },
+      firstLinks: async () => {
+        await connected;
+        const firsts = await client.query<{ writer: string; prev_hash: string }>('SELECT writer, prev_hash FROM audit_events WHERE service = $1 AND seq IN (SELECT MIN(seq) FROM audit_events WHERE service = $1 GROUP BY writer)', [service]);
+        return new Map(firsts.rows.map((r) => [r.writer, r.prev_hash]));
+      },
       close: () => client.end(),
     };
   }
@@ -43,6 +59,10 @@ export function auditRowsOf(store: string, service?: string): { service: () => P
         if (rows.length < PAGE) return;
         seq = rows[rows.length - 1].seq;
       }
+    },
+    firstLinks: async () => {
+      const firsts = db.prepare('SELECT writer, prev_hash FROM audit_events WHERE seq IN (SELECT MIN(seq) FROM audit_events GROUP BY writer)').all() as { writer: string; prev_hash: string }[];
+      return new Map(firsts.map((r) => [r.writer, r.prev_hash]));
     },
     close: async () => void db.close(),
   };
