@@ -1,14 +1,14 @@
 import { AuditVerifyResponse } from '@personai/contracts';
 import Database from 'better-sqlite3';
 import { createPublicKey, generateKeyPairSync, verify as verifySignature } from 'node:crypto';
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { canonical } from './support/audit-hash';
 import { eventually, getJson, postJson } from './support/http';
 import { ServiceProcess } from './support/service-process';
-import { freePort, ROOT } from './support/stack';
+import { verifyOffline } from './support/audit-cli';
+import { freePort } from './support/stack';
 import { targets } from './support/targets';
 
 const { local, fakeUpstreams } = targets();
@@ -35,10 +35,7 @@ describeLocal('content-engine: signed audit checkpoints, attacked from outside (
   };
   const verify = async () => (await getJson<AuditVerifyResponse>(`${base}/audit/verify`)).body;
   /** The offline verifier (apps/audit-cli) on the store, the anchor directory and the public key: no service involved. */
-  const offline = () => {
-    const run = spawnSync(process.execPath, [join(ROOT, 'dist', 'apps', 'audit-cli', 'main.js'), 'verify', '--store', db(), '--checkpoints', join(dataDir, 'content-engine', 'checkpoints'), '--public-key', join(dataDir, 'public-key.pem')], { encoding: 'utf8' });
-    return { code: run.status, out: run.stdout + run.stderr };
-  };
+  const offline = () => verifyOffline(dataDir, 'content-engine');
 
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'personai-evidence-'));
@@ -128,10 +125,7 @@ describeLocal('content-engine: audit retention keeps the proof (SQLite, a proces
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  const cli = (...extra: string[]) => {
-    const run = spawnSync(process.execPath, [join(ROOT, 'dist', 'apps', 'audit-cli', 'main.js'), 'verify', '--store', join(dataDir, 'content-engine', 'audit.db'), '--checkpoints', join(dataDir, 'content-engine', 'checkpoints'), '--public-key', join(dataDir, 'public-key.pem'), ...extra], { encoding: 'utf8' });
-    return { code: run.status, out: run.stdout + run.stderr };
-  };
+  const cli = (...extra: string[]) => verifyOffline(dataDir, 'content-engine', ...extra);
 
   it('prunes whole segments at a signed checkpoint once they are older than AUDIT_RETENTION, exported first; the rest verifies, and the archive with the rest verifies from genesis', async () => {
     for (let i = 0; i < 10; i += 1) expect((await postJson(`${base}/content`, { brief_id: `retained_${i}`, user_id: 'retention_user' })).status).toBe(201);

@@ -1,6 +1,5 @@
 import type { AuditVerifyResponse } from '@personai/contracts';
 import Database from 'better-sqlite3';
-import { spawnSync } from 'node:child_process';
 import { generateKeyPairSync, randomUUID, sign } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,7 +7,8 @@ import { join } from 'node:path';
 import { canonical, rowHash, type StoredRow } from './support/audit-hash';
 import { eventually, getJson } from './support/http';
 import { ServiceProcess } from './support/service-process';
-import { freePort, ROOT } from './support/stack';
+import { verifyOffline } from './support/audit-cli';
+import { freePort } from './support/stack';
 import { targets } from './support/targets';
 
 const { local, fakeUpstreams } = targets();
@@ -112,10 +112,7 @@ describeLocal('content-engine: a retention pass killed -9 mid-way loses nothing 
   const verify = async () => (await getJson<AuditVerifyResponse>(`${service.url}/audit/verify`)).body;
 
   /** The offline verifier of the SQLite file (npm run audit:verify), with `extra` options. */
-  const offline = (...extra: string[]) => {
-    const run = spawnSync(process.execPath, [join(ROOT, 'dist', 'apps', 'audit-cli', 'main.js'), 'verify', '--store', db, '--checkpoints', join(dataDir, SERVICE, 'checkpoints'), '--public-key', join(dataDir, 'public-key.pem'), ...extra], { encoding: 'utf8' });
-    return { code: run.status, out: run.stdout + run.stderr };
-  };
+  const offline = (...extra: string[]) => verifyOffline(dataDir, SERVICE, ...extra);
 
   /** Every archived event's id, file by file; each file must end with the signed checkpoint of its last event. */
   function archivedIds(): string[] {

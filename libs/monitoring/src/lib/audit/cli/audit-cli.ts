@@ -96,9 +96,9 @@ export async function runAuditCli(argv: string[], out: NodeJS.WritableStream = p
     const { checkpoints, unreadable } = new DirectoryCheckpointAnchor(checkpointDir).read(service);
     const archive = values.archive;
     // With the archive: each event once, where the archive and the live store overlap (see archivedThenLive).
-    const rows = async () => (archive ? archivedThenLive(archivedRows(archive, service), await source.firstLinks(), source.rows()) : source.rows());
+    const rows = archive ? archivedThenLive(archivedRows(archive, service), await source.firstLinks(), source.rows()) : source.rows();
     const prunedBefore = retentionMs ? new Date(Date.now() - retentionMs).toISOString() : undefined;
-    const report = await verifyAuditRows(await rows(), checkpoints, publicKey, unreadable, { prunedBefore });
+    const report = await verifyAuditRows(rows, checkpoints, publicKey, unreadable, { prunedBefore });
     if (values.json) out.write(`${JSON.stringify({ service, ...report }, null, 2)}\n`);
     else {
       out.write(`${service}: ${report.intact ? 'INTACT' : 'TAMPERED'}; ${report.checked} events checked against ${checkpoints.length} checkpoint(s), ${report.unanchored} unanchored\n`);
