@@ -1,7 +1,7 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { eventually } from './http';
-import { ROOT } from './stack';
+import { COMPILE_CACHE_DIR, ROOT } from './stack';
 
 /** One service started from its built dist/ on its own, for specs that must start, kill or restart it. */
 export class ServiceProcess {
@@ -30,10 +30,10 @@ export class ServiceProcess {
     return `http://127.0.0.1:${this.port}`;
   }
 
-  /** Starts it and waits until /health/live answers. */
+  /** Starts it and waits until /health/live answers. Node's compile cache is the stack's, as in `npm start` and the images. */
   async start(): Promise<string> {
     this.child = spawn(process.execPath, [join(ROOT, 'dist', 'apps', this.app, 'main.js')], {
-      env: { ...process.env, LOG_LEVEL: 'error', ...this.env, PORT: String(this.port) },
+      env: { ...process.env, LOG_LEVEL: 'error', NODE_COMPILE_CACHE: COMPILE_CACHE_DIR, ...this.env, PORT: String(this.port) },
       stdio: this.options.outputFd !== undefined ? ['ignore', this.options.outputFd, this.options.outputFd] : this.options.captureOutput ? ['ignore', 'pipe', 'pipe'] : 'ignore',
     });
     const keep = (chunk: Buffer): void => void (this.captured += chunk.toString());

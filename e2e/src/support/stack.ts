@@ -26,6 +26,7 @@ interface StackLauncher {
   wiring: (ports: Record<string, number>) => Record<string, string>;
   ROOT: string;
   SERVICES: readonly string[];
+  COMPILE_CACHE_DIR: string;
 }
 
-export const { startStack, freePort, stopChild, wiring, ROOT, SERVICES } = launcher;
+export const { startStack, freePort, stopChild, wiring, ROOT, SERVICES, COMPILE_CACHE_DIR } = launcher;

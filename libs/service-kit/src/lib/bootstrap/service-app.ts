@@ -1,3 +1,4 @@
+import { flushCompileCache, getCompileCacheDir } from 'node:module';
 import { DynamicModule, INestApplication, Logger, Type } from '@nestjs/common';
 import { ModuleRef, NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -138,8 +139,14 @@ function optionalProvider<T>(app: INestApplication, token: Type<T> | string): T 
   }
 }
 
-/** Listens and logs where the service answers. */
+/**
+ * Listens, writes Node's compile cache (NODE_COMPILE_CACHE, which the images set) and logs where the service
+ * answers. Node writes that cache only when a process exits normally: a service that is OOM-killed, killed -9
+ * or crashes (the restarts where starting fast matters most) never did, so every one of its restarts compiled
+ * the whole bundle again. Written once here, the modules loaded so far are in it from the first ready start.
+ */
 export async function listenService(app: INestApplication, name: string, port: number, host: string): Promise<void> {
   await app.listen(port, host);
+  if (getCompileCacheDir()) flushCompileCache();
   new Logger(name).log(`listening on http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`);
 }
