@@ -1,12 +1,13 @@
 import type { AuditVerifyResponse } from '@personai/contracts';
-import { createHash, generateKeyPairSync, randomUUID, sign } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createHash, randomUUID } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { canonical, rowHash, type StoredRow } from './support/audit-hash';
+import { type SignedCheckpoint, signedChain, type StoredRow } from './support/audit-hash';
 import { verifyOfflineStore } from './support/audit-cli';
 import { eventually, getJson } from './support/http';
+import { archivedIds, archiveFiles, killWhen, partials, retentionSetup } from './support/retention';
 import { ServiceProcess } from './support/service-process';
 import { freePort } from './support/stack';
 import { targets } from './support/targets';
@@ -23,7 +24,6 @@ const EVENTS = DAYS * PER_DAY;
 const CHECKPOINT_EVERY = 1000;
 const DAY_MS = 86_400_000;
 const JANUARY = Date.UTC(2026, 0, 1);
-const GENESIS = '0'.repeat(64);
 
 /** The table of a service's partitions, named as the PostgreSQL store names it (postgres-audit.store.ts). */
 const serviceTable = (service: string) => `audit_events_${service.toLowerCase().replace(/[^a-z0-9]/g, '_').slice(0, 24)}_${createHash('sha256').update(service).digest('hex').slice(0, 8)}`;
@@ -49,24 +49,18 @@ describeLocal('content-engine: a retention pass killed -9 mid-way loses nothing 
   let pg: Client;
   const seeded: string[] = [];
   const liveIds = async () => new Set((await pg.query<{ id: string }>('SELECT id FROM audit_events WHERE service = $1 AND writer = $2', [service, writer])).rows.map((r) => r.id));
-  const archiveFiles = () => readdirSync(archiveDir).filter((f) => f.endsWith('.ndjson')).sort();
-  const partials = () => readdirSync(archiveDir).filter((f) => f.endsWith('.partial')).map((f) => statSync(join(archiveDir, f), { throwIfNoEntry: false })?.size ?? 0);
   const offline = (...extra: string[]) => verifyOfflineStore(PG_URL, join(dataDir, service, 'checkpoints'), join(dataDir, 'public-key.pem'), '--service', service, ...extra);
 
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'personai-retention-crash-pg-'));
     archiveDir = join(dataDir, 'archive');
-    const { privateKey, publicKey } = generateKeyPairSync('ed25519');
-    writeFileSync(join(dataDir, 'public-key.pem'), publicKey.export({ type: 'spki', format: 'pem' }));
+    const { privateKey, env: retention } = retentionSetup(dataDir, archiveDir);
     proc = new ServiceProcess('content-engine', await freePort(), {
       SERVICE_NAME: service,
       DATA_DIR: dataDir,
       AUDIT_DATABASE_URL: PG_URL,
       OPENAI_API_URL: `${fakeUpstreams}/openai`,
-      AUDIT_SIGNING_KEY: Buffer.from(privateKey.export({ type: 'pkcs8', format: 'pem' })).toString('base64'),
-      AUDIT_RETENTION: '30d',
-      AUDIT_RETENTION_INTERVAL: '1s',
-      AUDIT_ARCHIVE_DIR: archiveDir,
+      ...retention,
     });
     // Started once so that it migrates the schema and records its partition interval (a day), then stopped.
     await proc.start();
@@ -76,9 +70,9 @@ describeLocal('content-engine: a retention pass killed -9 mid-way loses nothing 
     expect((await pg.query('SELECT interval_ms FROM audit_partitioning WHERE service = $1', [service])).rows).toEqual([{ interval_ms: String(DAY_MS) }]);
     // The partitions as the store makes them, then the writer's events and checkpoints, day by day.
     await pg.query(`CREATE TABLE "${table}" PARTITION OF audit_events FOR VALUES IN ('${service}') PARTITION BY RANGE (period)`);
-    const anchor: string[] = [];
-    let prev = GENESIS;
-    let prevSignature: string | null = null;
+    const anchor: SignedCheckpoint[] = [];
+    // An event every 8.64 s: PER_DAY of them fill a day.
+    const chain = signedChain({ service, writer, count: EVENTS, checkpointEvery: CHECKPOINT_EVERY, privateKey, timestampOf: (i) => new Date(JANUARY + ((i - 1) * DAY_MS) / PER_DAY).toISOString() });
     for (let day = 0; day < DAYS; day += 1) {
       const start = JANUARY + day * DAY_MS;
       await pg.query(`CREATE TABLE "${table}_${stamp(start)}" PARTITION OF "${table}" FOR VALUES FROM ('${new Date(start).toISOString()}') TO ('${new Date(start + DAY_MS).toISOString()}')`);
@@ -86,31 +80,19 @@ describeLocal('content-engine: a retention pass killed -9 mid-way loses nothing 
         const values: unknown[] = [];
         const tuples: string[] = [];
         for (let j = 0; j < 1000; j += 1) {
-          const i = day * PER_DAY + batch * 1000 + j + 1;
-          const timestamp = new Date(start + (batch * 1000 + j) * 8000).toISOString();
-          const row: StoredRow = { id: randomUUID(), timestamp, service, event_type: 'content_generated', user_id: `u${i % 97}`, resource_id: `brief_${i}`, action: 'create', details: '{"model":"gpt-4o-mini"}', success: 1, request_id: `r${i}`, trace_id: null, writer, prev_hash: prev, hash: '' };
-          row.hash = rowHash(row);
-          prev = row.hash;
+          const { row, checkpoint } = chain.next().value as { row: StoredRow; checkpoint?: SignedCheckpoint };
           seeded.push(row.id);
+          if (checkpoint) anchor.push(checkpoint);
           const cells = [row.id, row.timestamp, service, row.event_type, row.user_id, row.resource_id, row.action, row.details, true, row.request_id, null, writer, row.prev_hash, row.hash, new Date(start)];
           tuples.push(`(${cells.map((c) => `$${values.push(c)}`).join(', ')})`);
-          if (i % CHECKPOINT_EVERY === 0) {
-            const body = { service, writer, sequence: i / CHECKPOINT_EVERY, head_id: row.id, head_hash: row.hash, event_count: i, timestamp, prev_signature: prevSignature };
-            const checkpoint = { ...body, signature: sign(null, Buffer.from(canonical(body)), privateKey).toString('base64') };
-            prevSignature = checkpoint.signature;
-            anchor.push(JSON.stringify(checkpoint));
-          }
         }
         await pg.query(`INSERT INTO audit_events (id, timestamp, service, event_type, user_id, resource_id, action, details, success, request_id, trace_id, writer, prev_hash, hash, period) VALUES ${tuples.join(', ')}`, values);
       }
     }
-    for (const line of anchor) {
-      const checkpoint = JSON.parse(line) as { sequence: number };
-      await pg.query('INSERT INTO audit_checkpoints (service, writer, sequence, body) VALUES ($1, $2, $3, $4)', [service, writer, checkpoint.sequence, line]);
-    }
+    for (const checkpoint of anchor) await pg.query('INSERT INTO audit_checkpoints (service, writer, sequence, body) VALUES ($1, $2, $3, $4)', [service, writer, checkpoint.sequence, JSON.stringify(checkpoint)]);
     mkdirSync(join(dataDir, service, 'checkpoints'), { recursive: true });
     mkdirSync(archiveDir);
-    writeFileSync(join(dataDir, service, 'checkpoints', `${safeName(service)}__${safeName(writer)}.ndjson`), `${anchor.join('\n')}\n`);
+    writeFileSync(join(dataDir, service, 'checkpoints', `${safeName(service)}__${safeName(writer)}.ndjson`), `${anchor.map((c) => JSON.stringify(c)).join('\n')}\n`);
     expect((await liveIds()).size).toBe(EVENTS);
   }, 120_000);
 
@@ -124,37 +106,13 @@ describeLocal('content-engine: a retention pass killed -9 mid-way loses nothing 
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  /** Starts the service and kills it -9 the moment `now()` holds (checked every 2 ms); fails if it never does. */
-  async function killWhen(what: string, now: () => boolean | Promise<boolean>): Promise<void> {
-    await proc.start();
-    const deadline = Date.now() + 60_000;
-    while (!(await now())) {
-      if (Date.now() > deadline) throw new Error(`the retention pass never reached the moment to kill it: ${what}`);
-      await new Promise((resolve) => setTimeout(resolve, 2));
-    }
-    expect(await proc.kill('SIGKILL')).toEqual({ code: null, signal: 'SIGKILL' });
-  }
-
-  /** Every archived event's id, file by file; each file must end with the signed checkpoint of its last event. */
-  function archivedIds(): string[] {
-    const ids: string[] = [];
-    for (const f of archiveFiles()) {
-      const lines = readFileSync(join(archiveDir, f), 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as { id?: string; checkpoint?: { head_id: string } });
-      const last = lines.pop();
-      expect({ file: f, ends: last?.checkpoint?.head_id }).toEqual({ file: f, ends: lines[lines.length - 1]?.id });
-      expect({ file: f, rows: lines.length }).toEqual({ file: f, rows: PER_DAY });
-      ids.push(...lines.map((l) => l.id as string));
-    }
-    return ids;
-  }
-
   /**
    * What must hold after a kill: every archive file whole (a day's events, ending with the checkpoint of its last),
    * none archived twice, every event live or archived, whole days dropped only (live events a multiple of a day's),
    * and archive plus live store intact from genesis, each event once, for the offline verifier. Answers the live count.
    */
   async function nothingLost(): Promise<number> {
-    const archived = archivedIds();
+    const archived = archivedIds(archiveDir, PER_DAY);
     expect(new Set(archived).size).toBe(archived.length);
     const live = await liveIds();
     const missing = seeded.filter((id) => !live.has(id) && !archived.includes(id));
@@ -168,21 +126,21 @@ describeLocal('content-engine: a retention pass killed -9 mid-way loses nothing 
 
   it('killed while it writes a partition\'s archive, then while it archives and drops: nothing lost, no file half-written, intact from genesis; the third run drops every old partition', async () => {
     // 1. A partition's file finished, the next one half-written.
-    await killWhen('a partition file finished and the next half-written', () => archiveFiles().length >= 1 && partials().some((size) => size > 0));
-    expect(partials()).toEqual([expect.any(Number)]);
+    await killWhen(proc, 'a partition file finished and the next half-written', () => archiveFiles(archiveDir).length >= 1 && partials(archiveDir).some((size) => size > 0));
+    expect(partials(archiveDir)).toEqual([expect.any(Number)]);
     const afterFirst = await nothingLost();
     expect(afterFirst).toBeGreaterThan(0);
     // Dropped only once archived: every dropped day has its file (a day's file may be written and its drop not yet run).
-    expect(archiveFiles().length).toBeGreaterThanOrEqual(DAYS - afterFirst / PER_DAY);
+    expect(archiveFiles(archiveDir).length).toBeGreaterThanOrEqual(DAYS - afterFirst / PER_DAY);
 
     // 2. Later in a pass: at least four more days dropped since.
-    await killWhen('four more partitions dropped', async () => (await liveIds()).size <= afterFirst - 4 * PER_DAY);
+    await killWhen(proc, 'four more partitions dropped', async () => (await liveIds()).size <= afterFirst - 4 * PER_DAY);
     const afterSecond = await nothingLost();
     // The first kill's half-written file was removed by the next pass: the writer (service/host:port) is the same
     // after a restart, and no process was writing it. What is left is at most the second kill's own.
-    expect(partials().length).toBeLessThanOrEqual(1);
+    expect(partials(archiveDir).length).toBeLessThanOrEqual(1);
     expect(afterSecond).toBeLessThanOrEqual(afterFirst - 4 * PER_DAY);
-    expect(archiveFiles().length).toBeGreaterThanOrEqual(DAYS - afterSecond / PER_DAY);
+    expect(archiveFiles(archiveDir).length).toBeGreaterThanOrEqual(DAYS - afterSecond / PER_DAY);
     // The live chain on its own verifies from the signed checkpoint its first live event follows.
     if (afterSecond > 0) {
       const liveOnly = offline('--retention', '30d');
@@ -196,10 +154,10 @@ describeLocal('content-engine: a retention pass killed -9 mid-way loses nothing 
     await eventually('the third run\'s pass to drop every old partition', async () => ((await liveIds()).size === 0 ? true : undefined), 60_000);
     const end = (await getJson<AuditVerifyResponse>(`${proc.url}/audit/verify`)).body;
     expect(end.intact).toBe(true);
-    const ids = archivedIds();
+    const ids = archivedIds(archiveDir, PER_DAY);
     expect(ids.sort()).toEqual([...seeded].sort());
-    expect(archiveFiles()).toHaveLength(DAYS);
-    expect(partials()).toEqual([]);
+    expect(archiveFiles(archiveDir)).toHaveLength(DAYS);
+    expect(partials(archiveDir)).toEqual([]);
     // No January partition is left (the service's own, of today and tomorrow, are).
     const left = (await pg.query<{ name: string }>('SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = to_regclass($1)', [`"${table}"`])).rows.map((r) => r.name);
     expect(left.filter((name) => name.includes('_202601'))).toEqual([]);

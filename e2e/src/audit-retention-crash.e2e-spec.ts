@@ -1,11 +1,11 @@
 import type { AuditVerifyResponse } from '@personai/contracts';
 import Database from 'better-sqlite3';
-import { generateKeyPairSync, randomUUID, sign } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { canonical, rowHash, type StoredRow } from './support/audit-hash';
+import { signedChain } from './support/audit-hash';
 import { eventually, getJson } from './support/http';
+import { archivedIds, archiveFiles, killWhen, partials, retentionSetup } from './support/retention';
 import { ServiceProcess } from './support/service-process';
 import { verifyOffline } from './support/audit-cli';
 import { freePort } from './support/stack';
@@ -19,7 +19,6 @@ const SERVICE = 'content-engine';
 /** Old events: a retention pass takes them all, in steps of about 5,000 (20 steps), each archived first. */
 const EVENTS = 100_000;
 const CHECKPOINT_EVERY = 1000;
-const GENESIS = '0'.repeat(64);
 
 /**
  * The retention pass, killed -9 at its two worst moments on a real SQLite file: while it writes the archive (nothing
@@ -37,24 +36,16 @@ describeLocal('content-engine: a retention pass killed -9 mid-way loses nothing 
   let service: ServiceProcess;
   let reader: Database.Database;
   const liveOld = () => (reader.prepare(`SELECT count(*) AS n FROM audit_events WHERE timestamp < '2026-06-01'`).get() as { n: number }).n;
-  const archiveFiles = () => readdirSync(archiveDir).filter((f) => f.endsWith('.ndjson')).sort();
-  /** Archive files being written (or left half-written by a killed process), and their sizes. */
-  const partials = () => readdirSync(archiveDir).filter((f) => f.endsWith('.partial')).map((f) => statSync(join(archiveDir, f), { throwIfNoEntry: false })?.size ?? 0);
 
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'personai-retention-crash-'));
     archiveDir = join(dataDir, 'archive');
     db = join(dataDir, SERVICE, 'audit.db');
-    const { privateKey, publicKey } = generateKeyPairSync('ed25519');
-    writeFileSync(join(dataDir, 'public-key.pem'), publicKey.export({ type: 'spki', format: 'pem' }));
+    const { privateKey, env: retention } = retentionSetup(dataDir, archiveDir);
     service = new ServiceProcess(SERVICE, await freePort(), {
       DATA_DIR: dataDir,
       OPENAI_API_URL: `${fakeUpstreams}/openai`,
-      AUDIT_SIGNING_KEY: Buffer.from(privateKey.export({ type: 'pkcs8', format: 'pem' })).toString('base64'),
-      AUDIT_RETENTION: '30d',
-      // The first pass starts a second after start-up.
-      AUDIT_RETENTION_INTERVAL: '1s',
-      AUDIT_ARCHIVE_DIR: archiveDir,
+      ...retention,
     });
     // Started once so that it creates its store (and writes nothing to the chain), then stopped.
     await service.start();
@@ -65,22 +56,13 @@ describeLocal('content-engine: a retention pass killed -9 mid-way loses nothing 
       VALUES (@id, @timestamp, @service, @event_type, @user_id, @resource_id, @action, @details, @success, @request_id, @trace_id, @writer, @prev_hash, @hash)`);
     const insertCheckpoint = fill.prepare('INSERT INTO audit_checkpoints (writer, sequence, body) VALUES (?, ?, ?)');
     const anchor: string[] = [];
-    let prev = GENESIS;
-    let prevSignature: string | null = null;
+    const chain = signedChain({ service: SERVICE, writer: SERVICE, count: EVENTS, checkpointEvery: CHECKPOINT_EVERY, privateKey, timestampOf: (i) => new Date(Date.UTC(2026, 0, 1) + i * 60_000).toISOString() });
     fill.transaction(() => {
-      for (let i = 1; i <= EVENTS; i += 1) {
-        const timestamp = new Date(Date.UTC(2026, 0, 1) + i * 60_000).toISOString();
-        const row: StoredRow = { id: randomUUID(), timestamp, service: SERVICE, event_type: 'content_generated', user_id: `u${i % 97}`, resource_id: `brief_${i}`, action: 'create', details: '{"model":"gpt-4o-mini"}', success: 1, request_id: `r${i}`, trace_id: null, writer: SERVICE, prev_hash: prev, hash: '' };
-        row.hash = rowHash(row);
-        prev = row.hash;
+      for (const { row, checkpoint } of chain) {
         insert.run(row);
-        if (i % CHECKPOINT_EVERY === 0) {
-          const body = { service: SERVICE, writer: SERVICE, sequence: i / CHECKPOINT_EVERY, head_id: row.id, head_hash: row.hash, event_count: i, timestamp, prev_signature: prevSignature };
-          const checkpoint = { ...body, signature: sign(null, Buffer.from(canonical(body)), privateKey).toString('base64') };
-          prevSignature = checkpoint.signature;
-          insertCheckpoint.run(SERVICE, checkpoint.sequence, JSON.stringify(checkpoint));
-          anchor.push(JSON.stringify(checkpoint));
-        }
+        if (!checkpoint) continue;
+        insertCheckpoint.run(SERVICE, checkpoint.sequence, JSON.stringify(checkpoint));
+        anchor.push(JSON.stringify(checkpoint));
       }
     })();
     fill.close();
@@ -97,44 +79,21 @@ describeLocal('content-engine: a retention pass killed -9 mid-way loses nothing 
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  /** Starts the service and kills it -9 the moment `now()` holds (checked every 2 ms); fails if it never does. */
-  async function killWhen(what: string, now: () => boolean): Promise<void> {
-    await service.start();
-    const deadline = Date.now() + 60_000;
-    while (!now()) {
-      if (Date.now() > deadline) throw new Error(`the retention pass never reached the moment to kill it: ${what}`);
-      await new Promise((resolve) => setTimeout(resolve, 2));
-    }
-    expect(await service.kill('SIGKILL')).toEqual({ code: null, signal: 'SIGKILL' });
-  }
-
   /** GET /audit/verify of the live store, on a started service. */
   const verify = async () => (await getJson<AuditVerifyResponse>(`${service.url}/audit/verify`)).body;
 
   /** The offline verifier of the SQLite file (npm run audit:verify), with `extra` options. */
   const offline = (...extra: string[]) => verifyOffline(dataDir, SERVICE, ...extra);
 
-  /** Every archived event's id, file by file; each file must end with the signed checkpoint of its last event. */
-  function archivedIds(): string[] {
-    const ids: string[] = [];
-    for (const f of archiveFiles()) {
-      const lines = readFileSync(join(archiveDir, f), 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as { id?: string; checkpoint?: { head_id: string } });
-      const last = lines.pop();
-      expect({ file: f, ends: last?.checkpoint?.head_id }).toEqual({ file: f, ends: lines[lines.length - 1]?.id });
-      ids.push(...lines.map((l) => l.id as string));
-    }
-    return ids;
-  }
-
   it('killed while it archives: nothing deleted, the files written are whole; killed while it deletes: the live chain verifies from a signed checkpoint; the third run finishes, and archive plus live hold every event once, from genesis', async () => {
     // 1. While the archive is written: a segment file or more finished, the next one half-written, nothing deleted.
-    await killWhen('an archive file finished and the next half-written', () => archiveFiles().length >= 1 && partials().some((size) => size > 0));
-    const afterFirst = archiveFiles().length;
+    await killWhen(service, 'an archive file finished and the next half-written', () => archiveFiles(archiveDir).length >= 1 && partials(archiveDir).some((size) => size > 0));
+    const afterFirst = archiveFiles(archiveDir).length;
     expect(afterFirst).toBeGreaterThanOrEqual(1);
     expect(afterFirst).toBeLessThan(EVENTS / 5000);
-    expect(partials()).toEqual([expect.any(Number)]);
+    expect(partials(archiveDir)).toEqual([expect.any(Number)]);
     expect(liveOld()).toBe(EVENTS);
-    const firstIds = archivedIds();
+    const firstIds = archivedIds(archiveDir);
     expect(new Set(firstIds).size).toBe(firstIds.length);
     // Archive plus live, offline: every event once (the archived ones are all still live).
     const afterFirstKill = offline('--archive', archiveDir);
@@ -142,17 +101,17 @@ describeLocal('content-engine: a retention pass killed -9 mid-way loses nothing 
     expect(afterFirstKill.code).toBe(0);
 
     // 2. While the steps delete: some committed, the rest not.
-    await killWhen('two steps deleted', () => liveOld() <= EVENTS - 10_000);
+    await killWhen(service, 'two steps deleted', () => liveOld() <= EVENTS - 10_000);
     const left = liveOld();
     expect(left).toBeGreaterThan(0);
     expect(left).toBeLessThan(EVENTS);
     // Every step deletes through one of the writer's checkpoints: what is left starts right after one (a step in
     // flight when the process died was rolled back whole).
     expect(left % CHECKPOINT_EVERY).toBe(0);
-    expect(archiveFiles()).toHaveLength(EVENTS / 5000);
+    expect(archiveFiles(archiveDir)).toHaveLength(EVENTS / 5000);
     // The half-written file the first kill left was removed by the next pass (it was this writer's, and no process
     // was writing it).
-    expect(partials()).toEqual([]);
+    expect(partials(archiveDir)).toEqual([]);
     // The evidence an operator takes right after such a crash, the service down: the live store verifies with the
     // retention stated (its chain starts after the checkpoint the last step deleted through), and archive plus live
     // verify from genesis, each event once, though most steps are in both (archived, not yet deleted).
@@ -174,10 +133,10 @@ describeLocal('content-engine: a retention pass killed -9 mid-way loses nothing 
     expect(end.pruned_through?.[SERVICE]).toEqual({ checkpoint_sequence: EVENTS / CHECKPOINT_EVERY, event_count: EVENTS });
 
     // Archive plus live store: every event once, from genesis, against the signed checkpoints.
-    const ids = archivedIds();
+    const ids = archivedIds(archiveDir);
     expect(ids).toHaveLength(EVENTS);
     expect(new Set(ids).size).toBe(EVENTS);
-    expect(partials()).toEqual([]);
+    expect(partials(archiveDir)).toEqual([]);
     await service.kill('SIGTERM'); // the offline verifier reads a store no service writes to
     const live = (reader.prepare('SELECT count(*) AS n FROM audit_events').get() as { n: number }).n;
     const whole = offline('--archive', archiveDir);

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, type KeyObject, randomUUID, sign } from 'node:crypto';
 
 /**
  * Stable JSON (object keys sorted at every depth, undefined properties dropped), written here from the audit log's
@@ -15,4 +15,42 @@ export function rowHash(r: StoredRow): string {
   const { id, writer, prev_hash, timestamp, service, event_type, user_id, resource_id, action, request_id, trace_id } = r;
   const body = { id, writer, prev_hash, timestamp, service, event_type, user_id, resource_id, action, details: JSON.parse(r.details) as unknown, success: r.success === 1, request_id, ...(trace_id ? { trace_id } : {}) };
   return createHash('sha256').update(canonical(body)).digest('hex');
+}
+
+/** A checkpoint as a writer signs it (its JSON is what the database and the anchor directory hold). */
+export interface SignedCheckpoint {
+  service: string;
+  writer: string;
+  sequence: number;
+  head_id: string;
+  head_hash: string;
+  event_count: number;
+  timestamp: string;
+  prev_signature: string | null;
+  signature: string;
+}
+
+/**
+ * A writer's chain of `count` content_generated events from genesis, as a store writes them (the i-th, from 1, dated
+ * `timestampOf(i)`), with a checkpoint signed by `privateKey` after every `checkpointEvery` events: for specs that fill
+ * a store with a past the service would have written.
+ */
+export function* signedChain(options: { service: string; writer: string; count: number; checkpointEvery: number; privateKey: KeyObject; timestampOf: (i: number) => string }): Generator<{ row: StoredRow; checkpoint?: SignedCheckpoint }> {
+  const { service, writer, count, checkpointEvery, privateKey, timestampOf } = options;
+  let prev = '0'.repeat(64);
+  let prevSignature: string | null = null;
+  for (let i = 1; i <= count; i += 1) {
+    const timestamp = timestampOf(i);
+    const row: StoredRow = { id: randomUUID(), timestamp, service, event_type: 'content_generated', user_id: `u${i % 97}`, resource_id: `brief_${i}`, action: 'create', details: '{"model":"gpt-4o-mini"}', success: 1, request_id: `r${i}`, trace_id: null, writer, prev_hash: prev, hash: '' };
+    row.hash = rowHash(row);
+    prev = row.hash;
+    if (i % checkpointEvery !== 0) {
+      yield { row };
+      continue;
+    }
+    const body = { service, writer, sequence: i / checkpointEvery, head_id: row.id, head_hash: row.hash, event_count: i, timestamp, prev_signature: prevSignature };
+    const checkpoint: SignedCheckpoint = { ...body, signature: sign(null, Buffer.from(canonical(body)), privateKey).toString('base64') };
+    prevSignature = checkpoint.signature;
+    yield { row, checkpoint };
+  }
 }
