@@ -511,6 +511,19 @@ describe('audit retention on PostgreSQL: whole time partitions dropped, never ro
     await Promise.all([a.close(), reader.close()]);
   }, 30_000);
 
+  it('gives up after three walks that each lost a partition to retention, and says so, rather than answer from a cut walk', async () => {
+    await nextPeriod();
+    const reader = open('r');
+    await reader.append(event(0));
+    const backend = (reader as unknown as { backend: AuditBackend }).backend;
+    let listings = 0;
+    // Each listing misses the partition the one before named: every walk has one dropped under it.
+    backend.partitionNames = async () => [`gone_${(listings += 1)}`];
+    await expect(reader.verify()).rejects.toThrow('retention dropped audit partitions during each of 3 verifies (last: gone_5); verify again');
+    expect(listings).toBe(6);
+    await reader.close();
+  }, 20_000);
+
   it('moves an audit table of the earlier, unpartitioned layout into partitions on first use: chains, seq order and other services kept', async () => {
     const name = `audit_migrate_${randomUUID().slice(0, 8)}`;
     await pg(`CREATE DATABASE ${name}`);
