@@ -12,8 +12,9 @@ const describeLocal = local ? describe : describe.skip;
 /** The files of a compile cache directory (Node keeps them in one subdirectory per Node version and flags). */
 function cacheFiles(dir: string): { name: string; bytes: number }[] {
   return readdirSync(dir, { recursive: true, encoding: 'utf8' })
-    .map((name) => ({ name, bytes: statSync(join(dir, name)).size }))
-    .filter((f) => statSync(join(dir, f.name)).isFile());
+    .map((name) => ({ name, stat: statSync(join(dir, name)) }))
+    .filter((f) => f.stat.isFile())
+    .map((f) => ({ name: f.name, bytes: f.stat.size }));
 }
 
 /**
