@@ -13,7 +13,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ROOT, freePort, startNode, startService } from './lib/servers.mjs';
+import { ROOT, freePort, imageRuntimeEnv, startNode, startService } from './lib/servers.mjs';
 
 const require = createRequire(import.meta.url);
 const { wiring, SERVICES, FAKES } = require('../tools/stack/index.js');
@@ -21,11 +21,7 @@ const { values: args } = parseArgs({ options: { rounds: { type: 'string' }, seco
 const rounds = Number(args.rounds ?? 4);
 const seconds = Number(args.seconds ?? 5);
 const setup = { pinned: true, serverCpu: '0', loaderCpu: '1', tool: 'wrk' };
-const runtime = {};
-for (const line of readFileSync(join(ROOT, 'docker', 'Dockerfile'), 'utf8').split('\n')) {
-  const m = /^ENV (NODE_OPTIONS|MALLOC_[A-Z_]+)=(?:"([^"]*)"|(\S+))$/.exec(line);
-  if (m) runtime[m[1]] = m[2] ?? m[3];
-}
+const runtime = imageRuntimeEnv();
 if (args['semi-space']) runtime.NODE_OPTIONS = runtime.NODE_OPTIONS.replace(/--max-semi-space-size=\d+/, `--max-semi-space-size=${args['semi-space']}`);
 const profiled = (name) => (args.profile ? ['--cpu-prof', `--cpu-prof-dir=${join(args.profile, name)}`] : []);
 

@@ -17,7 +17,7 @@
 // target is missed (in --quick mode only when a correctness check fails: errors, lost events, inexact totals).
 import '../scripts/require-node.mjs';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, copyFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync, copyFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,7 +27,7 @@ import { benchPipeline } from './lib/pipeline.mjs';
 import { loadSetup, runLoad, timeSequential } from './lib/load.mjs';
 import { summarizeProfile } from './lib/profile.mjs';
 import { renderMarkdown } from './lib/report.mjs';
-import { ROOT, freePort, memoryCgroup, metric, rssBytes, startHangingUpstream, startNatsServer, startNode, startOtlpSink, startService } from './lib/servers.mjs';
+import { ROOT, freePort, imageRuntimeEnv, memoryCgroup, metric, rssBytes, startHangingUpstream, startNatsServer, startNode, startOtlpSink, startService } from './lib/servers.mjs';
 
 const require = createRequire(import.meta.url);
 const { wiring, SERVICES, FAKES } = require('../tools/stack/index.js');
@@ -137,20 +137,6 @@ async function main() {
     log(`${failing.length} target(s) missed: ${failing.map((x) => x.name).join('; ')}`);
     process.exitCode = 1;
   }
-}
-
-/**
- * The runtime settings the images give every process (docker/Dockerfile's `ENV NODE_OPTIONS=...` and glibc's
- * `ENV MALLOC_*=...` lines), as an environment.
- */
-function imageRuntimeEnv() {
-  const env = {};
-  for (const line of readFileSync(join(ROOT, 'docker', 'Dockerfile'), 'utf8').split('\n')) {
-    const m = /^ENV (NODE_OPTIONS|MALLOC_[A-Z_]+)=(?:"([^"]*)"|(\S+))$/.exec(line);
-    if (m) env[m[1]] = m[2] ?? m[3];
-  }
-  if (env.NODE_OPTIONS === undefined) throw new Error('docker/Dockerfile has no ENV NODE_OPTIONS="..." line');
-  return env;
 }
 
 /**

@@ -32,6 +32,20 @@ export async function startNode(setup, { name, script, env = {}, readyPath, node
   return { name, child, url, startupMs: performance.now() - since, stop: () => stopChild(child) };
 }
 
+/**
+ * The runtime settings the images give every process (docker/Dockerfile's `ENV NODE_OPTIONS=...` and glibc's
+ * `ENV MALLOC_*=...` lines), as an environment.
+ */
+export function imageRuntimeEnv() {
+  const env = {};
+  for (const line of readFileSync(join(ROOT, 'docker', 'Dockerfile'), 'utf8').split('\n')) {
+    const m = /^ENV (NODE_OPTIONS|MALLOC_[A-Z_]+)=(?:"([^"]*)"|(\S+))$/.exec(line);
+    if (m) env[m[1]] = m[2] ?? m[3];
+  }
+  if (env.NODE_OPTIONS === undefined) throw new Error('docker/Dockerfile has no ENV NODE_OPTIONS="..." line');
+  return env;
+}
+
 /** A service from dist/apps/<service>/main.js. */
 export function startService(setup, service, env, options = {}) {
   return startNode(setup, { name: service, script: join(ROOT, 'dist', 'apps', service, 'main.js'), env: { SERVICE_NAME: service, ...env }, readyPath: '/health/ready', ...options });
