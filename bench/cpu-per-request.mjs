@@ -8,15 +8,12 @@
 // --scrape-also N asks the --also process for /metrics N times in a row before each of its rounds (the lean bench
 // scrapes the process whose cheap GET it times): with --also naming this build, it shows what scraping costs a GET.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ROOT, freePort, imageRuntimeEnv, startNode, startService } from './lib/servers.mjs';
+import { CHEAP_GET_ROUTE, startCheapGetProcesses } from './lib/cheap-get.mjs';
+import { imageRuntimeEnv } from './lib/servers.mjs';
 
-const require = createRequire(import.meta.url);
-const { wiring, SERVICES, FAKES } = require('../tools/stack/index.js');
 const { values: args } = parseArgs({ options: { rounds: { type: 'string' }, seconds: { type: 'string' }, 'semi-space': { type: 'string' }, profile: { type: 'string' }, also: { type: 'string' }, 'scrape-also': { type: 'string' } } });
 const rounds = Number(args.rounds ?? 4);
 const seconds = Number(args.seconds ?? 5);
@@ -25,22 +22,8 @@ const runtime = imageRuntimeEnv();
 if (args['semi-space']) runtime.NODE_OPTIONS = runtime.NODE_OPTIONS.replace(/--max-semi-space-size=\d+/, `--max-semi-space-size=${args['semi-space']}`);
 const profiled = (name) => (args.profile ? ['--cpu-prof', `--cpu-prof-dir=${join(args.profile, name)}`] : []);
 
-const dataRoot = mkdtempSync(join(tmpdir(), 'personai-cpu-'));
-const ports = Object.fromEntries(await Promise.all([FAKES, ...SERVICES].map(async (n) => [n, await freePort()])));
-const env = { HEALTH_CHECK_INTERVAL: '5s', NODE_ENV: 'production', SHUTDOWN_DRAIN_DELAY: '0s', RATE_LIMIT_MAX: '0', ...wiring(ports), ...runtime };
-// A start that fails (an --also build that cannot load) ends the script: the processes already started go with it.
-const started = [];
-process.once('exit', () => started.forEach((p) => p.child.exitCode === null && p.child.kill('SIGKILL')));
-const tracked = async (starting) => {
-  const p = await starting;
-  started.push(p);
-  return p;
-};
-const fakes = await tracked(startNode(setup, { name: FAKES, script: join(ROOT, 'dist', 'apps', FAKES, 'main.js'), readyPath: '/health/live', port: ports[FAKES] }));
-const bare = await tracked(startNode(setup, { name: 'bare NestJS', script: join(ROOT, 'bench', 'bare-nest.cjs'), env: { BARE_NEST_SQLITE: join(dataRoot, 'bare.db'), ...runtime }, readyPath: '/integrations?user_id=u', nodeArgs: profiled('bare') }));
-const ic = await tracked(startService(setup, 'integration-controller', { ...env, DATA_DIR: join(dataRoot, 'ic') }, { port: ports['integration-controller'], nodeArgs: profiled('integration-controller') }));
-const other = args.also ? await tracked(startService(setup, 'integration-controller', { ...env, DATA_DIR: join(dataRoot, 'ic-also') }, { name: 'integration-controller (--also)', script: args.also, nodeArgs: profiled('also') })) : undefined;
-const route = '/integrations?user_id=bench_user';
+const { bare, ic, other, stopAll } = await startCheapGetProcesses(setup, runtime, { nodeArgs: profiled, also: args.also });
+const route = CHEAP_GET_ROUTE;
 
 /** User + system CPU of a process so far, in microseconds (clock ticks of 10 ms). */
 const cpuUs = (pid) => {
@@ -80,4 +63,4 @@ console.log(`median (${runtime.NODE_OPTIONS}): CPU ratio ${median(ratios.map((r)
 const least = (i) => Math.min(...ratios.map((r) => r.us[i])).toFixed(1);
 console.log(`least CPU per request in a round: bare NestJS ${least(0)} us, integration-controller ${least(1)} us${other ? `, --also ${least(2)} us` : ''}`);
 if (other) console.log(`--also: CPU ratio ${median(ratios.map((r) => r.also.cpu)).toFixed(3)}, throughput ratio ${median(ratios.map((r) => r.also.rps)).toFixed(3)}; its CPU per request over this build's ${median(ratios.map((r) => r.also.change)).toFixed(3)} (median of rounds)`);
-for (const p of [ic, bare, fakes, ...(other ? [other] : [])]) await p.stop();
+await stopAll();

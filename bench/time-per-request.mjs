@@ -12,18 +12,17 @@
 // 250 us, and a row of 0.1 us a request is some twenty samples), but it sees what that count cannot: the kernel's
 // work, cache misses, and the cost of the same instructions on this machine.
 // Needs `perf` (Debian's linux-perf) with access to the processes (root, or kernel.perf_event_paranoid at most 1
-// for the kernel's part). --out keeps perf's data files (perf report -i <file>).
+// for the kernel's part). perf's data files go to --out (by default a new temporary directory, named at the end), for
+// `perf report -i <file>`.
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { SourceMap } from 'node:module';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ROOT, freePort, imageRuntimeEnv, startNode, startService } from './lib/servers.mjs';
+import { CHEAP_GET_ROUTE, startCheapGetProcesses } from './lib/cheap-get.mjs';
+import { ROOT, imageRuntimeEnv } from './lib/servers.mjs';
 
-const require = createRequire(import.meta.url);
-const { wiring, SERVICES, FAKES } = require('../tools/stack/index.js');
 const { values: args } = parseArgs({ options: { rounds: { type: 'string' }, seconds: { type: 'string' }, top: { type: 'string' }, out: { type: 'string' } } });
 const rounds = Number(args.rounds ?? 2);
 const seconds = Number(args.seconds ?? 4);
@@ -31,7 +30,6 @@ const top = Number(args.top ?? 40);
 const out = args.out ?? mkdtempSync(join(tmpdir(), 'personai-perf-'));
 const HZ = 4000;
 const setup = { pinned: true, serverCpu: '0', loaderCpu: '1', tool: 'wrk' };
-const route = '/integrations?user_id=bench_user';
 
 try {
   execFileSync('perf', ['--version'], { stdio: 'ignore' });
@@ -41,21 +39,9 @@ try {
 
 const runtime = imageRuntimeEnv();
 const nodeArgs = ['--perf-basic-prof-only-functions'];
-const dataRoot = mkdtempSync(join(tmpdir(), 'personai-time-'));
-const ports = Object.fromEntries(await Promise.all([FAKES, ...SERVICES].map(async (n) => [n, await freePort()])));
-const env = { HEALTH_CHECK_INTERVAL: '5s', NODE_ENV: 'production', SHUTDOWN_DRAIN_DELAY: '0s', RATE_LIMIT_MAX: '0', ...wiring(ports), ...runtime };
-const started = [];
-process.once('exit', () => started.forEach((p) => p.child.exitCode === null && p.child.kill('SIGKILL')));
-const tracked = async (starting) => {
-  const p = await starting;
-  started.push(p);
-  return p;
-};
-await tracked(startNode(setup, { name: FAKES, script: join(ROOT, 'dist', 'apps', FAKES, 'main.js'), readyPath: '/health/live', port: ports[FAKES] }));
-const bare = await tracked(startNode(setup, { name: 'bare NestJS', script: join(ROOT, 'bench', 'bare-nest.cjs'), env: { BARE_NEST_SQLITE: join(dataRoot, 'bare.db'), ...runtime }, readyPath: '/integrations?user_id=u', nodeArgs }));
-const ic = await tracked(startService(setup, 'integration-controller', { ...env, DATA_DIR: join(dataRoot, 'ic') }, { port: ports['integration-controller'], nodeArgs }));
+const { bare, ic, stopAll } = await startCheapGetProcesses(setup, runtime, { nodeArgs: () => nodeArgs });
 
-const wrk = (p, s) => Number(/(\d+) requests in/.exec(execFileSync('taskset', ['-c', setup.loaderCpu, 'wrk', '-t', '1', '-c', '50', '-d', `${s}s`, `${p.url}${route}`]).toString())[1]);
+const wrk = (p, s) => Number(/(\d+) requests in/.exec(execFileSync('taskset', ['-c', setup.loaderCpu, 'wrk', '-t', '1', '-c', '50', '-d', `${s}s`, `${p.url}${CHEAP_GET_ROUTE}`]).toString())[1]);
 
 /** Samples `p` while wrk loads it for `seconds`: the perf data file and the requests served meanwhile. */
 async function record(p, name) {
@@ -118,7 +104,7 @@ for (let round = 1; round <= rounds; round += 1) {
     attribute(file, side);
   }
 }
-for (const p of started.reverse()) await p.stop();
+await stopAll();
 
 // Samples to microseconds a request.
 for (const side of sides.values()) for (const map of [side.rows, side.kinds]) for (const [k, n] of map) map.set(k, (n * 1e6) / HZ / side.requests);
