@@ -13,7 +13,7 @@ function validate(path: string): { status: number | null; output: string } {
   return { status: run.status, output: `${run.stdout}${run.stderr}` };
 }
 
-type Workflow = { on: Record<string, unknown>; jobs: Record<string, { services?: Record<string, unknown>; steps: { uses?: string; run?: string; if?: string; with?: Record<string, unknown> }[] }> };
+type Workflow = { on: Record<string, unknown>; jobs: Record<string, { services?: Record<string, unknown>; needs?: string | string[]; steps: { uses?: string; run?: string; if?: string; with?: Record<string, unknown> }[] }> };
 const load = (f: string) => parse(readFileSync(join(WORKFLOWS, f), 'utf8')) as Workflow;
 
 describe('GitHub Actions workflows', () => {
@@ -68,5 +68,14 @@ describe('GitHub Actions workflows', () => {
     const i = load('images.yml');
     expect(i.on['push']).toEqual({ branches: ['main'] });
     expect(i.jobs['affected'].steps.some((s) => s.run?.includes('--affected --with-target docker-build'))).toBe(true);
+  });
+
+  it('images.yml checks the types before any image is built (the image build transpiles only)', () => {
+    const i = load('images.yml');
+    const steps = i.jobs['affected'].steps;
+    const typecheck = steps.findIndex((s) => /\bnx affected -t typecheck\b/.test(s.run ?? ''));
+    expect(typecheck).toBeGreaterThan(-1);
+    expect(typecheck).toBeLessThan(steps.findIndex((s) => s.run?.includes('--with-target docker-build')));
+    expect(i.jobs['build'].needs).toBe('affected');
   });
 });
