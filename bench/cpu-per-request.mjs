@@ -7,11 +7,10 @@
 // aside with its source map) in the same rounds, so that a change is read as that build's CPU over this one's.
 // --scrape-also N asks the --also process for /metrics N times in a row before each of its rounds (the lean bench
 // scrapes the process whose cheap GET it times): with --also naming this build, it shows what scraping costs a GET.
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { CHEAP_GET_ROUTE, startCheapGetProcesses } from './lib/cheap-get.mjs';
+import { driveCheapGet, startCheapGetProcesses } from './lib/cheap-get.mjs';
 import { imageRuntimeEnv } from './lib/servers.mjs';
 
 const { values: args } = parseArgs({ options: { rounds: { type: 'string' }, seconds: { type: 'string' }, 'semi-space': { type: 'string' }, profile: { type: 'string' }, also: { type: 'string' }, 'scrape-also': { type: 'string' } } });
@@ -23,7 +22,6 @@ if (args['semi-space']) runtime.NODE_OPTIONS = runtime.NODE_OPTIONS.replace(/--m
 const profiled = (name) => (args.profile ? ['--cpu-prof', `--cpu-prof-dir=${join(args.profile, name)}`] : []);
 
 const { bare, ic, other, stopAll } = await startCheapGetProcesses(setup, runtime, { nodeArgs: profiled, also: args.also });
-const route = CHEAP_GET_ROUTE;
 
 /** User + system CPU of a process so far, in microseconds (clock ticks of 10 ms). */
 const cpuUs = (pid) => {
@@ -35,8 +33,7 @@ const scrapes = Number(args['scrape-also'] ?? 0);
 const drive = async (p) => {
   if (p === other) for (let i = 0; i < scrapes; i += 1) await (await fetch(`${p.url}/metrics`)).arrayBuffer();
   const before = cpuUs(p.child.pid);
-  const out = execFileSync('taskset', ['-c', setup.loaderCpu, 'wrk', '-t', '1', '-c', '50', '-d', `${seconds}s`, `${p.url}${route}`]).toString();
-  const requests = Number(/(\d+) requests in/.exec(out)[1]);
+  const requests = await driveCheapGet(setup, p, seconds);
   served.set(p, (served.get(p) ?? 0) + requests);
   return { rps: requests / seconds, us: (cpuUs(p.child.pid) - before) / requests };
 };

@@ -27,7 +27,7 @@ import { benchPipeline } from './lib/pipeline.mjs';
 import { loadSetup, runLoad, timeSequential } from './lib/load.mjs';
 import { summarizeProfile } from './lib/profile.mjs';
 import { renderMarkdown } from './lib/report.mjs';
-import { ROOT, freePort, imageRuntimeEnv, memoryCgroup, metric, rssBytes, startHangingUpstream, startNatsServer, startNode, startOtlpSink, startService } from './lib/servers.mjs';
+import { BENCH_ENV, ROOT, freePort, imageRuntimeEnv, memoryCgroup, metric, rssBytes, startHangingUpstream, startNatsServer, startNode, startOtlpSink, startService } from './lib/servers.mjs';
 
 const require = createRequire(import.meta.url);
 const { wiring, SERVICES, FAKES } = require('../tools/stack/index.js');
@@ -79,7 +79,6 @@ const log = (line) => console.log(`[bench] ${line}`);
 
 // Every bench service probes its dependencies every 5 s (so probe rounds happen under load) and keeps a
 // durable SQLite audit log in its own directory; rate limiting is off (one client sends everything).
-const BENCH_ENV = { HEALTH_CHECK_INTERVAL: '5s', NODE_ENV: 'production', SHUTDOWN_DRAIN_DELAY: '0s', RATE_LIMIT_MAX: '0' };
 const USER = 'bench_user';
 // The service layers measured one at a time on bare NestJS (bench/layers/src/main.ts).
 const LAYERS = ['none', 'validation', 'validation-real', 'headers', 'context', 'access-log', 'throttler', 'filter', 'monitoring', 'all'];

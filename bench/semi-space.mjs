@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadSetup, runLoad } from './lib/load.mjs';
-import { ROOT, freePort, rssBytes, startNode, startService } from './lib/servers.mjs';
+import { BENCH_ENV, ROOT, freePort, rssBytes, startNode, startService } from './lib/servers.mjs';
 
 const require = createRequire(import.meta.url);
 const { wiring, FAKES, SERVICES } = require('../tools/stack/index.js');
@@ -20,7 +20,7 @@ const VARIANTS = { default: '', semi2: '--max-semi-space-size=2', semi4: '--max-
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 const ports = Object.fromEntries(await Promise.all([FAKES, ...SERVICES].map(async (n) => [n, await freePort()])));
-const env = { HEALTH_CHECK_INTERVAL: '5s', NODE_ENV: 'production', SHUTDOWN_DRAIN_DELAY: '0s', RATE_LIMIT_MAX: '0', ...wiring(ports) };
+const env = { ...BENCH_ENV, ...wiring(ports) };
 const fakes = await startNode(setup, { name: FAKES, script: join(ROOT, 'dist', 'apps', FAKES, 'main.js'), readyPath: '/health/live', port: ports[FAKES] });
 const services = {};
 for (const [name, opts] of Object.entries(VARIANTS)) services[name] = await startService(setup, 'integration-controller', { ...env, DATA_DIR: join(dataRoot, name), NODE_OPTIONS: opts });

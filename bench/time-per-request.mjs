@@ -20,7 +20,7 @@ import { SourceMap } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { CHEAP_GET_ROUTE, startCheapGetProcesses } from './lib/cheap-get.mjs';
+import { driveCheapGet, startCheapGetProcesses } from './lib/cheap-get.mjs';
 import { ROOT, imageRuntimeEnv } from './lib/servers.mjs';
 
 const { values: args } = parseArgs({ options: { rounds: { type: 'string' }, seconds: { type: 'string' }, top: { type: 'string' }, out: { type: 'string' } } });
@@ -41,15 +41,13 @@ const runtime = imageRuntimeEnv();
 const nodeArgs = ['--perf-basic-prof-only-functions'];
 const { bare, ic, stopAll } = await startCheapGetProcesses(setup, runtime, { nodeArgs: () => nodeArgs });
 
-const wrk = (p, s) => Number(/(\d+) requests in/.exec(execFileSync('taskset', ['-c', setup.loaderCpu, 'wrk', '-t', '1', '-c', '50', '-d', `${s}s`, `${p.url}${CHEAP_GET_ROUTE}`]).toString())[1]);
-
 /** Samples `p` while wrk loads it for `seconds`: the perf data file and the requests served meanwhile. */
 async function record(p, name) {
   const file = join(out, `${name}.data`);
   const perf = spawn('perf', ['record', '-g', '-e', 'cpu-clock', '-F', String(HZ), '-p', String(p.child.pid), '-o', file, '--', 'sleep', String(seconds + 1)], { stdio: 'ignore' });
   const exited = new Promise((resolve) => perf.once('exit', resolve));
   await new Promise((resolve) => setTimeout(resolve, 300)); // perf attaches
-  const requests = wrk(p, seconds);
+  const requests = await driveCheapGet(setup, p, seconds);
   if ((await exited) !== 0) throw new Error(`perf record of ${name} failed (perf_event access? see kernel.perf_event_paranoid)`);
   return { file, requests };
 }
@@ -94,7 +92,7 @@ function attribute(file, into) {
   }
 }
 
-for (const p of [bare, ic]) wrk(p, seconds); // warm-up
+for (const p of [bare, ic]) await driveCheapGet(setup, p, seconds); // warm-up
 const sides = new Map([bare, ic].map((p) => [p, { rows: new Map(), kinds: new Map(), requests: 0 }]));
 for (let round = 1; round <= rounds; round += 1) {
   for (const p of round % 2 ? [bare, ic] : [ic, bare]) {

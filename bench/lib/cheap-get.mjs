@@ -6,7 +6,8 @@ import { mkdtempSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT, freePort, startNode, startService } from './servers.mjs';
+import { runLoad } from './load.mjs';
+import { BENCH_ENV, ROOT, freePort, startNode, startService } from './servers.mjs';
 
 const require = createRequire(import.meta.url);
 const { wiring, SERVICES, FAKES } = require('../../tools/stack/index.js');
@@ -17,7 +18,7 @@ export const CHEAP_GET_ROUTE = '/integrations?user_id=bench_user';
 export async function startCheapGetProcesses(setup, runtime, { nodeArgs = () => [], also } = {}) {
   const dataRoot = mkdtempSync(join(tmpdir(), 'personai-cheap-get-'));
   const ports = Object.fromEntries(await Promise.all([FAKES, ...SERVICES].map(async (n) => [n, await freePort()])));
-  const env = { HEALTH_CHECK_INTERVAL: '5s', NODE_ENV: 'production', SHUTDOWN_DRAIN_DELAY: '0s', RATE_LIMIT_MAX: '0', ...wiring(ports), ...runtime };
+  const env = { ...BENCH_ENV, ...wiring(ports), ...runtime };
   const started = [];
   process.once('exit', () => started.forEach((p) => p.child.exitCode === null && p.child.kill('SIGKILL')));
   const tracked = async (starting) => {
@@ -33,4 +34,11 @@ export async function startCheapGetProcesses(setup, runtime, { nodeArgs = () => 
     for (const p of started.splice(0).reverse()) await p.stop();
   };
   return { bare, ic, other, stopAll };
+}
+
+/** Loads `p`'s cheap GET for `seconds` (50 connections, as the bench's row); the requests served. Any error answer or socket error fails the reading. */
+export async function driveCheapGet(setup, p, seconds) {
+  const r = await runLoad(setup, { url: `${p.url}${CHEAP_GET_ROUTE}`, connections: 50, seconds });
+  if (r.non_2xx > 0 || r.socket_errors > 0) throw new Error(`${p.name}: ${r.non_2xx} error answers and ${r.socket_errors} socket errors under load: not a reading of the cheap GET`);
+  return r.requests;
 }

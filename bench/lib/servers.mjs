@@ -32,6 +32,9 @@ export async function startNode(setup, { name, script, env = {}, readyPath, node
   return { name, child, url, startupMs: performance.now() - since, stop: () => stopChild(child) };
 }
 
+/** The services' settings in every bench process: health checks every 5 s, production mode, no drain delay, no rate limit. */
+export const BENCH_ENV = { HEALTH_CHECK_INTERVAL: '5s', NODE_ENV: 'production', SHUTDOWN_DRAIN_DELAY: '0s', RATE_LIMIT_MAX: '0' };
+
 /**
  * The runtime settings the images give every process (docker/Dockerfile's `ENV NODE_OPTIONS=...` and glibc's
  * `ENV MALLOC_*=...` lines), as an environment.
