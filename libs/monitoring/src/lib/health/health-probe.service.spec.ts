@@ -22,8 +22,8 @@ class QueueBacklogCheck implements HealthCheck {
   }
 }
 
-/** A prober over stub indicators: `hung` never answers, `fast` and the database answer at once. */
-function prober(intervalMs: number) {
+/** A prober over stub indicators: `hung` never answers, `fast` and the database answer at once; `extra` checks are added. */
+function prober(intervalMs: number, extra: HealthCheck[] = []) {
   const calls = { hung: 0, fast: 0, database: 0, own_hung: 0 };
   const options: MonitoringModuleOptions = {
     serviceName: 'probe-spec',
@@ -39,6 +39,7 @@ function prober(intervalMs: number) {
       { name: 'own_hung', timeoutMs: 50, check: () => ((calls.own_hung += 1), new Promise<void>(() => undefined)) },
       { name: 'own_failing', check: async () => Promise.reject(new Error('queue is full')) },
       QueueBacklogCheck,
+      ...extra,
     ],
   };
   const http = {
@@ -90,5 +91,43 @@ describe('HealthProbeService', () => {
     await sleep(2 * 200 + 50 + 100);
     expect(probes.checks()['database']).toMatchObject({ status: 'down', stale: true });
     expect(availability.unavailableReason()).toMatch(/^no database check result for \d+ ms$/);
+  });
+  it('reports an attempt that settles after its deadline as that timeout, whether a driver timeout or a late answer ends it', async () => {
+    // The attempts of `late` settle only when the test says so (PostgreSQL's "Query read timeout" comes from the
+    // pool's own, longer query timeout; an answer held by a partition arrives when it heals).
+    const pending: { resolve: () => void; reject: (err: Error) => void }[] = [];
+    const late: HealthCheck = { name: 'late', timeoutMs: 50, check: () => new Promise<void>((resolve, reject) => void pending.push({ resolve, reject })) };
+    const { probes } = prober(60_000, [late]);
+    // An attempt starts its check a microtask after the probe asks: its settlers, taken without letting a timer run.
+    const attemptNo = async (n: number) => {
+      for (let turn = 0; turn < 10 && pending.length <= n; turn += 1) await Promise.resolve();
+      if (!pending[n]) throw new Error(`attempt ${n} did not start`);
+      return pending[n];
+    };
+    await probes.onApplicationBootstrap();
+    expect(probes.checks()['late']).toMatchObject({ status: 'down', error: 'timeout after 50 ms' });
+    await sleep(120);
+    // A check joins the hung attempt (1 ms left to it) just as the driver gives up on it.
+    const joined = probes.probeNow();
+    pending[0].reject(new Error('Query read timeout'));
+    await joined;
+    expect(probes.checks()['late']).toMatchObject({ status: 'down', error: expect.stringMatching(/^timeout after 50 ms \(failed after \d+ ms: Query read timeout\)$/) });
+    await probes.probeNow(); // a new attempt, hung past its deadline
+    await sleep(120);
+    const answered = probes.probeNow();
+    pending[1].resolve();
+    await answered;
+    expect(probes.checks()['late']).toMatchObject({ status: 'down', error: expect.stringMatching(/^timeout after 50 ms \(answered after \d+ ms\)$/) });
+    // An answer within the deadline is up; a failure within it keeps its own message.
+    const inTime = probes.probeNow();
+    (await attemptNo(2)).resolve();
+    await inTime;
+    expect(probes.checks()['late'].status).toBe('up');
+    const failedInTime = probes.probeNow();
+    (await attemptNo(3)).reject(new Error('connection refused'));
+    await failedInTime;
+    probes.onModuleDestroy();
+    expect(probes.checks()['late']).toMatchObject({ status: 'down', error: 'connection refused' });
+    expect(pending).toHaveLength(4);
   });
 });
