@@ -130,4 +130,23 @@ describe('HealthProbeService', () => {
     expect(probes.checks()['late']).toMatchObject({ status: 'down', error: 'connection refused' });
     expect(pending).toHaveLength(4);
   });
+  it("keeps the own error of an attempt that fails at its deadline, within the timer slack (an upstream's own timeout set to the same deadline)", async () => {
+    // Fails from a timer due just before the deadline's, on a loop busy for 25 ms: it settles about 20 ms past the
+    // deadline, before the deadline's timer runs (microtasks run between timers).
+    const edge: HealthCheck = {
+      name: 'edge',
+      timeoutMs: 50,
+      check: () =>
+        new Promise<void>((_, reject) =>
+          setTimeout(() => {
+            for (const until = performance.now() + 25; performance.now() < until; );
+            reject(new Error('upstream gave up after 50 ms'));
+          }, 45),
+        ),
+    };
+    const { probes } = prober(60_000, [edge]);
+    await probes.onApplicationBootstrap();
+    probes.onModuleDestroy();
+    expect(probes.checks()['edge']).toMatchObject({ status: 'down', error: 'upstream gave up after 50 ms' });
+  });
 });

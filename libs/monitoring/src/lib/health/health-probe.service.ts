@@ -33,6 +33,12 @@ interface Probe {
 /** The database, while down, is checked again after 1 s, then 2 s, 4 s … up to the interval. */
 const RECOVERY_FIRST_DELAY_MS = 1000;
 
+/**
+ * Timer slack: an attempt that settles within this of its deadline settled at it (a check's own timeout, set to the
+ * same deadline, fires a few ms after it on a busy loop) and keeps its own result; later than that, it was late.
+ */
+const DEADLINE_SLACK_MS = 50;
+
 type Detail = { status: 'up' | 'down'; message?: string; warning?: string; token_expires_in_s?: number };
 
 /**
@@ -162,7 +168,7 @@ export class HealthProbeService implements OnApplicationBootstrap, OnModuleDestr
     try {
       const outcome = await withDeadline(attempt.work, Math.max(1, probe.timeoutMs - (performance.now() - attempt.since)));
       const tookMs = Math.round(performance.now() - attempt.since);
-      detail = tookMs > probe.timeoutMs ? { status: 'down', message: `timeout after ${probe.timeoutMs} ms (answered after ${tookMs} ms)` } : { status: 'up', warning: outcome?.warning, token_expires_in_s: outcome?.tokenExpiresInSeconds };
+      detail = tookMs > probe.timeoutMs + DEADLINE_SLACK_MS ? { status: 'down', message: `timeout after ${probe.timeoutMs} ms (answered after ${tookMs} ms)` } : { status: 'up', warning: outcome?.warning, token_expires_in_s: outcome?.tokenExpiresInSeconds };
     } catch (err) {
       detail = { status: 'down', message: this.failureMessage(probe, Math.round(performance.now() - attempt.since), err) };
     }
@@ -186,15 +192,16 @@ export class HealthProbeService implements OnApplicationBootstrap, OnModuleDestr
   }
 
   /**
-   * An attempt that settles after its deadline (seen by a check that joined it, or by one whose deadline timer a busy
-   * event loop held back) is a timeout, as the contract says, whatever it settled with: a driver's own, later timeout
-   * ("Query read timeout") or a late answer would otherwise stand in for the deadline's message for a whole interval.
+   * An attempt that settles after its deadline and its slack (seen by a check that joined it, or by one whose deadline
+   * timer a busy event loop held back) is a timeout, as the contract says, whatever it settled with: a driver's own,
+   * later timeout ("Query read timeout") or a late answer would otherwise stand in for the deadline's message for a
+   * whole interval.
    */
   private failureMessage(probe: Probe, tookMs: number, err: unknown): string {
     const deadline = `timeout after ${probe.timeoutMs} ms`;
-    if (err instanceof DeadlineExceededError) return tookMs > probe.timeoutMs + 50 ? `${deadline} (no answer for ${tookMs} ms)` : deadline;
+    if (err instanceof DeadlineExceededError) return tookMs > probe.timeoutMs + DEADLINE_SLACK_MS ? `${deadline} (no answer for ${tookMs} ms)` : deadline;
     const message = err instanceof Error ? err.message : String(err);
-    return tookMs > probe.timeoutMs ? `${deadline} (failed after ${tookMs} ms: ${message})` : message;
+    return tookMs > probe.timeoutMs + DEADLINE_SLACK_MS ? `${deadline} (failed after ${tookMs} ms: ${message})` : message;
   }
 
   private record(probe: Probe, detail: Detail, latency: number): void {
