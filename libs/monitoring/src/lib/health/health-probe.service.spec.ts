@@ -118,17 +118,24 @@ describe('HealthProbeService', () => {
     pending[1].resolve();
     await answered;
     expect(probes.checks()['late']).toMatchObject({ status: 'down', error: expect.stringMatching(/^timeout after 50 ms \(answered after \d+ ms\)$/) });
+    // The check's own timeout at the same deadline (an HTTP dependency's), run late: no doubled message.
+    await probes.probeNow();
+    await sleep(120);
+    const ownTimeout = probes.probeNow();
+    pending[2].reject(new Error('timeout after 50 ms'));
+    await ownTimeout;
+    expect(probes.checks()['late']).toMatchObject({ status: 'down', error: expect.stringMatching(/^timeout after 50 ms \(no answer for \d+ ms\)$/) });
     // An answer within the deadline is up; a failure within it keeps its own message.
     const inTime = probes.probeNow();
-    (await attemptNo(2)).resolve();
+    (await attemptNo(3)).resolve();
     await inTime;
     expect(probes.checks()['late'].status).toBe('up');
     const failedInTime = probes.probeNow();
-    (await attemptNo(3)).reject(new Error('connection refused'));
+    (await attemptNo(4)).reject(new Error('connection refused'));
     await failedInTime;
     probes.onModuleDestroy();
     expect(probes.checks()['late']).toMatchObject({ status: 'down', error: 'connection refused' });
-    expect(pending).toHaveLength(4);
+    expect(pending).toHaveLength(5);
   });
   it("keeps the own error of an attempt that fails at its deadline, within the timer slack (an upstream's own timeout set to the same deadline)", async () => {
     // Fails from a timer due just before the deadline's, on a loop busy for 25 ms: it settles about 20 ms past the

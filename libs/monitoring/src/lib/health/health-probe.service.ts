@@ -199,9 +199,11 @@ export class HealthProbeService implements OnApplicationBootstrap, OnModuleDestr
    */
   private failureMessage(probe: Probe, tookMs: number, err: unknown): string {
     const deadline = `timeout after ${probe.timeoutMs} ms`;
-    if (err instanceof DeadlineExceededError) return tookMs > probe.timeoutMs + DEADLINE_SLACK_MS ? `${deadline} (no answer for ${tookMs} ms)` : deadline;
+    const late = tookMs > probe.timeoutMs + DEADLINE_SLACK_MS;
     const message = err instanceof Error ? err.message : String(err);
-    return tookMs > probe.timeoutMs + DEADLINE_SLACK_MS ? `${deadline} (failed after ${tookMs} ms: ${message})` : message;
+    // The deadline's own error, or the check's own timeout at the same deadline (an HTTP dependency's) run late.
+    if (err instanceof DeadlineExceededError || message === deadline) return late ? `${deadline} (no answer for ${tookMs} ms)` : deadline;
+    return late ? `${deadline} (failed after ${tookMs} ms: ${message})` : message;
   }
 
   private record(probe: Probe, detail: Detail, latency: number): void {
