@@ -2,19 +2,17 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AuditCheckpoint } from './audit-checkpoint';
-import { archivedThenLive, writeArchives, writePartitionArchive } from './audit-archive';
+import { archivedThenLive, sweepArchiveLeftovers, writeArchives } from './audit-archive';
 import { GENESIS_HASH } from './audit-hash';
 import type { AuditRow } from './audit-row';
 
 const row = (id: string, writer = 'svc'): AuditRow => ({ id, timestamp: '2026-01-01T00:00:00.000Z', service: 'svc', event_type: 'user_login', user_id: null, resource_id: null, action: 'login', details: '{}', success: 1, request_id: null, trace_id: null, writer, prev_hash: '0'.repeat(64), hash: '1'.repeat(64) });
 const checkpoint = (sequence: number, head_id: string, writer = 'svc'): AuditCheckpoint => ({ service: 'svc', writer, sequence, head_id, head_hash: '1'.repeat(64), event_count: sequence, timestamp: '2026-01-01T00:00:00.000Z', prev_signature: null, signature: 'x' });
-async function* rowsOf(...ids: string[]) {
-  for (const id of ids) yield row(id);
-}
 
 /**
- * What a process killed mid-archive leaves (a temporary file nothing ran to remove) is removed by the next pass: the
- * writer's own at once, anyone's once untouched for an hour; a file this process is still writing is kept.
+ * What a process killed mid-archive leaves (a temporary file nothing ran to remove) is removed when the next pass starts
+ * (sweepArchiveLeftovers): the writer's own at once, anyone's once untouched for an hour; a file this process is still
+ * writing is kept. (That a pass with nothing to archive sweeps too: audit-checkpoints.spec.ts.)
  */
 describe('archive files: the temporary files of a killed process', () => {
   let dir: string;
@@ -25,22 +23,21 @@ describe('archive files: the temporary files of a killed process', () => {
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
   const hidden = () => readdirSync(dir).filter((f) => f.startsWith('.')).sort();
 
-  it('a pass removes its writer\'s leftover at once, another writer\'s once untouched for an hour, and keeps a fresh one of another writer', async () => {
+  it('removes its writer\'s leftover at once, another writer\'s once untouched for an hour, and keeps a fresh one of another writer', async () => {
     writeFileSync(join(dir, '.svc~dead.partial'), 'half a file\n');
     writeFileSync(join(dir, '.other~fresh.partial'), 'another writer, writing now\n');
     writeFileSync(join(dir, '.other~stale.partial'), 'another writer, dead an hour and more\n');
     const twoHoursAgo = (Date.now() - 7_200_000) / 1000;
     utimesSync(join(dir, '.other~stale.partial'), twoHoursAgo, twoHoursAgo);
 
-    const written = await writeArchives(dir, [checkpoint(1, 'b')], rowsOf('a', 'b'));
-    expect(written).toEqual([join(dir, 'svc__svc__0000000001.ndjson')]);
+    await sweepArchiveLeftovers(dir, 'svc');
     expect(hidden()).toEqual(['.other~fresh.partial']);
   });
 
-  it('a partition\'s archive sweeps the same way, for the writer whose pass writes it', async () => {
+  it('knows a replica\'s files by its writer id (safe-named), not by the service alone', async () => {
     writeFileSync(join(dir, '.svc_pod-1_ab~dead.partial'), 'half a partition\n');
     writeFileSync(join(dir, '.svc_pod-2_cd~fresh.partial'), 'another replica, writing now\n');
-    await writePartitionArchive(dir, 'svc/pod-1/ab', 'svc', { name: 'p', upper: '2026-01-02T00:00:00.000Z', rows: 1, writers: [] }, rowsOf('a'), []);
+    await sweepArchiveLeftovers(dir, 'svc/pod-1/ab');
     expect(hidden()).toEqual(['.svc_pod-2_cd~fresh.partial']);
   });
 
@@ -55,12 +52,12 @@ describe('archive files: the temporary files of a killed process', () => {
     const first = writeArchives(dir, [checkpoint(1, 'b')], slow());
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect(hidden()).toHaveLength(1); // the first pass's file, being written
-    await writeArchives(dir, [checkpoint(2, 'd')], rowsOf('c', 'd'));
+    await sweepArchiveLeftovers(dir, 'svc'); // a second pass starting meanwhile
     expect(hidden()).toHaveLength(1);
     release();
     expect(await first).toEqual([join(dir, 'svc__svc__0000000001.ndjson')]);
     expect(hidden()).toEqual([]);
-    expect(readdirSync(dir).sort()).toEqual(['svc__svc__0000000001.ndjson', 'svc__svc__0000000002.ndjson']);
+    expect(readdirSync(dir).sort()).toEqual(['svc__svc__0000000001.ndjson']);
   });
 });
 

@@ -30,7 +30,6 @@ export async function writeArchives(dir: string, steps: readonly AuditCheckpoint
   const written: string[] = [];
   if (last === undefined) return written;
   const owner = steps[0].writer;
-  await sweepLeftovers(dir, owner);
   let file: ArchiveFile | undefined;
   try {
     for await (const row of rows) {
@@ -63,8 +62,7 @@ export interface AuditPartition {
  * checkpoint each writer's rows there end at. Named by the partition's end, so a listing sorts partitions
  * in time order. `owner` is the writer whose pass archives it.
  */
-export async function writePartitionArchive(dir: string, owner: string, service: string, partition: AuditPartition, rows: AsyncIterable<AuditRow>, checkpoints: readonly AuditCheckpoint[]): Promise<string> {
-  await sweepLeftovers(dir, owner);
+export function writePartitionArchive(dir: string, owner: string, service: string, partition: AuditPartition, rows: AsyncIterable<AuditRow>, checkpoints: readonly AuditCheckpoint[]): Promise<string> {
   return writeNdjson(dir, owner, `${safeName(service)}__partition__${partition.upper.replace(/:/g, '-')}.ndjson`, rows, checkpoints);
 }
 
@@ -78,9 +76,11 @@ const temporaryOf = (owner: string) => `.${safeName(owner)}~`;
  * Removes the temporary files of archives a killed process never finished (a `kill -9`, an OOM kill mid-file: nothing
  * ran to remove them, and a partition's can be gigabytes): every one of `owner`'s (the writer archiving; a writer
  * archives one file at a time, so one of its own that this process is not writing is a dead process's) and anyone's
- * left untouched for an hour (a writer id that died with its process is never seen again). Run before a pass writes.
+ * left untouched for an hour (a writer id that died with its process is never seen again). Run once at the start of
+ * every retention pass that has an archive directory, whether or not the pass then has anything to archive: a
+ * leftover must not wait for the next rows old enough to prune.
  */
-async function sweepLeftovers(dir: string, owner: string): Promise<void> {
+export async function sweepArchiveLeftovers(dir: string, owner: string): Promise<void> {
   if (!existsSync(dir)) return;
   const mine = temporaryOf(owner);
   for (const f of await readdir(dir)) {
@@ -117,7 +117,7 @@ class ArchiveFile {
     private readonly handle: FileHandle,
   ) {}
 
-  /** A new temporary file of `owner` (the writer archiving) in `dir`, named so that sweepLeftovers knows whose it is. */
+  /** A new temporary file of `owner` (the writer archiving) in `dir`, named so that sweepArchiveLeftovers knows whose it is. */
   static async open(dir: string, owner: string): Promise<ArchiveFile> {
     await mkdir(dir, { recursive: true });
     const temporary = join(dir, `${temporaryOf(owner)}${randomUUID()}.partial`);

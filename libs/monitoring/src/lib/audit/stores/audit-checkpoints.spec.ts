@@ -1,10 +1,10 @@
 import Database from 'better-sqlite3';
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, readdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { DirectoryCheckpointAnchor, loadSigningKey, publicKeyPem, signingKeyFromText } from '../evidence/audit-checkpoint';
+import { DirectoryCheckpointAnchor, loadSigningKey, publicKeyPem, safeName, signingKeyFromText } from '../evidence/audit-checkpoint';
 import { AuditCheckpointer } from '../evidence/audit-checkpointer';
 import { chainEvents, GENESIS_HASH } from '../evidence/audit-hash';
 import { archivedRows } from '../evidence/audit-archive';
@@ -156,6 +156,23 @@ function describeCheckpoints(name: string, makeHarness: (dir: string, withCheckp
       await store.checkpoint();
       expect(await verify()).toMatchObject({ intact: true, unanchored: 0, findings: [] });
       await store.close();
+    });
+
+    // A pass killed mid-file leaves a temporary file behind; the next pass removes it even when nothing is old enough
+    // to prune yet (a partition's file can be gigabytes, and the next rows to prune can be a retention period away).
+    it('removes its writer\'s half-written archive file at a pass that has nothing to prune', async () => {
+      await write(6);
+      const store = h.open();
+      const archiveDir = join(dir, 'archive');
+      mkdirSync(archiveDir);
+      const leftover = join(archiveDir, `.${safeName(store.writer)}~${randomUUID()}.partial`);
+      writeFileSync(leftover, 'half a file\n');
+      try {
+        expect(await store.prune('2000-01-01T00:00:00.000Z', archiveDir)).toMatchObject({ pruned: 0 });
+      } finally {
+        await store.close();
+      }
+      expect(readdirSync(archiveDir)).toEqual([]);
     });
 
     // On PostgreSQL retention drops time partitions instead (tested below).

@@ -3,7 +3,7 @@ import type { AuditEvent } from '@personai/contracts';
 import { chainEvents, GENESIS_HASH, hashEvent } from '../evidence/audit-hash';
 import { AuditRow, ChainVerifier, toEvent, toRow } from '../evidence/audit-row';
 import { AuditBackend, AuditFilter, AuditOutbox, AuditPage, AuditPruneResult, AuditStore, AuditStreamFilter, AuditVerification, NewAuditEvent, UnknownCursorError } from './audit-store.interface';
-import { writeArchives, writePartitionArchive } from '../evidence/audit-archive';
+import { sweepArchiveLeftovers, writeArchives, writePartitionArchive } from '../evidence/audit-archive';
 import { AuditCheckpoint, checkpointSignatureValid } from '../evidence/audit-checkpoint';
 import { AuditCheckpointer } from '../evidence/audit-checkpointer';
 import { verifyAuditRows } from '../evidence/audit-verifier';
@@ -161,6 +161,7 @@ export class ChainedAuditStore implements AuditStore {
   }
 
   private async pruneNow(cutoff: string, archiveDir?: string): Promise<AuditPruneResult> {
+    if (archiveDir) await sweepArchiveLeftovers(archiveDir, this.writer);
     if (this.checkpointer && this.backend.partitions) return this.prunePartitions(this.checkpointer, cutoff, archiveDir);
     if (!this.checkpointer || !this.backend.deleteThrough) return { pruned: 0 };
     const mine = (await this.checkpointer.read()).checkpoints
