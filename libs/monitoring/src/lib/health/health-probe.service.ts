@@ -41,6 +41,27 @@ const DEADLINE_SLACK_MS = 50;
 
 type Detail = { status: 'up' | 'down'; message?: string; warning?: string; token_expires_in_s?: number };
 
+/** How an attempt ended, as a check saw it: its answer, or what it was rejected with (the deadline's error included). */
+type Settled = { answer: void | CheckOutcome } | { error: unknown };
+
+/**
+ * A check's result from how its attempt settled `tookMs` after it started. An attempt that settles after its deadline
+ * and its slack (seen by a check that joined it, or by one whose deadline timer a busy event loop held back) is a
+ * timeout, as the contract says, whatever it settled with: a late answer is not up, and a driver's own later timeout
+ * ("Query read timeout") would otherwise stand in for the deadline's message for a whole interval.
+ */
+function verdict(timeoutMs: number, tookMs: number, settled: Settled): Detail {
+  const deadline = `timeout after ${timeoutMs} ms`;
+  const late = tookMs > timeoutMs + DEADLINE_SLACK_MS;
+  if ('answer' in settled) return late ? { status: 'down', message: `${deadline} (answered after ${tookMs} ms)` } : { status: 'up', warning: settled.answer?.warning, token_expires_in_s: settled.answer?.tokenExpiresInSeconds };
+  const err = settled.error;
+  const message = err instanceof Error ? err.message : String(err);
+  // The deadline's own error, or a check's own timeout set to the same deadline (an HTTP dependency's: describeFetchError
+  // words it the same way) that fired late.
+  if (err instanceof DeadlineExceededError || message === deadline) return { status: 'down', message: late ? `${deadline} (no answer for ${tookMs} ms)` : deadline };
+  return { status: 'down', message: late ? `${deadline} (failed after ${tookMs} ms: ${message})` : message };
+}
+
 /**
  * Probes every dependency in the background, each on its own schedule and under its own deadline, and
  * keeps the last results so GET /health never waits on a dependency. A check that hangs reports `down`
@@ -164,15 +185,13 @@ export class HealthProbeService implements OnApplicationBootstrap, OnModuleDestr
   private async check(probe: Probe): Promise<void> {
     const started = performance.now();
     const attempt = this.attempt(probe);
-    let detail: Detail;
+    let settled: Settled;
     try {
-      const outcome = await withDeadline(attempt.work, Math.max(1, probe.timeoutMs - (performance.now() - attempt.since)));
-      const tookMs = Math.round(performance.now() - attempt.since);
-      detail = tookMs > probe.timeoutMs + DEADLINE_SLACK_MS ? { status: 'down', message: `timeout after ${probe.timeoutMs} ms (answered after ${tookMs} ms)` } : { status: 'up', warning: outcome?.warning, token_expires_in_s: outcome?.tokenExpiresInSeconds };
+      settled = { answer: await withDeadline(attempt.work, Math.max(1, probe.timeoutMs - (performance.now() - attempt.since))) };
     } catch (err) {
-      detail = { status: 'down', message: this.failureMessage(probe, Math.round(performance.now() - attempt.since), err) };
+      settled = { error: err };
     }
-    this.record(probe, detail, performance.now() - started);
+    this.record(probe, verdict(probe.timeoutMs, Math.round(performance.now() - attempt.since), settled), performance.now() - started);
   }
 
   /**
@@ -189,21 +208,6 @@ export class HealthProbeService implements OnApplicationBootstrap, OnModuleDestr
       work.then(settle, settle);
     }
     return probe.inFlight;
-  }
-
-  /**
-   * An attempt that settles after its deadline and its slack (seen by a check that joined it, or by one whose deadline
-   * timer a busy event loop held back) is a timeout, as the contract says, whatever it settled with: a driver's own,
-   * later timeout ("Query read timeout") or a late answer would otherwise stand in for the deadline's message for a
-   * whole interval.
-   */
-  private failureMessage(probe: Probe, tookMs: number, err: unknown): string {
-    const deadline = `timeout after ${probe.timeoutMs} ms`;
-    const late = tookMs > probe.timeoutMs + DEADLINE_SLACK_MS;
-    const message = err instanceof Error ? err.message : String(err);
-    // The deadline's own error, or the check's own timeout at the same deadline (an HTTP dependency's) run late.
-    if (err instanceof DeadlineExceededError || message === deadline) return late ? `${deadline} (no answer for ${tookMs} ms)` : deadline;
-    return late ? `${deadline} (failed after ${tookMs} ms: ${message})` : message;
   }
 
   private record(probe: Probe, detail: Detail, latency: number): void {
