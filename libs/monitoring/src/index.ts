@@ -39,7 +39,7 @@ export type { AuditCheckpoint, CheckpointBody } from './lib/audit/evidence/audit
 export { AuditCheckpointer } from './lib/audit/evidence/audit-checkpointer';
 export { auditRowsOf } from './lib/audit/stores/audit-rows';
 export { auditCliMain, runAuditCli } from './lib/audit/cli/audit-cli';
-export { archivedRows, archivedThenLive, writeArchive } from './lib/audit/evidence/audit-archive';
+export { archivedRows, archivedThenLive } from './lib/audit/evidence/audit-archive';
 export type { AuditPruneResult } from './lib/audit/stores/audit-store.interface';
 export { activeTraceId, injectTraceContext, inSpan, traceLogFields } from './lib/tracing/trace-context';
 export { requestSpanContext, traceRequests } from './lib/tracing/request-spans';

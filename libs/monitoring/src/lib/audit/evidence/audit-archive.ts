@@ -7,22 +7,17 @@ import { GENESIS_HASH } from './audit-hash';
 import type { AuditRow } from './audit-row';
 
 /**
- * Exports a pruned segment: one NDJSON line per row in commit order, then `{"checkpoint": …}`, the signed
- * checkpoint it ends at; fsynced before the rows are deleted. Named so that a directory listing sorts a
- * writer's segments in order.
+ * A pruned segment's file name: a listing sorts a writer's segments in order. The file holds one NDJSON line per row
+ * in commit order, then `{"checkpoint": …}`, the signed checkpoint it ends at; it is fsynced before the rows are deleted.
  */
-export function writeArchive(dir: string, checkpoint: AuditCheckpoint, rows: AuditRow[]): Promise<string> {
-  return writeNdjson(dir, checkpoint.writer, segmentName(checkpoint), rows, [checkpoint]);
-}
-
 const segmentName = (checkpoint: AuditCheckpoint) => `${safeName(checkpoint.service)}__${safeName(checkpoint.writer)}__${String(checkpoint.sequence).padStart(10, '0')}.ndjson`;
 
 /**
- * Exports a writer's rows pruned in steps (see ChainedAuditStore.prune) from one read of them: a file a step, as
- * writeArchive names and writes it, holding the rows after the previous step's checkpoint through this one's, then
- * this one. A step whose checkpoint's event is not among `rows` (an earlier pass pruned through it, and its file
- * holds its rows) gets no file, so a file is never written again with fewer rows. Reading stops at the last step's
- * event; the rows are never all in memory.
+ * Exports a writer's rows pruned in steps (see ChainedAuditStore.prune) from one read of them: a file a step, named
+ * by segmentName, holding the rows after the previous step's checkpoint through this one's, then this one. A step
+ * whose checkpoint's event is not among `rows` (an earlier pass pruned through it, and its file holds its rows) gets
+ * no file, so a file is never written again with fewer rows. Reading stops at the last step's event; the rows are
+ * never all in memory.
  */
 export async function writeArchives(dir: string, steps: readonly AuditCheckpoint[], rows: AsyncIterable<AuditRow>): Promise<string[]> {
   const stepOf = new Map(steps.map((cp) => [cp.head_id, cp]));
