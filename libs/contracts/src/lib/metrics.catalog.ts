@@ -17,6 +17,11 @@ export const JOB_DURATION_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60
 
 /** `outcome` of `queue_jobs_total`: one run of a job ended done, ended to be retried, or ended for good (dead letter). */
 export const QUEUE_JOB_OUTCOMES = ['completed', 'retried', 'dead_lettered'] as const;
+/**
+ * How an audit retention pass ended: pruned (events went), idle (nothing old enough), blocked (a partition cannot go
+ * yet: the log says why), failed (the pass threw: an archive directory it cannot write, a store error).
+ */
+export const RETENTION_PASS_OUTCOMES = ['pruned', 'idle', 'blocked', 'failed'] as const;
 
 /** `reason` of `log_lines_dropped_total`: the log's disk is full, another write error, or the destination is not keeping up. */
 export const LOG_DROP_REASONS = ['no_space', 'write_error', 'buffer_full'] as const;
@@ -52,10 +57,21 @@ export const MONITORING_METRICS = {
   auditOutboxPending: metric({ name: 'audit_outbox_pending', type: 'gauge', help: 'Audit events committed but not yet acknowledged by the audit stream (AUDIT_STREAM_URL; 0 without one)', labels: [] }),
   auditOutboxOldestAge: metric({ name: 'audit_outbox_oldest_age_seconds', type: 'gauge', help: 'Seconds since the oldest audit event not yet acknowledged by the audit stream was committed (0 when none waits)', labels: [] }),
   auditStreamPublished: metric({ name: 'audit_stream_published_total', type: 'counter', help: 'Audit events this process published to the audit stream and saw acknowledged', labels: [] }),
+  auditRetentionPasses: metric({ name: 'audit_retention_passes_total', type: 'counter', help: 'Audit retention passes (AUDIT_RETENTION) by outcome: pruned, idle (nothing old enough), blocked (a partition cannot go yet), failed', labels: ['outcome'] }),
+  auditRetentionLastSuccess: metric({ name: 'audit_retention_last_success_timestamp_seconds', type: 'gauge', help: 'When the last audit retention pass that ran to completion (pruned or idle) ended, Unix seconds; the process start until its first', labels: [] }),
+  auditRetentionInterval: metric({ name: 'audit_retention_interval_seconds', type: 'gauge', help: 'Time between audit retention passes (AUDIT_RETENTION_INTERVAL), in seconds', labels: [] }),
 } as const;
 
 /** Families that appear only once a series exists (a dependency with a token), so not on every scrape. */
-const CONDITIONAL_FAMILIES: readonly string[] = [MONITORING_METRICS.tokenExpiry.name, MONITORING_METRICS.auditChainLength.name, MONITORING_METRICS.auditCheckpointSequence.name];
+const CONDITIONAL_FAMILIES: readonly string[] = [
+  MONITORING_METRICS.tokenExpiry.name,
+  MONITORING_METRICS.auditChainLength.name,
+  MONITORING_METRICS.auditCheckpointSequence.name,
+  // Only where audit retention is on (AUDIT_RETENTION).
+  MONITORING_METRICS.auditRetentionPasses.name,
+  MONITORING_METRICS.auditRetentionLastSuccess.name,
+  MONITORING_METRICS.auditRetentionInterval.name,
+];
 
 /** Metric families every service exposes (CONTRACT.md §5): the catalogue's plus prom-client's start time. */
 export const CORE_METRIC_FAMILIES: readonly string[] = [

@@ -26,6 +26,8 @@ export const DEFAULT_HEALTH_CHECK_INTERVAL_MS = 30_000;
 /** How often prom-client's default (process and runtime) metrics are read: a scrape serializes the last reading. */
 export const DEFAULT_PROCESS_METRICS_INTERVAL_MS = 5_000;
 export const DEFAULT_DEPENDENCY_TIMEOUT_MS = 2_000;
+/** Time between audit retention passes (each an interval after the last ended). */
+export const DEFAULT_AUDIT_RETENTION_INTERVAL_MS = 3_600_000;
 export const DEFAULT_TOKEN_EXPIRY_WARNING_S = 300;
 export const DEFAULT_IDEMPOTENCY_TTL_MS = 24 * 3600_000;
 export const DEFAULT_IDEMPOTENCY_LEASE_MS = 60_000;

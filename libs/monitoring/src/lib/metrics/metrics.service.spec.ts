@@ -4,7 +4,8 @@ import { createServiceRegistry, MetricsService } from './metrics.service';
 
 describe('MetricsService and the metric catalogue', () => {
   const registry = createServiceRegistry('catalogue-test', false);
-  new MetricsService(registry, { serviceName: 'catalogue-test', version: '0', auditDatabase: ':memory:' }, new RuntimeStatsService());
+  // With audit retention on: its three families appear only then.
+  new MetricsService(registry, { serviceName: 'catalogue-test', version: '0', auditDatabase: ':memory:', auditRetention: { maxAgeMs: 86_400_000 } }, new RuntimeStatsService());
   const registered = registry.getMetricsAsArray();
 
   it('registers exactly the catalogue: no family missing, none outside it', () => {

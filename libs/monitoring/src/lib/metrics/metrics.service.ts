@@ -1,7 +1,7 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
-import { businessMetric, LOG_DROP_REASONS, LogDropReason, MetricDefinition, MONITORING_METRICS as M, QUEUE_JOB_OUTCOMES } from '@personai/contracts';
+import { businessMetric, LOG_DROP_REASONS, LogDropReason, MetricDefinition, MONITORING_METRICS as M, QUEUE_JOB_OUTCOMES, RETENTION_PASS_OUTCOMES } from '@personai/contracts';
 import { Counter, Gauge, Histogram, Registry, register as globalRegistry } from 'prom-client';
-import { DEFAULT_PROCESS_METRICS_INTERVAL_MS, MONITORING_MODULE_OPTIONS, MONITORING_REGISTRY } from '../monitoring.constants';
+import { DEFAULT_AUDIT_RETENTION_INTERVAL_MS, DEFAULT_PROCESS_METRICS_INTERVAL_MS, MONITORING_MODULE_OPTIONS, MONITORING_REGISTRY } from '../monitoring.constants';
 import { MonitoringModuleOptions } from '../monitoring-options.interface';
 import { QUEUE_STATES, RuntimeStatsService } from '../runtime/runtime-stats.service';
 import { tracingCounts } from '../tracing/tracing-sdk';
@@ -107,6 +107,8 @@ export class MetricsService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly auditChainLength: Gauge<'writer'>;
   private readonly auditCheckpointSequence: Gauge<'writer'>;
   private readonly queueJobDuration: Histogram<'outcome'>;
+  /** Audit retention's passes and its last completed one (only where retention is on). */
+  private readonly retention?: { passes: Counter<'outcome'>; lastSuccess: Gauge };
   /** The request series by endpoint, method and status (no key string built per request), each bound (bound-series.ts). */
   private readonly requestSeries = new Map<string, Map<string, Map<number, { labels: Record<'method' | 'endpoint' | 'status', string>; count: () => void; observe: (seconds: number) => void }>>>();
 
@@ -192,6 +194,14 @@ export class MetricsService implements OnApplicationBootstrap, OnModuleDestroy {
     this.queueJobs = counter(M.queueJobs);
     this.queueJobDuration = histogram(M.queueJobDuration);
     for (const outcome of QUEUE_JOB_OUTCOMES) this.queueJobs.inc({ outcome }, 0);
+    // Audit retention: its last completed pass starts at the process start, so a retention that never completes one
+    // (every pass failing, blocked, or hung) reads as old as the process, and AuditRetentionStalled can see it.
+    if (options.auditRetention && options.auditEnabled !== false) {
+      this.retention = { passes: counter(M.auditRetentionPasses), lastSuccess: gauge(M.auditRetentionLastSuccess) };
+      for (const outcome of RETENTION_PASS_OUTCOMES) this.retention.passes.inc({ outcome }, 0);
+      this.retention.lastSuccess.set(Date.now() / 1000);
+      gauge(M.auditRetentionInterval).set((options.auditRetention.intervalMs ?? DEFAULT_AUDIT_RETENTION_INTERVAL_MS) / 1000);
+    }
     gauge(M.activeConnections, () => runtime.activeConnections());
     // The tracing SDK's own counts, read at scrape time (zero while tracing is off).
     new Counter({ name: M.tracingSpansExported.name, help: M.tracingSpansExported.help, registers: [registry], collect() { this.reset(); this.inc(tracingCounts().exported); } });
@@ -309,6 +319,13 @@ export class MetricsService implements OnApplicationBootstrap, OnModuleDestroy {
   /** The audit stream relay: how `audit_outbox_pending` and `audit_outbox_oldest_age_seconds` read the outbox. */
   watchOutbox(reading: () => Promise<{ pending: number; oldestAt: string | null } | undefined>): void {
     this.outboxReading = reading;
+  }
+
+  /** One audit retention pass and how it ended; a pass that ran to completion (pruned or idle) is the last success. */
+  recordRetentionPass(outcome: (typeof RETENTION_PASS_OUTCOMES)[number]): void {
+    if (!this.retention) return;
+    this.retention.passes.inc({ outcome });
+    if (outcome === 'pruned' || outcome === 'idle') this.retention.lastSuccess.set(Date.now() / 1000);
   }
 
   recordStreamPublished(events: number): void {

@@ -1,5 +1,5 @@
 import { Controller, Module, Post } from '@nestjs/common';
-import { BUSINESS_METRICS, MONITORING_METRICS } from '@personai/contracts';
+import { BUSINESS_METRICS, CORE_METRIC_FAMILIES, MONITORING_METRICS } from '@personai/contracts';
 import { InjectMetric, makeCounterProvider } from '@willsoto/nestjs-prometheus';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -72,7 +72,7 @@ describe('@willsoto/nestjs-prometheus hosting /metrics', () => {
         expect([...types].filter(([, n]) => n > 1)).toEqual([]);
         // Default metrics collected once (willsoto's own collection is off), and the platform's families all there.
         expect(types.get('process_cpu_user_seconds_total')).toBe(1);
-        expect(Object.values(MONITORING_METRICS).filter((m) => !types.has(m.name) && m.labels.length === 0)).toEqual([]);
+        expect(Object.values(MONITORING_METRICS).filter((m) => CORE_METRIC_FAMILIES.includes(m.name) && !types.has(m.name) && m.labels.length === 0)).toEqual([]);
       }
       // OpenMetrics (what Prometheus asks for) carries the business family too.
       const om = await a.inject({ method: 'GET', url: '/metrics', headers: { accept: 'application/openmetrics-text; version=1.0.0' } });

@@ -1,5 +1,9 @@
 import { Logger } from '@nestjs/common';
+import { Registry } from 'prom-client';
+import { MetricsService } from '../../metrics/metrics.service';
 import type { MonitoringModuleOptions } from '../../monitoring-options.interface';
+import { RuntimeStatsService } from '../../runtime/runtime-stats.service';
+import type { AuditPruneResult } from '../stores/audit-store.interface';
 import { AuditRetentionService } from './audit-retention.service';
 import type { AuditService } from './audit.service';
 
@@ -13,24 +17,30 @@ describe('AuditRetentionService', () => {
     jest.restoreAllMocks();
   });
 
-  function running(passMs: number, intervalMs: number, fail = false) {
+  /** `results`: what each pass answers in turn (an Error: it throws), the last one again once they run out. */
+  function running(passMs: number, intervalMs: number, results: (AuditPruneResult | Error | undefined)[] = [undefined]) {
     let inFlight = 0;
     let most = 0;
     let passes = 0;
     const audit = {
       prune: async () => {
+        const result = results[Math.min(passes, results.length - 1)];
         passes += 1;
         inFlight += 1;
         most = Math.max(most, inFlight);
         await sleep(passMs);
         inFlight -= 1;
-        if (fail) throw new Error('database is locked');
-        return undefined;
+        if (result instanceof Error) throw result;
+        return result;
       },
     } as unknown as AuditService;
-    const service = new AuditRetentionService(audit, { auditRetention: { maxAgeMs: 1000, intervalMs } } as MonitoringModuleOptions);
+    const options = { serviceName: 'retention-test', version: '0', auditDatabase: ':memory:', auditRetention: { maxAgeMs: 1000, intervalMs } } as MonitoringModuleOptions;
+    const registry = new Registry();
+    const metrics = new MetricsService(registry, options, new RuntimeStatsService());
+    const service = new AuditRetentionService(audit, metrics, options);
     service.onApplicationBootstrap();
-    return { service, seen: () => ({ passes, most }) };
+    const sample = async (name: string, outcome?: string) => (await registry.getSingleMetric(name)?.get())?.values.find((v) => outcome === undefined || v.labels['outcome'] === outcome)?.value;
+    return { service, seen: () => ({ passes, most }), sample };
   }
 
   it('runs a pass that takes 5 intervals alone, and the next one an interval after it ends', async () => {
@@ -44,12 +54,38 @@ describe('AuditRetentionService', () => {
 
   it('goes on after a failed pass (and says so), and stops when the module is destroyed', async () => {
     const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
-    const { service, seen } = running(5, 10, true);
+    const { service, seen } = running(5, 10, [new Error('database is locked')]);
     await jest.advanceTimersByTimeAsync(100);
     expect(seen().passes).toBe(7); // at 10, 25, 40, 55, 70, 85 and 100 ms
     expect(warn).toHaveBeenCalledWith('retention pass failed (it runs again later): database is locked');
     service.onModuleDestroy();
     await jest.advanceTimersByTimeAsync(1000);
     expect(seen().passes).toBe(7);
+  });
+
+  it('counts each pass by outcome, and takes the end of one that pruned or found nothing as the last success', async () => {
+    jest.setSystemTime(Date.UTC(2026, 0, 1));
+    const started = Date.UTC(2026, 0, 1) / 1000;
+    const blocked = { pruned: 0, blocked: 'partition p1: writer w writes on after it, and ...' };
+    const { service, sample } = running(5, 10, [{ pruned: 0 }, { pruned: 12 }, blocked, new Error('ENOTDIR: not a directory, scandir'), { pruned: 0 }]);
+    jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    // Before any pass: every outcome at 0, the last success at the process start, the interval as configured.
+    expect(await Promise.all(['pruned', 'idle', 'blocked', 'failed'].map((o) => sample('audit_retention_passes_total', o)))).toEqual([0, 0, 0, 0]);
+    expect(await sample('audit_retention_last_success_timestamp_seconds')).toBe(started);
+    expect(await sample('audit_retention_interval_seconds')).toBe(0.01);
+    await jest.advanceTimersByTimeAsync(30); // the first two passes end at 15 and 30 ms: idle, then pruned
+    expect(await sample('audit_retention_last_success_timestamp_seconds')).toBe(started + 0.03);
+    await jest.advanceTimersByTimeAsync(30); // blocked at 45 ms, failed at 60: neither is a success
+    expect(await Promise.all(['pruned', 'idle', 'blocked', 'failed'].map((o) => sample('audit_retention_passes_total', o)))).toEqual([1, 1, 1, 1]);
+    expect(await sample('audit_retention_last_success_timestamp_seconds')).toBe(started + 0.03);
+    await jest.advanceTimersByTimeAsync(15); // idle again at 75 ms
+    expect(await sample('audit_retention_last_success_timestamp_seconds')).toBe(started + 0.075);
+    service.onModuleDestroy();
+  });
+
+  it('exposes no retention family where retention is off', async () => {
+    const registry = new Registry();
+    new MetricsService(registry, { serviceName: 'no-retention', version: '0', auditDatabase: ':memory:' }, new RuntimeStatsService());
+    expect((await registry.getMetricsAsJSON()).map((m) => m.name).filter((n) => n.startsWith('audit_retention'))).toEqual([]);
   });
 });

@@ -1,12 +1,15 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
-import { MONITORING_MODULE_OPTIONS } from '../../monitoring.constants';
+import { DEFAULT_AUDIT_RETENTION_INTERVAL_MS, MONITORING_MODULE_OPTIONS } from '../../monitoring.constants';
+import { MetricsService } from '../../metrics/metrics.service';
 import { MonitoringModuleOptions } from '../../monitoring-options.interface';
 import { AuditService } from './audit.service';
 
 /**
  * Runs retention passes (AUDIT_RETENTION) a minute after start (or after `intervalMs`, when shorter), then `intervalMs`
  * (an hour by default) after each pass ends: a pass that outlasts the interval (a first pass over millions of events)
- * is never joined by another, nor are passes left queued behind it.
+ * is never joined by another, nor are passes left queued behind it. Each pass's outcome is counted
+ * (`audit_retention_passes_total`); one that pruned or found nothing to prune is the last success
+ * (`audit_retention_last_success_timestamp_seconds`, which the AuditRetentionStalled alert watches).
  */
 @Injectable()
 export class AuditRetentionService implements OnApplicationBootstrap, OnModuleDestroy {
@@ -16,17 +19,20 @@ export class AuditRetentionService implements OnApplicationBootstrap, OnModuleDe
 
   constructor(
     private readonly audit: AuditService,
+    private readonly metrics: MetricsService,
     @Inject(MONITORING_MODULE_OPTIONS) private readonly options: MonitoringModuleOptions,
   ) {}
 
   onApplicationBootstrap(): void {
     const retention = this.options.auditRetention;
     if (!retention) return;
-    const interval = retention.intervalMs ?? 3_600_000;
+    const interval = retention.intervalMs ?? DEFAULT_AUDIT_RETENTION_INTERVAL_MS;
     const pass = async () => {
       try {
-        await this.audit.prune();
+        const result = await this.audit.prune();
+        if (result) this.metrics.recordRetentionPass(result.blocked ? 'blocked' : result.pruned > 0 ? 'pruned' : 'idle');
       } catch (err) {
+        this.metrics.recordRetentionPass('failed');
         this.logger.warn(`retention pass failed (it runs again later): ${err instanceof Error ? err.message : String(err)}`);
       }
       if (!this.stopped) this.schedule(pass, interval);

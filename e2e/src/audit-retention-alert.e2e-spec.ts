@@ -1,0 +1,109 @@
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { Notified, startAlertmanager, startWebhookReceiver } from './support/alertmanager';
+import { eventually } from './support/http';
+import { compressedRules, startPrometheus } from './support/prometheus-server';
+import { parseSamples, valueOf } from './support/prom-text';
+import { retentionSetup } from './support/retention';
+import { ServiceProcess } from './support/service-process';
+import { freePort } from './support/stack';
+import { targets } from './support/targets';
+
+const { local, fakeUpstreams } = targets();
+// It starts its own service from this checkout's build and breaks its archive directory: not against remote targets.
+const describeLocal = local ? describe : describe.skip;
+
+/** A pass every 2 s: the rule's three intervals are 6 s; its `for: 10m` runs as 10 s (compressedRules). */
+const INTERVAL_S = 2;
+const STALL_S = 3 * INTERVAL_S;
+const FOR_S = 10;
+
+/**
+ * AuditRetentionStalled, seen to page: a content-engine runs retention passes every 2 s with an archive directory;
+ * the directory is replaced by a file (as a volume mounted wrong would leave it), so every pass fails, and the alert
+ * must reach a real Alertmanager; the directory comes back, a pass completes, and the alert must resolve. While the
+ * passes complete (nothing old enough to prune: idle, a success), nothing may page.
+ */
+describeLocal('content-engine: audit retention that stops completing pages AuditRetentionStalled, and resolves', () => {
+  const service = `retention-alert-${randomUUID().slice(0, 8)}`;
+  let dir: string;
+  let archiveDir: string;
+  let proc: ServiceProcess;
+  let receiver: Awaited<ReturnType<typeof startWebhookReceiver>>;
+  let alertmanager: Awaited<ReturnType<typeof startAlertmanager>>;
+  let prometheus: Awaited<ReturnType<typeof startPrometheus>>;
+
+  /** This process's retention passes by outcome, read off its /metrics. */
+  const passes = async () => {
+    const samples = parseSamples(await (await fetch(`${proc.url}/metrics`)).text());
+    return Object.fromEntries(['pruned', 'idle', 'blocked', 'failed'].map((outcome) => [outcome, valueOf(samples, 'audit_retention_passes_total', { outcome })]));
+  };
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'personai-retention-alert-'));
+    archiveDir = join(dir, 'archive');
+    mkdirSync(archiveDir);
+    const { env: retention } = retentionSetup(dir, archiveDir);
+    proc = new ServiceProcess('content-engine', await freePort(), { SERVICE_NAME: service, DATA_DIR: dir, OPENAI_API_URL: `${fakeUpstreams}/openai`, ...retention, AUDIT_RETENTION_INTERVAL: `${INTERVAL_S}s` });
+    await proc.start();
+    receiver = await startWebhookReceiver();
+    alertmanager = await startAlertmanager(
+      dir,
+      stringify({
+        route: { receiver: 'test', group_by: ['alertname', 'service'], group_wait: '1s', group_interval: '1s', repeat_interval: '1h' },
+        receivers: [{ name: 'test', webhook_configs: [{ url: receiver.url, send_resolved: true }] }],
+      }),
+    );
+    // The shipped rules, minutes as seconds: the alert's expression as shipped (three of the service's own intervals).
+    const rules = compressedRules('alerts.yml');
+    expect(rules).toContain(`expr: time() - audit_retention_last_success_timestamp_seconds > 3 * audit_retention_interval_seconds\n        for: ${FOR_S}s`);
+    writeFileSync(join(dir, 'alerts.yml'), rules);
+    writeFileSync(join(dir, 'recording.yml'), compressedRules('recording.yml'));
+    prometheus = await startPrometheus(
+      dir,
+      `global: { scrape_interval: 1s, evaluation_interval: 1s }\nrule_files: [recording.yml, alerts.yml]\nalerting:\n  alertmanagers:\n    - static_configs: [{ targets: ['${new URL(alertmanager.url).host}'] }]\nscrape_configs:\n  - job_name: retention\n    static_configs: [{ targets: ['${new URL(proc.url).host}'] }]\n`,
+      ['--rules.alert.resend-delay=1s'],
+    );
+  }, 60_000);
+
+  afterAll(async () => {
+    await prometheus?.stop();
+    await alertmanager?.stop();
+    await receiver?.stop();
+    await proc?.kill();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('pages nothing while passes complete, pages once every pass fails for three intervals, and resolves after the next that completes', async () => {
+    const stalled = (n: Notified) => n.labels['alertname'] === 'AuditRetentionStalled' && n.labels['service'] === service;
+    await eventually('Prometheus to scrape the service', async () => ((await prometheus.query('up{job="retention"}'))[0]?.value[1] === '1' ? true : undefined), 20_000);
+    // Healthy: passes complete (nothing is 30 days old: idle), for longer than the rule's threshold and hold together.
+    const before = await passes();
+    await new Promise((r) => setTimeout(r, (STALL_S + FOR_S) * 1000));
+    const healthy = await passes();
+    expect({ idle: healthy['idle'] - before['idle'] >= 5, failed: healthy['failed'], blocked: healthy['blocked'] }).toEqual({ idle: true, failed: 0, blocked: 0 });
+    expect(receiver.received.filter((n) => n.labels['alertname'] === 'AuditRetentionStalled')).toEqual([]);
+
+    // The fault: a file where the archive directory was. Every pass now fails when it sweeps the directory.
+    rmSync(archiveDir, { recursive: true });
+    writeFileSync(archiveDir, 'not a directory\n');
+    const t0 = Date.now();
+    const fired = await eventually('AuditRetentionStalled at the receiver', async () => receiver.received.find((n) => n.status === 'firing' && stalled(n)), 60_000);
+    const broken = await passes();
+    expect({ severity: fired.labels['severity'], failing: broken['failed'] - healthy['failed'] >= 3 }).toEqual({ severity: 'warning', failing: true });
+    // The last pass that completed ended before the fault; the threshold (6 s) then the hold (10 s) run from there, so
+    // the page comes no sooner than 6 - 2 + 10 s after the fault (a pass every 2 s).
+    expect(fired.receivedAt - t0).toBeGreaterThanOrEqual((STALL_S - INTERVAL_S + FOR_S) * 1000);
+
+    // Healed: the directory is back; the next pass completes and the alert resolves.
+    rmSync(archiveDir);
+    mkdirSync(archiveDir);
+    const healed = Date.now();
+    await eventually('a retention pass to complete again', async () => ((await passes())['idle'] > broken['idle'] ? true : undefined), 20_000);
+    const resolved = await eventually('AuditRetentionStalled resolved at the receiver', async () => receiver.received.find((n) => n.status === 'resolved' && stalled(n) && n.receivedAt >= healed), 30_000);
+    console.log(`AuditRetentionStalled fired ${((fired.receivedAt - t0) / 1000).toFixed(1)} s after the archive directory broke (${broken['failed'] - healthy['failed']} failed passes), resolved ${((resolved.receivedAt - healed) / 1000).toFixed(1)} s after it came back`);
+  }, 180_000);
+});
