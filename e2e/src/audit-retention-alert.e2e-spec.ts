@@ -1,3 +1,4 @@
+import { RETENTION_METRIC_FAMILIES } from '@personai/contracts';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -6,7 +7,7 @@ import { stringify } from 'yaml';
 import { Notified, startAlertmanager, startWebhookReceiver } from './support/alertmanager';
 import { eventually } from './support/http';
 import { compressedRules, startPrometheus } from './support/prometheus-server';
-import { parseSamples, valueOf } from './support/prom-text';
+import { declaredFamilies, parseSamples, valueOf } from './support/prom-text';
 import { retentionSetup } from './support/retention';
 import { ServiceProcess } from './support/service-process';
 import { freePort } from './support/stack';
@@ -80,6 +81,9 @@ describeLocal('content-engine: audit retention that stops completing pages Audit
   it('pages nothing while passes complete, pages once every pass fails for three intervals, and resolves after the next that completes', async () => {
     const stalled = (n: Notified) => n.labels['alertname'] === 'AuditRetentionStalled' && n.labels['service'] === service;
     await eventually('Prometheus to scrape the service', async () => ((await prometheus.query('up{job="retention"}'))[0]?.value[1] === '1' ? true : undefined), 20_000);
+    // Every retention family, from the start (prometheus.e2e-spec.ts relies on this spec for them).
+    const declared = declaredFamilies(await (await fetch(`${proc.url}/metrics`)).text());
+    expect(RETENTION_METRIC_FAMILIES.filter((f) => !declared.has(f))).toEqual([]);
     // Healthy: passes complete (nothing is 30 days old: idle), for longer than the rule's threshold and hold together.
     const before = await passes();
     await new Promise((r) => setTimeout(r, (STALL_S + FOR_S) * 1000));

@@ -1,4 +1,4 @@
-import { SERVICE_MANIFEST, SERVICE_NAMES } from '@personai/contracts';
+import { RETENTION_METRIC_FAMILIES, SERVICE_MANIFEST, SERVICE_NAMES } from '@personai/contracts';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,6 +25,9 @@ describe('all services: what the rules and dashboards query', () => {
     }
     // The prober's families (probe_*): declared in the manifest, and prober.e2e-spec.ts checks its /metrics has each.
     for (const m of SERVICE_MANIFEST.monitors ?? []) m.businessMetrics.forEach((f) => exposed.add(f));
+    // Audit retention's families: only where AUDIT_RETENTION is on, which this stack (or a deployment) may not run;
+    // audit-retention-alert.e2e-spec.ts reads each off a service that does, and pages on them.
+    RETENTION_METRIC_FAMILIES.forEach((f) => exposed.add(f));
     const queried = [...new Set(allExpressions().flatMap(metricNames))];
     expect(queried.length).toBeGreaterThanOrEqual(20); // the extractor finds the metrics (20 today)
     expect(queried.filter((m) => !exposed.has(m))).toEqual([]);

@@ -67,17 +67,16 @@ const CONDITIONAL_FAMILIES: readonly string[] = [
   MONITORING_METRICS.tokenExpiry.name,
   MONITORING_METRICS.auditChainLength.name,
   MONITORING_METRICS.auditCheckpointSequence.name,
-  // Only where audit retention is on (AUDIT_RETENTION).
-  MONITORING_METRICS.auditRetentionPasses.name,
-  MONITORING_METRICS.auditRetentionLastSuccess.name,
-  MONITORING_METRICS.auditRetentionInterval.name,
 ];
+
+/** Families a service exposes only where audit retention is on (AUDIT_RETENTION), and then from its start. */
+export const RETENTION_METRIC_FAMILIES: readonly string[] = [MONITORING_METRICS.auditRetentionPasses.name, MONITORING_METRICS.auditRetentionLastSuccess.name, MONITORING_METRICS.auditRetentionInterval.name];
 
 /** Metric families every service exposes (CONTRACT.md §5): the catalogue's plus prom-client's start time. */
 export const CORE_METRIC_FAMILIES: readonly string[] = [
   ...Object.values(MONITORING_METRICS)
     .map((m) => m.name)
-    .filter((n) => !CONDITIONAL_FAMILIES.includes(n)),
+    .filter((n) => !CONDITIONAL_FAMILIES.includes(n) && !RETENTION_METRIC_FAMILIES.includes(n)),
   'process_start_time_seconds',
 ];
 
