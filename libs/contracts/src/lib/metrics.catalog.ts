@@ -58,7 +58,7 @@ export const MONITORING_METRICS = {
   auditOutboxOldestAge: metric({ name: 'audit_outbox_oldest_age_seconds', type: 'gauge', help: 'Seconds since the oldest audit event not yet acknowledged by the audit stream was committed (0 when none waits)', labels: [] }),
   auditStreamPublished: metric({ name: 'audit_stream_published_total', type: 'counter', help: 'Audit events this process published to the audit stream and saw acknowledged', labels: [] }),
   auditRetentionPasses: metric({ name: 'audit_retention_passes_total', type: 'counter', help: 'Audit retention passes (AUDIT_RETENTION) by outcome: pruned, idle (nothing old enough), blocked (a partition cannot go yet), failed', labels: ['outcome'] }),
-  auditRetentionLastSuccess: metric({ name: 'audit_retention_last_success_timestamp_seconds', type: 'gauge', help: 'When the last audit retention pass that ran to completion (pruned or idle) ended, Unix seconds; the process start until its first', labels: [] }),
+  auditRetentionLastSuccess: metric({ name: 'audit_retention_last_success_timestamp_seconds', type: 'gauge', help: 'When the last audit retention pass that did not fail (pruned, idle or blocked) ended, Unix seconds; the process start until its first', labels: [] }),
   auditRetentionInterval: metric({ name: 'audit_retention_interval_seconds', type: 'gauge', help: 'Time between audit retention passes (AUDIT_RETENTION_INTERVAL), in seconds', labels: [] }),
 } as const;
 

@@ -195,7 +195,7 @@ export class MetricsService implements OnApplicationBootstrap, OnModuleDestroy {
     this.queueJobDuration = histogram(M.queueJobDuration);
     for (const outcome of QUEUE_JOB_OUTCOMES) this.queueJobs.inc({ outcome }, 0);
     // Audit retention: its last completed pass starts at the process start, so a retention that never completes one
-    // (every pass failing, blocked, or hung) reads as old as the process, and AuditRetentionStalled can see it.
+    // (every pass failing, or hung) reads as old as the process, and AuditRetentionStalled can see it.
     if (options.auditRetention && options.auditEnabled !== false) {
       this.retention = { passes: counter(M.auditRetentionPasses), lastSuccess: gauge(M.auditRetentionLastSuccess) };
       for (const outcome of RETENTION_PASS_OUTCOMES) this.retention.passes.inc({ outcome }, 0);
@@ -321,11 +321,15 @@ export class MetricsService implements OnApplicationBootstrap, OnModuleDestroy {
     this.outboxReading = reading;
   }
 
-  /** One audit retention pass and how it ended; a pass that ran to completion (pruned or idle) is the last success. */
+  /**
+   * One audit retention pass and how it ended. Any pass that did not fail is the last success: a blocked one did what
+   * it could (a partition kept until its boundary checkpoint is older than the retention can be kept for hours on a
+   * writer quiet overnight, and goes on its own), so only failing or hung passes age the gauge.
+   */
   recordRetentionPass(outcome: (typeof RETENTION_PASS_OUTCOMES)[number]): void {
     if (!this.retention) return;
     this.retention.passes.inc({ outcome });
-    if (outcome === 'pruned' || outcome === 'idle') this.retention.lastSuccess.set(Date.now() / 1000);
+    if (outcome !== 'failed') this.retention.lastSuccess.set(Date.now() / 1000);
   }
 
   recordStreamPublished(events: number): void {

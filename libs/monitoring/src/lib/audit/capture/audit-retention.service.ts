@@ -8,7 +8,7 @@ import { AuditService } from './audit.service';
  * Runs retention passes (AUDIT_RETENTION) a minute after start (or after `intervalMs`, when shorter), then `intervalMs`
  * (an hour by default) after each pass ends: a pass that outlasts the interval (a first pass over millions of events)
  * is never joined by another, nor are passes left queued behind it. Each pass's outcome is counted
- * (`audit_retention_passes_total`); one that pruned or found nothing to prune is the last success
+ * (`audit_retention_passes_total`); one that did not fail is the last success
  * (`audit_retention_last_success_timestamp_seconds`, which the AuditRetentionStalled alert watches).
  */
 @Injectable()
