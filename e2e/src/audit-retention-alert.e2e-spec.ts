@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { Notified, startAlertmanager, startWebhookReceiver } from './support/alertmanager';
+import { metric } from './support/audit-stream';
 import { eventually } from './support/http';
 import { compressedRules, startPrometheus } from './support/prometheus-server';
 import { declaredFamilies, parseSamples, valueOf } from './support/prom-text';
@@ -97,7 +98,7 @@ describeLocal('content-engine: audit retention that stops completing pages Audit
     const t0 = Date.now();
     // Once a pass has failed, the gauge holds the last success for good (until the directory is back).
     await eventually('a retention pass to fail', async () => ((await passes())['failed'] > healthy['failed'] ? true : undefined), 20_000);
-    const lastSuccessMs = valueOf(parseSamples(await (await fetch(`${proc.url}/metrics`)).text()), 'audit_retention_last_success_timestamp_seconds') * 1000;
+    const lastSuccessMs = ((await metric(proc.url, 'audit_retention_last_success_timestamp_seconds')) ?? NaN) * 1000;
     const fired = await eventually('AuditRetentionStalled at the receiver', async () => receiver.received.find((n) => n.status === 'firing' && stalled(n)), 60_000);
     const broken = await passes();
     expect({ severity: fired.labels['severity'], failing: broken['failed'] - healthy['failed'] >= 3 }).toEqual({ severity: 'warning', failing: true });
