@@ -210,13 +210,18 @@ describeLocal('the fleet audit log: three writers, one stream, the audit collect
     for (const w of writers) expect(anchored.anchored_through?.[w]?.event_count).toBe(anchored.writers?.[w]?.events);
 
     // An edit of the collector's stored bytes, rehashed forward so that every link still holds: the SQLite writer's
-    // last two events. The chain alone cannot show it; the checkpoint its writer signed for that last event does.
+    // last two events. The chain alone cannot show it; the checkpoint its writer signed for that last event does, and
+    // so does one signed for the event before it, if the writer signed one there too (its 2 s timer can fall between
+    // its last two events, the reads above): then that earlier event is the first one broken.
     const head = anchored.anchored_through?.[SQLITE_SERVICE]?.event_id as string;
     const file = new Database(join(dir, 'collector', 'audit-collector', 'audit.db'));
     try {
       const byId = file.prepare('SELECT * FROM audit_events WHERE id = ?');
       const last = byId.get(head) as StoredRow;
       const before = file.prepare('SELECT * FROM audit_events WHERE writer = ? AND hash = ?').get(SQLITE_SERVICE, last.prev_hash) as StoredRow;
+      const signedAt = new Set((file.prepare('SELECT body FROM audit_checkpoints WHERE writer = ?').all(SQLITE_SERVICE) as { body: string }[]).map((r) => (JSON.parse(r.body) as { head_id: string | null }).head_id));
+      const rewrittenIds = [before.id, head].filter((id) => signedAt.has(id));
+      expect(rewrittenIds).toContain(head);
       const edited = { ...before, details: JSON.stringify({ ...JSON.parse(before.details), edited: true }) };
       edited.hash = rowHash(edited);
       const relinked = { ...last, prev_hash: edited.hash };
@@ -225,10 +230,10 @@ describeLocal('the fleet audit log: three writers, one stream, the audit collect
       const rewrite = file.transaction((rows: StoredRow[]) => rows.forEach((r) => write.run(r.details, r.prev_hash, r.hash, r.id)));
       rewrite([edited, relinked]);
       const tampered = (await getJson<AuditVerifyResponse>(`${collector.url}/audit/verify`)).body;
-      expect(tampered).toMatchObject({ intact: false, first_broken_id: head });
+      expect(tampered.writers?.[SQLITE_SERVICE]).toEqual(anchored.writers?.[SQLITE_SERVICE]); // every link holds, and no event came since
+      expect(tampered).toMatchObject({ intact: false, first_broken_id: rewrittenIds[0] });
       // Tampering found: the rewrite alone (the events after the writer's previous checkpoint are then unanchored).
-      expect(tampered.findings?.filter((f) => f.kind !== 'unanchored').map((f) => [f.kind, f.writer, f.event_id])).toEqual([['rewritten', SQLITE_SERVICE, head]]);
-      expect(tampered.writers?.[SQLITE_SERVICE]).toEqual(anchored.writers?.[SQLITE_SERVICE]); // every link holds
+      expect(tampered.findings?.filter((f) => f.kind !== 'unanchored').map((f) => [f.kind, f.writer, f.event_id])).toEqual(rewrittenIds.map((id) => ['rewritten', SQLITE_SERVICE, id]));
       rewrite([before, last]);
     } finally {
       file.close();
