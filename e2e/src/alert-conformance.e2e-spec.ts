@@ -1,13 +1,14 @@
 import { SERVICE_NAMES } from '@personai/contracts';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parse, stringify } from 'yaml';
+import { parse } from 'yaml';
 import { PROMETHEUS_DIR } from '@personai/tools/observability';
-import { Notified, startAlertmanager, startWebhookReceiver } from './support/alertmanager';
+import { Notified } from './support/alertmanager';
+import { AlertingPipeline, startAlertingPipeline } from './support/alerting-pipeline';
 import { FAULT_MATRIX, FaultMatrixRow } from './support/fault-matrix';
 import { del, eventually, postJson } from './support/http';
-import { compressedRules, startPrometheus } from './support/prometheus-server';
+import { compressedRules } from './support/prometheus-server';
 import { targets } from './support/targets';
 
 type Row = FaultMatrixRow;
@@ -31,54 +32,37 @@ const QUIET_FOR_MS = 12_000;
 
 describeLocal('fault-to-alert conformance: each fault class fires the alert the fault matrix names at a real Alertmanager, and resolves', () => {
   let dir: string;
-  let receiver: Awaited<ReturnType<typeof startWebhookReceiver>>;
-  let alertmanager: Awaited<ReturnType<typeof startAlertmanager>>;
-  let prometheus: Awaited<ReturnType<typeof startPrometheus>>;
+  let pipeline: AlertingPipeline;
   const timings: string[] = [];
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'personai-conformance-'));
-    receiver = await startWebhookReceiver();
     // Everything to the test's webhook at once, with the example's inhibit rules (an unhealthy service explains its other alerts).
     const example = parse(readFileSync(join(PROMETHEUS_DIR, 'alertmanager.example.yml'), 'utf8')) as { inhibit_rules: unknown[] };
-    alertmanager = await startAlertmanager(
-      dir,
-      stringify({
-        route: {
-          receiver: 'test',
-          group_by: ['alertname', 'service', 'dependency'],
-          group_wait: '1s',
-          group_interval: '1s',
-          repeat_interval: '1h',
-          // No prober runs on this stack (prober.e2e-spec.ts proves its alerts): its absence alert goes nowhere.
-          routes: [{ matchers: ['alertname=~"ProberDown|ProbeFailing"'], receiver: 'nowhere' }],
-        },
-        inhibit_rules: example.inhibit_rules,
-        receivers: [{ name: 'test', webhook_configs: [{ url: receiver.url, send_resolved: true }] }, { name: 'nowhere' }],
-      }),
-    );
-    writeFileSync(join(dir, 'recording.yml'), compressedRules('recording.yml'));
-    writeFileSync(join(dir, 'alerts.yml'), compressedRules('alerts.yml'));
-    // The generated SLO rules too: their windows (5m to 3d and the SLO window) compressed the same way.
-    mkdirSync(join(dir, 'slo'));
-    for (const f of readdirSync(join(PROMETHEUS_DIR, 'rules', 'slo'))) writeFileSync(join(dir, 'slo', f), compressedRules(join('slo', f)));
-    const scrape = SERVICE_NAMES.map((s) => `'${new URL(services[s]).host}'`).join(', ');
-    prometheus = await startPrometheus(
-      dir,
-      `global: { scrape_interval: 1s, evaluation_interval: 1s }\nrule_files: [recording.yml, alerts.yml, slo/*.yml]\nalerting:\n  alertmanagers:\n    - static_configs: [{ targets: ['${new URL(alertmanager.url).host}'] }]\nscrape_configs:\n  - job_name: personai-services\n    static_configs: [{ targets: [${scrape}] }]\n`,
-      ['--rules.alert.resend-delay=1s'],
-    );
+    // The shipped rules and the generated SLO rules, their windows (5m to 3d and the SLO window) compressed the same way.
+    const rules: Record<string, string> = { 'recording.yml': compressedRules('recording.yml'), 'alerts.yml': compressedRules('alerts.yml') };
+    for (const f of readdirSync(join(PROMETHEUS_DIR, 'rules', 'slo'))) rules[join('slo', f)] = compressedRules(join('slo', f));
+    pipeline = await startAlertingPipeline(dir, {
+      job: 'personai-services',
+      targets: SERVICE_NAMES.map((s) => new URL(services[s]).host),
+      rules,
+      alertmanager: {
+        groupBy: ['alertname', 'service', 'dependency'],
+        // No prober runs on this stack (prober.e2e-spec.ts proves its alerts): its absence alert goes nowhere.
+        routes: [{ matchers: ['alertname=~"ProberDown|ProbeFailing"'], receiver: 'nowhere' }],
+        inhibitRules: example.inhibit_rules,
+      },
+    });
     // A clean start: every service scraped, and nothing but the Watchdog firing.
-    await eventually('the Watchdog at the receiver', async () => receiver.received.find((n) => n.labels['alertname'] === 'Watchdog'), 20_000);
+    await pipeline.scraped();
+    await eventually('the Watchdog at the receiver', async () => pipeline.received.find((n) => n.labels['alertname'] === 'Watchdog'), 20_000);
     await new Promise((r) => setTimeout(r, 3000));
-    const firing = ((await (await fetch(`${prometheus.api}/api/v1/alerts`)).json()) as { data: { alerts: { labels: Record<string, string>; state: string }[] } }).data.alerts;
+    const firing = ((await (await fetch(`${pipeline.prometheus.api}/api/v1/alerts`)).json()) as { data: { alerts: { labels: Record<string, string>; state: string }[] } }).data.alerts;
     expect(firing.filter((a) => !['Watchdog', 'ProberDown'].includes(a.labels['alertname'] as string)).map((a) => `${a.labels['alertname']} ${a.state} ${JSON.stringify(a.labels)}`)).toEqual([]);
   }, 60_000);
 
   afterAll(async () => {
-    await prometheus?.stop();
-    await alertmanager?.stop();
-    await receiver?.stop();
+    await pipeline?.stop();
     rmSync(dir, { recursive: true, force: true });
     if (timings.length) console.log(`fault-to-alert conformance (rules' minutes as seconds):\n${timings.join('\n')}`);
   });
@@ -90,7 +74,7 @@ describeLocal('fault-to-alert conformance: each fault class fires the alert the 
   it.each(CLASSES.map((r) => [faultClass(r), r.name, r] as const))('%s (%s)', async (_class, _name, row) => {
     const faultUrl = row.fault ? `${fakeUpstreams}/__faults` : `${services[row.service]}/__faults/database`;
     // Alerts that started firing since `since` (the late resolution of an earlier row's alert is not a new one).
-    const firedSince = (since: number) => receiver.received.filter((n) => n.receivedAt >= since && n.status === 'firing' && Date.parse(n.startsAt) >= since - 1000);
+    const firedSince = (since: number) => pipeline.received.filter((n) => n.receivedAt >= since && n.status === 'firing' && Date.parse(n.startsAt) >= since - 1000);
     const others = (since: number, expected?: string) => firedSince(since).filter((n) => n.labels['alertname'] !== 'Watchdog' && n.labels['alertname'] !== expected);
     const matches = (n: Notified) => !!row.alert && n.labels['alertname'] === row.alert.alertname && Object.entries(row.alert.labels).every(([k, v]) => n.labels[k] === v);
     const t0 = Date.now();
@@ -98,7 +82,7 @@ describeLocal('fault-to-alert conformance: each fault class fires the alert the 
     let cleared = 0;
     try {
       if (row.alert) {
-        const fired = await eventually(`${row.alert.alertname} at the receiver`, async () => receiver.received.find((n) => n.receivedAt >= t0 && n.status === 'firing' && matches(n)), FIRE_WITHIN_MS);
+        const fired = await eventually(`${row.alert.alertname} at the receiver`, async () => pipeline.received.find((n) => n.receivedAt >= t0 && n.status === 'firing' && matches(n)), FIRE_WITHIN_MS);
         timings.push(`  ${faultClass(row).padEnd(24)} ${row.alert.alertname.padEnd(17)} fired in ${((fired.receivedAt - t0) / 1000).toFixed(1)} s`);
       } else {
         await new Promise((r) => setTimeout(r, QUIET_FOR_MS));
@@ -109,7 +93,7 @@ describeLocal('fault-to-alert conformance: each fault class fires the alert the 
       cleared = Date.now();
     }
     if (row.alert) {
-      const resolved = await eventually(`${row.alert.alertname} resolved at the receiver`, async () => receiver.received.find((n) => n.receivedAt >= cleared && n.status === 'resolved' && matches(n)), RESOLVE_WITHIN_MS);
+      const resolved = await eventually(`${row.alert.alertname} resolved at the receiver`, async () => pipeline.received.find((n) => n.receivedAt >= cleared && n.status === 'resolved' && matches(n)), RESOLVE_WITHIN_MS);
       timings[timings.length - 1] += `, resolved ${((resolved.receivedAt - cleared) / 1000).toFixed(1)} s after the fault was cleared`;
     }
     // No other alert: the same alert for another service that depends on the same upstream is the same fault seen twice.
@@ -137,7 +121,7 @@ describeLocal('fault-to-alert conformance: each fault class fires the alert the 
       expect((await postJson(faultUrl, { mode: 'down' })).status).toBe(201);
       let cleared = 0;
       try {
-        const fired = await eventually('ErrorBudgetBurnFast at the receiver', async () => receiver.received.find((n) => n.receivedAt >= t0 && n.status === 'firing' && page(n)), FIRE_WITHIN_MS);
+        const fired = await eventually('ErrorBudgetBurnFast at the receiver', async () => pipeline.received.find((n) => n.receivedAt >= t0 && n.status === 'firing' && page(n)), FIRE_WITHIN_MS);
         expect(fired.labels).toEqual(expect.objectContaining({ severity: 'critical', action: 'page' }));
         timings.push(`  ${'SLO: database down + traffic'.padEnd(24)} ${'ErrorBudgetBurnFast'.padEnd(17)} fired in ${((fired.receivedAt - t0) / 1000).toFixed(1)} s`);
       } finally {
@@ -145,11 +129,11 @@ describeLocal('fault-to-alert conformance: each fault class fires the alert the 
         cleared = Date.now();
       }
       // The 5m and 30m short windows (5 s and 30 s here) empty of errors: the page resolves.
-      const resolved = await eventually('ErrorBudgetBurnFast resolved at the receiver', async () => receiver.received.find((n) => n.receivedAt >= cleared && n.status === 'resolved' && page(n)), 45_000);
+      const resolved = await eventually('ErrorBudgetBurnFast resolved at the receiver', async () => pipeline.received.find((n) => n.receivedAt >= cleared && n.status === 'resolved' && page(n)), 45_000);
       timings[timings.length - 1] += `, resolved ${((resolved.receivedAt - cleared) / 1000).toFixed(1)} s after the fault was cleared (30m short window = 30 s here)`;
       // What else fired is what this outage explains, all for this service: the unhealthy store, the refused audited requests, the slow burn.
       const allowed = ['ErrorBudgetBurnFast', 'ErrorBudgetBurnSlow', 'ServiceUnhealthy', 'AuditWriteFailures', 'Watchdog'];
-      const fired = receiver.received.filter((n) => n.receivedAt >= t0 && n.status === 'firing' && Date.parse(n.startsAt) >= t0 - 1000);
+      const fired = pipeline.received.filter((n) => n.receivedAt >= t0 && n.status === 'firing' && Date.parse(n.startsAt) >= t0 - 1000);
       expect(fired.filter((n) => !allowed.includes(n.labels['alertname'] as string) || (n.labels['service'] !== undefined && n.labels['service'] !== service)).map((n) => JSON.stringify(n.labels))).toEqual([]);
     } finally {
       traffic = false;

@@ -2,13 +2,13 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { AuditResponse } from '@personai/contracts';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { stringify } from 'yaml';
-import { Notified, startAlertmanager, startWebhookReceiver } from './support/alertmanager';
+import { Notified } from './support/alertmanager';
+import { startAlertingPipeline } from './support/alerting-pipeline';
 import { eventually, getJson, postJson } from './support/http';
-import { compressedRules, startPrometheus } from './support/prometheus-server';
+import { compressedRules } from './support/prometheus-server';
 import { metric, natsServer, storedEvents } from './support/audit-stream';
 import { ServiceProcess } from './support/service-process';
 import { holdSqliteWriteLock } from './support/sqlite-lock';
@@ -207,46 +207,35 @@ describeLocal('the audit stream: transactional outbox to NATS JetStream', () => 
   it('pages AuditStreamLagging at a real Alertmanager while the broker is down, and resolves once the outbox drains', async () => {
     const b = writers[1];
     const alerting = mkdtempSync(join(tmpdir(), 'personai-outbox-alert-'));
-    const receiver = await startWebhookReceiver();
-    const alertmanager = await startAlertmanager(
-      alerting,
-      stringify({
-        route: { receiver: 'test', group_by: ['alertname', 'service'], group_wait: '1s', group_interval: '1s', repeat_interval: '1h' },
-        receivers: [{ name: 'test', webhook_configs: [{ url: receiver.url, send_resolved: true }] }],
-      }),
-    );
     // The shipped rules with minutes as seconds (compressedRules), and this alert's 300 s of age as 5 s to match.
     const rules = compressedRules('alerts.yml');
     const lagging = 'max by (service) (audit_outbox_oldest_age_seconds) > 300';
     expect(rules).toContain(lagging);
-    writeFileSync(join(alerting, 'alerts.yml'), rules.replace(lagging, 'max by (service) (audit_outbox_oldest_age_seconds) > 5'));
-    writeFileSync(join(alerting, 'recording.yml'), compressedRules('recording.yml'));
-    const prometheus = await startPrometheus(
-      alerting,
-      `global: { scrape_interval: 1s, evaluation_interval: 1s }\nrule_files: [recording.yml, alerts.yml]\nalerting:\n  alertmanagers:\n    - static_configs: [{ targets: ['${new URL(alertmanager.url).host}'] }]\nscrape_configs:\n  - job_name: outbox\n    static_configs: [{ targets: ['${new URL(b.url).host}'] }]\n`,
-      ['--rules.alert.resend-delay=1s'],
-    );
+    const pipeline = await startAlertingPipeline(alerting, {
+      job: 'outbox',
+      targets: [new URL(b.url).host],
+      rules: { 'recording.yml': compressedRules('recording.yml'), 'alerts.yml': rules.replace(lagging, 'max by (service) (audit_outbox_oldest_age_seconds) > 5') },
+      alertmanager: { groupBy: ['alertname', 'service'] },
+    });
     const lag = (n: Notified) => n.labels['alertname'] === 'AuditStreamLagging' && n.labels['service'] === 'outbox-b';
     try {
-      await eventually('Prometheus to scrape the writer', async () => ((await prometheus.query('up{job="outbox"}'))[0]?.value[1] === '1' ? true : undefined), 20_000);
+      await pipeline.scraped();
       await new Promise((r) => setTimeout(r, 8_000)); // longer than the rule's 5 s + 5 s: a healthy outbox pages nothing
-      expect(receiver.received.filter((n) => n.labels['alertname'] === 'AuditStreamLagging')).toEqual([]);
+      expect(pipeline.received.filter((n) => n.labels['alertname'] === 'AuditStreamLagging')).toEqual([]);
       await nats.stop();
       const t0 = Date.now();
       for (let i = 0; i < 5; i += 1) expect((await postJson(`${b.url}/content`, { brief_id: `lag_${i}`, user_id: 'outbox_user' })).status).toBe(201);
-      const fired = await eventually('AuditStreamLagging at the receiver', async () => receiver.received.find((n) => n.status === 'firing' && lag(n)), 45_000);
+      const fired = await eventually('AuditStreamLagging at the receiver', async () => pipeline.received.find((n) => n.status === 'firing' && lag(n)), 45_000);
       expect(fired.labels['severity']).toBe('warning');
       // Fired after its age passed 5 s and held for 5 s: not sooner than 10 s after the first unpublished event.
       expect(fired.receivedAt - t0).toBeGreaterThanOrEqual(10_000);
       await nats.start();
       const restarted = Date.now();
       await eventually('the outbox to drain', async () => ((await metric(b.url, 'audit_outbox_pending')) === 0 ? true : undefined), 30_000);
-      const resolved = await eventually('AuditStreamLagging resolved at the receiver', async () => receiver.received.find((n) => n.status === 'resolved' && lag(n) && n.receivedAt >= restarted), 30_000);
+      const resolved = await eventually('AuditStreamLagging resolved at the receiver', async () => pipeline.received.find((n) => n.status === 'resolved' && lag(n) && n.receivedAt >= restarted), 30_000);
       console.log(`AuditStreamLagging fired ${((fired.receivedAt - t0) / 1000).toFixed(1)} s after the broker stopped, resolved ${((resolved.receivedAt - restarted) / 1000).toFixed(1)} s after it came back`);
     } finally {
-      await prometheus.stop();
-      await alertmanager.stop();
-      await receiver.stop();
+      await pipeline.stop();
       rmSync(alerting, { recursive: true, force: true });
     }
   }, 120_000);

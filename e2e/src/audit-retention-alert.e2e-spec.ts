@@ -3,11 +3,11 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { stringify } from 'yaml';
-import { Notified, startAlertmanager, startWebhookReceiver } from './support/alertmanager';
+import { Notified } from './support/alertmanager';
+import { AlertingPipeline, startAlertingPipeline } from './support/alerting-pipeline';
 import { metric } from './support/audit-stream';
 import { eventually } from './support/http';
-import { compressedRules, startPrometheus } from './support/prometheus-server';
+import { compressedRules } from './support/prometheus-server';
 import { declaredFamilies, parseSamples, valueOf } from './support/prom-text';
 import { retentionSetup } from './support/retention';
 import { ServiceProcess } from './support/service-process';
@@ -34,9 +34,7 @@ describeLocal('content-engine: audit retention that stops completing pages Audit
   let dir: string;
   let archiveDir: string;
   let proc: ServiceProcess;
-  let receiver: Awaited<ReturnType<typeof startWebhookReceiver>>;
-  let alertmanager: Awaited<ReturnType<typeof startAlertmanager>>;
-  let prometheus: Awaited<ReturnType<typeof startPrometheus>>;
+  let pipeline: AlertingPipeline;
 
   /** This process's retention passes by outcome, read off its /metrics. */
   const passes = async () => {
@@ -51,37 +49,26 @@ describeLocal('content-engine: audit retention that stops completing pages Audit
     const { env: retention } = retentionSetup(dir, archiveDir);
     proc = new ServiceProcess('content-engine', await freePort(), { SERVICE_NAME: service, DATA_DIR: dir, OPENAI_API_URL: `${fakeUpstreams}/openai`, ...retention, AUDIT_RETENTION_INTERVAL: `${INTERVAL_S}s` });
     await proc.start();
-    receiver = await startWebhookReceiver();
-    alertmanager = await startAlertmanager(
-      dir,
-      stringify({
-        route: { receiver: 'test', group_by: ['alertname', 'service'], group_wait: '1s', group_interval: '1s', repeat_interval: '1h' },
-        receivers: [{ name: 'test', webhook_configs: [{ url: receiver.url, send_resolved: true }] }],
-      }),
-    );
     // The shipped rules, minutes as seconds: the alert's expression as shipped (three of the service's own intervals).
     const rules = compressedRules('alerts.yml');
     expect(rules).toContain(`expr: time() - audit_retention_last_success_timestamp_seconds > 3 * audit_retention_interval_seconds\n        for: ${FOR_S}s`);
-    writeFileSync(join(dir, 'alerts.yml'), rules);
-    writeFileSync(join(dir, 'recording.yml'), compressedRules('recording.yml'));
-    prometheus = await startPrometheus(
-      dir,
-      `global: { scrape_interval: 1s, evaluation_interval: 1s }\nrule_files: [recording.yml, alerts.yml]\nalerting:\n  alertmanagers:\n    - static_configs: [{ targets: ['${new URL(alertmanager.url).host}'] }]\nscrape_configs:\n  - job_name: retention\n    static_configs: [{ targets: ['${new URL(proc.url).host}'] }]\n`,
-      ['--rules.alert.resend-delay=1s'],
-    );
+    pipeline = await startAlertingPipeline(dir, {
+      job: 'retention',
+      targets: [new URL(proc.url).host],
+      rules: { 'recording.yml': compressedRules('recording.yml'), 'alerts.yml': rules },
+      alertmanager: { groupBy: ['alertname', 'service'] },
+    });
   }, 60_000);
 
   afterAll(async () => {
-    await prometheus?.stop();
-    await alertmanager?.stop();
-    await receiver?.stop();
+    await pipeline?.stop();
     await proc?.kill();
     rmSync(dir, { recursive: true, force: true });
   });
 
   it('pages nothing while passes complete, pages once every pass fails for three intervals, and resolves after the next that completes', async () => {
     const stalled = (n: Notified) => n.labels['alertname'] === 'AuditRetentionStalled' && n.labels['service'] === service;
-    await eventually('Prometheus to scrape the service', async () => ((await prometheus.query('up{job="retention"}'))[0]?.value[1] === '1' ? true : undefined), 20_000);
+    await pipeline.scraped();
     // Every retention family, from the start (prometheus.e2e-spec.ts relies on this spec for them).
     const declared = declaredFamilies(await (await fetch(`${proc.url}/metrics`)).text());
     expect(RETENTION_METRIC_FAMILIES.filter((f) => !declared.has(f))).toEqual([]);
@@ -90,7 +77,7 @@ describeLocal('content-engine: audit retention that stops completing pages Audit
     await new Promise((r) => setTimeout(r, (STALL_S + FOR_S) * 1000));
     const healthy = await passes();
     expect({ idle: healthy['idle'] - before['idle'] >= 5, failed: healthy['failed'], blocked: healthy['blocked'] }).toEqual({ idle: true, failed: 0, blocked: 0 });
-    expect(receiver.received.filter((n) => n.labels['alertname'] === 'AuditRetentionStalled')).toEqual([]);
+    expect(pipeline.received.filter((n) => n.labels['alertname'] === 'AuditRetentionStalled')).toEqual([]);
 
     // The fault: a file where the archive directory was. Every pass now fails when it sweeps the directory.
     rmSync(archiveDir, { recursive: true });
@@ -99,7 +86,7 @@ describeLocal('content-engine: audit retention that stops completing pages Audit
     // Once a pass has failed, the gauge holds the last success for good (until the directory is back).
     await eventually('a retention pass to fail', async () => ((await passes())['failed'] > healthy['failed'] ? true : undefined), 20_000);
     const lastSuccessMs = ((await metric(proc.url, 'audit_retention_last_success_timestamp_seconds')) ?? NaN) * 1000;
-    const fired = await eventually('AuditRetentionStalled at the receiver', async () => receiver.received.find((n) => n.status === 'firing' && stalled(n)), 60_000);
+    const fired = await eventually('AuditRetentionStalled at the receiver', async () => pipeline.received.find((n) => n.status === 'firing' && stalled(n)), 60_000);
     const broken = await passes();
     expect({ severity: fired.labels['severity'], failing: broken['failed'] - healthy['failed'] >= 3 }).toEqual({ severity: 'warning', failing: true });
     // Not before the threshold (6 s) and then the hold (10 s) ran from the last pass that completed (same clock).
@@ -110,7 +97,7 @@ describeLocal('content-engine: audit retention that stops completing pages Audit
     mkdirSync(archiveDir);
     const healed = Date.now();
     await eventually('a retention pass to complete again', async () => ((await passes())['idle'] > broken['idle'] ? true : undefined), 20_000);
-    const resolved = await eventually('AuditRetentionStalled resolved at the receiver', async () => receiver.received.find((n) => n.status === 'resolved' && stalled(n) && n.receivedAt >= healed), 30_000);
+    const resolved = await eventually('AuditRetentionStalled resolved at the receiver', async () => pipeline.received.find((n) => n.status === 'resolved' && stalled(n) && n.receivedAt >= healed), 30_000);
     console.log(`AuditRetentionStalled fired ${((fired.receivedAt - t0) / 1000).toFixed(1)} s after the archive directory broke (${broken['failed'] - healthy['failed']} failed passes), resolved ${((resolved.receivedAt - healed) / 1000).toFixed(1)} s after it came back`);
   }, 180_000);
 });

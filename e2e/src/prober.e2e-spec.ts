@@ -1,12 +1,13 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { chromium } from 'playwright-core';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BUSINESS_METRIC_FAMILIES } from '@personai/contracts';
-import { Notified, startAlertmanager, startWebhookReceiver } from './support/alertmanager';
+import { Notified } from './support/alertmanager';
+import { AlertingPipeline, startAlertingPipeline } from './support/alerting-pipeline';
 import { eventually, getText } from './support/http';
 import { declaredFamilies, parseSamples } from './support/prom-text';
-import { compressedRules, startPrometheus } from './support/prometheus-server';
+import { compressedRules } from './support/prometheus-server';
 import { ServiceProcess } from './support/service-process';
 import { freePort, ROOT } from './support/stack';
 import { targets } from './support/targets';
@@ -47,9 +48,7 @@ describeLocal(`${PROBER}: a stopped service and a stopped prober reach a real Al
   let prober: ServiceProcess;
   let victimPort: number;
   let proberPort: number;
-  let receiver: Awaited<ReturnType<typeof startWebhookReceiver>>;
-  let alertmanager: Awaited<ReturnType<typeof startAlertmanager>>;
-  let prometheus: Awaited<ReturnType<typeof startPrometheus>>;
+  let pipeline: AlertingPipeline;
 
   const startVictim = async () => {
     victim = new ServiceProcess('content-engine', victimPort, { DATA_DIR: join(dir, 'victim'), OPENAI_API_URL: `${fakeUpstreams}/openai`, HEALTH_CHECK_INTERVAL: '500ms', SHUTDOWN_DRAIN_DELAY: '0s', RATE_LIMIT_MAX: '0' });
@@ -63,8 +62,8 @@ describeLocal(`${PROBER}: a stopped service and a stopped prober reach a real Al
     const { text } = await getText(`http://127.0.0.1:${proberPort}/metrics`);
     return parseSamples(text).find((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))?.value;
   };
-  const query = (q: string) => prometheus.query(q);
-  const notified = (since: number, filter: (n: Notified) => boolean = () => true) => receiver.received.filter((n) => n.receivedAt >= since && filter(n));
+  const query = (q: string) => pipeline.prometheus.query(q);
+  const notified = (since: number, filter: (n: Notified) => boolean = () => true) => pipeline.received.filter((n) => n.receivedAt >= since && filter(n));
   /** Alerts that started firing since `since` (a resolution of an earlier one is not a new alert). */
   const firedSince = (since: number) => notified(since, (n) => n.status === 'firing' && Date.parse(n.startsAt) >= since - 1000);
   const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
@@ -75,25 +74,20 @@ describeLocal(`${PROBER}: a stopped service and a stopped prober reach a real Al
     await startVictim();
     await startProber();
     await eventually('the prober to report the victim healthy', async () => ((await proberSample('probe_success', { target: 'content-engine', check: 'health' })) === 1 ? true : undefined));
-    receiver = await startWebhookReceiver();
-    alertmanager = await startAlertmanager(dir, alertmanagerConfig(receiver.url, false));
     // The repo's alerts with time compressed (every `for` minute is a second) and run every second.
-    writeFileSync(join(dir, 'alerts.yml'), compressedRules('alerts.yml'));
-    prometheus = await startPrometheus(
-      dir,
-      `global: { scrape_interval: 1s, evaluation_interval: 1s }\nrule_files: [alerts.yml]\nalerting:\n  alertmanagers:\n    - static_configs: [{ targets: ['${new URL(alertmanager.url).host}'] }]\nscrape_configs:\n  - job_name: personai-monitors\n    static_configs: [{ targets: ['127.0.0.1:${proberPort}'] }]\n`,
-      // Firing alerts are re-sent every second, not every minute: the first send can precede Alertmanager's discovery.
-      ['--rules.alert.resend-delay=1s'],
-    );
+    pipeline = await startAlertingPipeline(dir, {
+      job: 'personai-monitors',
+      targets: [`127.0.0.1:${proberPort}`],
+      rules: { 'alerts.yml': compressedRules('alerts.yml') },
+      alertmanager: (webhook) => alertmanagerConfig(webhook, false),
+    });
     // Start from a settled pipeline: the prober scraped, and ProberDown (absent before the first scrape) not pending.
     await eventually('the prober scraped and ProberDown quiet', async () => ((await query('up{job="personai-monitors"} == 1')).length === 1 && (await query('ALERTS{alertname="ProberDown"}')).length === 0 ? true : undefined), 20_000);
   }, 60_000);
   afterAll(async () => {
     await prober?.kill();
     await victim?.kill();
-    await prometheus?.stop();
-    await alertmanager?.stop();
-    await receiver?.stop();
+    await pipeline?.stop();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -159,7 +153,7 @@ describeLocal(`${PROBER}: a stopped service and a stopped prober reach a real Al
   }, 90_000);
 
   it('a maintenance window keeps both quiet: the stopped service flips nothing, the stopped prober notifies no one', async () => {
-    await alertmanager.reload(alertmanagerConfig(receiver.url, true));
+    await pipeline.alertmanager.reload(alertmanagerConfig(pipeline.webhook, true));
     await prober.kill('SIGTERM');
     // The window opens a few seconds after the prober starts, so it has seen the service up first.
     const window = `content-engine=${new Date(Date.now() + 4000).toISOString()}/${new Date(Date.now() + 10 * 60_000).toISOString()}`;
