@@ -496,6 +496,60 @@ describe('audit retention on PostgreSQL: whole time partitions dropped, never ro
     expect(await rowsOf()).toBe(1);
   }, 20_000);
 
+  it('a partition whose boundary checkpoint was never anchored waits for the next one that ends at a checkpoint, and goes with it in one transaction, all or nothing', async () => {
+    const partitionNames = async () => (await pg('SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = to_regclass($1) ORDER BY c.relname', [auditServiceTable(svc)])).map((r) => r['name'] as string);
+    const anchorDir = join(dir, 'anchor');
+    await nextPeriod();
+    const a = open('a');
+    for (let i = 0; i < 2; i += 1) await a.append(event(i));
+    await nextPeriod();
+    // The anchor cannot be written when a's first write of this period signs the checkpoint where the first partition
+    // ends (a volume gone, a file where the directory was): that checkpoint is lost (logged), and the write goes on.
+    writeFileSync(anchorDir, 'not a directory\n'); // a has signed nothing yet: no directory to move away
+    await a.append(event(2));
+    rmSync(anchorDir);
+    await a.append(event(3));
+    const [first, second] = await partitionNames();
+
+    // The first partition alone: a's chain there ends at no checkpoint, and no later partition has ended yet.
+    const alone = await a.prune(new Date().toISOString());
+    expect(alone).toMatchObject({ pruned: 0, partitions: [], blocked: expect.stringContaining(`partition ${first}: writer ${svc}/a writes on after it`) });
+    expect(await rowsOf()).toBe(4);
+
+    await nextPeriod();
+    await a.append(event(4)); // signs the checkpoint where the second partition ends
+    await new Promise((r) => setTimeout(r, 20));
+    const cutoff = new Date().toISOString();
+
+    // All or nothing: a reader holds the second partition, so its DROP cannot take its lock within 2 s; the pass
+    // fails, and the first partition (dropped alone, the chain left would start at no checkpoint) is still there.
+    const reader = new Client({ connectionString: PG_URL });
+    await reader.connect();
+    try {
+      await reader.query('BEGIN');
+      await reader.query(`LOCK TABLE "${second}" IN ACCESS SHARE MODE`);
+      await expect(a.prune(cutoff)).rejects.toThrow(/lock timeout/);
+      await reader.query('COMMIT');
+    } finally {
+      await reader.end();
+    }
+    expect(await partitionNames()).toEqual(expect.arrayContaining([first, second]));
+    expect(await rowsOf()).toBe(5);
+
+    const archiveDir = join(dir, 'archive');
+    const both = await a.prune(cutoff, archiveDir);
+    expect(both).toEqual({ pruned: 4, partitions: [first, second], archives: [expect.stringContaining('__partition__'), expect.stringContaining('__partition__')] });
+    expect(await rowsOf()).toBe(1);
+    await a.checkpoint(); // the event written since
+    expect(await a.verify({ prunedBefore: cutoff })).toMatchObject({ intact: true, checked: 1, unanchored: 0, findings: [] });
+    await a.close();
+    // The archive and the live store together: the chain from genesis, every anchored checkpoint in place.
+    const archived: AuditRow[] = [];
+    for await (const row of archivedRows(archiveDir, svc)) archived.push(row);
+    const live = (await pg('SELECT * FROM audit_events WHERE service = $1 ORDER BY seq', [svc])) as unknown as AuditRow[];
+    expect(await verifyAuditRows([...archived, ...live], new DirectoryCheckpointAnchor(anchorDir).read(svc).checkpoints, keys.publicKey)).toMatchObject({ intact: true, checked: 5, unanchored: 0, findings: [] });
+  }, 30_000);
+
   it('a verify on one replica while another replica\'s retention drops a partition under its walk: it walks again, and answers from a walk no drop cut', async () => {
     await nextPeriod();
     const [a, b] = [open('a'), open('b')];

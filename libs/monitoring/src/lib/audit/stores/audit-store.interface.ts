@@ -167,7 +167,8 @@ export interface AuditBackend {
   /** A partitioned store: its partitions ending before `before` (ISO), oldest first. */
   partitions?(before: string): Promise<AuditPartition[]>;
   partitionRows?(name: string): AsyncIterable<AuditRow>;
-  dropPartition?(name: string): Promise<void>;
+  /** Drops the partitions in one transaction: all of them, or none. */
+  dropPartitions?(names: readonly string[]): Promise<void>;
   /**
    * A partitioned store shared by replicas: the names of this service's partitions now. Another replica's retention
    * can drop one while a verify walks the rows; a verify compares the names before and after its walk.

@@ -3,7 +3,7 @@ import type { AuditEvent } from '@personai/contracts';
 import { chainEvents, GENESIS_HASH, hashEvent } from '../evidence/audit-hash';
 import { AuditRow, ChainVerifier, toEvent, toRow } from '../evidence/audit-row';
 import { AuditBackend, AuditFilter, AuditOutbox, AuditPage, AuditPruneResult, AuditStore, AuditStreamFilter, AuditVerification, NewAuditEvent, UnknownCursorError } from './audit-store.interface';
-import { sweepArchiveLeftovers, writeArchives, writePartitionArchive } from '../evidence/audit-archive';
+import { AuditPartition, sweepArchiveLeftovers, writeArchives, writePartitionArchive } from '../evidence/audit-archive';
 import { AuditCheckpoint, checkpointSignatureValid } from '../evidence/audit-checkpoint';
 import { AuditCheckpointer } from '../evidence/audit-checkpointer';
 import { verifyAuditRows } from '../evidence/audit-verifier';
@@ -197,31 +197,55 @@ export class ChainedAuditStore implements AuditStore {
 
   /**
    * Retention on a partitioned store: drops whole time partitions that ended before the cutoff, oldest first
-   * (each exported first when an archive directory is set), every writer's chain included. A partition is
-   * dropped only if the verifier will accept what remains: each writer that writes on after it must end
-   * there at a validly signed checkpoint older than the cutoff (its chain then starts after that checkpoint),
-   * and a writer that ends there must have no checkpoint newer than the cutoff. Otherwise the pass stops
-   * there and says why; the next pass tries again.
+   * (each exported first when an archive directory is set), every writer's chain included. Partitions are dropped
+   * only where the verifier will accept what remains: each writer that writes on after them must end there at a
+   * validly signed checkpoint older than the cutoff (its chain then starts after that checkpoint), and a writer that
+   * ends there must have no checkpoint newer than the cutoff.
+   *
+   * A partition that does not qualify alone is kept with the ones after it until a run of them does, and the run is
+   * dropped in one transaction (all or none: a crash between two drops would leave a chain starting at no
+   * checkpoint). So a boundary checkpoint that was never anchored (the anchor failed at that moment), or partitions
+   * written before signing was on, wait for the next partition that ends at a signed checkpoint rather than block
+   * retention for good. Whatever does not qualify yet is kept, and the pass says why; the next pass tries again.
    */
   private async prunePartitions(checkpointer: AuditCheckpointer, cutoff: string, archiveDir?: string): Promise<AuditPruneResult> {
-    const backend = this.backend as Required<Pick<AuditBackend, 'partitions' | 'partitionRows' | 'dropPartition'>>;
+    const backend = this.backend as Required<Pick<AuditBackend, 'partitions' | 'partitionRows' | 'dropPartitions'>>;
     const valid = (await checkpointer.read()).checkpoints.filter((cp) => checkpointSignatureValid(cp, checkpointer.publicKey));
-    const result: Required<Pick<AuditPruneResult, 'pruned' | 'partitions' | 'archives'>> & AuditPruneResult = { pruned: 0, partitions: [], archives: [] };
-    for (const partition of await backend.partitions(cutoff)) {
-      const boundaries: AuditCheckpoint[] = [];
-      for (const w of partition.writers) {
-        const mine = valid.filter((cp) => cp.writer === w.writer);
-        const boundary = mine.find((cp) => cp.head_id === w.last_id && cp.timestamp < cutoff);
-        if (w.continues && !boundary) result.blocked = `partition ${partition.name}: writer ${w.writer} writes on after it, and its last event there is not the head of a signed checkpoint older than the retention`;
-        else if (!w.continues && mine.some((cp) => cp.timestamp >= cutoff)) result.blocked = `partition ${partition.name}: writer ${w.writer} ends there but has a checkpoint newer than the retention`;
-        if (result.blocked) return result;
-        if (boundary) boundaries.push(boundary);
+    /** The checkpoint older than the cutoff that `writer`'s chain ends at in a partition (its last event there), if any. */
+    const boundaryOf = (w: AuditPartition['writers'][number]) => valid.find((cp) => cp.writer === w.writer && cp.head_id === w.last_id && cp.timestamp < cutoff);
+    /** Why the verifier would not accept what remains after a run whose writers end as `last` says, or undefined. */
+    const whyKept = (last: Map<string, AuditPartition['writers'][number]>): string | undefined => {
+      for (const w of last.values()) {
+        if (w.continues && !boundaryOf(w)) return `writer ${w.writer} writes on after it, and its last event there is not the head of a signed checkpoint older than the retention`;
+        if (!w.continues && valid.some((cp) => cp.writer === w.writer && cp.timestamp >= cutoff)) return `writer ${w.writer} ends there but has a checkpoint newer than the retention`;
       }
-      if (archiveDir) result.archives.push(await writePartitionArchive(archiveDir, this.writer, checkpointer.options.service, partition, backend.partitionRows(partition.name), boundaries));
-      await backend.dropPartition(partition.name);
-      result.pruned += partition.rows;
-      result.partitions.push(partition.name);
+      return undefined;
+    };
+    const result: Required<Pick<AuditPruneResult, 'pruned' | 'partitions' | 'archives'>> & AuditPruneResult = { pruned: 0, partitions: [], archives: [] };
+    let run: AuditPartition[] = [];
+    /** Each writer of the run as its latest partition there has it: where its chain leaves the run, and whether it goes on. */
+    let last = new Map<string, AuditPartition['writers'][number]>();
+    for (const partition of await backend.partitions(cutoff)) {
+      run.push(partition);
+      for (const w of partition.writers) last.set(w.writer, w);
+      const why = whyKept(last);
+      if (why) {
+        const later = run.length > 1 ? ` (kept with the ${run.length - 1} after it, none of which ends where the chains can start again yet)` : '';
+        result.blocked = `partition ${run[0].name}${later}: ${why}`;
+        continue;
+      }
+      for (const p of run) {
+        const boundaries = p.writers.map(boundaryOf).filter((cp): cp is AuditCheckpoint => cp !== undefined);
+        if (archiveDir) result.archives.push(await writePartitionArchive(archiveDir, this.writer, checkpointer.options.service, p, backend.partitionRows(p.name), boundaries));
+      }
+      await backend.dropPartitions(run.map((p) => p.name));
+      result.pruned += run.reduce((sum, p) => sum + p.rows, 0);
+      result.partitions.push(...run.map((p) => p.name));
+      result.blocked = undefined;
+      run = [];
+      last = new Map();
     }
+    if (result.blocked === undefined) delete result.blocked;
     return result;
   }
 

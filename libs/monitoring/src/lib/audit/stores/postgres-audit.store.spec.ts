@@ -103,7 +103,7 @@ describe('the PostgreSQL audit outbox, shared by replicas', () => {
       const backend = new PostgresAuditBackend(URL, service);
       try {
         const [partition] = await backend.partitions(new Date(Date.now() + 3 * 86_400_000).toISOString());
-        await backend.dropPartition(partition.name);
+        await backend.dropPartitions([partition.name]);
       } finally {
         await backend.close();
       }

@@ -314,17 +314,20 @@ export class PostgresAuditBackend implements AuditBackend {
   }
 
   /**
-   * Drops a whole partition (no row-by-row DELETE), and its events' entries in the audit stream's outbox (as the
-   * SQLite store's trigger does for pruned events); waits at most 2 s for writers' locks, then fails (the next pass retries).
+   * Drops whole partitions (no row-by-row DELETE) in one transaction, all or none, and their events' entries in the
+   * audit stream's outbox (as the SQLite store's trigger does for pruned events); waits at most 2 s for writers' locks,
+   * then fails with nothing dropped (the next pass retries).
    */
-  async dropPartition(name: string): Promise<void> {
+  async dropPartitions(names: readonly string[]): Promise<void> {
     await this.ready();
     await this.inPartitionLock(async (client) => {
       await client.query("SET LOCAL lock_timeout = '2s'");
-      if ((await client.query<{ t: string | null }>('SELECT to_regclass($1) AS t', [quote(name)])).rows[0].t) {
-        await client.query(`DELETE FROM audit_outbox WHERE service = $1 AND seq IN (SELECT seq FROM ${quote(name)})`, [this.service]);
+      for (const name of names) {
+        if ((await client.query<{ t: string | null }>('SELECT to_regclass($1) AS t', [quote(name)])).rows[0].t) {
+          await client.query(`DELETE FROM audit_outbox WHERE service = $1 AND seq IN (SELECT seq FROM ${quote(name)})`, [this.service]);
+        }
+        await client.query(`DROP TABLE IF EXISTS ${quote(name)}`);
       }
-      await client.query(`DROP TABLE IF EXISTS ${quote(name)}`);
     });
   }
 
