@@ -1,4 +1,5 @@
 import { RETENTION_METRIC_FAMILIES } from '@personai/contracts';
+import { dashboards } from '@personai/tools/observability';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -78,6 +79,14 @@ describeLocal('content-engine: audit retention that stops completing pages Audit
     const healthy = await passes();
     expect({ idle: healthy['idle'] - before['idle'] >= 5, failed: healthy['failed'], blocked: healthy['blocked'] }).toEqual({ idle: true, failed: 0, blocked: 0 });
     expect(pipeline.received.filter((n) => n.labels['alertname'] === 'AuditRetentionStalled')).toEqual([]);
+    // The service dashboard's retention panels, on this Prometheus: each query has this service's series, and the time
+    // since the last completed pass is under the alert's threshold.
+    const panels = (dashboards().find((d) => d.uid === 'personai-service')?.panels ?? []).filter((p) => p.targets.some((t) => t.expr.includes('audit_retention_')));
+    const plotted = await Promise.all(panels.flatMap((p) => p.targets.map(async (t) => ({ expr: t.expr, result: await pipeline.prometheus.query(t.expr.replaceAll('$service', service)) }))));
+    expect(plotted.length).toBe(3);
+    expect(plotted.filter((q) => q.result.length === 0).map((q) => q.expr)).toEqual([]);
+    const [since, threshold] = plotted.slice(0, 2).map((q) => Number(q.result[0].value[1]));
+    expect(since).toBeLessThan(threshold);
 
     // The fault: a file where the archive directory was. Every pass now fails when it sweeps the directory.
     rmSync(archiveDir, { recursive: true });
