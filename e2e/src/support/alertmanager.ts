@@ -2,8 +2,7 @@ import { createServer, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startDaemon } from './daemon';
-import { freePort } from './stack';
+import { onFreePort, startDaemon } from './daemon';
 
 /** One alert as Alertmanager's webhook sends it. */
 export interface Notified {
@@ -35,9 +34,10 @@ export async function startWebhookReceiver(): Promise<{ url: string; received: N
 export async function startAlertmanager(dir: string, config: string): Promise<{ url: string; reload: (config: string) => Promise<void>; stop: () => Promise<void> }> {
   const file = join(dir, 'alertmanager.yml');
   writeFileSync(file, config);
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  const { stop } = await startDaemon('prometheus-alertmanager', [`--config.file=${file}`, `--storage.path=${join(dir, 'am-data')}`, `--web.listen-address=127.0.0.1:${port}`, '--cluster.listen-address=', '--log.level=warn'], `${url}/-/ready`);
+  const { url, stop } = await onFreePort(async (port) => {
+    const url = `http://127.0.0.1:${port}`;
+    return { url, ...(await startDaemon('prometheus-alertmanager', [`--config.file=${file}`, `--storage.path=${join(dir, 'am-data')}`, `--web.listen-address=127.0.0.1:${port}`, '--cluster.listen-address=', '--log.level=warn'], `${url}/-/ready`)) };
+  });
   return {
     url,
     reload: async (next) => {

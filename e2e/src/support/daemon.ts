@@ -1,5 +1,9 @@
 import { spawn } from 'node:child_process';
 import { eventually } from './http';
+import { freePort } from './stack';
+
+/** A daemon that exited because another process took its port between freePort() and its bind. */
+export class PortTakenError extends Error {}
 
 /** How much of a daemon's latest output is kept, for the error when it exits before it is ready. */
 const KEPT_OUTPUT = 4096;
@@ -18,9 +22,13 @@ export async function startDaemon(command: string, args: string[], readyUrl: str
   child.stdout.on('data', keep);
   child.stderr.on('data', keep);
   await eventually(`${command} to be ready`, async () => {
-    if (child.exitCode !== null) throw new Error(`${command} exited with ${child.exitCode} before it was ready; it wrote:\n${output}`);
+    if (child.exitCode !== null) {
+      const message = `${command} exited with ${child.exitCode} before it was ready; it wrote:\n${output}`;
+      throw /address already in use/i.test(output) ? new PortTakenError(message) : new Error(message);
+    }
     try {
-      return (await fetch(readyUrl)).ok ? true : undefined;
+      // Bounded: a listener that accepts and never answers (another process on the port) must not hold the wait.
+      return (await fetch(readyUrl, { signal: AbortSignal.timeout(1000) })).ok ? true : undefined;
     } catch {
       return undefined;
     }
@@ -33,4 +41,18 @@ export async function startDaemon(command: string, args: string[], readyUrl: str
       await exited;
     },
   };
+}
+
+/**
+ * Starts a daemon on a port freePort() found, and on another one if a process took that port before the daemon bound
+ * it (a client's outgoing connection can be given the same number): at most three ports.
+ */
+export async function onFreePort<T>(start: (port: number) => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await start(await freePort());
+    } catch (err) {
+      if (!(err instanceof PortTakenError) || attempt === 3) throw err;
+    }
+  }
 }

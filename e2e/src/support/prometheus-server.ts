@@ -1,8 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PROMETHEUS_DIR } from '@personai/tools/observability';
-import { startDaemon } from './daemon';
-import { freePort } from './stack';
+import { onFreePort, startDaemon } from './daemon';
 
 /** One instant-query result of the HTTP API. */
 export interface PromSample {
@@ -13,9 +12,10 @@ export interface PromSample {
 /** A real Prometheus (Debian's package) on a free port, with `config` as its prometheus.yml in `dir`. */
 export async function startPrometheus(dir: string, config: string, flags: string[] = []): Promise<{ api: string; query: (q: string) => Promise<PromSample[]>; stop: () => Promise<void> }> {
   writeFileSync(join(dir, 'prometheus.yml'), config);
-  const port = await freePort();
-  const api = `http://127.0.0.1:${port}`;
-  const { stop } = await startDaemon('prometheus', [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn', ...flags], `${api}/-/ready`);
+  const { api, stop } = await onFreePort(async (port) => {
+    const api = `http://127.0.0.1:${port}`;
+    return { api, ...(await startDaemon('prometheus', [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn', ...flags], `${api}/-/ready`)) };
+  });
   const query = async (q: string) => ((await (await fetch(`${api}/api/v1/query?query=${encodeURIComponent(q)}`)).json()) as { data: { result: PromSample[] } }).data.result;
   return { api, query, stop };
 }
