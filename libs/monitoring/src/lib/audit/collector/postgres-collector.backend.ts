@@ -3,7 +3,7 @@ import type { AuditCheckpoint } from '../evidence/audit-checkpoint';
 import { AUDIT_COLUMNS, AuditRow } from '../evidence/audit-row';
 import type { AuditBackend, AuditFilter, AuditStreamFilter } from '../stores/audit-store.interface';
 import { UnknownCursorError } from '../stores/audit-store.interface';
-import { auditFilterClauses, CommitListener, commitHeartbeat, createPool, HEARTBEAT_TABLE, inTransaction, newestAuditPage, schemaOnFirstUse } from '../stores/postgres-connection';
+import { auditFilterClauses, CommitListener, commitHeartbeat, createPool, HEARTBEAT_SCHEMA, inTransaction, newestAuditPage, schemaOnFirstUse } from '../stores/postgres-connection';
 import type { CollectorBackend } from './collector-audit.store';
 
 /**
@@ -40,7 +40,7 @@ const MIGRATIONS = [
   'CREATE INDEX IF NOT EXISTS audit_collected_trace ON audit_collected (trace_id, seq)',
   // The writers' signed checkpoints from the stream, each (writer, sequence) once: the first one received is kept.
   'CREATE TABLE IF NOT EXISTS audit_collected_checkpoints (writer TEXT NOT NULL, sequence INTEGER NOT NULL, body TEXT NOT NULL, PRIMARY KEY (writer, sequence))',
-  HEARTBEAT_TABLE,
+  ...HEARTBEAT_SCHEMA,
 ];
 const MIGRATION_LOCK = 7_302_114_010;
 /** Held by each commit into audit_collected: one at a time across collectors, so `seq` order is commit order. */

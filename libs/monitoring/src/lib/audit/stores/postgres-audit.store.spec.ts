@@ -47,6 +47,31 @@ describe('PostgresAuditStore with several writers', () => {
     }
   });
 
+  it('writes its heartbeat row, and at its first use removes the rows of writers silent for a week (one per pod ever, before)', async () => {
+    const gone = `spec_gone_${randomUUID().slice(0, 8)}`;
+    const quiet = `spec_quiet_${randomUUID().slice(0, 8)}`;
+    const rows = async () => {
+      const client = new Client({ connectionString: URL });
+      await client.connect();
+      try {
+        return (await client.query<{ writer: string }>('SELECT writer FROM monitoring_heartbeat WHERE writer = ANY($1) ORDER BY writer', [[gone, quiet]])).rows.map((r) => r.writer);
+      } finally {
+        await client.end();
+      }
+    };
+    await sql('CREATE TABLE IF NOT EXISTS monitoring_heartbeat (writer TEXT PRIMARY KEY, at TIMESTAMPTZ NOT NULL)', []);
+    await sql(`INSERT INTO monitoring_heartbeat (writer, at) VALUES ($1, now() - interval '8 days'), ($2, now() - interval '6 days')`, [gone, quiet]);
+    expect(await rows()).toEqual([gone, quiet].sort());
+    const store = new PostgresAuditStore(URL, `spec_${randomUUID().slice(0, 8)}`);
+    try {
+      await store.ping();
+      expect(await rows()).toEqual([quiet]);
+    } finally {
+      await store.close();
+      await sql('DELETE FROM monitoring_heartbeat WHERE writer = $1', [quiet]);
+    }
+  });
+
   it('reports itself down while the server is unreachable, without crashing', async () => {
     const store = new PostgresAuditStore('postgres://postgres@127.0.0.1:1/test', 'spec_down');
     try {

@@ -7,7 +7,7 @@ import type { AuditCheckpoint } from '../evidence/audit-checkpoint';
 import { AUDIT_COLUMNS, AuditRow } from '../evidence/audit-row';
 import { AuditBackend, AuditFilter, AuditOutbox, AuditPartition, AuditStreamFilter, HeadInfo, UnknownCursorError } from './audit-store.interface';
 import { ChainedAuditStore } from './chained-audit.store';
-import { auditFilterClauses, CommitListener, commitHeartbeat, createPool, HEARTBEAT_TABLE, inTransaction, newestAuditPage, schemaOnFirstUse } from './postgres-connection';
+import { auditFilterClauses, CommitListener, commitHeartbeat, createPool, HEARTBEAT_SCHEMA, inTransaction, newestAuditPage, schemaOnFirstUse } from './postgres-connection';
 
 /**
  * The schema: `audit_events` is partitioned by service (LIST), and each service's partition by time (RANGE
@@ -45,7 +45,7 @@ const MIGRATIONS = [
   'ALTER TABLE audit_events ADD COLUMN IF NOT EXISTS trace_id TEXT',
   'CREATE INDEX IF NOT EXISTS audit_events_trace ON audit_events (service, trace_id, seq)',
   'CREATE TABLE IF NOT EXISTS audit_partitioning (service TEXT PRIMARY KEY, interval_ms BIGINT NOT NULL)',
-  HEARTBEAT_TABLE,
+  ...HEARTBEAT_SCHEMA,
   'CREATE TABLE IF NOT EXISTS audit_checkpoints (service TEXT NOT NULL, writer TEXT NOT NULL, sequence INTEGER NOT NULL, body TEXT NOT NULL, PRIMARY KEY (service, writer, sequence))',
   // The transactional outbox of the audit stream (AUDIT_STREAM_URL): one queue per service, shared by its replicas.
   'CREATE TABLE IF NOT EXISTS audit_outbox (service TEXT NOT NULL, seq BIGINT NOT NULL, queued_at TIMESTAMPTZ NOT NULL DEFAULT clock_timestamp(), PRIMARY KEY (service, seq))',

@@ -137,8 +137,15 @@ export class CommitListener {
   }
 }
 
-/** The heartbeat table of the PostgreSQL audit stores: a committed upsert proves the database takes writes now. */
-export const HEARTBEAT_TABLE = 'CREATE TABLE IF NOT EXISTS monitoring_heartbeat (writer TEXT PRIMARY KEY, at TIMESTAMPTZ NOT NULL)';
+/**
+ * The heartbeat table of the PostgreSQL audit stores (a committed upsert proves the database takes writes now), and
+ * at each process's first use the rows of writers silent for a week removed: a writer id names a pod, and without
+ * this every pod that ever ran kept its row.
+ */
+export const HEARTBEAT_SCHEMA: readonly string[] = [
+  'CREATE TABLE IF NOT EXISTS monitoring_heartbeat (writer TEXT PRIMARY KEY, at TIMESTAMPTZ NOT NULL)',
+  "DELETE FROM monitoring_heartbeat WHERE at < now() - interval '7 days'",
+];
 
 /** Commits `writer`'s heartbeat row: proves a write can commit, which SELECT 1 does not (it passes while writes are blocked). */
 export async function commitHeartbeat(pool: Pool, writer: string): Promise<void> {
