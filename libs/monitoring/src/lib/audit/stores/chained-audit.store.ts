@@ -211,17 +211,26 @@ export class ChainedAuditStore implements AuditStore {
   private async prunePartitions(checkpointer: AuditCheckpointer, cutoff: string, archiveDir?: string): Promise<AuditPruneResult> {
     const backend = this.backend as Required<Pick<AuditBackend, 'partitions' | 'partitionRows' | 'dropPartitions'>>;
     const valid = (await checkpointer.read()).checkpoints.filter((cp) => checkpointSignatureValid(cp, checkpointer.publicKey));
+    // Indexed once: a pass looks up each writer of each partition it reads, among a checkpoint a minute per writer.
+    const olderByHead = new Map<string, AuditCheckpoint>();
+    const withNewer = new Set<string>();
+    for (const cp of valid) {
+      const key = `${cp.writer}\u0000${cp.head_id}`;
+      if (cp.timestamp >= cutoff) withNewer.add(cp.writer);
+      else if (cp.head_id !== null && !olderByHead.has(key)) olderByHead.set(key, cp);
+    }
     /** The checkpoint older than the cutoff that `writer`'s chain ends at in a partition (its last event there), if any. */
-    const boundaryOf = (w: AuditPartition['writers'][number]) => valid.find((cp) => cp.writer === w.writer && cp.head_id === w.last_id && cp.timestamp < cutoff);
+    const boundaryOf = (w: AuditPartition['writers'][number]) => olderByHead.get(`${w.writer}\u0000${w.last_id}`);
     /** Why the verifier would not accept what remains after a run whose writers end as `last` says, or undefined. */
     const whyKept = (last: Map<string, AuditPartition['writers'][number]>): string | undefined => {
       for (const w of last.values()) {
         if (w.continues && !boundaryOf(w)) return `writer ${w.writer} writes on after it, and its last event there is not the head of a signed checkpoint older than the retention`;
-        if (!w.continues && valid.some((cp) => cp.writer === w.writer && cp.timestamp >= cutoff)) return `writer ${w.writer} ends there but has a checkpoint newer than the retention`;
+        if (!w.continues && withNewer.has(w.writer)) return `writer ${w.writer} ends there but has a checkpoint newer than the retention`;
       }
       return undefined;
     };
-    const result: Required<Pick<AuditPruneResult, 'pruned' | 'partitions' | 'archives'>> & AuditPruneResult = { pruned: 0, partitions: [], archives: [] };
+    const result: Required<Pick<AuditPruneResult, 'pruned' | 'partitions' | 'archives'>> = { pruned: 0, partitions: [], archives: [] };
+    let blocked: string | undefined;
     let run: AuditPartition[] = [];
     /** Each writer of the run as its latest partition there has it: where its chain leaves the run, and whether it goes on. */
     let last = new Map<string, AuditPartition['writers'][number]>();
@@ -231,7 +240,7 @@ export class ChainedAuditStore implements AuditStore {
       const why = whyKept(last);
       if (why) {
         const later = run.length > 1 ? ` (kept with the ${run.length - 1} after it, none of which ends where the chains can start again yet)` : '';
-        result.blocked = `partition ${run[0].name}${later}: ${why}`;
+        blocked = `partition ${run[0].name}${later}: ${why}`;
         continue;
       }
       for (const p of run) {
@@ -241,12 +250,11 @@ export class ChainedAuditStore implements AuditStore {
       await backend.dropPartitions(run.map((p) => p.name));
       result.pruned += run.reduce((sum, p) => sum + p.rows, 0);
       result.partitions.push(...run.map((p) => p.name));
-      result.blocked = undefined;
+      blocked = undefined;
       run = [];
       last = new Map();
     }
-    if (result.blocked === undefined) delete result.blocked;
-    return result;
+    return blocked === undefined ? result : { ...result, blocked };
   }
 
   /** Signs a checkpoint now if events were written since the last one (tests; the timer and close do it otherwise). */
