@@ -59,6 +59,7 @@ export const MONITORING_METRICS = {
   auditStreamPublished: metric({ name: 'audit_stream_published_total', type: 'counter', help: 'Audit events this process published to the audit stream and saw acknowledged', labels: [] }),
   auditRetentionPasses: metric({ name: 'audit_retention_passes_total', type: 'counter', help: 'Audit retention passes (AUDIT_RETENTION) by outcome: pruned, idle (nothing old enough), blocked (a partition cannot go yet), failed', labels: ['outcome'] }),
   auditRetentionLastSuccess: metric({ name: 'audit_retention_last_success_timestamp_seconds', type: 'gauge', help: 'When the last audit retention pass that did not fail (pruned, idle or blocked) ended, Unix seconds; the process start until its first', labels: [] }),
+  auditRetentionOverdue: metric({ name: 'audit_retention_overdue_seconds', type: 'gauge', help: 'How long the oldest audit data left by the last retention pass that did not fail had been past the retention, beyond one checkpoint interval (a PostgreSQL partition, from its end; an event on SQLite); 0 when none', labels: [] }),
   auditRetentionInterval: metric({ name: 'audit_retention_interval_seconds', type: 'gauge', help: 'Time between audit retention passes (AUDIT_RETENTION_INTERVAL), in seconds', labels: [] }),
 } as const;
 
@@ -70,7 +71,7 @@ const CONDITIONAL_FAMILIES: readonly string[] = [
 ];
 
 /** Families a service exposes only where audit retention is on (AUDIT_RETENTION), and then from its start. */
-export const RETENTION_METRIC_FAMILIES: readonly string[] = [MONITORING_METRICS.auditRetentionPasses.name, MONITORING_METRICS.auditRetentionLastSuccess.name, MONITORING_METRICS.auditRetentionInterval.name];
+export const RETENTION_METRIC_FAMILIES: readonly string[] = [MONITORING_METRICS.auditRetentionPasses.name, MONITORING_METRICS.auditRetentionLastSuccess.name, MONITORING_METRICS.auditRetentionOverdue.name, MONITORING_METRICS.auditRetentionInterval.name];
 
 /** Metric families every service exposes (CONTRACT.md §5): the catalogue's plus prom-client's start time. */
 export const CORE_METRIC_FAMILIES: readonly string[] = [

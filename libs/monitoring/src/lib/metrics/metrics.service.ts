@@ -108,7 +108,7 @@ export class MetricsService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly auditCheckpointSequence: Gauge<'writer'>;
   private readonly queueJobDuration: Histogram<'outcome'>;
   /** Audit retention's passes and its last completed one (only where retention is on). */
-  private readonly retention?: { passes: Counter<'outcome'>; lastSuccess: Gauge };
+  private readonly retention?: { passes: Counter<'outcome'>; lastSuccess: Gauge; overdue: Gauge };
   /** The request series by endpoint, method and status (no key string built per request), each bound (bound-series.ts). */
   private readonly requestSeries = new Map<string, Map<string, Map<number, { labels: Record<'method' | 'endpoint' | 'status', string>; count: () => void; observe: (seconds: number) => void }>>>();
 
@@ -197,7 +197,8 @@ export class MetricsService implements OnApplicationBootstrap, OnModuleDestroy {
     // Audit retention: its last completed pass starts at the process start, so a retention that never completes one
     // (every pass failing, or hung) reads as old as the process, and AuditRetentionStalled can see it.
     if (options.auditRetention && options.auditEnabled !== false) {
-      this.retention = { passes: counter(M.auditRetentionPasses), lastSuccess: gauge(M.auditRetentionLastSuccess) };
+      this.retention = { passes: counter(M.auditRetentionPasses), lastSuccess: gauge(M.auditRetentionLastSuccess), overdue: gauge(M.auditRetentionOverdue) };
+      this.retention.overdue.set(0);
       for (const outcome of RETENTION_PASS_OUTCOMES) this.retention.passes.inc({ outcome }, 0);
       this.retention.lastSuccess.set(Date.now() / 1000);
       gauge(M.auditRetentionInterval).set((options.auditRetention.intervalMs ?? DEFAULT_AUDIT_RETENTION_INTERVAL_MS) / 1000);
@@ -326,10 +327,12 @@ export class MetricsService implements OnApplicationBootstrap, OnModuleDestroy {
    * it could (a partition kept until its boundary checkpoint is older than the retention can be kept for hours on a
    * writer quiet overnight, and goes on its own), so only failing or hung passes age the gauge.
    */
-  recordRetentionPass(outcome: (typeof RETENTION_PASS_OUTCOMES)[number]): void {
+  recordRetentionPass(outcome: (typeof RETENTION_PASS_OUTCOMES)[number], overdueSeconds?: number): void {
     if (!this.retention) return;
     this.retention.passes.inc({ outcome });
-    if (outcome !== 'failed') this.retention.lastSuccess.set(Date.now() / 1000);
+    if (outcome === 'failed') return; // what it would have left is unknown: the last reading stands, and AuditRetentionStalled ages
+    this.retention.lastSuccess.set(Date.now() / 1000);
+    if (overdueSeconds !== undefined) this.retention.overdue.set(overdueSeconds);
   }
 
   recordStreamPublished(events: number): void {

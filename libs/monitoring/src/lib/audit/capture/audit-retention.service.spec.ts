@@ -5,7 +5,7 @@ import type { MonitoringModuleOptions } from '../../monitoring-options.interface
 import { RuntimeStatsService } from '../../runtime/runtime-stats.service';
 import type { AuditPruneResult } from '../stores/audit-store.interface';
 import { AuditRetentionService } from './audit-retention.service';
-import type { AuditService } from './audit.service';
+import { AuditService } from './audit.service';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -18,7 +18,7 @@ describe('AuditRetentionService', () => {
   });
 
   /** `results`: what each pass answers in turn (an Error: it throws), the last one again once they run out. */
-  function running(passMs: number, intervalMs: number, results: (AuditPruneResult | Error | undefined)[] = [undefined]) {
+  function running(passMs: number, intervalMs: number, results: ((AuditPruneResult & { overdueSeconds: number }) | Error | undefined)[] = [undefined]) {
     let inFlight = 0;
     let most = 0;
     let passes = 0;
@@ -66,23 +66,42 @@ describe('AuditRetentionService', () => {
   it('counts each pass by outcome, and takes the end of one that did not fail as the last success', async () => {
     jest.setSystemTime(Date.UTC(2026, 0, 1));
     const started = Date.UTC(2026, 0, 1) / 1000;
-    const blocked = { pruned: 0, blocked: 'partition p1: writer w writes on after it, and ...' };
-    const { service, sample } = running(5, 10, [{ pruned: 0 }, { pruned: 12 }, blocked, new Error('ENOTDIR: not a directory, scandir'), { pruned: 0 }]);
+    const blocked = { pruned: 0, blocked: 'partition p1: writer w writes on after it, and ...', oldestKept: '2025-11-30T00:00:00.000Z', overdueSeconds: 7200 };
+    const { service, sample } = running(5, 10, [{ pruned: 0, overdueSeconds: 0 }, { pruned: 12, overdueSeconds: 0 }, blocked, new Error('ENOTDIR: not a directory, scandir'), { pruned: 0, overdueSeconds: 0 }]);
     jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
     // Before any pass: every outcome at 0, the last success at the process start, the interval as configured.
     expect(await Promise.all(['pruned', 'idle', 'blocked', 'failed'].map((o) => sample('audit_retention_passes_total', o)))).toEqual([0, 0, 0, 0]);
     expect(await sample('audit_retention_last_success_timestamp_seconds')).toBe(started);
     expect(await sample('audit_retention_interval_seconds')).toBe(0.01);
+    expect(await sample('audit_retention_overdue_seconds')).toBe(0);
     await jest.advanceTimersByTimeAsync(30); // the first two passes end at 15 and 30 ms: idle, then pruned
     expect(await sample('audit_retention_last_success_timestamp_seconds')).toBe(started + 0.03);
     await jest.advanceTimersByTimeAsync(15); // blocked at 45 ms: it did what it could, a success
     expect(await sample('audit_retention_last_success_timestamp_seconds')).toBe(started + 0.045);
+    expect(await sample('audit_retention_overdue_seconds')).toBe(7200); // what it left had been kept 2 h past its time
     await jest.advanceTimersByTimeAsync(15); // failed at 60 ms: not a success
     expect(await Promise.all(['pruned', 'idle', 'blocked', 'failed'].map((o) => sample('audit_retention_passes_total', o)))).toEqual([1, 1, 1, 1]);
     expect(await sample('audit_retention_last_success_timestamp_seconds')).toBe(started + 0.045);
+    expect(await sample('audit_retention_overdue_seconds')).toBe(7200); // a failed pass knows nothing new: the reading stands
     await jest.advanceTimersByTimeAsync(15); // idle again at 75 ms
     expect(await sample('audit_retention_last_success_timestamp_seconds')).toBe(started + 0.075);
+    expect(await sample('audit_retention_overdue_seconds')).toBe(0);
     service.onModuleDestroy();
+  });
+
+  it('reads what a pass left past the retention beyond one checkpoint interval as overdue (AuditService.prune)', async () => {
+    jest.useRealTimers();
+    jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    /** The pass's answer: the oldest data kept ends `pastCutoffMs` before the cutoff it was given (none when undefined). */
+    const overdue = async (pastCutoffMs: number | undefined) => {
+      const store = { prune: async (cutoff: string) => ({ pruned: 0, ...(pastCutoffMs === undefined ? {} : { blocked: 'partition p1: ...', oldestKept: new Date(Date.parse(cutoff) - pastCutoffMs).toISOString() }) }) };
+      const options = { serviceName: 'retention-test', version: '0', auditDatabase: ':memory:', auditRetention: { maxAgeMs: 86_400_000 }, auditCheckpoints: { intervalMs: 60_000 } } as MonitoringModuleOptions;
+      const audit = new AuditService(store as never, options, {} as MetricsService, { onShutdown: () => undefined } as never, {} as never);
+      return (await audit.prune())?.overdueSeconds;
+    };
+    // A writer signs the checkpoint that lets a partition go within a checkpoint interval (60 s): not overdue yet.
+    expect(await Promise.all([overdue(undefined), overdue(0), overdue(59_000)])).toEqual([0, 0, 0]);
+    expect(await overdue(7_260_000)).toBe(7200); // kept 2 h 1 min past the cutoff: 2 h overdue
   });
 
   it('exposes no retention family where retention is off', async () => {

@@ -9,7 +9,8 @@ import { AuditService } from './audit.service';
  * (an hour by default) after each pass ends: a pass that outlasts the interval (a first pass over millions of events)
  * is never joined by another, nor are passes left queued behind it. Each pass's outcome is counted
  * (`audit_retention_passes_total`); one that did not fail is the last success
- * (`audit_retention_last_success_timestamp_seconds`, which the AuditRetentionStalled alert watches).
+ * (`audit_retention_last_success_timestamp_seconds`, which the AuditRetentionStalled alert watches), and how long
+ * what it left had been past the retention (`audit_retention_overdue_seconds`, which AuditRetentionBlocked watches).
  */
 @Injectable()
 export class AuditRetentionService implements OnApplicationBootstrap, OnModuleDestroy {
@@ -30,7 +31,7 @@ export class AuditRetentionService implements OnApplicationBootstrap, OnModuleDe
     const pass = async () => {
       try {
         const result = await this.audit.prune();
-        if (result) this.metrics.recordRetentionPass(result.blocked ? 'blocked' : result.pruned > 0 ? 'pruned' : 'idle');
+        if (result) this.metrics.recordRetentionPass(result.blocked ? 'blocked' : result.pruned > 0 ? 'pruned' : 'idle', result.overdueSeconds);
       } catch (err) {
         this.metrics.recordRetentionPass('failed');
         this.logger.warn(`retention pass failed (it runs again later): ${err instanceof Error ? err.message : String(err)}`);

@@ -152,10 +152,15 @@ export class AuditService {
    * SQLite, whole time partitions on PostgreSQL (exported first when an archive directory is set); the pass is
    * itself an audit event.
    */
-  async prune(): Promise<AuditPruneResult | undefined> {
+  async prune(): Promise<(AuditPruneResult & { overdueSeconds: number }) | undefined> {
     const retention = this.options.auditRetention;
     if (!retention || !this.enabled || !this.store.prune) return undefined;
-    const result = await this.store.prune(new Date(Date.now() - retention.maxAgeMs).toISOString(), retention.archiveDir);
+    const cutoff = Date.now() - retention.maxAgeMs;
+    const result = await this.store.prune(new Date(cutoff).toISOString(), retention.archiveDir);
+    // How long what is left had been past the retention, beyond the checkpoint interval: a writer signs the checkpoint
+    // that lets a segment or partition go within one, so only what waits longer than that is held past its time.
+    const grace = this.options.auditCheckpoints?.intervalMs ?? 0;
+    const overdueSeconds = result.oldestKept ? Math.max(0, cutoff - Date.parse(result.oldestKept) - grace) / 1000 : 0;
     if (result.blocked) this.logger.warn(`retention stopped at ${result.blocked}; it tries again on its next pass`);
     if (result.pruned > 0) {
       const where = result.partitions ? `dropping partition(s) ${result.partitions.join(', ')}` : `through checkpoint ${result.throughSequence}`;
@@ -164,7 +169,7 @@ export class AuditService {
       const details = result.partitions ? { pruned: result.pruned, partitions: result.partitions, archives } : { pruned: result.pruned, through_checkpoint: result.throughSequence, archive: result.archive ?? null, archives };
       await this.record({ event_type: 'audit_pruned', action: 'prune', success: true, resource_id: 'audit_log', details });
     }
-    return result;
+    return { ...result, overdueSeconds };
   }
 
   /** Throws UnknownCursorError unless `id` names a stored event. */

@@ -168,7 +168,9 @@ function describeCheckpoints(name: string, makeHarness: (dir: string, withCheckp
       const leftover = join(archiveDir, `.${safeName(store.writer)}~${randomUUID()}.partial`);
       writeFileSync(leftover, 'half a file\n');
       try {
-        expect(await store.prune('2000-01-01T00:00:00.000Z', archiveDir)).toMatchObject({ pruned: 0 });
+        const pass = await store.prune('2000-01-01T00:00:00.000Z', archiveDir);
+        expect(pass).toMatchObject({ pruned: 0 });
+        expect(pass.oldestKept).toBeUndefined(); // nothing it holds is older than the cutoff
       } finally {
         await store.close();
       }
@@ -186,7 +188,8 @@ function describeCheckpoints(name: string, makeHarness: (dir: string, withCheckp
       const archiveDir = join(dir, 'archive');
       const result = await store.prune?.(cutoff, archiveDir);
       await store.close();
-      expect(result).toMatchObject({ pruned: 10, throughSequence: 2 });
+      // Left older than the cutoff: the events after checkpoint 2 (their own times are January's; checkpoint 3 is not).
+      expect(result).toMatchObject({ pruned: 10, throughSequence: 2, oldestKept: event(10).timestamp });
       expect(await h.sql('SELECT COUNT(*) AS n FROM audit_events WHERE writer IS NOT NULL')).toEqual([{ n: h.placeholder(1) === '?' ? 2 : '2' }]);
 
       const live = h.open();
@@ -484,14 +487,16 @@ describe('audit retention on PostgreSQL: whole time partitions dropped, never ro
     await a.append(event(2));
 
     const held = await a.prune(cutoff);
-    expect(held).toMatchObject({ pruned: 0, partitions: [], blocked: expect.stringContaining(`writer ${svc}/a writes on after it`) });
+    // Kept past the cutoff: the first partition, which ended at the start of the period the cutoff falls in.
+    const firstEnds = new Date(Math.floor(Date.parse(cutoff) / PERIOD) * PERIOD).toISOString();
+    expect(held).toMatchObject({ pruned: 0, partitions: [], blocked: expect.stringContaining(`writer ${svc}/a writes on after it`), oldestKept: firstEnds });
     expect(await rowsOf()).toBe(3);
     // Dropping it now would leave a chain that starts after no checkpoint the cutoff admits: the verifier would name deleted events.
     expect(await a.verify({ prunedBefore: cutoff })).toMatchObject({ intact: true, checked: 3 });
 
     const later = await a.prune(new Date().toISOString());
     expect(later).toMatchObject({ pruned: 2, partitions: [expect.any(String)] });
-    expect(later.blocked).toBeUndefined();
+    expect([later.blocked, later.oldestKept]).toEqual([undefined, undefined]);
     await a.close();
     expect(await rowsOf()).toBe(1);
   }, 20_000);
@@ -513,7 +518,7 @@ describe('audit retention on PostgreSQL: whole time partitions dropped, never ro
 
     // The first partition alone: a's chain there ends at no checkpoint, and no later partition has ended yet.
     const alone = await a.prune(new Date().toISOString());
-    expect(alone).toMatchObject({ pruned: 0, partitions: [], blocked: expect.stringContaining(`partition ${first}: writer ${svc}/a writes on after it`) });
+    expect(alone).toMatchObject({ pruned: 0, partitions: [], blocked: expect.stringContaining(`partition ${first}: writer ${svc}/a writes on after it`), oldestKept: expect.any(String) });
     expect(await rowsOf()).toBe(4);
 
     await nextPeriod();

@@ -100,6 +100,11 @@ export interface AuditPruneResult {
   archives?: string[];
   /** Why the pass stopped before a partition older than the retention (it retries next time). */
   blocked?: string;
+  /**
+   * Where the oldest data older than the cutoff that the store still holds after the pass ends (ISO): the end of the
+   * oldest partition kept on PostgreSQL, the oldest event on SQLite. Absent when the store holds nothing older.
+   */
+  oldestKept?: string;
 }
 
 /**
@@ -180,6 +185,8 @@ export interface AuditBackend {
   insertCheckpoint?(checkpoint: AuditCheckpoint): Promise<void>;
   /** Deletes `writer`'s events through the event `id` (in commit order); resolves with how many (a store without partitions). */
   deleteThrough?(writer: string, id: string): Promise<number>;
+  /** The time of the first event stored (in commit order, any writer), or null for an empty store (a store without partitions). */
+  oldestTimestamp?(): Promise<string | null>;
   /** Every checkpoint copy of this service, all writers. */
   checkpoints?(): Promise<AuditCheckpoint[]>;
   /** The writer's last row and how many rows its chain holds (for checkpoints); a backend without it cannot checkpoint. */

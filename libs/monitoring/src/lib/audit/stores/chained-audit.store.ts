@@ -163,6 +163,15 @@ export class ChainedAuditStore implements AuditStore {
   private async pruneNow(cutoff: string, archiveDir?: string): Promise<AuditPruneResult> {
     if (archiveDir) await sweepArchiveLeftovers(archiveDir, this.writer);
     if (this.checkpointer && this.backend.partitions) return this.prunePartitions(this.checkpointer, cutoff, archiveDir);
+    const result = await this.pruneSegments(cutoff, archiveDir);
+    // What is left older than the cutoff: the events after the last checkpoint older than it (up to a checkpoint
+    // interval's), or everything, when no checkpoint qualifies.
+    const oldest = await this.backend.oldestTimestamp?.();
+    return oldest && oldest < cutoff ? { ...result, oldestKept: oldest } : result;
+  }
+
+  /** Retention on a store without partitions: this writer's events through its newest checkpoint older than the cutoff, in steps. */
+  private async pruneSegments(cutoff: string, archiveDir?: string): Promise<AuditPruneResult> {
     if (!this.checkpointer || !this.backend.deleteThrough) return { pruned: 0 };
     const mine = (await this.checkpointer.read()).checkpoints
       .filter((c) => c.writer === this.writer && c.head_id !== null && c.timestamp < cutoff)
@@ -254,7 +263,8 @@ export class ChainedAuditStore implements AuditStore {
       run = [];
       last = new Map();
     }
-    return blocked === undefined ? result : { ...result, blocked };
+    // A run left at the end is kept (blocked): its first partition is the oldest data kept past the cutoff.
+    return blocked === undefined ? result : { ...result, blocked, oldestKept: run[0].upper };
   }
 
   /** Signs a checkpoint now if events were written since the last one (tests; the timer and close do it otherwise). */

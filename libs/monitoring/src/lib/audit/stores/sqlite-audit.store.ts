@@ -214,6 +214,10 @@ export class SqliteAuditBackend implements AuditBackend {
     return (await whenUnlocked(() => this.statement('DELETE FROM audit_events WHERE writer = ? AND seq <= ?').run(writer, seq), this.writeTimeoutMs)).changes;
   }
 
+  async oldestTimestamp(): Promise<string | null> {
+    return (this.statement('SELECT timestamp FROM audit_events ORDER BY seq LIMIT 1').get() as { timestamp: string } | undefined)?.timestamp ?? null;
+  }
+
   async checkpoints(): Promise<AuditCheckpoint[]> {
     return (this.statement('SELECT body FROM audit_checkpoints ORDER BY writer, sequence').all() as { body: string }[]).map((r) => JSON.parse(r.body) as AuditCheckpoint);
   }
