@@ -27,7 +27,7 @@ describe('Prometheus configuration', () => {
     const testFiles = [join(PROMETHEUS_DIR, 'tests', 'alerts.test.yml'), ...readdirSync(join(PROMETHEUS_DIR, 'tests', 'slo')).map((f) => join(PROMETHEUS_DIR, 'tests', 'slo', f))];
     const tested = new Set(testFiles.flatMap((f) => [...readFileSync(f, 'utf8').matchAll(/alertname: (\w+)/g)].map((m) => m[1])));
     const alerts = [...new Set(ruleGroups().flatMap((g) => g.rules.filter((r) => r.alert).map((r) => r.alert as string)))];
-    expect(alerts.sort()).toEqual(['AuditRetentionStalled', 'AuditStreamLagging', 'AuditWriteFailures', 'BriefPipelineFailing', 'DependencyDown', 'ErrorBudgetBurnFast', 'ErrorBudgetBurnSlow', 'HighErrorRate', 'HighLatencyP99', 'LogLinesDropped', 'ProbeFailing', 'ProberDown', 'QueueBacklogOld', 'QueueDeadLetters', 'ServiceDown', 'ServiceUnhealthy', 'TokenExpiringSoon', 'TracingSpansDropped', 'Watchdog']);
+    expect(alerts.sort()).toEqual(['AuditRetentionBlocked', 'AuditRetentionStalled', 'AuditStreamLagging', 'AuditWriteFailures', 'BriefPipelineFailing', 'DependencyDown', 'ErrorBudgetBurnFast', 'ErrorBudgetBurnSlow', 'HighErrorRate', 'HighLatencyP99', 'LogLinesDropped', 'ProbeFailing', 'ProberDown', 'QueueBacklogOld', 'QueueDeadLetters', 'ServiceDown', 'ServiceUnhealthy', 'TokenExpiringSoon', 'TracingSpansDropped', 'Watchdog']);
     expect(alerts.filter((a) => !tested.has(a))).toEqual([]);
   });
 

@@ -79,14 +79,18 @@ describeLocal('content-engine: audit retention that stops completing pages Audit
     const healthy = await passes();
     expect({ idle: healthy['idle'] - before['idle'] >= 5, failed: healthy['failed'], blocked: healthy['blocked'] }).toEqual({ idle: true, failed: 0, blocked: 0 });
     expect(pipeline.received.filter((n) => n.labels['alertname'] === 'AuditRetentionStalled')).toEqual([]);
-    // The service dashboard's retention panels, on this Prometheus: each query has this service's series, and the time
-    // since the last completed pass is under the alert's threshold.
+    // The service dashboard's retention panels, on this Prometheus: each query has this service's series, and each
+    // reading plotted against an alert's threshold (the time since the last completed pass, and the time past the
+    // retention) is under it.
     const panels = (dashboards().find((d) => d.uid === 'personai-service')?.panels ?? []).filter((p) => p.targets.some((t) => t.expr.includes('audit_retention_')));
-    const plotted = await Promise.all(panels.flatMap((p) => p.targets.map(async (t) => ({ expr: t.expr, result: await pipeline.prometheus.query(t.expr.replaceAll('$service', service)) }))));
-    expect(plotted.length).toBe(3);
-    expect(plotted.filter((q) => q.result.length === 0).map((q) => q.expr)).toEqual([]);
-    const [since, threshold] = plotted.slice(0, 2).map((q) => Number(q.result[0].value[1]));
-    expect(since).toBeLessThan(threshold);
+    const plotted = await Promise.all(panels.map((p) => Promise.all(p.targets.map(async (t) => ({ expr: t.expr, result: await pipeline.prometheus.query(t.expr.replaceAll('$service', service)) })))));
+    expect(plotted.flat().length).toBe(5);
+    expect(plotted.flat().filter((q) => q.result.length === 0).map((q) => q.expr)).toEqual([]);
+    const againstThreshold = plotted.filter((queries) => queries.length === 2 && queries[1].expr.startsWith('3 * '));
+    expect(againstThreshold.map((queries) => ({ reading: queries[0].expr, under: Number(queries[0].result[0].value[1]) < Number(queries[1].result[0].value[1]) }))).toEqual([
+      { reading: expect.stringContaining('audit_retention_last_success_timestamp_seconds'), under: true },
+      { reading: expect.stringContaining('audit_retention_overdue_seconds'), under: true },
+    ]);
 
     // The fault: a file where the archive directory was. Every pass now fails when it sweeps the directory.
     rmSync(archiveDir, { recursive: true });

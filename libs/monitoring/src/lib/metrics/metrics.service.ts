@@ -324,8 +324,8 @@ export class MetricsService implements OnApplicationBootstrap, OnModuleDestroy {
 
   /**
    * One audit retention pass and how it ended. Any pass that did not fail is the last success: a blocked one did what
-   * it could (a partition kept until its boundary checkpoint is older than the retention can be kept for hours on a
-   * writer quiet overnight, and goes on its own), so only failing or hung passes age the gauge.
+   * it could, so only failing or hung passes age that gauge. What it kept past the retention is `overdueSeconds`
+   * (AuditRetentionBlocked watches it).
    */
   recordRetentionPass(outcome: (typeof RETENTION_PASS_OUTCOMES)[number], overdueSeconds?: number): void {
     if (!this.retention) return;
