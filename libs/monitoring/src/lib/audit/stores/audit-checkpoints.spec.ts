@@ -414,9 +414,9 @@ describe('audit retention on PostgreSQL: whole time partitions dropped, never ro
     }
   };
   const kinds = (r: { findings?: { kind: string }[] }) => [...new Set((r.findings ?? []).map((f) => f.kind))];
-  const open = (name: string, url = PG_URL) => {
+  const open = (name: string, url = PG_URL, intervalMs = 60_000) => {
     const store = new PostgresAuditStore(url, svc, 5000, `${svc}/${name}`, PERIOD);
-    return store.withCheckpoints(new AuditCheckpointer({ service: svc, writer: store.writer, ...keys, anchor: new DirectoryCheckpointAnchor(join(dir, 'anchor')), everyEvents: 1000, intervalMs: 60_000 }));
+    return store.withCheckpoints(new AuditCheckpointer({ service: svc, writer: store.writer, ...keys, anchor: new DirectoryCheckpointAnchor(join(dir, 'anchor')), everyEvents: 1000, intervalMs }));
   };
   const rowsOf = async () => Number((await pg('SELECT COUNT(*) AS n FROM audit_events WHERE service = $1', [svc]))[0]['n']);
 
@@ -499,6 +499,27 @@ describe('audit retention on PostgreSQL: whole time partitions dropped, never ro
     expect([later.blocked, later.oldestKept]).toEqual([undefined, undefined]);
     await a.close();
     expect(await rowsOf()).toBe(1);
+  }, 20_000);
+
+  // What audit_retention_overdue_seconds leaves out (one checkpoint interval) must cover a writer that goes quiet: its
+  // timer signs its last event within an interval, and that checkpoint is where its chain can start again, long before
+  // its next write. Were it kept until that write, every quiet night would read as hours past the retention.
+  it('drops the partition of a writer that went quiet there once the cutoff passes its timer\'s checkpoint, though its next write is newer than the cutoff', async () => {
+    await nextPeriod();
+    const a = open('a', PG_URL, 200);
+    for (let i = 0; i < 2; i += 1) await a.append(event(i));
+    await new Promise((r) => setTimeout(r, 400)); // the timer signs the two events; a goes quiet
+    await nextPeriod();
+    await new Promise((r) => setTimeout(r, 100));
+    const cutoff = new Date().toISOString(); // the first partition has ended
+    await new Promise((r) => setTimeout(r, 20));
+    await a.append(event(2)); // a writes on in the next partition, after the cutoff: nothing new to sign at the boundary
+    const pass = await a.prune(cutoff);
+    expect(pass).toMatchObject({ pruned: 2, partitions: [expect.any(String)] });
+    expect([pass.blocked, pass.oldestKept]).toEqual([undefined, undefined]);
+    await a.checkpoint();
+    expect(await a.verify({ prunedBefore: cutoff })).toMatchObject({ intact: true, checked: 1, unanchored: 0, findings: [] });
+    await a.close();
   }, 20_000);
 
   it('a partition whose boundary checkpoint was never anchored waits for the next one that ends at a checkpoint, and goes with it in one transaction, all or nothing', async () => {
