@@ -9,8 +9,8 @@ import { AlertingPipeline, startAlertingPipeline } from './support/alerting-pipe
 import { metric } from './support/audit-stream';
 import { eventually } from './support/http';
 import { compressedRules } from './support/prometheus-server';
-import { declaredFamilies, parseSamples, valueOf } from './support/prom-text';
-import { retentionSetup } from './support/retention';
+import { declaredFamilies } from './support/prom-text';
+import { retentionReadings, retentionSetup } from './support/retention';
 import { ServiceProcess } from './support/service-process';
 import { freePort } from './support/stack';
 import { targets } from './support/targets';
@@ -38,10 +38,7 @@ describeLocal('content-engine: audit retention that stops completing pages Audit
   let pipeline: AlertingPipeline;
 
   /** This process's retention passes by outcome, read off its /metrics. */
-  const passes = async () => {
-    const samples = parseSamples(await (await fetch(`${proc.url}/metrics`)).text());
-    return Object.fromEntries(['pruned', 'idle', 'blocked', 'failed'].map((outcome) => [outcome, valueOf(samples, 'audit_retention_passes_total', { outcome })]));
-  };
+  const passes = () => retentionReadings(proc.url);
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'personai-retention-alert-'));

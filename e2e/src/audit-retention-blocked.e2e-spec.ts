@@ -10,8 +10,7 @@ import { metric } from './support/audit-stream';
 import { freshDatabase } from './support/brief-stack';
 import { eventually, getJson, postJson } from './support/http';
 import { compressedRules } from './support/prometheus-server';
-import { parseSamples, valueOf } from './support/prom-text';
-import { retentionSetup } from './support/retention';
+import { retentionReadings, retentionSetup } from './support/retention';
 import { ServiceProcess } from './support/service-process';
 import { freePort } from './support/stack';
 import { targets } from './support/targets';
@@ -48,14 +47,7 @@ describeLocal('integration-controller on PostgreSQL: a replica whose checkpoints
   let stopLogins: () => Promise<{ a: number; b: number }>;
   const wrongKey = Buffer.from(generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' })).toString('base64');
 
-  /** A replica's retention passes by outcome, and what its last pass left past the retention, off its /metrics. */
-  const readingsOf = async (proc: ServiceProcess) => {
-    const samples = parseSamples(await (await fetch(`${proc.url}/metrics`)).text());
-    return {
-      ...Object.fromEntries(['pruned', 'idle', 'blocked', 'failed'].map((outcome) => [outcome, valueOf(samples, 'audit_retention_passes_total', { outcome })])),
-      overdue: valueOf(samples, 'audit_retention_overdue_seconds', {}),
-    } as Record<'pruned' | 'idle' | 'blocked' | 'failed' | 'overdue', number>;
-  };
+  const readingsOf = (proc: ServiceProcess) => retentionReadings(proc.url);
   const readingsOfA = () => readingsOf(a);
   /** Passes of either replica that dropped partitions (whichever replica's pass comes first drops an expired one). */
   const prunedByEither = async () => (await readingsOf(a)).pruned + (await readingsOf(b)).pruned;

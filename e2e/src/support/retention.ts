@@ -1,6 +1,7 @@
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parseSamples, valueOf } from './prom-text';
 import type { ServiceProcess } from './service-process';
 
 /**
@@ -54,4 +55,11 @@ export function archivedIds(dir: string, rowsPerFile?: number): string[] {
     ids.push(...lines.map((l) => l.id as string));
   }
   return ids;
+}
+
+/** A service's retention passes by outcome, and what its last completed pass left past the retention, off its /metrics. */
+export async function retentionReadings(url: string): Promise<Record<'pruned' | 'idle' | 'blocked' | 'failed' | 'overdue', number>> {
+  const samples = parseSamples(await (await fetch(`${url}/metrics`)).text());
+  const [pruned, idle, blocked, failed] = ['pruned', 'idle', 'blocked', 'failed'].map((outcome) => valueOf(samples, 'audit_retention_passes_total', { outcome }));
+  return { pruned, idle, blocked, failed, overdue: valueOf(samples, 'audit_retention_overdue_seconds') };
 }
